@@ -1,0 +1,152 @@
+/* cli.c - flag parsing and configuration loading shared by the subcommands. */
+#include "cli/cli.h"
+
+#include "core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+void cli_error(const char *cmd, const char *en, const char *zh)
+{
+    fprintf(stderr, "qianlima %s: %s\nqianlima %s：%s\n", cmd, en, cmd, zh);
+}
+
+/* Reports a usage error about one argument. */
+enum usage_kind { U_UNEXPECTED, U_UNKNOWN, U_NO_VALUE_TAKEN, U_VALUE_NEEDED };
+
+static void usage_error(const char *cmd, enum usage_kind kind, const char *arg)
+{
+    char e[512], z[512];
+    switch (kind) {
+    case U_UNEXPECTED:
+        snprintf(e, sizeof e, "unexpected argument '%s'", arg);
+        snprintf(z, sizeof z, "多余的参数“%s”", arg);
+        break;
+    case U_UNKNOWN:
+        snprintf(e, sizeof e, "unknown flag --%s", arg);
+        snprintf(z, sizeof z, "未知参数 --%s", arg);
+        break;
+    case U_NO_VALUE_TAKEN:
+        snprintf(e, sizeof e, "--%s takes no value", arg);
+        snprintf(z, sizeof z, "参数 --%s 不带值", arg);
+        break;
+    case U_VALUE_NEEDED:
+        snprintf(e, sizeof e, "--%s needs a value", arg);
+        snprintf(z, sizeof z, "参数 --%s 缺少取值", arg);
+        break;
+    }
+    cli_error(cmd, e, z);
+    fprintf(stderr, "see 'qianlima %s --help' / 参见 qianlima %s --help\n", cmd, cmd);
+}
+
+void cli_usage(const char *cmd, const char *synopsis, const char *description,
+               const struct cli_flag *extra, int with_config)
+{
+    printf("usage: qianlima %s %s\n\n%s\n\nflags:\n", cmd, synopsis, description);
+    printf("  %-28s %s\n", "-h, --help", "show this help and exit");
+    for (const struct cli_flag *f = extra; f && f->name; f++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", f->name, f->metavar ? " " : "",
+                 f->metavar ? f->metavar : "");
+        printf("  %-28s %s\n", left, f->help);
+    }
+    if (with_config) {
+        printf("  %-28s %s\n", "--config FILE",
+               "INI file to read (also QIANLIMA_CONFIG); settings apply in the order: defaults, "
+               "file, QIANLIMA_<SECTION>_<KEY> environment variables, flags");
+        printf("\nconfiguration flags:\n");
+        config_print_help(stdout);
+    }
+    printf("\nexit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n");
+}
+
+static const struct cli_flag *find_extra(const struct cli_flag *extra, const char *name)
+{
+    for (const struct cli_flag *f = extra; f && f->name; f++)
+        if (strcmp(f->name, name) == 0) return f;
+    return NULL;
+}
+
+/* Splits "--name=value" / "--name" into name (copied into out) and value. */
+static const char *split_flag(const char *arg, char *out, size_t n)
+{
+    const char *body = arg + 2;
+    const char *eq = strchr(body, '=');
+    size_t len = eq ? (size_t)(eq - body) : strlen(body);
+    if (len >= n) len = n - 1;
+    memcpy(out, body, len);
+    out[len] = '\0';
+    return eq ? eq + 1 : NULL;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_flag *extra,
+              ql_config *cfg, int *help)
+{
+    *help = 0;
+    const char *config_path = getenv("QIANLIMA_CONFIG");
+    /* First pass: check the shape of every argument, find --help and --config. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *help = 1;
+            return EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            usage_error(cmd, U_UNEXPECTED, a);
+            return EXIT_USAGE;
+        }
+        char name[64];
+        const char *val = split_flag(a, name, sizeof name);
+        const struct cli_flag *f = find_extra(extra, name);
+        int takes_value = strcmp(name, "config") == 0 || config_is_flag(name) || (f && f->metavar);
+        if (!f && !takes_value) {
+            usage_error(cmd, U_UNKNOWN, name);
+            return EXIT_USAGE;
+        }
+        if (!takes_value) {
+            if (val) {
+                usage_error(cmd, U_NO_VALUE_TAKEN, name);
+                return EXIT_USAGE;
+            }
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc) {
+                usage_error(cmd, U_VALUE_NEEDED, name);
+                return EXIT_USAGE;
+            }
+            val = argv[++i];
+        }
+        if (strcmp(name, "config") == 0) config_path = val;
+    }
+
+    ql_err err = {0};
+    config_defaults(cfg);
+    if (config_path && config_load_file(cfg, config_path, &err)) goto config_error;
+    if (config_load_env(cfg, environ, &err)) goto config_error;
+
+    /* Second pass: apply flags in order. */
+    for (int i = 1; i < argc; i++) {
+        char name[64];
+        const char *val = split_flag(argv[i], name, sizeof name);
+        const struct cli_flag *f = find_extra(extra, name);
+        int takes_value = strcmp(name, "config") == 0 || config_is_flag(name) || (f && f->metavar);
+        if (takes_value && !val) val = argv[++i];
+        if (f) {
+            if (f->set) *f->set = 1;
+            if (f->value) *f->value = val;
+        } else if (config_is_flag(name)) {
+            if (config_set_flag(cfg, name, val, &err)) goto config_error;
+        }
+    }
+    log_set_level((enum log_level)cfg->log_level);
+    return EXIT_OK;
+
+config_error:
+    cli_error(cmd, err.en, err.zh);
+    config_free(cfg);
+    return EXIT_CONFIG;
+}

@@ -1,0 +1,47 @@
+/* cli.h - subcommands of the qianlima binary and their shared argument and
+ * configuration handling.
+ *
+ * Exit codes (for scripts):
+ *   0  success
+ *   1  the command ran and failed (store unreachable, migration failed, ...)
+ *   2  usage error: unknown subcommand or flag, missing or extra argument
+ *   3  configuration error: unknown key, bad number or address, unreadable file
+ */
+#ifndef QL_CLI_CLI_H
+#define QL_CLI_CLI_H
+
+#include "core/config.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+
+/* A flag of one subcommand besides the configuration flags. */
+struct cli_flag {
+    const char *name;    /* without "--" */
+    const char *metavar; /* NULL for a switch without a value */
+    const char *help;
+    const char **value;  /* OUT for flags with a value */
+    int *set;            /* OUT: 1 when the flag was given */
+};
+
+/* Parses argv (argv[0] is the subcommand name) for subcommand cmd: --help,
+ * --config FILE, every configuration flag, and the extra flags (terminated by
+ * a zero entry). Builds cfg from defaults, the file (--config or
+ * QIANLIMA_CONFIG), the environment and the flags. Sets *help when --help or
+ * -h was given (cfg is then not loaded). Returns EXIT_OK, or EXIT_USAGE /
+ * EXIT_CONFIG after printing the error to stderr in English and Chinese. */
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_flag *extra,
+              ql_config *cfg, int *help);
+
+/* Prints the usage of cmd: synopsis, description, extra flags and (when
+ * with_config) every configuration flag. */
+void cli_usage(const char *cmd, const char *synopsis, const char *description,
+               const struct cli_flag *extra, int with_config);
+
+/* Prints an error in both languages: "qianlima CMD: EN\nqianlima CMD：ZH\n". */
+void cli_error(const char *cmd, const char *en, const char *zh);
+
+int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

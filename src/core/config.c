@@ -1,0 +1,371 @@
+/* config.c - defaults, INI file, environment and flags, validated per key. */
+#include "core/config.h"
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { K_ADDR, K_INT, K_SIZE, K_STR, K_LEVEL, K_ACCESS };
+
+struct key {
+    config_key_info info;
+    enum key_type type;
+    size_t off;
+    long min, max;
+};
+
+#define OFF(f) offsetof(ql_config, f)
+
+static const struct key keys[] = {
+    {{"server", "listen", "listen", "127.0.0.1:8080",
+      "address to listen on: IPv4:port or [IPv6]:port; port 0 picks a free one"},
+     K_ADDR, OFF(listen), 0, 0},
+    {{"server", "workers", "workers", "0", "worker threads, each with its own event loop and "
+                                          "store connection; 0 = one per CPU core"},
+     K_INT, OFF(workers), 0, 256},
+    {{"server", "body_limit", "body-limit", "1M",
+      "largest request body accepted by any route (bytes; K, M suffixes)"},
+     K_SIZE, OFF(body_limit), 1024, 1L << 30},
+    {{"server", "header_limit", "header-limit", "64K",
+      "largest request line plus headers (bytes; K, M suffixes)"},
+     K_SIZE, OFF(header_limit), 1024, 1L << 20},
+    {{"server", "timeout", "timeout", "30", "seconds a connection may stay silent before it is closed"},
+     K_INT, OFF(timeout), 1, 3600},
+    {{"server", "drain_timeout", "drain-timeout", "10",
+      "seconds to finish requests in flight after SIGTERM or SIGINT"},
+     K_INT, OFF(drain_timeout), 0, 3600},
+    {{"server", "backlog", "backlog", "1024", "listen queue length"},
+     K_INT, OFF(backlog), 1, 65535},
+    {{"server", "static_dir", "static-dir", "web/static", "directory served under /static/"},
+     K_STR, OFF(static_dir), 0, 0},
+    {{"store", "url", "store", "var/qianlima.db",
+      "SQLite file path, or postgres://user@host/db for PostgreSQL"},
+     K_STR, OFF(store_url), 0, 0},
+    {{"store", "busy_timeout", "store-busy-timeout", "5000",
+      "milliseconds SQLite waits for a lock before a transaction is retried"},
+     K_INT, OFF(store_busy_timeout), 0, 600000},
+    {{"store", "retries", "store-retries", "8",
+      "attempts for a transaction that meets a busy database or a serialization failure"},
+     K_INT, OFF(store_retries), 1, 100},
+    {{"log", "level", "log-level", "info", "debug, info, warn, error or off"},
+     K_LEVEL, OFF(log_level), 0, 0},
+    {{"log", "access", "access-log", "-",
+      "access log (JSON lines): a file path, - for stderr, off for none"},
+     K_ACCESS, OFF(access_log), 0, 0},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const struct key *find_key(const char *section, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].info.section, section) == 0 && strcmp(keys[i].info.name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static const struct key *find_flag(const char *flag)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].info.flag, flag) == 0) return &keys[i];
+    return NULL;
+}
+
+int config_parse_addr(const char *s, ql_addr *out)
+{
+    char host[64];
+    const char *port;
+    memset(out, 0, sizeof *out);
+    if (strlen(s) >= sizeof out->text) return QL_EINVAL;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host) return QL_EINVAL;
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        host[end - s - 1] = '\0';
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host || strchr(s, ':') != colon)
+            return QL_EINVAL;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        port = colon + 1;
+    }
+    if (!*port || strlen(port) > 5) return QL_EINVAL;
+    long p = 0;
+    for (const char *q = port; *q; q++) {
+        if (!isdigit((unsigned char)*q)) return QL_EINVAL;
+        p = p * 10 + (*q - '0');
+    }
+    if (p > 65535) return QL_EINVAL;
+    if (s[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->sa;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) return QL_EINVAL;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)p);
+        out->len = sizeof *a6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&out->sa;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) return QL_EINVAL;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)p);
+        out->len = sizeof *a4;
+    }
+    snprintf(out->text, sizeof out->text, "%s", s);
+    return 0;
+}
+
+/* Parses a whole decimal number, optionally with a K/M/G suffix (powers of 1024). */
+static int parse_long(const char *s, int allow_suffix, long *out)
+{
+    if (!*s || isspace((unsigned char)*s)) return QL_EINVAL;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s) return QL_EINVAL;
+    long long mult = 1;
+    if (allow_suffix && *end) {
+        switch (toupper((unsigned char)*end)) {
+        case 'K': mult = 1024; break;
+        case 'M': mult = 1024 * 1024; break;
+        case 'G': mult = 1024LL * 1024 * 1024; break;
+        default: return QL_EINVAL;
+        }
+        end++;
+    }
+    if (*end) return QL_EINVAL;
+    if (v > LLONG_MAX / mult || v < LLONG_MIN / mult) return QL_EINVAL;
+    v *= mult;
+    if (v > LONG_MAX || v < LONG_MIN) return QL_EINVAL;
+    *out = (long)v;
+    return 0;
+}
+
+static int set_key(ql_config *c, const struct key *k, const char *value, const char *source,
+                   ql_err *err)
+{
+    char *base = (char *)c;
+    char keyname[64];
+    snprintf(keyname, sizeof keyname, "%s.%s", k->info.section, k->info.name);
+    switch (k->type) {
+    case K_ADDR: {
+        ql_addr a;
+        if (config_parse_addr(value, &a))
+            return ql_errf(err, QL_EINVAL, keyname,
+                           "%s: %s: '%s' is not an address; expected IPv4:port or [IPv6]:port "
+                           "with a port from 0 to 65535, e.g. 127.0.0.1:8080",
+                           "%s：%s：“%s”不是有效地址，应为 IPv4:端口 或 [IPv6]:端口（端口 0–65535），"
+                           "例如 127.0.0.1:8080",
+                           source, keyname, value);
+        memcpy(base + k->off, &a, sizeof a);
+        return 0;
+    }
+    case K_INT:
+    case K_SIZE: {
+        long v;
+        if (parse_long(value, k->type == K_SIZE, &v) || v < k->min || v > k->max)
+            return ql_errf(err, QL_EINVAL, keyname,
+                           "%s: %s: '%s' is not a whole number from %ld to %ld%s",
+                           "%s：%s：“%s”不是 %ld 到 %ld 之间的整数%s", source, keyname, value,
+                           k->min, k->max, k->type == K_SIZE ? " (K and M suffixes allowed)" : "");
+        *(long *)(base + k->off) = v;
+        return 0;
+    }
+    case K_LEVEL: {
+        enum log_level lvl;
+        if (log_level_parse(value, &lvl))
+            return ql_errf(err, QL_EINVAL, keyname,
+                           "%s: %s: '%s' is not one of debug, info, warn, error, off",
+                           "%s：%s：“%s”应为 debug、info、warn、error、off 之一", source, keyname,
+                           value);
+        *(int *)(base + k->off) = (int)lvl;
+        return 0;
+    }
+    case K_STR:
+    case K_ACCESS: {
+        if (!*value)
+            return ql_errf(err, QL_EINVAL, keyname, "%s: %s: must not be empty",
+                           "%s：%s：不能为空", source, keyname);
+        char **slot = (char **)(base + k->off);
+        free(*slot);
+        *slot = xstrdup(value);
+        return 0;
+    }
+    }
+    return QL_EINTERNAL;
+}
+
+void config_defaults(ql_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NKEYS; i++) {
+        ql_err err;
+        if (set_key(c, &keys[i], keys[i].info.def, "default", &err)) abort();
+    }
+}
+
+void config_free(ql_config *c)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
+            char **slot = (char **)((char *)c + keys[i].off);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+int config_set(ql_config *c, const char *section, const char *name, const char *value,
+               const char *source, ql_err *err)
+{
+    const struct key *k = find_key(section, name);
+    if (!k)
+        return ql_errf(err, QL_EINVAL, name, "%s: unknown key '%s' in section [%s]",
+                       "%s：[%s] 节中没有“%s”这一配置项", source, name, section);
+    return set_key(c, k, value, source, err);
+}
+
+/* State for reading an INI file: inih does not pass line numbers to the
+ * handler in Debian's build, so the reader counts them. */
+struct ini_ctx {
+    ql_config *c;
+    FILE *f;
+    const char *path;
+    int line;    /* number of the line most recently read */
+    int at_bol;  /* the next read starts a new line */
+    ql_err *err;
+    int failed;
+};
+
+static char *read_ini_line(char *str, int num, void *stream)
+{
+    struct ini_ctx *x = stream;
+    char *r = fgets(str, num, x->f);
+    if (!r) return NULL;
+    if (x->at_bol) x->line++;
+    x->at_bol = strchr(r, '\n') != NULL;
+    return r;
+}
+
+static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *x = user;
+    if (x->failed) return 0;
+    char source[600];
+    snprintf(source, sizeof source, "file %s line %d", x->path, x->line);
+    if (!*section) {
+        ql_errf(x->err, QL_EINVAL, name,
+                "%s: key '%s' must be inside a section such as [server], [store] or [log]",
+                "%s：配置项“%s”必须位于 [server]、[store] 或 [log] 等节中", source, name);
+        x->failed = 1;
+        return 0;
+    }
+    if (config_set(x->c, section, name, value, source, x->err)) {
+        x->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load_file(ql_config *c, const char *path, ql_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ql_errf(err, QL_EIO, "config", "cannot read configuration file %s: %s",
+                       "无法读取配置文件 %s：%s", path, strerror(errno));
+    /* Work on a copy so that a file with an error changes nothing. */
+    ql_config tmp = *c;
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
+            char **slot = (char **)((char *)&tmp + keys[i].off);
+            if (*slot) *slot = xstrdup(*slot);
+        }
+    }
+    struct ini_ctx x = {.c = &tmp, .f = f, .path = path, .at_bol = 1, .err = err};
+    int rc = ini_parse_stream(read_ini_line, &x, on_ini_pair, &x);
+    fclose(f);
+    if (rc != 0 && !x.failed) {
+        ql_errf(err, QL_EINVAL, "config",
+                "file %s line %d: not a '[section]' or 'key = value' line",
+                "配置文件 %s 第 %d 行：既不是“[节名]”也不是“键 = 值”", path, rc > 0 ? rc : x.line);
+        x.failed = 1;
+    }
+    if (x.failed) {
+        config_free(&tmp);
+        return QL_EINVAL;
+    }
+    config_free(c);
+    *c = tmp;
+    return 0;
+}
+
+int config_load_env(ql_config *c, char *const *envp, ql_err *err)
+{
+    static const char prefix[] = "QIANLIMA_";
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        if (strncmp(e, prefix, sizeof prefix - 1) != 0) continue;
+        const char *eq = strchr(e, '=');
+        if (!eq) continue;
+        char var[128];
+        size_t vlen = (size_t)(eq - e);
+        if (vlen >= sizeof var) vlen = sizeof var - 1;
+        memcpy(var, e, vlen);
+        var[vlen] = '\0';
+        if (strcmp(var, "QIANLIMA_CONFIG") == 0) continue;
+        char source[160];
+        snprintf(source, sizeof source, "environment %s", var);
+        const struct key *found = NULL;
+        for (size_t i = 0; i < NKEYS && !found; i++) {
+            char want[128];
+            size_t n = (size_t)snprintf(want, sizeof want, "QIANLIMA_%s_%s", keys[i].info.section,
+                                        keys[i].info.name);
+            for (size_t j = 0; j < n; j++) want[j] = (char)toupper((unsigned char)want[j]);
+            if (strcmp(want, var) == 0) found = &keys[i];
+        }
+        if (!found)
+            return ql_errf(err, QL_EINVAL, var,
+                           "%s: unknown setting; variables are named QIANLIMA_<SECTION>_<KEY>, "
+                           "e.g. QIANLIMA_SERVER_WORKERS",
+                           "%s：未知配置项；环境变量应形如 QIANLIMA_<节>_<键>，例如 "
+                           "QIANLIMA_SERVER_WORKERS",
+                           source);
+        int rc = set_key(c, found, eq + 1, source, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int config_is_flag(const char *flag)
+{
+    return find_flag(flag) != NULL;
+}
+
+int config_set_flag(ql_config *c, const char *flag, const char *value, ql_err *err)
+{
+    const struct key *k = find_flag(flag);
+    if (!k)
+        return ql_errf(err, QL_EINVAL, flag, "unknown flag --%s", "未知参数 --%s", flag);
+    char source[96];
+    snprintf(source, sizeof source, "flag --%s", flag);
+    return set_key(c, k, value, source, err);
+}
+
+void config_print_help(FILE *f)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s VALUE", keys[i].info.flag);
+        fprintf(f, "  %-28s %s\n  %-28s [%s] %s, default %s\n", flag, keys[i].info.help, "",
+                keys[i].info.section, keys[i].info.name, keys[i].info.def);
+    }
+}

@@ -1,0 +1,28 @@
+/* date.h - civil dates as day numbers (days since 1970-01-01), in the
+ * service timezone Asia/Shanghai (UTC+8, no daylight saving) whatever the
+ * machine's timezone. */
+#ifndef QL_CORE_DATE_H
+#define QL_CORE_DATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Day number of y-m-d (proleptic Gregorian). The date must be valid. */
+int32_t date_from_ymd(int y, int m, int d);
+
+/* Splits a day number into year, month (1-12) and day (1-31). */
+void date_to_ymd(int32_t days, int *y, int *m, int *d);
+
+/* Returns 1 if y-m-d is a real calendar date (years 1-9999), else 0. */
+int date_valid(int y, int m, int d);
+
+/* Today's day number in Asia/Shanghai. */
+int32_t date_today(void);
+
+/* Parses "YYYY-MM-DD" strictly. Returns 0 or QL_EINVAL. */
+int date_parse(const char *s, int32_t *out);
+
+/* Formats as "YYYY-MM-DD" into out (at least 11 bytes). */
+void date_format(int32_t days, char *out, size_t n);
+
+#endif

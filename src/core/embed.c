@@ -1,0 +1,11 @@
+/* embed.c - lookup in the table of embedded files. */
+#include "core/embed.h"
+
+#include <string.h>
+
+const struct embedded_file *embed_find(const char *path)
+{
+    for (unsigned long i = 0; i < embedded_count; i++)
+        if (strcmp(embedded_files[i].path, path) == 0) return &embedded_files[i];
+    return NULL;
+}

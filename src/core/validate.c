@@ -1,0 +1,151 @@
+/* validate.c - ID number, credit code, mobile and bank card checks. */
+#include "core/validate.h"
+
+#include "core/date.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+static int num(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+int validate_id_number(const char *field, const char *s, int32_t today, struct id_info *info,
+                       ql_err *err)
+{
+    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const char check_chars[] = "10X98765432";
+    size_t n = strlen(s);
+    if (n != 18)
+        return ql_errf(err, QL_EINVAL, field, "%s: an ID number has 18 characters, not %zu",
+                       "%s：身份证号码应为 18 位，而不是 %zu 位", field, n);
+    if (!all_digits(s, 17))
+        return ql_errf(err, QL_EINVAL, field, "%s: the first 17 characters must be digits",
+                       "%s：身份证号码前 17 位必须是数字", field);
+    char last = s[17] == 'x' ? 'X' : s[17];
+    if (!((last >= '0' && last <= '9') || last == 'X'))
+        return ql_errf(err, QL_EINVAL, field, "%s: the last character must be a digit or X",
+                       "%s：身份证号码最后一位必须是数字或 X", field);
+    int y = num(s + 6, 4), m = num(s + 10, 2), d = num(s + 12, 2);
+    if (!date_valid(y, m, d) || y < 1900)
+        return ql_errf(err, QL_EINVAL, field, "%s: the birth date %.8s is not a real date",
+                       "%s：出生日期 %.8s 不是有效日期", field, s + 6);
+    int32_t birth = date_from_ymd(y, m, d);
+    if (birth > today)
+        return ql_errf(err, QL_EINVAL, field, "%s: the birth date %.8s is in the future",
+                       "%s：出生日期 %.8s 晚于今天", field, s + 6);
+    enum id_kind kind = s[0] == '9' ? ID_FOREIGN_PERMANENT : ID_RESIDENT;
+    /* Area codes start with 1-8 (the region of the country); 9 is the
+     * foreigner form, 0 is not used. */
+    if (s[0] == '0')
+        return ql_errf(err, QL_EINVAL, field, "%s: %.6s is not an area code",
+                       "%s：%.6s 不是有效的行政区划代码", field, s);
+    int sum = 0;
+    for (int i = 0; i < 17; i++) sum += (s[i] - '0') * w[i];
+    char want = check_chars[sum % 11];
+    if (want != last)
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: the check character does not match; the number was probably "
+                       "mistyped",
+                       "%s：校验位不符，号码可能输入有误", field);
+    if (info) {
+        info->kind = kind;
+        info->birth = birth;
+        info->female = (s[16] - '0') % 2 == 0;
+        memcpy(info->region, s, 6);
+        info->region[6] = '\0';
+    }
+    return 0;
+}
+
+int validate_credit_code(const char *field, const char *s, ql_err *err)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    size_t n = strlen(s);
+    if (n != 18)
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: a unified social credit code has 18 characters, not %zu",
+                       "%s：统一社会信用代码应为 18 位，而不是 %zu 位", field, n);
+    int sum = 0;
+    int vals[18];
+    for (size_t i = 0; i < 18; i++) {
+        const char *p = s[i] ? strchr(alphabet, s[i]) : NULL;
+        if (!p)
+            return ql_errf(err, QL_EINVAL, field,
+                           "%s: character %zu ('%c') is not allowed; use digits and the capital "
+                           "letters A-Y without I, O, S, V, Z",
+                           "%s：第 %zu 位（“%c”）不允许；只能使用数字和除 I、O、S、V、Z 以外的大写字母",
+                           field, i + 1, s[i]);
+        vals[i] = (int)(p - alphabet);
+        if (i < 17) sum += vals[i] * w[i];
+    }
+    if (!all_digits(s + 2, 6))
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: characters 3 to 8 must be the digits of an area code",
+                       "%s：第 3 至 8 位必须是行政区划代码数字", field);
+    int check = 31 - sum % 31;
+    if (check == 31) check = 0;
+    if (vals[17] != check)
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: the check character does not match; the code was probably mistyped",
+                       "%s：校验位不符，代码可能输入有误", field);
+    return 0;
+}
+
+int validate_mobile(const char *field, const char *s, ql_err *err)
+{
+    size_t n = strlen(s);
+    if (n != 11 || !all_digits(s, n) || s[0] != '1' || s[1] < '3')
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: a mobile number has 11 digits and starts with 13 to 19",
+                       "%s：手机号码应为 11 位数字，以 13 至 19 开头", field);
+    return 0;
+}
+
+int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *err)
+{
+    size_t n = strlen(s);
+    if (n < 16 || n > 19 || !all_digits(s, n) || s[0] != '6' || s[1] != '2')
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: a UnionPay card number has 16 to 19 digits and starts with 62",
+                       "%s：银联卡号应为 16 至 19 位数字，以 62 开头", field);
+    int sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dgt = s[n - 1 - i] - '0';
+        if (i % 2 == 1) {
+            dgt *= 2;
+            if (dgt > 9) dgt -= 9;
+        }
+        sum += dgt;
+    }
+    if (luhn_ok) *luhn_ok = sum % 10 == 0;
+    return 0;
+}
+
+void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
+{
+    size_t head = 0, tail = 2;
+    switch (kind) {
+    case MASK_ID:
+    case MASK_CARD: head = 6, tail = 4; break;
+    case MASK_PHONE: head = 3, tail = 4; break;
+    case MASK_OTHER: head = 0, tail = 2; break;
+    }
+    size_t len = strlen(s);
+    if (len < head + tail + 4) head = 0, tail = len > 2 ? 2 : 0;
+    if (n == 0) return;
+    size_t i = 0;
+    for (; i < len && i + 1 < n; i++) out[i] = (i < head || i >= len - tail) ? s[i] : '*';
+    out[i] = '\0';
+}

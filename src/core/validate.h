@@ -1,0 +1,57 @@
+/* validate.h - checks from the Chinese standards (DOMAIN.md §6).
+ *
+ * Each function takes the name of the field being checked (for the error)
+ * and returns 0 if the value is valid, or QL_EINVAL with err naming the field
+ * and saying what is wrong in English and Chinese.
+ */
+#ifndef QL_CORE_VALIDATE_H
+#define QL_CORE_VALIDATE_H
+
+#include "core/err.h"
+
+#include <stdint.h>
+
+enum id_kind { ID_RESIDENT = 1, ID_FOREIGN_PERMANENT = 2 };
+
+struct id_info {
+    enum id_kind kind;
+    int32_t birth;  /* day number */
+    int female;     /* sequence code even */
+    char region[7]; /* area code (resident) or province + nationality digits (foreigner) */
+};
+
+/* National ID number (GB 11643-1999, 18 characters): 6-digit area code,
+ * birth date YYYYMMDD that is real and not after today, 3-digit sequence,
+ * check character by ISO 7064 MOD 11-2 ("X" for 10, lower case accepted).
+ * The foreigner permanent-residence ID (2023 form: '9', province, 3-digit
+ * nationality, birth date, sequence, check) is accepted as ID_FOREIGN_PERMANENT.
+ * today is the day number to compare the birth date with. info may be NULL. */
+int validate_id_number(const char *field, const char *s, int32_t today, struct id_info *info,
+                       ql_err *err);
+
+/* Unified social credit code (GB 32100-2015): 18 characters from
+ * 0-9 and A-Y without I O S V Z, with the MOD 31 check character. */
+int validate_credit_code(const char *field, const char *s, ql_err *err);
+
+/* Mainland mobile number: 11 digits, 1 then 3-9 then 9 digits. */
+int validate_mobile(const char *field, const char *s, ql_err *err);
+
+/* UnionPay card number: 16-19 digits starting with 62. A failed Luhn check
+ * is not an error (some valid cards fail it): *luhn_ok (may be NULL) says
+ * whether it passed, so the caller can warn. */
+int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *err);
+
+enum mask_kind {
+    MASK_ID,    /* keeps the first 6 and last 4: 310104********1234 */
+    MASK_PHONE, /* keeps the first 3 and last 4: 138****8000 */
+    MASK_CARD,  /* keeps the first 6 and last 4: 622202*********1234 */
+    MASK_OTHER  /* keeps the last 2 */
+};
+
+/* Writes a masked copy of personal data for lists, exports and logs, with
+ * '*' for each hidden character. A value too short to keep head and tail
+ * visible and still hide something keeps only its last 2 characters (or none
+ * when it has 2 or fewer). Never writes more than n bytes (NUL included). */
+void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n);
+
+#endif

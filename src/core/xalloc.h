@@ -1,0 +1,17 @@
+/* xalloc.h - allocation that aborts on failure (DESIGN.md §3: internal
+ * allocation failure aborts; sizes chosen by clients are capped elsewhere). */
+#ifndef QL_CORE_XALLOC_H
+#define QL_CORE_XALLOC_H
+
+#include <stddef.h>
+
+/* Each returns memory the caller frees with free(); none returns NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+/* Returns the new block; the caller must assign it (p = xrealloc(p, n) is safe
+ * because failure never returns). */
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,135 @@
+/* http.h - what a route handler sees: the request, its arena and store
+ * connection, and the functions that write the response.
+ *
+ * Handlers run on a worker thread, one request at a time per worker, and
+ * return 0 once they have written a response with one of the http_reply_*
+ * functions, or a negative QL_E* code with r->err filled (ql_errf), in which
+ * case the server answers with the uniform error body
+ *   {"error":{"code":"invalid","message":"…","message_zh":"…","message_en":"…",
+ *             "field":"body.value","request_id":"…"}}
+ * (or an HTML error page on console routes) and the status from err.c.
+ * Everything allocated from r->arena is released when the request ends.
+ */
+#ifndef QL_HTTP_HTTP_H
+#define QL_HTTP_HTTP_H
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct evhttp_request;
+struct http_worker;
+
+enum http_method {
+    HTTP_GET = 1,
+    HTTP_HEAD = 2,
+    HTTP_POST = 4,
+    HTTP_PUT = 8,
+    HTTP_DELETE = 16,
+    HTTP_PATCH = 32,
+    HTTP_OPTIONS = 64
+};
+
+enum http_lang { LANG_ZH = 0, LANG_EN = 1 };
+
+#define HTTP_MAX_PARAMS 8
+
+typedef struct http_req http_req;
+typedef int (*http_handler)(http_req *r);
+
+/* Route flags. */
+enum {
+    ROUTE_JSON = 1,   /* the body, if any, must be a JSON object (Content-Type application/json) */
+    ROUTE_HTML = 2,   /* a console page: errors are answered as HTML pages */
+    ROUTE_REST = 4    /* the last {param} takes the rest of the path, slashes included */
+};
+
+/* One entry of the static route table (routes.c). */
+typedef struct http_route {
+    enum http_method method;
+    const char *pattern;  /* "/api/v1/things/{id}"; literal segments and {name} parameters */
+    http_handler handler;
+    const char *perm;     /* permission required, or NULL for a route public on purpose */
+    size_t body_limit;    /* largest body accepted; 0 = the route takes no body */
+    unsigned flags;       /* ROUTE_* */
+} http_route;
+
+struct http_req {
+    struct evhttp_request *ev;
+    struct http_worker *worker;
+    arena *arena;
+    store *db;                 /* this worker's store connection */
+    const http_route *route;
+    int route_index;
+    enum http_method method;
+    const char *path;          /* percent-decoded */
+    const char *query;         /* raw query string, or NULL */
+    int nparams;
+    const char *param_names[HTTP_MAX_PARAMS];
+    const char *param_values[HTTP_MAX_PARAMS]; /* percent-decoded */
+    const char *body;          /* NULL when there is none */
+    size_t body_len;
+    json_t *json;              /* parsed body for ROUTE_JSON routes, else NULL */
+    enum http_lang lang;       /* from Accept-Language: Chinese unless English is preferred */
+    char request_id[72];
+    ql_err err;
+    int status;                /* set by the reply functions */
+    size_t bytes_out;          /* body bytes of the response */
+    int replied;
+};
+
+/* Returns the value of path parameter name, or NULL. */
+const char *http_param(const http_req *r, const char *name);
+
+/* Returns the decoded value of query parameter name (arena-owned), or NULL. */
+const char *http_query(http_req *r, const char *name);
+
+/* Returns the request header (case-insensitive name), or NULL. */
+const char *http_header(const http_req *r, const char *name);
+
+/* Adds a response header. Both strings are copied. */
+void http_set_header(http_req *r, const char *name, const char *value);
+
+/* Sends json (a reference is stolen) as the response with the given status. */
+int http_reply_json(http_req *r, int status, json_t *json);
+
+/* Sends len bytes with the given status and content type. The bytes are copied. */
+int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data,
+                     size_t len);
+
+/* Sends an open file descriptor's contents (the server closes fd). */
+int http_reply_fd(http_req *r, int status, const char *content_type, int fd, size_t len);
+
+/* Answers with the uniform error for r->err (or the default message of code
+ * when r->err is empty). Used by the server when a handler fails; handlers
+ * normally just return the code. */
+int http_reply_error(http_req *r, int code);
+
+/* The message of r->err in the request's language (the code's default if empty). */
+const char *http_err_message(const http_req *r, int code);
+
+/* The route table (routes.c) and its size. */
+extern const http_route http_routes[];
+extern const size_t http_nroutes;
+
+/* Finds the route for method and decoded path. Returns its index and fills
+ * params; -1 when no route has this path (404); -2 when routes have the path
+ * but not the method (405): *allowed then has the methods that do. */
+int http_route_match(enum http_method method, const char *path, const char **names,
+                     const char **values, int *nparams, unsigned *allowed, arena *a);
+
+/* "GET", "POST", ... for one method bit. */
+const char *http_method_name(enum http_method m);
+
+/* Writes "GET, HEAD, POST" for a set of method bits into out. */
+void http_methods_text(unsigned methods, char *out, size_t n);
+
+/* Percent-decodes a request path. Refuses (QL_EINVAL, err names "path") a
+ * malformed escape, a NUL or control byte, invalid UTF-8, and "." or ".."
+ * segments. Returns 0 and an arena-owned string in *out. */
+int http_decode_path(const char *raw, size_t n, arena *a, const char **out, ql_err *err);
+
+#endif

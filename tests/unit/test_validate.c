@@ -1,0 +1,203 @@
+/* test_validate.c - dates and the checks from the Chinese standards. */
+#include "testutil.h"
+
+#include "core/date.h"
+#include "core/validate.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int32_t today(void)
+{
+    return date_from_ymd(2026, 11, 29);
+}
+
+static void test_dates(void **state)
+{
+    (void)state;
+    assert_int_equal(date_from_ymd(1970, 1, 1), 0);
+    assert_int_equal(date_from_ymd(2000, 3, 1) - date_from_ymd(2000, 2, 28), 2);
+    assert_int_equal(date_from_ymd(1900, 3, 1) - date_from_ymd(1900, 2, 28), 1);
+    for (int32_t d = -600000; d < 2900000; d += 997) {
+        int y, m, dd;
+        date_to_ymd(d, &y, &m, &dd);
+        assert_true(date_valid(y, m, dd));
+        assert_int_equal(date_from_ymd(y, m, dd), d);
+    }
+    assert_true(date_valid(2024, 2, 29));
+    assert_false(date_valid(2026, 2, 29));
+    assert_false(date_valid(2100, 2, 29));
+    assert_true(date_valid(2000, 2, 29));
+    assert_false(date_valid(2026, 4, 31));
+    assert_false(date_valid(2026, 13, 1));
+    assert_false(date_valid(2026, 0, 1));
+    int32_t d;
+    assert_int_equal(date_parse("2026-11-29", &d), 0);
+    char out[16];
+    date_format(d, out, sizeof out);
+    assert_string_equal(out, "2026-11-29");
+    static const char *const bad[] = {"2026-02-30", "2026-1-01", "26-01-01", "2026-01-01x",
+                                      "2026/01/01", "",           "abcd-ef-gh"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(date_parse(bad[i], &d), QL_EINVAL);
+    /* date_today is Shanghai's date: within a day of UTC's. */
+    int32_t utc = (int32_t)(time(NULL) / 86400);
+    assert_true(date_today() == utc || date_today() == utc + 1);
+}
+
+static void test_id_number(void **state)
+{
+    (void)state;
+    ql_err e;
+    struct id_info info;
+    /* The standard's own example. */
+    assert_int_equal(validate_id_number("id", "11010519491231002X", today(), &info, &e), 0);
+    assert_int_equal(info.kind, ID_RESIDENT);
+    assert_int_equal(info.birth, date_from_ymd(1949, 12, 31));
+    assert_true(info.female);
+    assert_string_equal(info.region, "110105");
+    /* Lower-case x is accepted. */
+    assert_int_equal(validate_id_number("id", "11010519491231002x", today(), NULL, &e), 0);
+
+    /* Each way of being wrong is named, with the field. */
+    struct {
+        const char *v, *needle;
+    } bad[] = {
+        {"110105194912310021", "check character"},
+        {"11010519491231002", "18 characters"},
+        {"1101051949123100211", "18 characters"},
+        {"1101051949A231002X", "first 17"},
+        {"11010519491231002Y", "last character"},
+        {"110105194902300028", "not a real date"},
+        {"110105203001010011", "future"},
+        {"110105180001010016", "not a real date"},
+        {"010105194912310021", "area code"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ql_err_clear(&e);
+        int rc = validate_id_number("talent.id_number", bad[i].v, today(), NULL, &e);
+        if (rc != QL_EINVAL) fail_msg("%s accepted", bad[i].v);
+        assert_string_equal(e.field, "talent.id_number");
+        if (!strstr(e.en, bad[i].needle)) fail_msg("%s: message '%s'", bad[i].v, e.en);
+        assert_non_null(strstr(e.en, "talent.id_number"));
+        assert_true(strlen(e.zh) > 0);
+    }
+}
+
+/* Builds a valid number from 17 digits by computing its check character. */
+static void with_check(const char *body17, char out[19])
+{
+    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    int sum = 0;
+    for (int i = 0; i < 17; i++) sum += (body17[i] - '0') * w[i];
+    memcpy(out, body17, 17);
+    out[17] = "10X98765432"[sum % 11];
+    out[18] = '\0';
+}
+
+static void test_id_number_foreigner_and_sex(void **state)
+{
+    (void)state;
+    char id[19];
+    ql_err e;
+    struct id_info info;
+    /* 2023 foreigner permanent residence ID: 9, province 31, nationality 840. */
+    with_check("93184019850607001", id);
+    assert_int_equal(validate_id_number("id", id, today(), &info, &e), 0);
+    assert_int_equal(info.kind, ID_FOREIGN_PERMANENT);
+    assert_int_equal(info.birth, date_from_ymd(1985, 6, 7));
+    assert_false(info.female); /* sequence 001 is odd */
+    with_check("31010419900101123", id);
+    assert_int_equal(validate_id_number("id", id, today(), &info, &e), 0);
+    assert_false(info.female);
+    with_check("31010419900101124", id);
+    assert_int_equal(validate_id_number("id", id, today(), &info, &e), 0);
+    assert_true(info.female);
+    /* Born today is fine, tomorrow is not. */
+    with_check("31010420261129001", id);
+    assert_int_equal(validate_id_number("id", id, today(), NULL, &e), 0);
+    with_check("31010420261130001", id);
+    assert_int_equal(validate_id_number("id", id, today(), NULL, &e), QL_EINVAL);
+}
+
+static void test_credit_code(void **state)
+{
+    (void)state;
+    ql_err e;
+    assert_int_equal(validate_credit_code("employer.credit_code", "91350100M000100Y43", &e), 0);
+    struct {
+        const char *v, *needle;
+    } bad[] = {
+        {"91350100M000100Y44", "check character"},
+        {"91350100M000100Y4", "18 characters"},
+        {"91350100M000100I43", "not allowed"},
+        {"91350100m000100Y43", "not allowed"},
+        {"91ABCDEFM000100Y43", "area code"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = validate_credit_code("employer.credit_code", bad[i].v, &e);
+        if (rc != QL_EINVAL) fail_msg("%s accepted", bad[i].v);
+        if (!strstr(e.en, bad[i].needle)) fail_msg("%s: message '%s'", bad[i].v, e.en);
+        assert_string_equal(e.field, "employer.credit_code");
+    }
+}
+
+static void test_mobile_and_card(void **state)
+{
+    (void)state;
+    ql_err e;
+    assert_int_equal(validate_mobile("phone", "13800138000", &e), 0);
+    assert_int_equal(validate_mobile("phone", "19912345678", &e), 0);
+    assert_int_equal(validate_mobile("phone", "12800138000", &e), QL_EINVAL);
+    assert_int_equal(validate_mobile("phone", "1380013800", &e), QL_EINVAL);
+    assert_int_equal(validate_mobile("phone", "1380013800a", &e), QL_EINVAL);
+    assert_int_equal(validate_mobile("phone", "+8613800138000", &e), QL_EINVAL);
+    assert_string_equal(e.field, "phone");
+
+    int luhn = -1;
+    /* 6222 0000 0000 0000 (16 digits): digit sum 6+4+2+2 = 14, fails Luhn. */
+    assert_int_equal(validate_bank_card("card", "6222000000000000", &luhn, &e), 0);
+    assert_int_equal(luhn, 0);
+    /* A number that passes Luhn. */
+    assert_int_equal(validate_bank_card("card", "6222000000000009", &luhn, &e), 0);
+    assert_int_equal(luhn, 1);
+    assert_int_equal(validate_bank_card("card", "4111111111111111", &luhn, &e), QL_EINVAL);
+    assert_int_equal(validate_bank_card("card", "622200000000000", &luhn, &e), QL_EINVAL);
+    assert_int_equal(validate_bank_card("card", "62220000000000000000", &luhn, &e), QL_EINVAL);
+}
+
+static void test_mask(void **state)
+{
+    (void)state;
+    char out[32];
+    validate_mask("310104199001011234", MASK_ID, out, sizeof out);
+    assert_string_equal(out, "310104********1234");
+    validate_mask("13800138000", MASK_PHONE, out, sizeof out);
+    assert_string_equal(out, "138****8000");
+    validate_mask("6222021234567891234", MASK_CARD, out, sizeof out);
+    assert_string_equal(out, "622202*********1234");
+    validate_mask("张三丰", MASK_OTHER, out, sizeof out);
+    assert_int_equal(strlen(out), strlen("张三丰"));
+    /* Too short to keep head and tail: only the last 2 remain. */
+    validate_mask("12345678", MASK_ID, out, sizeof out);
+    assert_string_equal(out, "******78");
+    validate_mask("ab", MASK_ID, out, sizeof out);
+    assert_string_equal(out, "**");
+    validate_mask("", MASK_ID, out, sizeof out);
+    assert_string_equal(out, "");
+    /* A short output buffer truncates instead of overflowing. */
+    char tiny[5];
+    validate_mask("310104199001011234", MASK_ID, tiny, sizeof tiny);
+    assert_string_equal(tiny, "3101");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dates),        cmocka_unit_test(test_id_number),
+        cmocka_unit_test(test_id_number_foreigner_and_sex), cmocka_unit_test(test_credit_code),
+        cmocka_unit_test(test_mobile_and_card), cmocka_unit_test(test_mask),
+    };
+    return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
+}
