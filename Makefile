@@ -14,7 +14,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 comma := ,
 
-PKGS := libevent libevent_pthreads jansson sqlite3 libpq inih
+PKGS := libevent jansson sqlite3 libpq inih
 TEST_PKGS := cmocka
 
 ifdef SANITIZE
@@ -75,6 +75,9 @@ TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC) $(SUITE_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+# Keep intermediate objects (fuzz and test objects are built through pattern chains).
+.SECONDARY:
 
 .PHONY: all run test lint fuzz bench setup format clean check-deps test-bins fuzz-bins
 

@@ -65,6 +65,12 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* The field of c that key k sets. */
+static void *field(ql_config *c, const struct key *k)
+{
+    return (char *)c + k->off;
+}
+
 static const struct key *find_key(const char *section, const char *name)
 {
     for (size_t i = 0; i < NKEYS; i++)
@@ -153,7 +159,6 @@ static int parse_long(const char *s, int allow_suffix, long *out)
 static int set_key(ql_config *c, const struct key *k, const char *value, const char *source,
                    ql_err *err)
 {
-    char *base = (char *)c;
     char keyname[64];
     snprintf(keyname, sizeof keyname, "%s.%s", k->info.section, k->info.name);
     switch (k->type) {
@@ -166,7 +171,7 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
                            "%s：%s：“%s”不是有效地址，应为 IPv4:端口 或 [IPv6]:端口（端口 0–65535），"
                            "例如 127.0.0.1:8080",
                            source, keyname, value);
-        memcpy(base + k->off, &a, sizeof a);
+        memcpy(field(c, k), &a, sizeof a);
         return 0;
     }
     case K_INT:
@@ -177,7 +182,7 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
                            "%s: %s: '%s' is not a whole number from %ld to %ld%s",
                            "%s：%s：“%s”不是 %ld 到 %ld 之间的整数%s", source, keyname, value,
                            k->min, k->max, k->type == K_SIZE ? " (K and M suffixes allowed)" : "");
-        *(long *)(base + k->off) = v;
+        *(long *)field(c, k) = v;
         return 0;
     }
     case K_LEVEL: {
@@ -187,7 +192,7 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
                            "%s: %s: '%s' is not one of debug, info, warn, error, off",
                            "%s：%s：“%s”应为 debug、info、warn、error、off 之一", source, keyname,
                            value);
-        *(int *)(base + k->off) = (int)lvl;
+        *(int *)field(c, k) = (int)lvl;
         return 0;
     }
     case K_STR:
@@ -195,7 +200,7 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
         if (!*value)
             return ql_errf(err, QL_EINVAL, keyname, "%s: %s: must not be empty",
                            "%s：%s：不能为空", source, keyname);
-        char **slot = (char **)(base + k->off);
+        char **slot = field(c, k);
         free(*slot);
         *slot = xstrdup(value);
         return 0;
@@ -217,7 +222,7 @@ void config_free(ql_config *c)
 {
     for (size_t i = 0; i < NKEYS; i++) {
         if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
-            char **slot = (char **)((char *)c + keys[i].off);
+            char **slot = field(c, &keys[i]);
             free(*slot);
             *slot = NULL;
         }
@@ -244,6 +249,7 @@ struct ini_ctx {
     int at_bol;  /* the next read starts a new line */
     ql_err *err;
     int failed;
+    int failed_line; /* line of the handler's first error */
 };
 
 static char *read_ini_line(char *str, int num, void *stream)
@@ -260,6 +266,7 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
 {
     struct ini_ctx *x = user;
     if (x->failed) return 0;
+    x->failed_line = x->line;
     char source[600];
     snprintf(source, sizeof source, "file %s line %d", x->path, x->line);
     if (!*section) {
@@ -276,27 +283,25 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
     return 1;
 }
 
-int config_load_file(ql_config *c, const char *path, ql_err *err)
+/* Reads INI text from f; name is used in messages. */
+static int load_stream(ql_config *c, FILE *f, const char *name, ql_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ql_errf(err, QL_EIO, "config", "cannot read configuration file %s: %s",
-                       "无法读取配置文件 %s：%s", path, strerror(errno));
     /* Work on a copy so that a file with an error changes nothing. */
     ql_config tmp = *c;
     for (size_t i = 0; i < NKEYS; i++) {
         if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
-            char **slot = (char **)((char *)&tmp + keys[i].off);
+            char **slot = field(&tmp, &keys[i]);
             if (*slot) *slot = xstrdup(*slot);
         }
     }
-    struct ini_ctx x = {.c = &tmp, .f = f, .path = path, .at_bol = 1, .err = err};
+    struct ini_ctx x = {.c = &tmp, .f = f, .path = name, .at_bol = 1, .err = err};
     int rc = ini_parse_stream(read_ini_line, &x, on_ini_pair, &x);
-    fclose(f);
-    if (rc != 0 && !x.failed) {
+    /* inih goes on after a syntax error and reports the first one's line:
+     * report whichever error comes first in the file. */
+    if (rc > 0 ? (!x.failed || rc < x.failed_line) : (rc != 0 && !x.failed)) {
         ql_errf(err, QL_EINVAL, "config",
                 "file %s line %d: not a '[section]' or 'key = value' line",
-                "配置文件 %s 第 %d 行：既不是“[节名]”也不是“键 = 值”", path, rc > 0 ? rc : x.line);
+                "配置文件 %s 第 %d 行：既不是“[节名]”也不是“键 = 值”", name, rc > 0 ? rc : x.line);
         x.failed = 1;
     }
     if (x.failed) {
@@ -306,6 +311,27 @@ int config_load_file(ql_config *c, const char *path, ql_err *err)
     config_free(c);
     *c = tmp;
     return 0;
+}
+
+int config_load_file(ql_config *c, const char *path, ql_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ql_errf(err, QL_EIO, "config", "cannot read configuration file %s: %s",
+                       "无法读取配置文件 %s：%s", path, strerror(errno));
+    int rc = load_stream(c, f, path, err);
+    fclose(f);
+    return rc;
+}
+
+int config_load_string(ql_config *c, const char *text, size_t len, const char *name, ql_err *err)
+{
+    if (len == 0) return 0;
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f) return ql_errf(err, QL_EIO, "config", "cannot read %s", "无法读取 %s", name);
+    int rc = load_stream(c, f, name, err);
+    fclose(f);
+    return rc;
 }
 
 int config_load_env(ql_config *c, char *const *envp, ql_err *err)

@@ -68,6 +68,10 @@ int config_set(ql_config *c, const char *section, const char *name, const char *
  * the first bad line (err names file and line). */
 int config_load_file(ql_config *c, const char *path, ql_err *err);
 
+/* Reads INI text held in memory (len bytes); name stands for the file in
+ * messages. Same results as config_load_file. */
+int config_load_string(ql_config *c, const char *text, size_t len, const char *name, ql_err *err);
+
 /* Applies every QIANLIMA_* variable in envp (NULL-terminated, as environ).
  * QIANLIMA_CONFIG (the file path) is skipped. Returns 0 or QL_EINVAL. */
 int config_load_env(ql_config *c, char *const *envp, ql_err *err);

@@ -3,7 +3,7 @@
  *   {"ts":"2026-11-29T08:00:00.123+08:00","level":"info","msg":"listening on 127.0.0.1:8080"}
  *
  * Timestamps are in the service timezone (Asia/Shanghai, UTC+8, no DST) whatever
- * the machine's timezone. Messages must not contain personal data (DESIGN.md §3):
+ * the machine's timezone. Messages must not contain personal data:
  * callers log ids and masked values only. Safe to call from several threads.
  */
 #ifndef QL_CORE_LOG_H

@@ -1,4 +1,4 @@
-/* validate.h - checks from the Chinese standards (DOMAIN.md §6).
+/* validate.h - checks from the Chinese standards (GB 11643, GB 32100 and the usual mainland formats).
  *
  * Each function takes the name of the field being checked (for the error)
  * and returns 0 if the value is valid, or QL_EINVAL with err naming the field

@@ -1,5 +1,6 @@
-/* xalloc.h - allocation that aborts on failure (DESIGN.md §3: internal
- * allocation failure aborts; sizes chosen by clients are capped elsewhere). */
+/* xalloc.h - allocation that aborts on failure. Running out of memory
+ * inside the server is not recoverable; sizes chosen by clients are capped
+ * before anything is allocated for them. */
 #ifndef QL_CORE_XALLOC_H
 #define QL_CORE_XALLOC_H
 

@@ -12,7 +12,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -58,6 +57,7 @@ struct http_worker {
     http_metrics *metrics;
     buf access;
     struct event *flush_ev, *stop_ev, *drain_ev;
+    int stop_pipe[2]; /* the main thread writes a byte to ask the worker to stop */
     struct conn *conns[CONN_BUCKETS];
     int busy;
     int draining;
@@ -179,7 +179,7 @@ static void access_record(struct http_worker *w, const http_req *r, const char *
     buf_printf(b, "{\"ts\":\"%s\",\"rid\":\"", ts);
     buf_json_escape(b, r->request_id, strlen(r->request_id));
     buf_printf(b, "\",\"method\":\"%s\",\"path\":\"", http_method_name(r->method));
-    /* The path only: query strings may carry personal data (DESIGN.md §3). */
+    /* The path only: query strings may carry personal data. */
     buf_json_escape(b, raw_path, strcspn(raw_path, "?"));
     buf_puts(b, "\",\"route\":\"");
     if (r->route) buf_puts(b, r->route->pattern);
@@ -532,9 +532,10 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct http_worker *w = arg;
+    char b[16];
+    while (read(fd, b, sizeof b) > 0) {}
     if (w->draining) {
         finish_drain(w); /* a second signal: stop now */
         return;
@@ -552,6 +553,13 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     struct timeval tick = {0, DRAIN_TICK_MS * 1000};
     event_add(w->drain_ev, &tick);
     on_drain_tick(-1, 0, w);
+}
+
+/* Wakes the worker's on_stop from another thread. */
+static void ask_stop(struct http_worker *w)
+{
+    ssize_t k = write(w->stop_pipe[1], "s", 1);
+    (void)k; /* a full pipe already holds a request to stop */
 }
 
 static void *worker_main(void *arg)
@@ -626,7 +634,12 @@ static int worker_init(struct http_server *srv, struct http_worker *w, int fd, q
     store_opts so = {.busy_timeout_ms = cfg->store_busy_timeout, .retries = cfg->store_retries};
     int rc = store_open(cfg->store_url, &so, &w->db, err);
     if (rc) return rc;
-    w->base = event_base_new();
+    /* The changelist folds the disable/enable pairs evhttp makes around each
+     * request into fewer epoll_ctl calls. */
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    w->base = event_base_new_with_config(ec);
+    event_config_free(ec);
     w->http = evhttp_new(w->base);
     if (!w->base || !w->http)
         return ql_errf(err, QL_EINTERNAL, NULL, "cannot create the event loop",
@@ -649,7 +662,11 @@ static int worker_init(struct http_server *srv, struct http_worker *w, int fd, q
     w->flush_ev = event_new(w->base, -1, EV_PERSIST, on_flush_timer, w);
     struct timeval flush = {0, ACCESS_FLUSH_MS * 1000};
     event_add(w->flush_ev, &flush);
-    w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+    if (pipe2(w->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return ql_errf(err, QL_EINTERNAL, NULL, "cannot create a pipe: %s", "无法创建管道：%s",
+                       strerror(errno));
+    w->stop_ev = event_new(w->base, w->stop_pipe[0], EV_READ | EV_PERSIST, on_stop, w);
+    event_add(w->stop_ev, NULL);
     return 0;
 }
 
@@ -659,6 +676,8 @@ static void worker_free(struct http_worker *w)
     if (w->listen_fd >= 0) close(w->listen_fd);
     if (w->flush_ev) event_free(w->flush_ev);
     if (w->stop_ev) event_free(w->stop_ev);
+    if (w->stop_pipe[0] >= 0) close(w->stop_pipe[0]);
+    if (w->stop_pipe[1] >= 0) close(w->stop_pipe[1]);
     if (w->drain_ev) event_free(w->drain_ev);
     if (w->base) event_base_free(w->base);
     store_close(w->db);
@@ -690,7 +709,6 @@ int http_serve(const ql_config *cfg, const char *ready_file)
     struct http_server srv = {.cfg = cfg, .access_fd = -1};
     ql_err err = {0};
     int rc = 0, started = 0;
-    evthread_use_pthreads();
 
     srv.nworkers = (size_t)(cfg->workers > 0 ? cfg->workers : count_cores());
     srv.workers = xcalloc(srv.nworkers, sizeof *srv.workers);
@@ -699,6 +717,7 @@ int http_serve(const ql_config *cfg, const char *ready_file)
     for (size_t i = 0; i < srv.nworkers; i++) {
         srv.workers[i].id = (int)i;
         srv.workers[i].listen_fd = -1;
+        srv.workers[i].stop_pipe[0] = srv.workers[i].stop_pipe[1] = -1;
     }
 
     if (strcmp(cfg->access_log, "off") == 0) srv.access_fd = -1;
@@ -763,7 +782,7 @@ int http_serve(const ql_config *cfg, const char *ready_file)
         log_info("received %s, draining (at most %lds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                  cfg->drain_timeout);
     }
-    for (int i = 0; i < started; i++) event_active(srv.workers[i].stop_ev, EV_READ, 0);
+    for (int i = 0; i < started; i++) ask_stop(&srv.workers[i]);
 
     /* A second signal while draining stops at once. */
     for (;;) {
@@ -780,7 +799,7 @@ int http_serve(const ql_config *cfg, const char *ready_file)
             log_warn("second signal: stopping without waiting for requests in flight");
             atomic_store(&srv.stop_now, 1);
             for (int i = 0; i < started; i++)
-                if (srv.workers[i].running) event_active(srv.workers[i].stop_ev, EV_READ, 0);
+                if (srv.workers[i].running) ask_stop(&srv.workers[i]);
         }
     }
     if (rc == 0) log_info("stopped");

@@ -4,6 +4,7 @@
 
 #include "core/xalloc.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,8 +290,17 @@ static const struct store_ops lite_ops = {
     .close = lite_close,
 };
 
+/* Process-wide settings, applied once before the first connection:
+ * without memory statistics SQLite takes no global mutex per allocation. */
+static void configure_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_sqlite_open(const char *path, const store_opts *opts, store **out, ql_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

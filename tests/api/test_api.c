@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "http/http.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -110,6 +111,34 @@ static void test_healthz(void **state)
     tu_request(srv.port, "HEAD", "/healthz", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 0);
+    tu_resp_free(&r);
+}
+
+static void test_healthz_reports_store_failure(void **state)
+{
+    (void)state;
+    store *s;
+    ql_err e;
+    if (store_open(srv.store_url, NULL, &s, &e)) fail_msg("%s", e.en);
+    struct tu_resp r;
+    tu_request(srv.port, "GET", "/healthz?deep=1", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    /* Take away what the check reads: the deep check reports it at once. */
+    assert_int_equal(store_exec(s, "ALTER TABLE schema_version RENAME TO schema_version_away",
+                                NULL, 0, NULL),
+                     0);
+    for (int i = 0; i < 4; i++) { /* whichever worker answers */
+        tu_request(srv.port, "GET", "/healthz?deep=1", NULL, NULL, &r);
+        assert_string_equal(check_error(&r, 503, "store"), "unavailable");
+        tu_resp_free(&r);
+    }
+    assert_int_equal(store_exec(s, "ALTER TABLE schema_version_away RENAME TO schema_version",
+                                NULL, 0, NULL),
+                     0);
+    store_close(s);
+    tu_request(srv.port, "GET", "/healthz?deep=1", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
     tu_resp_free(&r);
 }
 
@@ -572,6 +601,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_healthz),
+        cmocka_unit_test(test_healthz_reports_store_failure),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_not_found_and_languages),
         cmocka_unit_test(test_method_not_allowed),

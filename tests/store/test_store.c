@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "store/store.h"
+#include "store/store_impl.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -44,6 +45,16 @@ static int64_t count_rows(store *s, const char *table)
     int rc = store_query_int(s, sql, NULL, 0, &n);
     if (rc) fail_msg("%s: %s", sql, store_errmsg(s));
     return n;
+}
+
+static void test_placeholders(void **state)
+{
+    (void)state;
+    assert_int_equal(store_max_placeholder("SELECT 1"), 0);
+    assert_int_equal(store_max_placeholder("SELECT $1, $2 WHERE a = $2"), 2);
+    assert_int_equal(store_max_placeholder("SELECT '$9', \"$8\" -- $7\n, $3 /* $6 */"), 3);
+    assert_int_equal(store_max_placeholder("SELECT 'it''s $5' || $12"), 12);
+    assert_int_equal(store_max_placeholder("SELECT '$1"), 0); /* unterminated string */
 }
 
 static void test_open_and_kind(void **state)
@@ -564,6 +575,7 @@ int main(void)
 {
     const struct CMUnitTest common[] = {
         cmocka_unit_test(test_url_kind),
+        cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_open_and_kind),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_migrate),

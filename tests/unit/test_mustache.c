@@ -537,5 +537,5 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_threads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name("mustache", tests, NULL, NULL);
 }
