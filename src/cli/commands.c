@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Opens the store named by cfg and applies pending migrations. */
-static int open_and_migrate(const char *cmd, const ql_config *cfg, store **out)
+/* Opens the store named by cfg, reporting a failure for command cmd. */
+static int open_store(const char *cmd, const ql_config *cfg, store **out)
 {
     ql_err err = {0};
     store_opts so = {.busy_timeout_ms = cfg->store_busy_timeout, .retries = cfg->store_retries};
@@ -23,6 +23,14 @@ static int open_and_migrate(const char *cmd, const ql_config *cfg, store **out)
         cli_error(cmd, err.en, err.zh);
         return EXIT_FAIL;
     }
+    return EXIT_OK;
+}
+
+/* Opens the store named by cfg and applies pending migrations. */
+static int open_and_migrate(const char *cmd, const ql_config *cfg, store **out)
+{
+    ql_err err = {0};
+    if (open_store(cmd, cfg, out)) return EXIT_FAIL;
     if (store_migrate(*out, NULL, &err)) {
         cli_error(cmd, err.en, err.zh);
         store_close(*out);
@@ -94,9 +102,7 @@ int cmd_migrate(int argc, char **argv)
     if (rc) return rc;
     ql_err err = {0};
     store *s = NULL;
-    store_opts so = {.busy_timeout_ms = cfg.store_busy_timeout, .retries = cfg.store_retries};
-    if (store_open(cfg.store_url, &so, &s, &err)) {
-        cli_error("migrate", err.en, err.zh);
+    if (open_store("migrate", &cfg, &s)) {
         config_free(&cfg);
         return EXIT_FAIL;
     }

@@ -219,6 +219,18 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static int exited_within(struct tu_server *s, int ms, int *status)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        if (waitpid(s->pid, status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return 1;
+        }
+        sleep_ms(20);
+    }
+    return 0;
+}
+
 static void test_graceful_drain(void **state)
 {
     (void)state;
@@ -248,15 +260,9 @@ static void test_graceful_drain(void **state)
     assert_non_null(strstr(buf, "\"status\":\"ok\""));
     /* The server then exits cleanly by itself. */
     int st = 0;
-    pid_t w = 0;
-    for (int i = 0; i < 500 && w != s.pid; i++) {
-        w = waitpid(s.pid, &st, WNOHANG);
-        if (w != s.pid) sleep_ms(20);
-    }
-    assert_int_equal(w, s.pid);
+    assert_true(exited_within(&s, 10000, &st));
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    s.pid = 0;
     char *log = tu_slurp(s.log_path, NULL);
     assert_non_null(strstr(log, "draining"));
     assert_non_null(strstr(log, "\"msg\":\"stopped\""));
@@ -289,18 +295,6 @@ static int start_big_download(struct tu_server *s, const char *drain_timeout)
     assert_int_equal(poll(&p, 1, 10000), 1);
     assert_true(recv(fd, b, sizeof b, 0) > 0);
     return fd;
-}
-
-static int exited_within(struct tu_server *s, int ms, int *status)
-{
-    for (int waited = 0; waited <= ms; waited += 20) {
-        if (waitpid(s->pid, status, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return 1;
-        }
-        sleep_ms(20);
-    }
-    return 0;
 }
 
 static void test_drain_finishes_response(void **state)
