@@ -66,6 +66,9 @@ start_pg() {
     return 1
   fi
   PGDIR=$(mktemp -d /tmp/qianlima-pg.XXXXXX)
+  # Only a Unix socket in PGDIR is opened; a port number of its own keeps two
+  # runs on one machine from sharing a shared-memory key.
+  PGPORT=$((20000 + RANDOM % 20000))
   chmod 755 "$PGDIR"
   if [[ $(id -u) -eq 0 ]]; then
     chown postgres "$PGDIR"
@@ -76,14 +79,14 @@ start_pg() {
   "${AS_PG[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
     >"$ART/postgres-initdb.log" 2>&1 || return 1
   "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-    -o "-k $PGDIR -p 55432 -c listen_addresses='' -c fsync=off" start >/dev/null || return 1
+    -o "-k $PGDIR -p $PGPORT -c listen_addresses='' -c fsync=off" start >/dev/null || return 1
   for db in qianlima_store qianlima_api qianlima_cli; do
-    "${AS_PG[@]}" "$PGBIN/psql" -q -h "$PGDIR" -p 55432 -U postgres -d postgres \
+    "${AS_PG[@]}" "$PGBIN/psql" -q -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres \
       -c "CREATE DATABASE $db" >/dev/null || return 1
   done
 }
 
-pg_url() { echo "postgresql://postgres@/$1?host=$PGDIR&port=55432"; }
+pg_url() { echo "postgresql://postgres@/$1?host=$PGDIR&port=$PGPORT"; }
 
 echo "unit tests"
 for t in "$B"/tests/unit/test_*; do

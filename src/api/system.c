@@ -139,10 +139,16 @@ int api_validate(http_req *r)
                       masked, sizeof masked);
     json_t *res = json_pack("{s:s, s:b, s:s, s:o, s:o}", "type", type, "valid", vrc == 0,
                             "value_masked", masked, "facts", facts, "warnings", warnings);
-    if (vrc)
+    if (res && vrc &&
         json_object_set_new(res, "error",
                             json_pack("{s:s, s:s, s:s}", "code", "invalid", "message",
                                       r->lang == LANG_EN ? verr.en : verr.zh, "message_en",
-                                      verr.en));
+                                      verr.en)) != 0) {
+        json_decref(res);
+        res = NULL;
+    }
+    if (!res)
+        return ql_errf(&r->err, QL_EINTERNAL, NULL, "could not build the answer",
+                       "无法生成应答");
     return http_reply_json(r, 200, res);
 }

@@ -106,6 +106,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 int buf_json_escape(buf *b, const char *str, size_t n)
 {
+    size_t start = b->len;
+    int rc = 0;
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, run = 0;
     while (i < n) {
@@ -129,17 +131,24 @@ int buf_json_escape(buf *b, const char *str, size_t n)
             }
         }
         if (esc) {
-            if (run && buf_append(b, s + i - run, run)) return QL_ETOOBIG;
+            if ((run && buf_append(b, s + i - run, run)) || buf_puts(b, esc)) {
+                rc = QL_ETOOBIG;
+                break;
+            }
             run = 0;
-            if (buf_puts(b, esc)) return QL_ETOOBIG;
             i += seq;
         } else {
             run += seq;
             i += seq;
         }
     }
-    if (run && buf_append(b, s + n - run, run)) return QL_ETOOBIG;
-    return 0;
+    if (!rc && run && buf_append(b, s + n - run, run)) rc = QL_ETOOBIG;
+    if (rc && b->data) {
+        /* Leave the buffer as it was, as every capped append does. */
+        b->len = start;
+        b->data[start] = '\0';
+    }
+    return rc;
 }
 
 char *buf_reserve(buf *b, size_t n)

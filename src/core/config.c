@@ -234,8 +234,8 @@ int config_set(ql_config *c, const char *section, const char *name, const char *
 {
     const struct key *k = find_key(section, name);
     if (!k)
-        return ql_errf(err, QL_EINVAL, name, "%s: unknown key '%s' in section [%s]",
-                       "%s：[%s] 节中没有“%s”这一配置项", source, name, section);
+        return ql_errf(err, QL_EINVAL, name, "%1$s: unknown key '%2$s' in section [%3$s]",
+                       "%1$s：[%3$s] 节中没有“%2$s”这一配置项", source, name, section);
     return set_key(c, k, value, source, err);
 }
 
@@ -246,7 +246,6 @@ struct ini_ctx {
     FILE *f;
     const char *path;
     int line;    /* number of the line most recently read */
-    int at_bol;  /* the next read starts a new line */
     ql_err *err;
     int failed;
     int failed_line; /* line of the handler's first error */
@@ -255,10 +254,22 @@ struct ini_ctx {
 static char *read_ini_line(char *str, int num, void *stream)
 {
     struct ini_ctx *x = stream;
+    if (x->failed) return NULL;
     char *r = fgets(str, num, x->f);
     if (!r) return NULL;
-    if (x->at_bol) x->line++;
-    x->at_bol = strchr(r, '\n') != NULL;
+    x->line++;
+    if (!strchr(r, '\n')) {
+        /* inih reads lines of at most num - 1 bytes and would take the rest
+         * of a longer one for a line of its own: refuse it instead. */
+        int c = getc(x->f);
+        if (c != EOF) {
+            ql_errf(x->err, QL_EINVAL, "config", "file %s line %d is longer than %d bytes",
+                    "配置文件 %s 第 %d 行超过 %d 字节", x->path, x->line, num - 2);
+            x->failed = 1;
+            x->failed_line = x->line;
+            return NULL;
+        }
+    }
     return r;
 }
 
@@ -294,7 +305,7 @@ static int load_stream(ql_config *c, FILE *f, const char *name, ql_err *err)
             if (*slot) *slot = xstrdup(*slot);
         }
     }
-    struct ini_ctx x = {.c = &tmp, .f = f, .path = name, .at_bol = 1, .err = err};
+    struct ini_ctx x = {.c = &tmp, .f = f, .path = name, .err = err};
     int rc = ini_parse_stream(read_ini_line, &x, on_ini_pair, &x);
     /* inih goes on after a syntax error and reports the first one's line:
      * report whichever error comes first in the file. */

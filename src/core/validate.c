@@ -83,10 +83,10 @@ int validate_credit_code(const char *field, const char *s, ql_err *err)
         const char *p = s[i] ? strchr(alphabet, s[i]) : NULL;
         if (!p)
             return ql_errf(err, QL_EINVAL, field,
-                           "%s: character %zu ('%c') is not allowed; use digits and the capital "
+                           "%s: character %zu is not allowed; use digits and the capital "
                            "letters A-Y without I, O, S, V, Z",
-                           "%s：第 %zu 位（“%c”）不允许；只能使用数字和除 I、O、S、V、Z 以外的大写字母",
-                           field, i + 1, s[i]);
+                           "%s：第 %zu 位字符不允许；只能使用数字和除 I、O、S、V、Z 以外的大写字母",
+                           field, i + 1);
         vals[i] = (int)(p - alphabet);
         if (i < 17) sum += vals[i] * w[i];
     }
@@ -133,6 +133,16 @@ int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *e
     return 0;
 }
 
+/* Length of the UTF-8 character starting at s (1 for a stray byte). */
+static size_t char_len(const unsigned char *s)
+{
+    if (s[0] < 0x80) return 1;
+    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 1;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 1;
+    return n;
+}
+
 void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
 {
     size_t head = 0, tail = 2;
@@ -142,10 +152,22 @@ void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
     case MASK_PHONE: head = 3, tail = 4; break;
     case MASK_OTHER: head = 0, tail = 2; break;
     }
-    size_t len = strlen(s);
-    if (len < head + tail + 4) head = 0, tail = len > 2 ? 2 : 0;
+    /* Count characters, not bytes, so that a character is never cut. */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t chars = 0;
+    for (size_t i = 0; u[i]; i += char_len(u + i)) chars++;
+    if (chars < head + tail + 4) head = 0, tail = chars > 2 ? 2 : 0;
     if (n == 0) return;
-    size_t i = 0;
-    for (; i < len && i + 1 < n; i++) out[i] = (i < head || i >= len - tail) ? s[i] : '*';
-    out[i] = '\0';
+    size_t o = 0, k = 0;
+    for (size_t i = 0; u[i]; k++) {
+        size_t cl = char_len(u + i);
+        int keep = k < head || k >= chars - tail;
+        size_t need = keep ? cl : 1;
+        if (o + need + 1 > n) break;
+        if (keep) memcpy(out + o, s + i, cl);
+        else out[o] = '*';
+        o += need;
+        i += cl;
+    }
+    out[o] = '\0';
 }

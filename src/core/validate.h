@@ -49,9 +49,10 @@ enum mask_kind {
 };
 
 /* Writes a masked copy of personal data for lists, exports and logs, with
- * '*' for each hidden character. A value too short to keep head and tail
- * visible and still hide something keeps only its last 2 characters (or none
- * when it has 2 or fewer). Never writes more than n bytes (NUL included). */
+ * one '*' for each hidden character (UTF-8 characters are never cut). A
+ * value too short to keep head and tail visible and still hide 4 characters
+ * keeps only its last 2 (or none when it has 2 or fewer). Never writes more
+ * than n bytes (NUL included), and stops before a character that does not fit. */
 void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n);
 
 #endif

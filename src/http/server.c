@@ -29,6 +29,7 @@
 #define CONN_BUCKETS 1024       /* power of two */
 #define ACCESS_FLUSH_BYTES 16384
 #define ACCESS_FLUSH_MS 200
+#define ACCESS_PATH_MAX 1024 /* bytes of path logged; a line stays under 4 KiB */
 #define DRAIN_QUIET_NS 200000000ull /* 200 ms without a new request */
 #define DRAIN_TICK_MS 20
 
@@ -179,8 +180,11 @@ static void access_record(struct http_worker *w, const http_req *r, const char *
     buf_printf(b, "{\"ts\":\"%s\",\"rid\":\"", ts);
     buf_json_escape(b, r->request_id, strlen(r->request_id));
     buf_printf(b, "\",\"method\":\"%s\",\"path\":\"", http_method_name(r->method));
-    /* The path only: query strings may carry personal data. */
-    buf_json_escape(b, raw_path, strcspn(raw_path, "?"));
+    /* The path only: query strings may carry personal data. Long paths are
+     * cut so that each line stays one write. */
+    size_t plen = strcspn(raw_path, "?");
+    buf_json_escape(b, raw_path, plen > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : plen);
+    if (plen > ACCESS_PATH_MAX) buf_puts(b, "...");
     buf_puts(b, "\",\"route\":\"");
     if (r->route) buf_puts(b, r->route->pattern);
     buf_printf(b, "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"peer\":\"", r->status, bytes,
@@ -278,6 +282,11 @@ static int dump_to_evbuffer(const char *p, size_t n, void *arg)
 
 int http_reply_json(http_req *r, int status, json_t *json)
 {
+    if (!json) {
+        /* A json_pack that failed (invalid UTF-8, say): a bug, not a blank 200. */
+        ql_errf(&r->err, QL_EINTERNAL, NULL, "could not build the answer", "无法生成应答");
+        return http_reply_error(r, QL_EINTERNAL);
+    }
     common_headers(r, "application/json; charset=utf-8");
     struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
     json_dump_callback(json, dump_to_evbuffer, out, JSON_COMPACT);
@@ -370,7 +379,7 @@ static void set_request_id(http_req *r, struct http_worker *w)
         return;
     }
     snprintf(r->request_id, sizeof r->request_id, "%08x%02x%06llx", w->rid_prefix, w->id & 0xff,
-             (unsigned long long)(++w->rid_seq & 0xffffff));
+             (unsigned long long)++w->rid_seq);
 }
 
 /* Chinese unless the client's first preference is English. */

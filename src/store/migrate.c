@@ -13,6 +13,7 @@
 #include <time.h>
 
 #define MAX_MIGRATIONS 256
+#define MIGRATE_LOCK "7316580019" /* advisory lock key for migrations on PostgreSQL */
 
 struct migration {
     int version;
@@ -93,13 +94,7 @@ static int migrate_body(store *s, void *arg)
 {
     struct mctx *x = arg;
     x->applied = 0;
-    int rc;
-    if (s->kind == STORE_POSTGRES) {
-        /* Several processes may start at once: let one migrate at a time. */
-        rc = store_exec(s, "SELECT pg_advisory_xact_lock(7316580019)", NULL, 0, NULL);
-        if (rc) return rc;
-    }
-    rc = store_script(s, create_table);
+    int rc = store_script(s, create_table);
     if (rc) return rc;
 
     /* Compare what the database has applied with what the binary knows. */
@@ -173,7 +168,19 @@ int store_migrate(store *s, int *applied, ql_err *err)
                        "程序内置的迁移文件不合规（文件名应为 NNNN_名称.sql 且编号唯一）");
     struct mctx x = {.ms = ms, .n = n, .err = err};
     ql_err_clear(err);
-    int rc = store_tx(s, STORE_TX_WRITE, migrate_body, &x);
+    int rc;
+    if (s->kind == STORE_POSTGRES) {
+        /* Several processes may start at once: one migrates at a time. The
+         * lock is taken before the transaction begins, so the transaction's
+         * snapshot sees what the previous holder committed. */
+        rc = store_exec(s, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", NULL, 0, NULL);
+        if (rc)
+            return ql_errf(err, rc, "schema_version", "cannot lock for migration: %s",
+                           "无法获得迁移锁：%s", store_errmsg(s));
+    }
+    rc = store_tx(s, STORE_TX_WRITE, migrate_body, &x);
+    if (s->kind == STORE_POSTGRES)
+        store_exec(s, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")", NULL, 0, NULL);
     if (rc && err && !err->en[0])
         ql_errf(err, rc, "schema_version", "migration failed: %s", "迁移失败：%s",
                 store_errmsg(s));

@@ -57,9 +57,8 @@ static void notice_to_log(void *arg, const char *message)
 /* Maps a failed result (or a connection failure when res is NULL). */
 static int map_error(struct pg *p, const PGresult *res)
 {
-    store_set_error(&p->base, PQerrorMessage(p->conn));
-    if (res && PQresultErrorMessage((PGresult *)res)[0])
-        store_set_error(&p->base, PQresultErrorMessage((PGresult *)res));
+    const char *msg = res ? PQresultErrorMessage((PGresult *)res) : "";
+    store_set_error(&p->base, msg[0] ? msg : PQerrorMessage(p->conn));
     if (PQstatus(p->conn) == CONNECTION_BAD) return QL_EUNAVAIL;
     const char *state = res ? PQresultErrorField((PGresult *)res, PG_DIAG_SQLSTATE) : NULL;
     if (!state) return QL_EDB;
@@ -103,8 +102,6 @@ static int ensure_connected(struct pg *p)
         store_set_error(&p->base, PQerrorMessage(p->conn));
         return QL_EUNAVAIL;
     }
-    PGresult *r = PQexec(p->conn, "SET TIME ZONE 'Asia/Shanghai'");
-    PQclear(r);
     return 0;
 }
 
@@ -452,7 +449,12 @@ static const struct store_ops pg_ops = {
 
 int store_pg_open(const char *url, const store_opts *opts, store **out, ql_err *err)
 {
-    PGconn *conn = PQconnectdb(url);
+    /* Session settings go with the connection parameters, so that PQreset
+     * after a lost connection applies them again. */
+    static const char *const keys[] = {"dbname", "client_encoding", "options",
+                                        "application_name", NULL};
+    const char *const vals[] = {url, "UTF8", "-c TimeZone=Asia/Shanghai", "qianlima", NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "out of memory");
@@ -469,13 +471,6 @@ int store_pg_open(const char *url, const store_opts *opts, store **out, ql_err *
     p->base.kind = STORE_POSTGRES;
     p->base.opts = *opts;
     p->conn = conn;
-    int rc = pg_script(&p->base, "SET TIME ZONE 'Asia/Shanghai'; SET client_encoding = 'UTF8'");
-    if (rc) {
-        ql_errf(err, rc, "store.url", "cannot set up PostgreSQL session: %s",
-                "无法初始化 PostgreSQL 会话：%s", p->base.errmsg);
-        pg_close(&p->base);
-        return rc;
-    }
     *out = &p->base;
     return 0;
 }

@@ -25,6 +25,7 @@ struct cached {
 struct lite_rows {
     struct store_rows base;
     struct cached *c;
+    int done; /* sqlite3_step after SQLITE_DONE would run the statement again */
 };
 
 struct lite {
@@ -185,6 +186,7 @@ static int lite_query(store *s, const char *sql, const store_val *args, int narg
     if (rc) return rc;
     l->rows.base.s = s;
     l->rows.c = c;
+    l->rows.done = 0;
     *out = &l->rows.base;
     return 0;
 }
@@ -192,8 +194,10 @@ static int lite_query(store *s, const char *sql, const store_val *args, int narg
 static int lite_step(store_rows *r)
 {
     struct lite_rows *lr = (struct lite_rows *)r;
+    if (lr->done) return 0;
     int rc = sqlite3_step(lr->c->st);
     if (rc == SQLITE_ROW) return 1;
+    lr->done = 1;
     if (rc == SQLITE_DONE) return 0;
     return map_error((struct lite *)r->s, rc);
 }
@@ -241,7 +245,7 @@ static int lite_script(store *s, const char *sql)
     int rc = sqlite3_exec(l->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         int code = map_error(l, rc);
-        if (msg) store_set_error(s, msg);
+        if (msg) store_set_error(s, msg); /* more precise than sqlite3_errmsg here */
         sqlite3_free(msg);
         return code;
     }

@@ -47,7 +47,13 @@ void store_set_error(store *s, const char *msg)
     snprintf(s->errmsg, sizeof s->errmsg, "%s", msg ? msg : "unknown error");
     size_t n = strlen(s->errmsg);
     while (n && (s->errmsg[n - 1] == '\n' || s->errmsg[n - 1] == ' ')) s->errmsg[--n] = '\0';
-    atomic_fetch_add_explicit(&s->n_errors, 1, memory_order_relaxed);
+}
+
+/* Counts a failed call (once, whatever the backend recorded) and returns rc. */
+static int counted(store *s, int rc)
+{
+    if (rc < 0) atomic_fetch_add_explicit(&s->n_errors, 1, memory_order_relaxed);
+    return rc;
 }
 
 const char *store_errmsg(const store *s)
@@ -98,7 +104,7 @@ static int check_idle(store *s)
 {
     if (s->open_rows) {
         store_set_error(s, "a result set is still open on this connection");
-        return QL_EINTERNAL;
+        return counted(s, QL_EINTERNAL);
     }
     atomic_fetch_add_explicit(&s->n_statements, 1, memory_order_relaxed);
     return 0;
@@ -109,7 +115,7 @@ int store_exec(store *s, const char *sql, const store_val *args, int nargs, int6
     int rc = check_idle(s);
     if (rc) return rc;
     if (changes) *changes = 0;
-    return s->ops->exec(s, sql, args, nargs, changes);
+    return counted(s, s->ops->exec(s, sql, args, nargs, changes));
 }
 
 int store_query(store *s, const char *sql, const store_val *args, int nargs, store_rows **out)
@@ -119,12 +125,12 @@ int store_query(store *s, const char *sql, const store_val *args, int nargs, sto
     if (rc) return rc;
     rc = s->ops->query(s, sql, args, nargs, out);
     if (rc == 0) s->open_rows = *out;
-    return rc;
+    return counted(s, rc);
 }
 
 int store_step(store_rows *r)
 {
-    return r->s->ops->step(r);
+    return counted(r->s, r->s->ops->step(r));
 }
 
 int store_ncols(const store_rows *r)
@@ -180,7 +186,7 @@ int store_script(store *s, const char *sql)
 {
     int rc = check_idle(s);
     if (rc) return rc;
-    return s->ops->script(s, sql);
+    return counted(s, s->ops->script(s, sql));
 }
 
 int store_ping(store *s)
@@ -209,7 +215,7 @@ int store_tx(store *s, enum store_tx_mode mode, store_tx_fn fn, void *ctx)
     if (s->in_tx) return fn(s, ctx);
     if (s->open_rows) {
         store_set_error(s, "a result set is still open on this connection");
-        return QL_EINTERNAL;
+        return counted(s, QL_EINTERNAL);
     }
     int rc = QL_EBUSY;
     for (long attempt = 1; attempt <= s->opts.retries; attempt++) {
@@ -217,7 +223,7 @@ int store_tx(store *s, enum store_tx_mode mode, store_tx_fn fn, void *ctx)
             atomic_fetch_add_explicit(&s->n_retries, 1, memory_order_relaxed);
             backoff(attempt);
         }
-        rc = s->ops->begin(s, mode);
+        rc = counted(s, s->ops->begin(s, mode));
         if (rc == QL_EBUSY) continue;
         if (rc) return rc;
         s->in_tx = 1;
@@ -228,7 +234,7 @@ int store_tx(store *s, enum store_tx_mode mode, store_tx_fn fn, void *ctx)
             store_rows_close(s->open_rows);
             rc = rc ? rc : QL_EINTERNAL;
         }
-        if (rc == 0) rc = s->ops->commit(s);
+        if (rc == 0) rc = counted(s, s->ops->commit(s));
         if (rc) s->ops->rollback(s);
         s->in_tx = 0;
         if (rc != QL_EBUSY) return rc;

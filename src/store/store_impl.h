@@ -43,7 +43,8 @@ struct store_rows {
 int store_sqlite_open(const char *path, const store_opts *opts, store **out, ql_err *err);
 int store_pg_open(const char *url, const store_opts *opts, store **out, ql_err *err);
 
-/* Records a driver message for store_errmsg and counts the error. */
+/* Records a driver message for store_errmsg. Errors are counted once per
+ * failed call by store.c, not here. */
 void store_set_error(store *s, const char *msg);
 
 /* The highest n of the $n placeholders in sql, skipping quoted strings,

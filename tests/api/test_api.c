@@ -298,6 +298,23 @@ static void test_validate_answers(void **state)
     json_decref(j);
     tu_resp_free(&r);
 
+    /* Non-ASCII input gets a well-formed answer that says why it is invalid. */
+    static const char *const odd[] = {
+        "{\"type\": \"mobile\", \"value\": \"一二三四五\"}",
+        "{\"type\": \"id_number\", \"value\": \"一二三四五六七八九十\"}",
+        "{\"type\": \"credit_code\", \"value\": \"统123456789012345\"}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        post_json(odd[i], &r);
+        assert_int_equal(r.status, 200);
+        j = body_json(&r);
+        assert_true(json_is_false(json_object_get(j, "valid")));
+        assert_true(json_string_length(
+                        json_object_get(json_object_get(j, "error"), "message_en")) > 0);
+        json_decref(j);
+        tu_resp_free(&r);
+    }
+
     post_json("{\"type\": \"bank_card\", \"value\": \"6222000000000000001\"}", &r);
     j = body_json(&r);
     assert_true(json_is_true(json_object_get(j, "valid")));

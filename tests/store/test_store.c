@@ -323,6 +323,78 @@ static int leave_rows_open(store *s, void *ctx)
     return 0; /* forgets to close r */
 }
 
+static void test_step_after_end_and_error_count(void **state)
+{
+    (void)state;
+    store *s = open_fresh();
+    exec_ok(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)");
+    /* Stepping past the end keeps answering 0: the statement is not run again. */
+    store_rows *r;
+    assert_int_equal(store_query(s, "INSERT INTO t (id, v) VALUES (1, $1) RETURNING id",
+                                 (store_val[]){SV_TEXT("once")}, 1, &r),
+                     0);
+    assert_int_equal(store_step(r), 1);
+    assert_int_equal(store_step(r), 0);
+    assert_int_equal(store_step(r), 0);
+    store_rows_close(r);
+    assert_int_equal(count_rows(s, "t"), 1);
+    /* Each failed call counts one error, whatever the backend recorded. */
+    struct store_stats a, b;
+    store_stats_get(s, &a);
+    assert_int_equal(store_exec(s, "INSERT INTO t (id, v) VALUES (2, 'once')", NULL, 0, NULL),
+                     QL_ECONFLICT);
+    store_stats_get(s, &b);
+    assert_int_equal(b.errors, a.errors + 1);
+    assert_int_equal(store_script(s, "SELECT * FROM no_such_table"), QL_EDB);
+    store_stats_get(s, &a);
+    assert_int_equal(a.errors, b.errors + 1);
+    assert_true(a.statements > b.statements);
+    store_close(s);
+}
+
+struct migrator {
+    const char *url;
+    int rc;
+    int applied;
+};
+
+static void *migrate_main(void *arg)
+{
+    struct migrator *m = arg;
+    store *s = open_same(m->url, 5000, 8);
+    ql_err err;
+    m->rc = store_migrate(s, &m->applied, &err);
+    if (m->rc) fprintf(stderr, "migrate: %s\n", err.en);
+    store_close(s);
+    return NULL;
+}
+
+/* Several processes starting at once against a new database: one applies
+ * the migrations, the others find them applied. */
+static void test_concurrent_migrations(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 3; trial++) {
+        const char *url = tu_fresh_store_url();
+        struct migrator m[3];
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++) {
+            m[i] = (struct migrator){.url = url, .rc = -99, .applied = -1};
+            pthread_create(&th[i], NULL, migrate_main, &m[i]);
+        }
+        int total = 0;
+        for (int i = 0; i < 3; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(m[i].rc, 0);
+            total += m[i].applied;
+        }
+        store *s = open_same(url, 1000, 3);
+        assert_int_equal(total, store_schema_latest(s));
+        assert_int_equal(count_rows(s, "schema_version"), store_schema_latest(s));
+        store_close(s);
+    }
+}
+
 static void test_one_result_set_at_a_time(void **state)
 {
     (void)state;
@@ -567,8 +639,55 @@ static void test_pg_reconnect(void **state)
     int64_t pid2 = 0;
     assert_int_equal(store_query_int(a, "SELECT pg_backend_pid()", NULL, 0, &pid2), 0);
     assert_true(pid2 != pid);
+    /* Session settings survive the reconnection. */
+    store_rows *r;
+    assert_int_equal(store_query(a, "SELECT current_setting('TimeZone'), "
+                                    "current_setting('client_encoding')",
+                                 NULL, 0, &r),
+                     0);
+    assert_int_equal(store_step(r), 1);
+    assert_string_equal(store_col_text(r, 0, NULL), "Asia/Shanghai");
+    assert_string_equal(store_col_text(r, 1, NULL), "UTF8");
+    store_rows_close(r);
     store_close(a);
     store_close(killer);
+}
+
+/* A database in another encoding still talks UTF-8 with us, also after a
+ * reconnection. */
+static void test_pg_encoding_after_reconnect(void **state)
+{
+    (void)state;
+    const char *url = tu_fresh_store_url();
+    store *admin = open_same(url, 1000, 3);
+    store_script(admin, "DROP DATABASE IF EXISTS ql_latin1");
+    assert_int_equal(store_script(admin, "CREATE DATABASE ql_latin1 ENCODING 'LATIN1' "
+                                         "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"),
+                     0);
+    /* Same server, other database: replace the path of the URL. */
+    char other[600];
+    const char *slash = strstr(url, "@/"), *q = strchr(url, '?');
+    assert_non_null(slash);
+    snprintf(other, sizeof other, "%.*sql_latin1%s", (int)(slash + 2 - url), url, q ? q : "");
+    store *a = open_same(other, 1000, 3);
+    int64_t pid = 0;
+    assert_int_equal(store_query_int(a, "SELECT pg_backend_pid()", NULL, 0, &pid), 0);
+    assert_int_equal(store_query_int(admin, "SELECT count(pg_terminate_backend($1::int))",
+                                     (store_val[]){SV_INT(pid)}, 1, &pid),
+                     0);
+    sleep_ms(100);
+    store_ping(a); /* may report the lost connection */
+    store_rows *r;
+    assert_int_equal(store_query(a, "SELECT current_setting('client_encoding'), $1::text",
+                                 (store_val[]){SV_TEXT("é")}, 1, &r),
+                     0);
+    assert_int_equal(store_step(r), 1);
+    assert_string_equal(store_col_text(r, 0, NULL), "UTF8");
+    assert_string_equal(store_col_text(r, 1, NULL), "é");
+    store_rows_close(r);
+    store_close(a);
+    assert_int_equal(store_script(admin, "DROP DATABASE ql_latin1"), 0);
+    store_close(admin);
 }
 
 int main(void)
@@ -586,6 +705,8 @@ int main(void)
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_one_result_set_at_a_time),
+        cmocka_unit_test(test_step_after_end_and_error_count),
+        cmocka_unit_test(test_concurrent_migrations),
         cmocka_unit_test(test_streaming_and_early_close),
     };
     /* Cases that exercise one backend's way of failing. */
@@ -595,6 +716,7 @@ int main(void)
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test(test_pg_serialization_retry),
         cmocka_unit_test(test_pg_reconnect),
+        cmocka_unit_test(test_pg_encoding_after_reconnect),
     };
     size_t nc = sizeof common / sizeof common[0];
     const struct CMUnitTest *extra = tu_pg_url() ? pg_only : sqlite_only;

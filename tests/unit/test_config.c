@@ -6,6 +6,7 @@
 #include "core/log.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 static void test_defaults(void **state)
@@ -93,6 +94,35 @@ static void test_ini_errors_change_nothing(void **state)
     }
 }
 
+static void test_long_lines_and_messages(void **state)
+{
+    (void)state;
+    ql_config c;
+    config_defaults(&c);
+    ql_err e;
+    /* A line longer than the INI reader takes is refused, naming its line,
+     * and no piece of it is read as a setting of its own. */
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[store]\n; %0300d\nurl = /srv/db.sqlite\n", 0);
+    assert_int_equal(config_load_string(&c, ini, strlen(ini), "long.ini", &e), QL_EINVAL);
+    assert_non_null(strstr(e.en, "long.ini line 2 is longer than"));
+    assert_string_equal(c.store_url, "var/qianlima.db");
+    snprintf(ini, sizeof ini, "[store]\nurl = postgres://u:%0250d@db/q\n", 7);
+    assert_int_equal(config_load_string(&c, ini, strlen(ini), "long.ini", &e), QL_EINVAL);
+    assert_non_null(strstr(e.en, "line 2 is longer"));
+    assert_null(strstr(e.en, "0000000")); /* the value is not echoed */
+    /* A line just short enough is fine, also without a final newline. */
+    snprintf(ini, sizeof ini, "[store]\n; %0180d\nurl = /srv/db.sqlite", 0);
+    assert_int_equal(config_load_string(&c, ini, strlen(ini), "ok.ini", &e), 0);
+    assert_string_equal(c.store_url, "/srv/db.sqlite");
+    /* The Chinese message names section and key in its own word order. */
+    const char bad[] = "[server]\nworkrs = 4\n";
+    assert_int_equal(config_load_string(&c, bad, sizeof bad - 1, "k.ini", &e), QL_EINVAL);
+    assert_non_null(strstr(e.zh, "[server] 节中没有“workrs”"));
+    assert_non_null(strstr(e.en, "unknown key 'workrs' in section [server]"));
+    config_free(&c);
+}
+
 static void test_environment(void **state)
 {
     (void)state;
@@ -165,7 +195,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_ini_text),
-        cmocka_unit_test(test_ini_errors_change_nothing), cmocka_unit_test(test_environment),
+        cmocka_unit_test(test_ini_errors_change_nothing), cmocka_unit_test(test_long_lines_and_messages),
+        cmocka_unit_test(test_environment),
         cmocka_unit_test(test_flags_and_precedence), cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

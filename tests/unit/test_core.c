@@ -67,6 +67,14 @@ static void test_json_escape(void **state)
     assert_string_equal(b.data,
                         "a\\\"b\\\\c\\n\\t\\u0001\\u007f 千里马 \xEF\xBF\xBD\xEF\xBF\xBD(");
     buf_reset(&b);
+    /* At the limit, nothing of the escaped text is left behind. */
+    buf limited;
+    buf_init(&limited, 10);
+    buf_puts(&limited, "ab");
+    assert_int_equal(buf_json_escape(&limited, "abcdefgh\"ijkl", 13), QL_ETOOBIG);
+    assert_string_equal(limited.data, "ab");
+    assert_int_equal(limited.len, 2);
+    buf_free(&limited);
     /* Overlong and surrogate encodings are not valid UTF-8 either. */
     const char bad[] = "\xc0\xaf\xed\xa0\x80";
     assert_int_equal(buf_json_escape(&b, bad, sizeof bad - 1), 0);

@@ -135,6 +135,9 @@ static void test_credit_code(void **state)
         {"91350100m000100Y43", "not allowed"},
         {"91ABCDEFM000100Y43", "area code"},
     };
+    /* A non-ASCII character is reported by position; the message stays valid UTF-8. */
+    assert_int_equal(validate_credit_code("c", "统123456789012345", &e), QL_EINVAL);
+    assert_non_null(strstr(e.en, "character 1 is not allowed"));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = validate_credit_code("employer.credit_code", bad[i].v, &e);
         if (rc != QL_EINVAL) fail_msg("%s accepted", bad[i].v);
@@ -178,7 +181,7 @@ static void test_mask(void **state)
     validate_mask("6222021234567891234", MASK_CARD, out, sizeof out);
     assert_string_equal(out, "622202*********1234");
     validate_mask("张三丰", MASK_OTHER, out, sizeof out);
-    assert_int_equal(strlen(out), strlen("张三丰"));
+    assert_string_equal(out, "*三丰");
     /* Too short to keep head and tail: only the last 2 remain. */
     validate_mask("12345678", MASK_ID, out, sizeof out);
     assert_string_equal(out, "******78");
@@ -186,6 +189,14 @@ static void test_mask(void **state)
     assert_string_equal(out, "**");
     validate_mask("", MASK_ID, out, sizeof out);
     assert_string_equal(out, "");
+    /* UTF-8 is masked by character, never cut in the middle. */
+    validate_mask("一二三四五六七八九十甲乙", MASK_ID, out, sizeof out);
+    assert_string_equal(out, "**********甲乙");
+    validate_mask("一二三四五", MASK_PHONE, out, sizeof out);
+    assert_string_equal(out, "***四五");
+    char six[6];
+    validate_mask("一二三四五", MASK_OTHER, six, sizeof six);
+    assert_string_equal(six, "***"); /* "四" would not fit whole */
     /* A short output buffer truncates instead of overflowing. */
     char tiny[5];
     validate_mask("310104199001011234", MASK_ID, tiny, sizeof tiny);
