@@ -14,7 +14,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 comma := ,
 
-PKGS := libevent jansson sqlite3 libpq inih
+PKGS := libevent jansson sqlite3 libpq inih libsodium libcrypto
 TEST_PKGS := cmocka
 
 ifdef SANITIZE
@@ -66,7 +66,7 @@ LIB := $(B)/libqianlima.a
 BIN := $(B)/qianlima
 
 # Files compiled into the binary: templates, migrations, the OpenAPI document.
-EMBED := $(sort $(wildcard templates/*.mustache) $(wildcard sql/sqlite/*.sql) \
+EMBED := $(sort $(wildcard templates/*.mustache) $(wildcard i18n/*.json) $(wildcard sql/sqlite/*.sql) \
            $(wildcard sql/postgres/*.sql)) docs/openapi.json
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

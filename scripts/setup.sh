@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A GROUP=(
-  [build]="gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev libpq-dev libinih-dev"
+  [build]="gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev libpq-dev libinih-dev libsodium-dev libssl-dev"
   [test]="libcmocka-dev postgresql"
   [web]="nodejs"
   [lint]="cppcheck"

@@ -11,6 +11,9 @@ static const struct {
 } commands[] = {
     {"serve", cmd_serve, "serve the console and the JSON API"},
     {"migrate", cmd_migrate, "apply database migrations (or list them with --status)"},
+    {"user", cmd_user, "add, list, disable, enable accounts and reset passwords"},
+    {"token", cmd_token, "create, list and revoke API tokens for other systems"},
+    {"audit", cmd_audit, "verify the audit chain"},
     {"version", cmd_version, "print the version"},
 };
 

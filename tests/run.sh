@@ -80,10 +80,6 @@ start_pg() {
     >"$ART/postgres-initdb.log" 2>&1 || return 1
   "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
     -o "-k $PGDIR -p $PGPORT -c listen_addresses='' -c fsync=off" start >/dev/null || return 1
-  for db in qianlima_store qianlima_api qianlima_cli; do
-    "${AS_PG[@]}" "$PGBIN/psql" -q -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres \
-      -c "CREATE DATABASE $db" >/dev/null || return 1
-  done
 }
 
 pg_url() { echo "postgresql://postgres@/$1?host=$PGDIR&port=$PGPORT"; }
@@ -93,16 +89,24 @@ for t in "$B"/tests/unit/test_*; do
   run_suite "unit-$(basename "$t" | sed 's/^test_//')" "$t"
 done
 
+# The suites that run once per backend: every program in tests/store and tests/api.
+suites=()
+for t in "$B"/tests/store/test_* "$B"/tests/api/test_*; do
+  [[ -x $t ]] && suites+=("$t")
+done
+suite_name() { basename "$1" | sed 's/^test_//'; }
+
 echo "SQLite"
-run_suite store-sqlite "$B/tests/store/test_store"
-run_suite api-sqlite "$B/tests/api/test_api"
-run_suite cli-sqlite "$B/tests/api/test_cli"
+for t in "${suites[@]}"; do run_suite "$(suite_name "$t")-sqlite" "$t"; done
 
 echo "PostgreSQL"
 if start_pg; then
-  QL_TEST_PG=$(pg_url qianlima_store) run_suite store-postgres "$B/tests/store/test_store"
-  QL_TEST_PG=$(pg_url qianlima_api) run_suite api-postgres "$B/tests/api/test_api"
-  QL_TEST_PG=$(pg_url qianlima_cli) run_suite cli-postgres "$B/tests/api/test_cli"
+  for t in "${suites[@]}"; do
+    db="qianlima_$(suite_name "$t")"
+    "${AS_PG[@]}" "$PGBIN/psql" -q -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres \
+      -c "CREATE DATABASE $db" >/dev/null
+    QL_TEST_PG=$(pg_url "$db") run_suite "$(suite_name "$t")-postgres" "$t"
+  done
 else
   echo "  could not start PostgreSQL: see $ART/postgres-initdb.log" >&2
   failed=$((failed + 1))

@@ -15,4 +15,31 @@ int api_validate(http_req *r);
  * r->err naming "body.<name>" and returns QL_EINVAL. */
 int api_body_string(http_req *r, const char *name, size_t max_len, const char **out);
 
+/* Reads an optional whole-number query parameter within [min, max] (def
+ * when absent). QL_EINVAL naming the parameter otherwise. */
+int api_query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out);
+
+/* The {id} path parameter as a positive number; QL_ENOTFOUND otherwise. */
+int api_path_id(http_req *r, int64_t *id);
+
+/* A date query parameter ("2026-11-29") as Unix milliseconds of the start of
+ * that day in Shanghai, or of the next day when next_day is set; 0 when
+ * absent. QL_EINVAL naming the parameter when malformed. */
+int api_day_ms(http_req *r, const char *name, int next_day, int64_t *out);
+
+/* accounts.c */
+int api_me(http_req *r);
+int api_users_list(http_req *r);
+int api_users_create(http_req *r);
+int api_user_get(http_req *r);
+int api_user_disable(http_req *r);
+int api_user_enable(http_req *r);
+int api_user_reset_password(http_req *r);
+int api_tokens_list(http_req *r);
+int api_tokens_create(http_req *r);
+int api_token_revoke(http_req *r);
+int api_audit_list(http_req *r);
+int api_audit_verify(http_req *r);
+
 #endif

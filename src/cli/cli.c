@@ -1,6 +1,8 @@
 /* cli.c - flag parsing and configuration loading shared by the subcommands. */
 #include "cli/cli.h"
 
+#include "account/account.h"
+#include "audit/audit.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -149,4 +151,33 @@ config_error:
     cli_error(cmd, err.en, err.zh);
     config_free(cfg);
     return EXIT_CONFIG;
+}
+
+int cli_store(const char *cmd, const ql_config *cfg, int migrate, store **out)
+{
+    ql_err err = {0};
+    store_opts so = {.busy_timeout_ms = cfg->store_busy_timeout, .retries = cfg->store_retries};
+    *out = NULL;
+    if (store_open(cfg->store_url, &so, out, &err)) {
+        cli_error(cmd, err.en, err.zh);
+        return EXIT_FAIL;
+    }
+    if (migrate && store_migrate(*out, NULL, &err)) {
+        cli_error(cmd, err.en, err.zh);
+        store_close(*out);
+        *out = NULL;
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cli_services(const char *cmd, const ql_config *cfg)
+{
+    ql_err err = {0};
+    if (audit_init(cfg->keys_dir, cfg->audit_hash, &err)) {
+        cli_error(cmd, err.en, err.zh);
+        return EXIT_FAIL;
+    }
+    account_init(cfg);
+    return EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #define QL_CLI_CLI_H
 
 #include "core/config.h"
+#include "store/store.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3 };
 
@@ -40,7 +41,18 @@ void cli_usage(const char *cmd, const char *synopsis, const char *description,
 /* Prints an error in both languages: "qianlima CMD: EN\nqianlima CMD：ZH\n". */
 void cli_error(const char *cmd, const char *en, const char *zh);
 
+/* Opens the store of cfg (applying pending migrations when migrate is set)
+ * into *out. Returns EXIT_OK, or EXIT_FAIL after printing the error. */
+int cli_store(const char *cmd, const ql_config *cfg, int migrate, store **out);
+
+/* Starts what the services need: the audit key and algorithm, the account
+ * settings. Returns EXIT_OK, or EXIT_FAIL after printing the error. */
+int cli_services(const char *cmd, const ql_config *cfg);
+
 int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

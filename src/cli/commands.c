@@ -14,32 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Opens the store named by cfg, reporting a failure for command cmd. */
-static int open_store(const char *cmd, const ql_config *cfg, store **out)
-{
-    ql_err err = {0};
-    store_opts so = {.busy_timeout_ms = cfg->store_busy_timeout, .retries = cfg->store_retries};
-    if (store_open(cfg->store_url, &so, out, &err)) {
-        cli_error(cmd, err.en, err.zh);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
-
-/* Opens the store named by cfg and applies pending migrations. */
-static int open_and_migrate(const char *cmd, const ql_config *cfg, store **out)
-{
-    ql_err err = {0};
-    if (open_store(cmd, cfg, out)) return EXIT_FAIL;
-    if (store_migrate(*out, NULL, &err)) {
-        cli_error(cmd, err.en, err.zh);
-        store_close(*out);
-        *out = NULL;
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     const char *ready_file = NULL;
@@ -61,8 +35,9 @@ int cmd_serve(int argc, char **argv)
     if (rc) return rc;
 
     store *s = NULL;
-    rc = open_and_migrate("serve", &cfg, &s);
+    rc = cli_store("serve", &cfg, 1, &s);
     store_close(s);
+    if (rc == EXIT_OK) rc = cli_services("serve", &cfg);
     ql_err err = {0};
     if (rc == EXIT_OK && web_init(&err)) {
         cli_error("serve", err.en, err.zh);
@@ -102,7 +77,7 @@ int cmd_migrate(int argc, char **argv)
     if (rc) return rc;
     ql_err err = {0};
     store *s = NULL;
-    if (open_store("migrate", &cfg, &s)) {
+    if (cli_store("migrate", &cfg, 0, &s)) {
         config_free(&cfg);
         return EXIT_FAIL;
     }

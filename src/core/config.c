@@ -14,13 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { K_ADDR, K_INT, K_SIZE, K_STR, K_LEVEL, K_ACCESS };
+enum key_type { K_ADDR, K_INT, K_SIZE, K_STR, K_LEVEL, K_ACCESS, K_BOOL, K_CHOICE };
 
 struct key {
     config_key_info info;
     enum key_type type;
     size_t off;
     long min, max;
+    const char *choices; /* K_CHOICE: the allowed values, separated by '|' */
 };
 
 #define OFF(f) offsetof(ql_config, f)
@@ -28,39 +29,65 @@ struct key {
 static const struct key keys[] = {
     {{"server", "listen", "listen", "127.0.0.1:8080",
       "address to listen on: IPv4:port or [IPv6]:port; port 0 picks a free one"},
-     K_ADDR, OFF(listen), 0, 0},
+     K_ADDR, OFF(listen), 0, 0, NULL},
     {{"server", "workers", "workers", "0", "worker threads, each with its own event loop and "
                                           "store connection; 0 = one per CPU core"},
-     K_INT, OFF(workers), 0, 256},
+     K_INT, OFF(workers), 0, 256, NULL},
     {{"server", "body_limit", "body-limit", "1M",
       "largest request body accepted by any route (bytes; K, M suffixes)"},
-     K_SIZE, OFF(body_limit), 1024, 1L << 30},
+     K_SIZE, OFF(body_limit), 1024, 1L << 30, NULL},
     {{"server", "header_limit", "header-limit", "64K",
       "largest request line plus headers (bytes; K, M suffixes)"},
-     K_SIZE, OFF(header_limit), 1024, 1L << 20},
+     K_SIZE, OFF(header_limit), 1024, 1L << 20, NULL},
     {{"server", "timeout", "timeout", "30", "seconds a connection may stay silent before it is closed"},
-     K_INT, OFF(timeout), 1, 3600},
+     K_INT, OFF(timeout), 1, 3600, NULL},
     {{"server", "drain_timeout", "drain-timeout", "10",
       "seconds to finish requests in flight after SIGTERM or SIGINT"},
-     K_INT, OFF(drain_timeout), 0, 3600},
+     K_INT, OFF(drain_timeout), 0, 3600, NULL},
     {{"server", "backlog", "backlog", "1024", "listen queue length"},
-     K_INT, OFF(backlog), 1, 65535},
+     K_INT, OFF(backlog), 1, 65535, NULL},
     {{"server", "static_dir", "static-dir", "web/static", "directory served under /static/"},
-     K_STR, OFF(static_dir), 0, 0},
+     K_STR, OFF(static_dir), 0, 0, NULL},
     {{"store", "url", "store", "var/qianlima.db",
       "SQLite file path, or postgres://user@host/db for PostgreSQL"},
-     K_STR, OFF(store_url), 0, 0},
+     K_STR, OFF(store_url), 0, 0, NULL},
     {{"store", "busy_timeout", "store-busy-timeout", "5000",
       "milliseconds SQLite waits for a lock before a transaction is retried"},
-     K_INT, OFF(store_busy_timeout), 0, 600000},
+     K_INT, OFF(store_busy_timeout), 0, 600000, NULL},
     {{"store", "retries", "store-retries", "8",
       "attempts for a transaction that meets a busy database or a serialization failure"},
-     K_INT, OFF(store_retries), 1, 100},
+     K_INT, OFF(store_retries), 1, 100, NULL},
     {{"log", "level", "log-level", "info", "debug, info, warn, error or off"},
-     K_LEVEL, OFF(log_level), 0, 0},
+     K_LEVEL, OFF(log_level), 0, 0, NULL},
     {{"log", "access", "access-log", "-",
       "access log (JSON lines): a file path, - for stderr, off for none"},
-     K_ACCESS, OFF(access_log), 0, 0},
+     K_ACCESS, OFF(access_log), 0, 0, NULL},
+    {{"security", "keys_dir", "keys-dir", "var/keys",
+      "directory of the key files (created on first start, mode 0700); keep it outside the "
+      "database and its backups"},
+     K_STR, OFF(keys_dir), 0, 0, NULL},
+    {{"security", "audit_hash", "audit-hash", "blake2b",
+      "keyed hash of the audit chain for new rows: blake2b or sm3 (HMAC-SM3)"},
+     K_CHOICE, OFF(audit_hash), 0, 0, "blake2b|sm3"},
+    {{"security", "secure_cookies", "secure-cookies", "false",
+      "mark cookies Secure (true when served over HTTPS)"},
+     K_BOOL, OFF(secure_cookies), 0, 0, NULL},
+    {{"security", "session_idle", "session-idle", "30",
+      "minutes a console session lasts without use"},
+     K_INT, OFF(session_idle), 1, 1440, NULL},
+    {{"security", "session_max", "session-max", "12", "hours a console session lasts at most"},
+     K_INT, OFF(session_max), 1, 720, NULL},
+    {{"security", "lockout_after", "lockout-after", "5",
+      "failed sign-ins in a row that lock an account"},
+     K_INT, OFF(lockout_after), 1, 100, NULL},
+    {{"security", "lockout_minutes", "lockout-minutes", "15", "minutes an account stays locked"},
+     K_INT, OFF(lockout_minutes), 1, 1440, NULL},
+    {{"security", "password_hash", "password-hash", "interactive",
+      "Argon2id cost: interactive, moderate or sensitive (min: for tests only)"},
+     K_CHOICE, OFF(password_hash), 0, 0, "interactive|moderate|sensitive|min"},
+    {{"security", "password_min_length", "password-min-length", "10",
+      "shortest password accepted (characters)"},
+     K_INT, OFF(password_min_length), 8, 128, NULL},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -195,6 +222,37 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
         *(int *)field(c, k) = (int)lvl;
         return 0;
     }
+    case K_BOOL: {
+        int v;
+        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
+            !strcmp(value, "1"))
+            v = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") ||
+                 !strcmp(value, "0"))
+            v = 0;
+        else
+            return ql_errf(err, QL_EINVAL, keyname, "%s: %s: '%s' is not true or false",
+                           "%s：%s：“%s”应为 true 或 false", source, keyname, value);
+        *(int *)field(c, k) = v;
+        return 0;
+    }
+    case K_CHOICE: {
+        size_t vl = strlen(value);
+        const char *p = k->choices;
+        int ok = 0;
+        while (*p && !ok) {
+            size_t n = strcspn(p, "|");
+            ok = n == vl && strncmp(p, value, n) == 0;
+            p += n + (p[n] == '|');
+        }
+        if (!ok)
+            return ql_errf(err, QL_EINVAL, keyname, "%s: %s: '%s' is not one of %s",
+                           "%s：%s：“%s”应为 %s 之一", source, keyname, value, k->choices);
+        char **slot = field(c, k);
+        free(*slot);
+        *slot = xstrdup(value);
+        return 0;
+    }
     case K_STR:
     case K_ACCESS: {
         if (!*value)
@@ -221,7 +279,7 @@ void config_defaults(ql_config *c)
 void config_free(ql_config *c)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
+        if (keys[i].type == K_STR || keys[i].type == K_ACCESS || keys[i].type == K_CHOICE) {
             char **slot = field(c, &keys[i]);
             free(*slot);
             *slot = NULL;
@@ -300,7 +358,7 @@ static int load_stream(ql_config *c, FILE *f, const char *name, ql_err *err)
     /* Work on a copy so that a file with an error changes nothing. */
     ql_config tmp = *c;
     for (size_t i = 0; i < NKEYS; i++) {
-        if (keys[i].type == K_STR || keys[i].type == K_ACCESS) {
+        if (keys[i].type == K_STR || keys[i].type == K_ACCESS || keys[i].type == K_CHOICE) {
             char **slot = field(&tmp, &keys[i]);
             if (*slot) *slot = xstrdup(*slot);
         }

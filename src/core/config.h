@@ -41,6 +41,16 @@ typedef struct ql_config {
     /* [log] */
     int log_level; /* enum log_level */
     char *access_log; /* path, "-" for stderr, "off" for none */
+    /* [security] */
+    char *keys_dir;
+    char *audit_hash;    /* "blake2b" or "sm3" */
+    int secure_cookies;
+    long session_idle;   /* minutes */
+    long session_max;    /* hours */
+    long lockout_after;
+    long lockout_minutes;
+    char *password_hash; /* "interactive", "moderate", "sensitive" or "min" */
+    long password_min_length;
 } ql_config;
 
 /* Describes one key: its names in each source, default and help text. */

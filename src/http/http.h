@@ -13,6 +13,7 @@
 #ifndef QL_HTTP_HTTP_H
 #define QL_HTTP_HTTP_H
 
+#include "auth/perm.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "store/store.h"
@@ -42,17 +43,24 @@ typedef int (*http_handler)(http_req *r);
 
 /* Route flags. */
 enum {
-    ROUTE_JSON = 1,   /* the body, if any, must be a JSON object (Content-Type application/json) */
-    ROUTE_HTML = 2,   /* a console page: errors are answered as HTML pages */
-    ROUTE_REST = 4    /* the last {param} takes the rest of the path, slashes included */
+    ROUTE_JSON = 1,      /* the body, if any, must be a JSON object (Content-Type application/json) */
+    ROUTE_HTML = 2,      /* a console page: errors are answered as HTML pages, a visitor who is
+                            not signed in is sent to the sign-in page */
+    ROUTE_REST = 4,      /* the last {param} takes the rest of the path, slashes included */
+    ROUTE_FORM = 8,      /* the body is an HTML form (application/x-www-form-urlencoded) */
+    ROUTE_PW_CHANGE = 16 /* open to an account that must change its password first */
 };
+
+/* Who may call a route: a permission (enum perm), or one of these. */
+#define ROUTE_PUBLIC (-1)    /* public on purpose: no session or token needed */
+#define ROUTE_SIGNED_IN (-2) /* any signed-in account or token */
 
 /* One entry of the static route table (routes.c). */
 typedef struct http_route {
     enum http_method method;
     const char *pattern;  /* "/api/v1/things/{id}"; literal segments and {name} parameters */
     http_handler handler;
-    const char *perm;     /* permission required, or NULL for a route public on purpose */
+    int perm;             /* an enum perm, ROUTE_PUBLIC or ROUTE_SIGNED_IN */
     size_t body_limit;    /* largest body accepted; 0 = the route takes no body */
     unsigned flags;       /* ROUTE_* */
 } http_route;
@@ -73,7 +81,11 @@ struct http_req {
     const char *body;          /* NULL when there is none */
     size_t body_len;
     json_t *json;              /* parsed body for ROUTE_JSON routes, else NULL */
-    enum http_lang lang;       /* from Accept-Language: Chinese unless English is preferred */
+    enum http_lang lang;       /* the ql_lang cookie, else Accept-Language; Chinese by default */
+    actor who;                 /* the signed-in account or token; via VIA_NONE when anonymous */
+    int nform;                 /* ROUTE_FORM: the decoded fields */
+    const char **form_names;
+    const char **form_values;
     char request_id[72];
     ql_err err;
     int status;                /* set by the reply functions */
@@ -92,6 +104,27 @@ const char *http_header(const http_req *r, const char *name);
 
 /* Adds a response header. Both strings are copied. */
 void http_set_header(http_req *r, const char *name, const char *value);
+
+/* Returns the value of a request cookie (arena-owned), or NULL. */
+const char *http_cookie(http_req *r, const char *name);
+
+/* Sets a cookie: Path=/, HttpOnly, SameSite=Strict, Secure when
+ * security.secure_cookies is on. max_age in seconds; 0 deletes it; -1 makes
+ * a cookie that lasts as long as the browser session. */
+void http_set_cookie(http_req *r, const char *name, const char *value, long max_age);
+
+/* Returns a field of a ROUTE_FORM body (decoded, arena-owned), or NULL. */
+const char *http_form(const http_req *r, const char *name);
+
+/* Collects every value of a repeated form field (e.g. checkboxes) into
+ * values (up to max); returns how many. */
+int http_form_all(const http_req *r, const char *name, const char **values, int max);
+
+/* Answers 303 See Other to location (a path on this site). */
+int http_redirect(http_req *r, const char *location);
+
+/* The client's address, as the server sees the connection. */
+const char *http_peer(http_req *r);
 
 /* Sends json (a reference is stolen) as the response with the given status. */
 int http_reply_json(http_req *r, int status, json_t *json);
@@ -126,6 +159,18 @@ const char *http_method_name(enum http_method m);
 
 /* Writes "GET, HEAD, POST" for a set of method bits into out. */
 void http_methods_text(unsigned methods, char *out, size_t n);
+
+/* Decodes %XX escapes (and '+' as a space when plus is set) of n bytes into
+ * an arena string in *out. Returns its length, or -1 for a malformed escape. */
+long http_decode_component(const char *s, size_t n, int plus, arena *a, char **out);
+
+/* Returns 1 if s (n bytes) is valid UTF-8 without control characters
+ * (tab, newline and carriage return included), else 0. */
+int http_clean_utf8(const unsigned char *s, size_t n);
+
+/* The same, but allowing tab, newline and carriage return when newlines is
+ * set (text typed into a form's text area). */
+int http_valid_text(const unsigned char *s, size_t n, int newlines);
 
 /* Percent-decodes a request path. Refuses (QL_EINVAL, err names "path") a
  * malformed escape, a NUL or control byte, invalid UTF-8, and "." or ".."

@@ -41,9 +41,7 @@ static int hexval(int c)
     return -1;
 }
 
-/* Decodes %XX escapes (and '+' as space when plus is set) into an arena
- * string. Returns its length, or -1 for a malformed escape. */
-static long pct_decode(const char *s, size_t n, int plus, arena *a, char **out)
+long http_decode_component(const char *s, size_t n, int plus, arena *a, char **out)
 {
     char *d = arena_alloc(a, n + 1);
     size_t j = 0;
@@ -65,13 +63,18 @@ static long pct_decode(const char *s, size_t n, int plus, arena *a, char **out)
     return (long)j;
 }
 
-/* Returns 1 if s (n bytes) is valid UTF-8 without control characters. */
-static int clean_utf8(const unsigned char *s, size_t n)
+int http_clean_utf8(const unsigned char *s, size_t n)
+{
+    return http_valid_text(s, n, 0);
+}
+
+int http_valid_text(const unsigned char *s, size_t n, int newlines)
 {
     size_t i = 0;
     while (i < n) {
         unsigned c = s[i];
-        if (c < 0x20 || c == 0x7F) return 0;
+        if ((c < 0x20 || c == 0x7F) && !(newlines && (c == '\t' || c == '\n' || c == '\r')))
+            return 0;
         if (c < 0x80) {
             i++;
             continue;
@@ -99,11 +102,11 @@ int http_decode_path(const char *raw, size_t n, arena *a, const char **out, ql_e
         return ql_errf(err, QL_EINVAL, "path", "the path must start with '/'",
                        "请求路径必须以“/”开头");
     char *d;
-    long len = pct_decode(raw, n, 0, a, &d);
+    long len = http_decode_component(raw, n, 0, a, &d);
     if (len < 0)
         return ql_errf(err, QL_EINVAL, "path", "the path has a malformed %%-escape",
                        "请求路径含有格式错误的 %% 转义");
-    if (!clean_utf8((const unsigned char *)d, (size_t)len))
+    if (!http_clean_utf8((const unsigned char *)d, (size_t)len))
         return ql_errf(err, QL_EINVAL, "path",
                        "the path contains a NUL or control character or is not valid UTF-8",
                        "请求路径含有空字符、控制字符或无效的 UTF-8 编码");
@@ -191,12 +194,12 @@ const char *http_query(http_req *r, const char *name)
         const char *eq = memchr(p, '=', (size_t)(amp - p));
         const char *kend = eq ? eq : amp;
         char *key;
-        long klen = pct_decode(p, (size_t)(kend - p), 1, r->arena, &key);
+        long klen = http_decode_component(p, (size_t)(kend - p), 1, r->arena, &key);
         if (klen == (long)nlen && memcmp(key, name, nlen) == 0) {
             char *val;
             if (!eq) return "";
-            long vlen = pct_decode(eq + 1, (size_t)(amp - eq - 1), 1, r->arena, &val);
-            if (vlen < 0 || !clean_utf8((const unsigned char *)val, (size_t)vlen)) return NULL;
+            long vlen = http_decode_component(eq + 1, (size_t)(amp - eq - 1), 1, r->arena, &val);
+            if (vlen < 0 || !http_clean_utf8((const unsigned char *)val, (size_t)vlen)) return NULL;
             return val;
         }
         p = *amp ? amp + 1 : amp;

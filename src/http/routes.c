@@ -1,20 +1,67 @@
 /* routes.c - the route table: every URL the server answers, with its
- * handler, required permission and body limit. docs/openapi.json describes
- * the same routes; tests/api checks that the two agree both ways. */
+ * handler, who may call it and its body limit. docs/openapi.json describes
+ * the JSON routes and the public ones; tests/api checks that the two agree,
+ * and that no route answers without a session or token unless it is public
+ * on purpose. */
 #include "api/api.h"
 #include "http/http.h"
 #include "http/static.h"
 #include "web/web.h"
 
+#define FORM_LIMIT 16384 /* console forms */
+
 const http_route http_routes[] = {
-    /* public on purpose: probes, monitoring, the API description, static files */
-    {HTTP_GET, "/healthz", api_healthz, NULL, 0, 0},
-    {HTTP_GET, "/metrics", api_metrics, NULL, 0, 0},
-    {HTTP_GET, "/api/openapi.json", api_openapi, NULL, 0, 0},
-    {HTTP_GET, "/static/{path}", http_static, NULL, 0, ROUTE_REST},
-    {HTTP_GET, "/", web_home, NULL, 0, ROUTE_HTML},
-    /* services for other systems */
-    {HTTP_POST, "/api/v1/validate", api_validate, NULL, 4096, ROUTE_JSON},
+    /* public on purpose: probes, the API description, static files, signing in */
+    {HTTP_GET, "/healthz", api_healthz, ROUTE_PUBLIC, 0, 0},
+    {HTTP_GET, "/api/openapi.json", api_openapi, ROUTE_PUBLIC, 0, 0},
+    {HTTP_GET, "/static/{path}", http_static, ROUTE_PUBLIC, 0, ROUTE_REST},
+    {HTTP_GET, "/signin", web_signin_form, ROUTE_PUBLIC, 0, ROUTE_HTML},
+    {HTTP_POST, "/signin", web_signin, ROUTE_PUBLIC, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_GET, "/lang/{lang}", web_lang, ROUTE_PUBLIC, 0, ROUTE_HTML},
+
+    /* any signed-in account */
+    {HTTP_GET, "/", web_home, ROUTE_SIGNED_IN, 0, ROUTE_HTML},
+    {HTTP_POST, "/signout", web_signout, ROUTE_SIGNED_IN, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM | ROUTE_PW_CHANGE},
+    {HTTP_POST, "/signout/all", web_signout_all, ROUTE_SIGNED_IN, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM | ROUTE_PW_CHANGE},
+    {HTTP_GET, "/account/password", web_password_form, ROUTE_SIGNED_IN, 0,
+     ROUTE_HTML | ROUTE_PW_CHANGE},
+    {HTTP_POST, "/account/password", web_password, ROUTE_SIGNED_IN, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM | ROUTE_PW_CHANGE},
+    {HTTP_GET, "/api/v1/me", api_me, ROUTE_SIGNED_IN, 0, ROUTE_PW_CHANGE},
+
+    /* console: administration */
+    {HTTP_GET, "/admin/users", web_users, P_USER_READ, 0, ROUTE_HTML},
+    {HTTP_GET, "/admin/users/new", web_user_new, P_USER_MANAGE, 0, ROUTE_HTML},
+    {HTTP_POST, "/admin/users", web_user_create, P_USER_MANAGE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_GET, "/admin/users/{id}", web_user, P_USER_READ, 0, ROUTE_HTML},
+    {HTTP_POST, "/admin/users/{id}/disable", web_user_disable, P_USER_MANAGE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/admin/users/{id}/enable", web_user_enable, P_USER_MANAGE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/admin/users/{id}/reset-password", web_user_reset, P_USER_MANAGE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_GET, "/admin/roles", web_roles, P_ROLE_READ, 0, ROUTE_HTML},
+    {HTTP_GET, "/admin/audit", web_audit, P_AUDIT_READ, 0, ROUTE_HTML},
+    {HTTP_GET, "/admin/signins", web_signins, P_AUDIT_READ, 0, ROUTE_HTML},
+
+    /* JSON API */
+    {HTTP_GET, "/metrics", api_metrics, P_SYSTEM_METRICS, 0, 0},
+    {HTTP_POST, "/api/v1/validate", api_validate, P_SERVICE_VALIDATE, 4096, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/users", api_users_list, P_USER_READ, 0, 0},
+    {HTTP_POST, "/api/v1/users", api_users_create, P_USER_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/users/{id}", api_user_get, P_USER_READ, 0, 0},
+    {HTTP_POST, "/api/v1/users/{id}/disable", api_user_disable, P_USER_MANAGE, 0, 0},
+    {HTTP_POST, "/api/v1/users/{id}/enable", api_user_enable, P_USER_MANAGE, 0, 0},
+    {HTTP_POST, "/api/v1/users/{id}/reset-password", api_user_reset_password, P_USER_MANAGE, 0,
+     0},
+    {HTTP_GET, "/api/v1/tokens", api_tokens_list, P_TOKEN_MANAGE, 0, 0},
+    {HTTP_POST, "/api/v1/tokens", api_tokens_create, P_TOKEN_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_DELETE, "/api/v1/tokens/{id}", api_token_revoke, P_TOKEN_MANAGE, 0, 0},
+    {HTTP_GET, "/api/v1/audit", api_audit_list, P_AUDIT_READ, 0, 0},
+    {HTTP_GET, "/api/v1/audit/verify", api_audit_verify, P_AUDIT_VERIFY, 0, 0},
 };
 
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];

@@ -3,9 +3,12 @@
  * access log, metrics and graceful drain. */
 #include "http/server.h"
 
+#include "account/account.h"
+#include "auth/session.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http/metrics.h"
+#include "web/web.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -302,18 +305,13 @@ const char *http_err_message(const http_req *r, int code)
     return r->err.zh[0] ? r->err.zh : ql_err_default_zh(code);
 }
 
-static void html_escape(buf *b, const char *s)
+/* Console pages (and unknown paths asked for by a browser) get the HTML
+ * error page; everything else the uniform JSON error body. */
+static int wants_html(http_req *r)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': buf_puts(b, "&amp;"); break;
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&#39;"); break;
-        default: buf_putc(b, *s);
-        }
-    }
+    if (r->route) return (r->route->flags & ROUTE_HTML) != 0;
+    const char *accept = http_header(r, "Accept");
+    return accept && strstr(accept, "text/html") && r->path && strncmp(r->path, "/api/", 5) != 0;
 }
 
 int http_reply_error(http_req *r, int code)
@@ -321,25 +319,116 @@ int http_reply_error(http_req *r, int code)
     int status = ql_err_http_status(code);
     const char *en = r->err.en[0] ? r->err.en : ql_err_default_en(code);
     const char *zh = r->err.zh[0] ? r->err.zh : ql_err_default_zh(code);
-    if (r->route && (r->route->flags & ROUTE_HTML)) {
-        buf b;
-        buf_init(&b, 0);
-        buf_printf(&b, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                       "<title>%d</title></head><body><h1>%d</h1><p>",
-                   r->lang == LANG_EN ? "en" : "zh-CN", status, status);
-        html_escape(&b, r->lang == LANG_EN ? en : zh);
-        buf_puts(&b, "</p><p><small>");
-        html_escape(&b, r->request_id);
-        buf_puts(&b, "</small></p></body></html>\n");
-        http_reply_bytes(r, status, "text/html; charset=utf-8", b.data, b.len);
-        buf_free(&b);
-        return 0;
-    }
+    if (wants_html(r)) return web_error_page(r, status, r->lang == LANG_EN ? en : zh);
     json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", ql_err_name(code), "message",
                           r->lang == LANG_EN ? en : zh, "message_zh", zh, "message_en", en,
                           "request_id", r->request_id);
     json_object_set_new(e, "field", r->err.field[0] ? json_string(r->err.field) : json_null());
     return http_reply_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+/* ---- cookies, forms, redirects --------------------------------------- */
+
+const char *http_cookie(http_req *r, const char *name)
+{
+    const char *h = http_header(r, "Cookie");
+    if (!h) return NULL;
+    size_t nl = strlen(name);
+    const char *p = h;
+    while (*p) {
+        while (*p == ' ' || *p == ';') p++;
+        const char *end = strchrnul(p, ';');
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
+            const char *v = eq + 1;
+            size_t vl = (size_t)(end - v);
+            while (vl && v[vl - 1] == ' ') vl--;
+            if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') v++, vl -= 2;
+            return arena_strndup(r->arena, v, vl);
+        }
+        p = end;
+    }
+    return NULL;
+}
+
+void http_set_cookie(http_req *r, const char *name, const char *value, long max_age)
+{
+    char age[48] = "";
+    if (max_age >= 0) snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
+    char *c = arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name,
+                           max_age == 0 ? "" : value, age,
+                           r->worker->srv->cfg->secure_cookies ? "; Secure" : "");
+    http_set_header(r, "Set-Cookie", c);
+}
+
+const char *http_form(const http_req *r, const char *name)
+{
+    for (int i = 0; i < r->nform; i++)
+        if (strcmp(r->form_names[i], name) == 0) return r->form_values[i];
+    return NULL;
+}
+
+int http_form_all(const http_req *r, const char *name, const char **values, int max)
+{
+    int n = 0;
+    for (int i = 0; i < r->nform && n < max; i++)
+        if (strcmp(r->form_names[i], name) == 0) values[n++] = r->form_values[i];
+    return n;
+}
+
+#define FORM_MAX_FIELDS 200
+
+/* Decodes an application/x-www-form-urlencoded body into r->form_*. */
+static int parse_form(http_req *r)
+{
+    r->form_names = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form_names);
+    r->form_values = arena_alloc(r->arena, FORM_MAX_FIELDS * sizeof *r->form_values);
+    const char *p = r->body, *end = r->body + r->body_len;
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        if (!amp) amp = end;
+        if (amp > p) {
+            if (r->nform >= FORM_MAX_FIELDS)
+                return ql_errf(&r->err, QL_ETOOBIG, "body", "the form has more than %d fields",
+                               "表单字段超过 %d 个", FORM_MAX_FIELDS);
+            const char *eq = memchr(p, '=', (size_t)(amp - p));
+            const char *kend = eq ? eq : amp;
+            char *k, *v;
+            long kl = http_decode_component(p, (size_t)(kend - p), 1, r->arena, &k);
+            long vl = eq ? http_decode_component(eq + 1, (size_t)(amp - eq - 1), 1, r->arena, &v)
+                         : (v = arena_strdup(r->arena, ""), 0);
+            if (kl < 0 || vl < 0 || !http_clean_utf8((const unsigned char *)k, (size_t)kl) ||
+                !http_valid_text((const unsigned char *)v, (size_t)vl, 1))
+                return ql_errf(&r->err, QL_EINVAL, "body",
+                               "the form holds a malformed escape, a control character or "
+                               "invalid UTF-8",
+                               "表单含有格式错误的转义、控制字符或无效的 UTF-8 编码");
+            r->form_names[r->nform] = k;
+            r->form_values[r->nform] = v;
+            r->nform++;
+        }
+        p = amp + 1;
+    }
+    return 0;
+}
+
+int http_redirect(http_req *r, const char *location)
+{
+    /* Only to a path on this site: never "//host" or a scheme. */
+    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
+        strpbrk(location, "\r\n"))
+        location = "/";
+    http_set_header(r, "Location", location);
+    return http_reply_bytes(r, 303, NULL, NULL, 0);
+}
+
+const char *http_peer(http_req *r)
+{
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+    if (evcon) evhttp_connection_get_peer(evcon, &addr, &port);
+    return addr ? addr : "";
 }
 
 /* ---- request dispatch ------------------------------------------------- */
@@ -382,9 +471,13 @@ static void set_request_id(http_req *r, struct http_worker *w)
              (unsigned long long)++w->rid_seq);
 }
 
-/* Chinese unless the client's first preference is English. */
-static enum http_lang negotiate_lang(const http_req *r)
+/* The ql_lang cookie (set by the language switch), else Chinese unless the
+ * client's first preference is English. */
+static enum http_lang negotiate_lang(http_req *r)
 {
+    const char *c = http_cookie(r, "ql_lang");
+    if (c && strcmp(c, "en") == 0) return LANG_EN;
+    if (c && strcmp(c, "zh") == 0) return LANG_ZH;
     const char *al = http_header(r, "Accept-Language");
     if (!al) return LANG_ZH;
     while (*al == ' ') al++;
@@ -397,6 +490,109 @@ static int is_json_type(const char *ct)
     while (*ct == ' ') ct++;
     size_t n = strcspn(ct, "; ");
     return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+
+static int is_form_type(const char *ct)
+{
+    if (!ct) return 0;
+    while (*ct == ' ') ct++;
+    size_t n = strcspn(ct, "; ");
+    return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* Finds who is calling: an API token (Authorization: Bearer) or a session
+ * cookie. A bad token is refused outright; a stale session cookie is
+ * cleared and the visitor treated as anonymous. */
+static int authenticate(http_req *r)
+{
+    actor *a = &r->who;
+    snprintf(a->ip, sizeof a->ip, "%s", http_peer(r));
+    snprintf(a->request_id, sizeof a->request_id, "%s", r->request_id);
+    int64_t now = auth_now();
+    const char *authz = http_header(r, "Authorization");
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
+            return ql_errf(&r->err, QL_EUNAUTH, "Authorization",
+                           "use 'Authorization: Bearer <token>' with an API token",
+                           "请使用“Authorization: Bearer <令牌>”提交接口令牌");
+        const char *t = authz + 7;
+        while (*t == ' ') t++;
+        int rc = token_actor(r->db, t, now, a);
+        if (rc == QL_EUNAUTH)
+            return ql_errf(&r->err, QL_EUNAUTH, "Authorization",
+                           "the API token is unknown, expired or revoked",
+                           "接口令牌无效、已过期或已被吊销");
+        if (rc) return rc;
+        snprintf(a->ip, sizeof a->ip, "%s", http_peer(r));
+        snprintf(a->request_id, sizeof a->request_id, "%s", r->request_id);
+        return 0;
+    }
+    const char *cookie = http_cookie(r, "ql_session");
+    if (!cookie || !*cookie) return 0;
+    int rc = session_actor(r->db, cookie, account_session_limits(), now, a);
+    if (rc == QL_EUNAUTH) {
+        memset(a, 0, sizeof *a);
+        snprintf(a->ip, sizeof a->ip, "%s", http_peer(r));
+        snprintf(a->request_id, sizeof a->request_id, "%s", r->request_id);
+        http_set_cookie(r, "ql_session", "", 0);
+        return 0;
+    }
+    if (rc) return rc;
+    snprintf(a->ip, sizeof a->ip, "%s", http_peer(r));
+    snprintf(a->request_id, sizeof a->request_id, "%s", r->request_id);
+    return 0;
+}
+
+/* Lets the request through if the route is public, or the caller is signed
+ * in and holds the route's permission. Console pages send a visitor who is
+ * not signed in to the sign-in page, and an account that must change its
+ * password to the password page. */
+static int authorize(http_req *r, const char *uri)
+{
+    int perm = r->route->perm;
+    int html = (r->route->flags & ROUTE_HTML) != 0;
+    if (perm == ROUTE_PUBLIC) return 0;
+    if (r->who.via == VIA_NONE) {
+        if (html) {
+            char *next = evhttp_encode_uri(uri);
+            char *loc = arena_printf(r->arena, "/signin?next=%s", next ? next : "%2F");
+            free(next);
+            return http_redirect(r, loc);
+        }
+        return ql_errf(&r->err, QL_EUNAUTH, NULL,
+                       "sign in first, or send an API token (Authorization: Bearer)",
+                       "请先登录，或提交接口令牌（Authorization: Bearer）");
+    }
+    if (r->who.must_change_password && !(r->route->flags & ROUTE_PW_CHANGE)) {
+        if (html) return http_redirect(r, "/account/password");
+        return ql_errf(&r->err, QL_EFORBIDDEN, "password",
+                       "change your password first (the console asks for it at sign-in)",
+                       "请先修改口令（登录控制台后按提示修改）");
+    }
+    if (perm >= 0) return actor_require(&r->who, (enum perm)perm, &r->err);
+    return 0;
+}
+
+/* Every state-changing request that rides on a cookie must carry the form
+ * token: the session's own, or for a visitor not yet signed in, the one in
+ * the ql_csrf cookie (double submit). Requests with an API token carry no
+ * ambient credential and need none. */
+static int check_csrf(http_req *r)
+{
+    if (r->method == HTTP_GET || r->method == HTTP_HEAD || r->method == HTTP_OPTIONS) return 0;
+    if (r->who.via == VIA_TOKEN || r->who.via == VIA_CLI) return 0;
+    const char *expect = NULL;
+    if (r->who.via == VIA_SESSION) expect = r->who.csrf;
+    else if (r->route->flags & ROUTE_FORM) expect = http_cookie(r, "ql_csrf");
+    else return 0; /* an anonymous JSON request: nothing ambient to protect */
+    const char *got = http_header(r, "X-CSRF-Token");
+    if (!got) got = http_form(r, "_csrf");
+    if (expect && got && auth_equal(got, expect)) return 0;
+    return ql_errf(&r->err, QL_EFORBIDDEN, "_csrf",
+                   "this form has expired or was not sent from this site; go back, reload the "
+                   "page and try again",
+                   "表单已过期或并非来自本站；请返回、刷新页面后重试");
 }
 
 static int dispatch(http_req *r, const char *uri)
@@ -427,10 +623,10 @@ static int dispatch(http_req *r, const char *uri)
     r->route_index = idx;
     r->route = &http_routes[idx];
 
-    if (r->route->perm)
-        return ql_errf(&r->err, QL_EUNAUTH, NULL,
-                       "sign-in required: this route needs the permission %s",
-                       "请先登录：此接口需要权限 %s", r->route->perm);
+    rc = authenticate(r);
+    if (rc) return rc;
+    rc = authorize(r, uri);
+    if (rc) return rc;
 
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
@@ -462,6 +658,16 @@ static int dispatch(http_req *r, const char *uri)
             return ql_errf(&r->err, QL_EINVAL, "body", "the body must be a JSON object",
                            "请求体必须是 JSON 对象");
     }
+    if ((r->route->flags & ROUTE_FORM) && r->method != HTTP_GET && r->method != HTTP_HEAD) {
+        if (!is_form_type(http_header(r, "Content-Type")))
+            return ql_errf(&r->err, QL_EMEDIA, "Content-Type",
+                           "send the form as application/x-www-form-urlencoded",
+                           "表单须以 application/x-www-form-urlencoded 格式提交");
+        rc = parse_form(r);
+        if (rc) return rc;
+    }
+    rc = check_csrf(r);
+    if (rc) return rc;
     return r->route->handler(r);
 }
 

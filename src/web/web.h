@@ -1,23 +1,78 @@
-/* web.h - HTML views: console pages rendered from the Mustache templates
- * compiled into the binary (templates/NAME.mustache). */
+/* web.h - HTML views: the console's pages, rendered from the Mustache
+ * templates and the strings of both languages compiled into the binary
+ * (templates/NAME.mustache, i18n/zh-CN.json, i18n/en.json). */
 #ifndef QL_WEB_WEB_H
 #define QL_WEB_WEB_H
 
 #include "http/http.h"
 
-/* Prepares the template environment and checks that every embedded
+#include <stdint.h>
+
+/* Prepares the templates and strings and checks that every embedded
  * template parses. Call once before serving. Returns 0 or QL_EINVAL with
  * err naming the template, line and column. */
 int web_init(ql_err *err);
 
-/* Frees the template environment. */
+/* Frees the templates and strings. */
 void web_shutdown(void);
+
+/* The string at path ("users.heading") in the request's language; the path
+ * itself when there is none. */
+const char *web_t(const http_req *r, const char *path);
+
+/* The same with {{name}} placeholders replaced: name/value pairs follow,
+ * ended by NULL. Returns an arena string. */
+char *web_tf(http_req *r, const char *path, ...) __attribute__((sentinel));
+
+/* Areas of the console, for the menu's current item. */
+enum web_area { AREA_NONE, AREA_HOME, AREA_USERS, AREA_ROLES, AREA_AUDIT, AREA_SIGNINS };
+
+/* The data every page starts from: title, strings (t), the signed-in
+ * account (me), its form token (csrf), the menu built from its permissions
+ * (nav), the current address (here, for the language switch), and empty
+ * errors, fields and breadcrumb. Owned by the caller (a reference). */
+json_t *web_page(http_req *r, const char *title, enum web_area current);
+
+/* Adds a breadcrumb step; href NULL for the current page. */
+void web_crumb(json_t *page, const char *href, const char *label);
+
+/* Keeps what the user typed in a form field (fields.NAME.value). */
+void web_field(json_t *page, const char *name, const char *value);
+
+/* Adds err to the page's error summary (errors[], linking to the field) and
+ * beside its field (fields.FIELD.error), in the request's language. */
+void web_error(http_req *r, json_t *page, const ql_err *err);
+
+/* Sets pager (text, prev, next links), results ("N in all") and has_rows.
+ * base is the page's path, extra_query more "&k=v" to keep (may be ""). */
+char *web_pager(http_req *r, json_t *page, const char *base, const char *extra_query,
+                int64_t page_no, int64_t per_page, int64_t total);
 
 /* Renders template name with data (a reference is stolen) and answers with
  * it as text/html. */
 int web_render(http_req *r, int status, const char *name, json_t *data);
 
-/* GET / : the home page. */
+/* Answers with the console's error page for status and message. */
+int web_error_page(http_req *r, int status, const char *message);
+
+/* Console routes (console.c). */
+int web_signin_form(http_req *r);
+int web_signin(http_req *r);
+int web_signout(http_req *r);
+int web_signout_all(http_req *r);
+int web_password_form(http_req *r);
+int web_password(http_req *r);
+int web_lang(http_req *r);
 int web_home(http_req *r);
+int web_users(http_req *r);
+int web_user_new(http_req *r);
+int web_user_create(http_req *r);
+int web_user(http_req *r);
+int web_user_disable(http_req *r);
+int web_user_enable(http_req *r);
+int web_user_reset(http_req *r);
+int web_roles(http_req *r);
+int web_audit(http_req *r);
+int web_signins(http_req *r);
 
 #endif

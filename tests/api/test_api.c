@@ -21,6 +21,7 @@
 
 static struct tu_server srv;
 static char access_log[400];
+static char auth[200]; /* "Authorization: Bearer ...\r\n" of a service account */
 
 static int setup(void **state)
 {
@@ -28,6 +29,12 @@ static int setup(void **state)
     snprintf(access_log, sizeof access_log, "%s/access.log", tu_tmpdir());
     const char *args[] = {"--access-log", access_log, "--timeout", "2", "--workers", "2", NULL};
     tu_server_start(&srv, args);
+    /* Another government system: an account with a token for the
+     * identifier checks and the metrics. */
+    tu_add_user(&srv, "gateway", "admin", NULL, "Wide-Harbor-Lights-26");
+    char *tok = tu_token(&srv, "gateway", "service.validate system.metrics");
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", tok);
+    free(tok);
     return 0;
 }
 
@@ -207,8 +214,9 @@ static void test_method_not_allowed(void **state)
 
 static void post_json(const char *body, struct tu_resp *r)
 {
-    tu_request(srv.port, "POST", "/api/v1/validate", "Content-Type: application/json\r\n", body,
-               r);
+    char h[300];
+    snprintf(h, sizeof h, "Content-Type: application/json\r\n%s", auth);
+    tu_request(srv.port, "POST", "/api/v1/validate", h, body, r);
 }
 
 static void test_malformed_json(void **state)
@@ -238,7 +246,9 @@ static void test_malformed_json(void **state)
     check_error(&r, 400, "body");
     tu_resp_free(&r);
 
-    tu_request(srv.port, "POST", "/api/v1/validate", "Content-Type: text/plain\r\n",
+    char h[300];
+    snprintf(h, sizeof h, "Content-Type: text/plain\r\n%s", auth);
+    tu_request(srv.port, "POST", "/api/v1/validate", h,
                "{\"type\":\"mobile\",\"value\":\"13800000000\"}", &r);
     assert_string_equal(check_error(&r, 415, "Content-Type"), "unsupported_media_type");
     tu_resp_free(&r);
@@ -472,20 +482,33 @@ static void test_static_files(void **state)
     tu_resp_free(&r);
 }
 
-static void test_home_page(void **state)
+static void test_signin_page(void **state)
 {
     (void)state;
     struct tu_resp r;
+    /* The console's home sends a visitor who is not signed in to sign in. */
     tu_request(srv.port, "GET", "/", NULL, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(tu_header(&r, "Location"), "/signin?next=%2F");
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/signin", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(tu_header(&r, "Content-Type"), "text/html"));
     assert_non_null(strstr(r.body, "<html lang=\"zh-CN\">"));
     assert_non_null(strstr(r.body, "千里马人才服务平台"));
     assert_non_null(strstr(r.body, "</html>"));
+    assert_non_null(strstr(tu_header(&r, "Set-Cookie"), "ql_csrf="));
+    assert_non_null(strstr(tu_header(&r, "Content-Security-Policy"), "default-src 'self'"));
     tu_resp_free(&r);
-    tu_request(srv.port, "GET", "/", "Accept-Language: en\r\n", NULL, &r);
+    tu_request(srv.port, "GET", "/signin", "Accept-Language: en\r\n", NULL, &r);
     assert_non_null(strstr(r.body, "<html lang=\"en\">"));
-    assert_non_null(strstr(r.body, "Qianlima talent services"));
+    assert_non_null(strstr(r.body, "Sign in to Qianlima"));
+    tu_resp_free(&r);
+    /* An unknown path asked for by a browser gets the HTML error page. */
+    tu_request(srv.port, "GET", "/no/such/page", "Accept: text/html\r\n", NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(tu_header(&r, "Content-Type"), "text/html"));
+    assert_non_null(strstr(r.body, "页面不存在"));
     tu_resp_free(&r);
 }
 
@@ -497,6 +520,9 @@ static void test_metrics(void **state)
     tu_request(srv.port, "GET", "/nope", NULL, NULL, &r);
     tu_resp_free(&r);
     tu_request(srv.port, "GET", "/metrics", NULL, NULL, &r);
+    check_error(&r, 401, NULL); /* not public: a token with system.metrics is needed */
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/metrics", auth, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(tu_header(&r, "Content-Type"), "text/plain"));
     const char *b = r.body;
@@ -575,9 +601,14 @@ static void test_openapi_matches_routes(void **state)
     json_t *paths = json_object_get(doc, "paths");
     assert_true(json_is_object(paths));
 
-    /* Every route is documented... */
+    /* Every route but the console's pages is documented... */
     for (size_t i = 0; i < http_nroutes; i++) {
         const http_route *rt = &http_routes[i];
+        if (rt->flags & ROUTE_HTML) {
+            if (json_object_get(paths, rt->pattern))
+                fail_msg("console page %s should not be in openapi.json", rt->pattern);
+            continue;
+        }
         json_t *item = json_object_get(paths, rt->pattern);
         if (!item) fail_msg("route %s is not in openapi.json", rt->pattern);
         char method[16];
@@ -587,10 +618,20 @@ static void test_openapi_matches_routes(void **state)
         if (!op) fail_msg("%s %s is not in openapi.json", method, rt->pattern);
         if (!json_is_object(json_object_get(op, "responses")))
             fail_msg("%s %s has no responses", method, rt->pattern);
-        /* Public routes say so; the others will need a session or token. */
+        /* Public routes say so; the others name how to authenticate and the
+         * permission they need. */
         json_t *sec = json_object_get(op, "security");
-        if (!rt->perm && !(json_is_array(sec) && json_array_size(sec) == 0))
-            fail_msg("%s %s is public but its security is not []", method, rt->pattern);
+        int public_doc = json_is_array(sec) && json_array_size(sec) == 0;
+        if ((rt->perm == ROUTE_PUBLIC) != public_doc)
+            fail_msg("%s %s: security in openapi.json does not match the route (%s)", method,
+                     rt->pattern, rt->perm == ROUTE_PUBLIC ? "public" : "not public");
+        if (rt->perm >= 0) {
+            json_t *need = json_object_get(op, "x-permission");
+            if (!json_is_string(need) || strcmp(json_string_value(need), perm_name(rt->perm)))
+                fail_msg("%s %s needs %s; openapi.json says x-permission %s", method,
+                         rt->pattern, perm_name(rt->perm),
+                         json_is_string(need) ? json_string_value(need) : "nothing");
+        }
     }
     /* ...and every documented operation is a route. */
     const char *path;
@@ -604,7 +645,8 @@ static void test_openapi_matches_routes(void **state)
             if (strcmp(m, "parameters") == 0 || strcmp(m, "summary") == 0) continue;
             int found = 0;
             for (size_t i = 0; i < http_nroutes; i++) {
-                if (strcmp(http_routes[i].pattern, path) == 0 &&
+                if (!(http_routes[i].flags & ROUTE_HTML) &&
+                    strcmp(http_routes[i].pattern, path) == 0 &&
                     strcasecmp(http_method_name(http_routes[i].method), m) == 0)
                     found = 1;
             }
@@ -630,7 +672,7 @@ int main(void)
         cmocka_unit_test(test_many_headers),
         cmocka_unit_test(test_slow_client),
         cmocka_unit_test(test_static_files),
-        cmocka_unit_test(test_home_page),
+        cmocka_unit_test(test_signin_page),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_access_log),
         cmocka_unit_test(test_openapi_matches_routes),

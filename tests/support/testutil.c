@@ -140,6 +140,7 @@ void tu_server_start(struct tu_server *s, const char *const *extra_args)
     const char *pg = tu_pg_url();
     if (pg) snprintf(s->store_url, sizeof s->store_url, "%s", tu_fresh_store_url());
     else snprintf(s->store_url, sizeof s->store_url, "%s/qianlima.db", s->dir);
+    snprintf(s->keys_dir, sizeof s->keys_dir, "%s/keys", s->dir);
 
     const char *argv[64];
     int n = 0;
@@ -153,6 +154,10 @@ void tu_server_start(struct tu_server *s, const char *const *extra_args)
     argv[n++] = ready;
     argv[n++] = "--static-dir";
     argv[n++] = "web/static";
+    argv[n++] = "--keys-dir";
+    argv[n++] = s->keys_dir;
+    argv[n++] = "--password-hash";
+    argv[n++] = "min";
     for (int i = 0; extra_args && extra_args[i] && n < 62; i++) argv[n++] = extra_args[i];
     argv[n] = NULL;
 
@@ -227,15 +232,31 @@ static void read_all(int fd, char *out, size_t n)
 int tu_run(const char *const *args, const char *const *env, char *out, size_t outn, char *err,
            size_t errn)
 {
-    char outp[300], errp[300];
+    return tu_run_input(args, env, NULL, out, outn, err, errn);
+}
+
+int tu_run_input(const char *const *args, const char *const *env, const char *stdin_text,
+                 char *out, size_t outn, char *err, size_t errn)
+{
+    char outp[300], errp[300], inp[300];
+    snprintf(inp, sizeof inp, "%s/run.in", tu_tmpdir());
+    {
+        FILE *f = fopen(inp, "w");
+        if (f) {
+            if (stdin_text) fputs(stdin_text, f);
+            fclose(f);
+        }
+    }
     snprintf(outp, sizeof outp, "%s/run.out", tu_tmpdir());
     snprintf(errp, sizeof errp, "%s/run.err", tu_tmpdir());
     pid_t pid = fork();
     if (pid == 0) {
         int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fi = open(inp, O_RDONLY);
         dup2(fo, 1);
         dup2(fe, 2);
+        if (fi >= 0) dup2(fi, 0);
         for (int i = 0; env && env[i]; i++) putenv((char *)env[i]);
         const char *argv[64];
         int n = 0;
@@ -412,4 +433,47 @@ char *tu_slurp(const char *path, size_t *len)
     d[n] = '\0';
     if (len) *len = n;
     return d;
+}
+
+int tu_cli(const struct tu_server *s, const char *const *args, const char *stdin_text, char *out,
+           size_t outn, char *err, size_t errn)
+{
+    const char *argv[64];
+    int n = 0;
+    for (int i = 0; args[i] && n < 56; i++) argv[n++] = args[i];
+    argv[n++] = "--store";
+    argv[n++] = s->store_url;
+    argv[n++] = "--keys-dir";
+    argv[n++] = s->keys_dir;
+    argv[n++] = "--password-hash";
+    argv[n++] = "min";
+    argv[n++] = "--log-level";
+    argv[n++] = "warn";
+    argv[n] = NULL;
+    return tu_run_input(argv, NULL, stdin_text, out, outn, err, errn);
+}
+
+void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
+                 const char *scope, const char *password)
+{
+    char out[4096], err[4096];
+    const char *args[] = {"user", "add", username, "--name", username, "--roles", roles,
+                          "--scope", scope ? scope : "district", "--password-stdin", NULL};
+    char line[300];
+    snprintf(line, sizeof line, "%s\n", password);
+    int rc = tu_cli(s, args, line, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("user add %s failed (%d): %s", username, rc, err);
+}
+
+char *tu_token(const struct tu_server *s, const char *username, const char *perms)
+{
+    char out[4096], err[4096];
+    const char *args[] = {"token", "create", "--user", username, "--name", "tests",
+                          "--permissions", perms, NULL};
+    int rc = tu_cli(s, args, NULL, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("token create failed (%d): %s", rc, err);
+    char *t = strstr(out, "qlt_");
+    if (!t) fail_msg("no token in: %s", out);
+    t[strcspn(t, "\r\n")] = '\0';
+    return strdup(t);
 }

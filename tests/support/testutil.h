@@ -35,6 +35,7 @@ struct tu_server {
     char dir[256];
     char log_path[300];    /* stderr of the server (application and access log) */
     char store_url[600];
+    char keys_dir[300];
 };
 
 /* Starts `qianlima serve` on 127.0.0.1:0 with the given extra arguments
@@ -50,6 +51,25 @@ int tu_server_stop(struct tu_server *s);
  * stderr (each truncated to 64 KiB). Returns the exit status. */
 int tu_run(const char *const *args, const char *const *env, char *out, size_t outn, char *err,
            size_t errn);
+
+/* As tu_run, with stdin_text (may be NULL) on standard input. */
+int tu_run_input(const char *const *args, const char *const *env, const char *stdin_text,
+                 char *out, size_t outn, char *err, size_t errn);
+
+/* Runs a qianlima command (args NULL-terminated, e.g. {"user", "list", NULL})
+ * against the server's store and keys. Returns the exit status. */
+int tu_cli(const struct tu_server *s, const char *const *args, const char *stdin_text, char *out,
+           size_t outn, char *err, size_t errn);
+
+/* Creates an account through the CLI with a known password (which it must
+ * change at first sign-in). roles like "admin" or "reviewer,auditor"; scope
+ * NULL for district. Fails the test on error. */
+void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
+                 const char *scope, const char *password);
+
+/* Creates an API token for username with the given permissions through the
+ * CLI and returns it (malloc'd). */
+char *tu_token(const struct tu_server *s, const char *username, const char *perms);
 
 struct tu_resp {
     int status;

@@ -1,0 +1,112 @@
+/* perm.h - roles, permissions, scopes, and the actor every service call
+ * receives.
+ *
+ * One table (perm.c) says which permissions each role has. A service checks
+ * the actor's permission and scope before it does anything, so the JSON API,
+ * the console and the CLI always agree on who may do what.
+ */
+#ifndef QL_AUTH_PERM_H
+#define QL_AUTH_PERM_H
+
+#include "core/err.h"
+
+#include <stdint.h>
+
+enum role {
+    ROLE_TALENT,
+    ROLE_EMPLOYER_HR,
+    ROLE_WINDOW_CLERK,
+    ROLE_REVIEWER,
+    ROLE_FINANCE,
+    ROLE_HOUSING_OPERATOR,
+    ROLE_ADMIN,
+    ROLE_AUDITOR,
+    ROLE_LEADERSHIP,
+    ROLE_COUNT
+};
+
+enum perm {
+    P_USER_READ,        /* user.read: list and view accounts */
+    P_USER_MANAGE,      /* user.manage: create, disable, enable, reset passwords */
+    P_ROLE_READ,        /* role.read: the role and permission table */
+    P_TOKEN_MANAGE,     /* token.manage: API tokens for other systems */
+    P_AUDIT_READ,       /* audit.read: operation log and sign-in log */
+    P_AUDIT_VERIFY,     /* audit.verify: check the audit chain */
+    P_SYSTEM_METRICS,   /* system.metrics: /metrics */
+    P_SERVICE_VALIDATE, /* service.validate: the identifier checks */
+    P_REGISTRY_READ,    /* registry.read: talents, employers, units, leases (within scope) */
+    P_REGISTRY_WRITE,   /* registry.write */
+    P_PERSONAL_UNMASK,  /* personal.unmask: see an ID number or account unmasked, with a reason */
+    P_SUBSIDY_APPLY,    /* subsidy.apply: a talent's own applications */
+    P_SUBSIDY_ATTEST,   /* subsidy.attest: an employer attests employment */
+    P_WINDOW_ACCEPT,    /* window.accept: accept any matter at a window */
+    P_SUBSIDY_REVIEW,   /* subsidy.review: review and decide applications */
+    P_POLICY_MANAGE,    /* policy.manage: policies and the holiday calendar */
+    P_LEDGER_RUN,       /* ledger.run: compute monthly cycles, import bank results */
+    P_LEDGER_APPROVE,   /* ledger.approve: approve a cycle computed by someone else */
+    P_LEDGER_EXPORT,    /* ledger.export: bank files and ledger exports */
+    P_HOUSING_MANAGE,   /* housing.manage: an operator's units, leases, move-in/out */
+    P_DASHBOARD_READ,   /* dashboard.read: indicators for leadership */
+    P_COUNT
+};
+
+typedef uint64_t permset;
+#define PERM_BIT(p) ((permset)1 << (p))
+
+enum scope_kind { SCOPE_DISTRICT, SCOPE_DEPARTMENT, SCOPE_EMPLOYER, SCOPE_OPERATOR, SCOPE_SELF };
+
+/* Names as stored and typed ("employer_hr", "user.read", "district"). */
+const char *role_name(enum role r);
+const char *perm_name(enum perm p);
+const char *scope_name(enum scope_kind s);
+/* Titles for people, in Chinese or English. */
+const char *role_title(enum role r, int english);
+const char *perm_title(enum perm p, int english);
+/* Parse a name; return 0 or QL_EINVAL. */
+int role_parse(const char *s, enum role *out);
+int perm_parse(const char *s, enum perm *out);
+int scope_parse(const char *s, enum scope_kind *out);
+
+/* The permissions of one role, and of a set of roles (bit 1 << role). */
+permset role_perms(enum role r);
+permset roles_perms(unsigned roles);
+
+/* Parses "user.read service.validate" (spaces or commas) into a set.
+ * Returns 0 or QL_EINVAL naming the unknown permission. */
+int perms_parse(const char *s, permset *out, ql_err *err);
+/* Writes the names of set into out, separated by spaces. */
+void perms_format(permset set, char *out, size_t n);
+
+enum actor_via { VIA_NONE, VIA_SESSION, VIA_TOKEN, VIA_CLI };
+
+/* Who is acting. Built by the HTTP layer from a session or token, or by the
+ * CLI; VIA_NONE is an anonymous visitor. */
+typedef struct actor {
+    enum actor_via via;
+    int64_t user_id;           /* 0 for the CLI */
+    char username[65];         /* "cli:root" for the CLI */
+    char display_name[101];
+    unsigned roles;            /* bit 1 << role */
+    permset perms;             /* for tokens: the user's permissions within the token's */
+    enum scope_kind scope;
+    char scope_id[65];
+    int64_t session_id;        /* VIA_SESSION */
+    int64_t token_id;          /* VIA_TOKEN */
+    int must_change_password;  /* VIA_SESSION: only the password page is open */
+    char csrf[48];             /* VIA_SESSION: the session's form token */
+    char ip[48];
+    char request_id[72];
+} actor;
+
+/* An actor for command-line administration on the server itself: every
+ * permission, district scope, named "cli:<unix user>". */
+void actor_cli(actor *a);
+
+/* 1 if a holds p. */
+int actor_can(const actor *a, enum perm p);
+
+/* Returns 0 if a holds p; else QL_EUNAUTH for an anonymous actor or
+ * QL_EFORBIDDEN, with err saying which permission is missing. */
+int actor_require(const actor *a, enum perm p, ql_err *err);
+
+#endif

@@ -1,0 +1,431 @@
+/* console.c - the console's pages: signing in and out, passwords, the
+ * language switch, home, users and roles administration, and the logs. */
+#include "web/web.h"
+
+#include "account/account.h"
+#include "api/api.h"
+#include "audit/audit_query.h"
+#include "auth/session.h"
+#include "core/buf.h"
+#include "http/server.h"
+
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int english(const http_req *r)
+{
+    return r->lang == LANG_EN;
+}
+
+/* A "next" address after sign-in: a path on this site, or "/". */
+static const char *safe_next(const char *next)
+{
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
+        strncmp(next, "/signin", 7) == 0 || strpbrk(next, "\r\n"))
+        return "/";
+    return next;
+}
+
+/* ---- signing in and out --------------------------------------------- */
+
+static int render_signin(http_req *r, int status, const char *next, const char *username,
+                         const ql_err *err)
+{
+    /* A visitor not yet signed in gets a form token in a cookie of its own
+     * (double submit); the dispatcher compares the two on POST. */
+    const char *csrf = http_cookie(r, "ql_csrf");
+    char fresh[AUTH_TOKEN_CHARS];
+    if (!csrf || strlen(csrf) < 32) {
+        auth_random_token(fresh);
+        csrf = fresh;
+        http_set_cookie(r, "ql_csrf", csrf, -1);
+    }
+    json_t *d = web_page(r, web_t(r, "signin.title"), AREA_NONE);
+    json_object_set_new(d, "form_csrf", json_string(csrf));
+    json_object_set_new(d, "next", json_string(safe_next(next)));
+    web_field(d, "username", username);
+    if (err) web_error(r, d, err);
+    return web_render(r, status, "signin", d);
+}
+
+int web_signin_form(http_req *r)
+{
+    const char *next = http_query(r, "next");
+    if (r->who.via == VIA_SESSION) return http_redirect(r, safe_next(next));
+    return render_signin(r, 200, next, "", NULL);
+}
+
+int web_signin(http_req *r)
+{
+    const char *username = http_form(r, "username");
+    const char *password = http_form(r, "password");
+    const char *next = http_form(r, "next");
+    struct signin_result res;
+    ql_err err = {0};
+    int rc = account_signin(r->db, username ? username : "", password ? password : "",
+                            r->who.ip, http_header(r, "User-Agent"), r->request_id, &res, &err);
+    if (rc) {
+        if (ql_err_http_status(rc) >= 500) return ql_errf(&r->err, rc, NULL, "%s", "%s", err.en);
+        int status = rc == QL_EINVAL ? 400 : rc == QL_EFORBIDDEN ? 403 : 401;
+        return render_signin(r, status, next, username, &err);
+    }
+    const struct session_limits *lim = account_session_limits();
+    http_set_cookie(r, "ql_session", res.token, (long)lim->max_s);
+    http_set_cookie(r, "ql_csrf", "", 0);
+    return http_redirect(r, res.must_change_password ? "/account/password" : safe_next(next));
+}
+
+static int signout(http_req *r, int everywhere)
+{
+    int rc = account_signout(r->db, &r->who, everywhere, &r->err);
+    if (rc) return rc;
+    http_set_cookie(r, "ql_session", "", 0);
+    return http_redirect(r, "/signin");
+}
+
+int web_signout(http_req *r)
+{
+    return signout(r, 0);
+}
+
+int web_signout_all(http_req *r)
+{
+    return signout(r, 1);
+}
+
+static json_t *password_page(http_req *r)
+{
+    json_t *d = web_page(r, web_t(r, "password.title"), AREA_NONE);
+    char min[16];
+    snprintf(min, sizeof min, "%ld", http_config(r)->password_min_length);
+    json_object_set_new(d, "rules", json_string(web_tf(r, "password.rules", "min", min, NULL)));
+    json_object_set_new(d, "must_change", json_boolean(r->who.must_change_password));
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, NULL, web_t(r, "password.title"));
+    return d;
+}
+
+int web_password_form(http_req *r)
+{
+    return web_render(r, 200, "password", password_page(r));
+}
+
+int web_password(http_req *r)
+{
+    ql_err err = {0};
+    int rc = account_change_password(r->db, &r->who, http_form(r, "current_password"),
+                                     http_form(r, "new_password"),
+                                     http_form(r, "confirm_password"), &err);
+    json_t *d = password_page(r);
+    if (rc) {
+        if (ql_err_http_status(rc) >= 500) {
+            json_decref(d);
+            return ql_errf(&r->err, rc, NULL, "%s", "%s", err.en);
+        }
+        web_error(r, d, &err);
+        return web_render(r, 400, "password", d);
+    }
+    json_object_set_new(d, "notice", json_string(web_t(r, "password.done")));
+    json_object_set_new(d, "must_change", json_false());
+    return web_render(r, 200, "password", d);
+}
+
+int web_lang(http_req *r)
+{
+    const char *lang = http_param(r, "lang");
+    if (strcmp(lang, "en") != 0 && strcmp(lang, "zh") != 0)
+        return ql_errf(&r->err, QL_ENOTFOUND, "lang", "no such language", "没有这种语言");
+    http_set_cookie(r, "ql_lang", lang, 365L * 86400);
+    return http_redirect(r, safe_next(http_query(r, "next")));
+}
+
+/* ---- home ----------------------------------------------------------- */
+
+int web_home(http_req *r)
+{
+    json_t *d = web_page(r, web_t(r, "home.title"), AREA_HOME);
+    json_object_set_new(d, "heading",
+                        json_string(web_tf(r, "home.heading", "name", r->who.display_name, NULL)));
+    json_t *roles = json_array();
+    for (int i = 0; i < ROLE_COUNT; i++)
+        if (r->who.roles & (1u << i))
+            json_array_append_new(roles, json_string(role_title((enum role)i, english(r))));
+    json_object_set_new(d, "roles", roles);
+    return web_render(r, 200, "home", d);
+}
+
+/* ---- users ---------------------------------------------------------- */
+
+static const char *scope_title(http_req *r, const char *scope)
+{
+    char key[48];
+    snprintf(key, sizeof key, "scopes.%s", scope);
+    return arena_strdup(r->arena, web_t(r, key));
+}
+
+/* Adds role_titles, scope_title and status for display to an account. */
+static void decorate_user(http_req *r, json_t *u)
+{
+    json_t *titles = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(u, "roles"), i, v)
+    {
+        enum role role;
+        if (role_parse(json_string_value(v), &role) == 0)
+            json_array_append_new(titles, json_string(role_title(role, english(r))));
+    }
+    json_object_set_new(u, "role_titles", titles);
+    json_object_set_new(u, "scope_title",
+                        json_string(scope_title(r, json_string_value(json_object_get(u, "scope")))));
+    const char *status = json_is_true(json_object_get(u, "disabled")) ? "users.disabled"
+                         : json_is_true(json_object_get(u, "locked")) ? "users.locked"
+                         : json_is_true(json_object_get(u, "must_change_password"))
+                             ? "users.must_change"
+                             : "users.active";
+    json_object_set_new(u, "status", json_string(web_t(r, status)));
+}
+
+int web_users(http_req *r)
+{
+    int64_t page;
+    int rc = api_query_int(r, "page", 1, 1, 1000000, &page);
+    if (rc) return rc;
+    const char *q = http_query(r, "q");
+    json_t *rows;
+    int64_t total;
+    rc = account_user_list(r->db, &r->who, q, page, 20, &rows, &total, &r->err);
+    if (rc) return rc;
+    size_t i;
+    json_t *u;
+    json_array_foreach(rows, i, u) decorate_user(r, u);
+    json_t *d = web_page(r, web_t(r, "users.title"), AREA_USERS);
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, NULL, web_t(r, "users.title"));
+    json_object_set_new(d, "users", rows);
+    json_object_set_new(d, "q", json_string(q ? q : ""));
+    json_object_set_new(d, "can_manage", json_boolean(actor_can(&r->who, P_USER_MANAGE)));
+    char *enc = evhttp_encode_uri(q ? q : "");
+    web_pager(r, d, "/admin/users", q && *q ? arena_printf(r->arena, "&q=%s", enc) : "", page, 20,
+              total);
+    free(enc);
+    return web_render(r, 200, "users", d);
+}
+
+static json_t *user_form_page(http_req *r, unsigned roles, const char *scope)
+{
+    json_t *d = web_page(r, web_t(r, "user_new.title"), AREA_USERS);
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, "/admin/users", web_t(r, "users.title"));
+    web_crumb(d, NULL, web_t(r, "user_new.title"));
+    json_t *ro = json_array();
+    for (int i = 0; i < ROLE_COUNT; i++)
+        json_array_append_new(ro, json_pack("{s:s, s:s, s:b}", "name", role_name((enum role)i),
+                                            "title", role_title((enum role)i, english(r)),
+                                            "checked", (roles & (1u << i)) != 0));
+    json_object_set_new(d, "role_options", ro);
+    json_t *so = json_array();
+    static const enum scope_kind kinds[] = {SCOPE_DISTRICT, SCOPE_DEPARTMENT, SCOPE_EMPLOYER,
+                                            SCOPE_OPERATOR, SCOPE_SELF};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        json_array_append_new(so, json_pack("{s:s, s:s, s:b}", "name", scope_name(kinds[i]),
+                                            "title", scope_title(r, scope_name(kinds[i])),
+                                            "selected", strcmp(scope, scope_name(kinds[i])) == 0));
+    json_object_set_new(d, "scope_options", so);
+    return d;
+}
+
+int web_user_new(http_req *r)
+{
+    int rc = actor_require(&r->who, P_USER_MANAGE, &r->err);
+    if (rc) return rc;
+    return web_render(r, 200, "user_new", user_form_page(r, 0, "district"));
+}
+
+static int render_user(http_req *r, int64_t id, const char *notice, const char *temp_password)
+{
+    json_t *u;
+    int rc = account_user_get(r->db, &r->who, id, &u, &r->err);
+    if (rc) return rc;
+    decorate_user(r, u);
+    json_t *d = web_page(r, json_string_value(json_object_get(u, "display_name")), AREA_USERS);
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, "/admin/users", web_t(r, "users.title"));
+    web_crumb(d, NULL, json_string_value(json_object_get(u, "username")));
+    json_object_set(d, "role_titles", json_object_get(u, "role_titles"));
+    json_object_set(d, "scope_title", json_object_get(u, "scope_title"));
+    json_object_set(d, "status", json_object_get(u, "status"));
+    json_object_set_new(d, "user", u);
+    json_object_set_new(d, "self", json_boolean(id == r->who.user_id));
+    json_object_set_new(d, "can_manage", json_boolean(actor_can(&r->who, P_USER_MANAGE)));
+    if (notice) json_object_set_new(d, "notice", json_string(notice));
+    if (temp_password && *temp_password)
+        json_object_set_new(d, "temp_password", json_string(temp_password));
+    return web_render(r, 200, "user", d);
+}
+
+int web_user_create(http_req *r)
+{
+    const char *username = http_form(r, "username"), *name = http_form(r, "display_name");
+    const char *scope = http_form(r, "scope"), *scope_id = http_form(r, "scope_id");
+    const char *role_values[ROLE_COUNT + 4];
+    int nroles = http_form_all(r, "roles", role_values, ROLE_COUNT + 4);
+    unsigned roles = 0;
+    ql_err err = {0};
+    int rc = 0;
+    for (int i = 0; i < nroles; i++) {
+        enum role role;
+        if (role_parse(role_values[i], &role)) {
+            rc = ql_errf(&err, QL_EINVAL, "roles", "unknown role", "未知角色");
+            break;
+        }
+        roles |= 1u << role;
+    }
+    enum scope_kind sk = SCOPE_DISTRICT;
+    if (!rc && scope_parse(scope ? scope : "", &sk))
+        rc = ql_errf(&err, QL_EINVAL, "scope", "choose a data scope", "请选择数据范围");
+    int64_t id = 0;
+    char temp[24] = "";
+    if (!rc) {
+        struct user_input in = {username ? username : "", name ? name : "", roles, sk,
+                                scope_id ? scope_id : "", http_form(r, "password")};
+        rc = account_user_create(r->db, &r->who, &in, &id, temp, &err);
+    }
+    if (rc) {
+        if (rc == QL_EFORBIDDEN || ql_err_http_status(rc) >= 500) {
+            r->err = err;
+            return rc;
+        }
+        json_t *d = user_form_page(r, roles, scope ? scope : "district");
+        web_field(d, "username", username);
+        web_field(d, "display_name", name);
+        web_field(d, "scope_id", scope_id);
+        web_error(r, d, &err);
+        return web_render(r, rc == QL_ECONFLICT ? 409 : 400, "user_new", d);
+    }
+    return render_user(r, id, web_t(r, "user.created"), temp);
+}
+
+int web_user(http_req *r)
+{
+    int64_t id;
+    int rc = api_path_id(r, &id);
+    if (rc) return rc;
+    return render_user(r, id, NULL, NULL);
+}
+
+static int user_action(http_req *r, int what)
+{
+    int64_t id;
+    int rc = api_path_id(r, &id);
+    if (rc) return rc;
+    char temp[24] = "";
+    if (what == 2) rc = account_user_reset_password(r->db, &r->who, id, temp, &r->err);
+    else rc = account_user_set_disabled(r->db, &r->who, id, what, &r->err);
+    if (rc) return rc;
+    static const char *const notices[] = {"user.enabled_done", "user.disabled_done",
+                                          "user.reset_done"};
+    return render_user(r, id, web_t(r, notices[what]), temp);
+}
+
+int web_user_disable(http_req *r)
+{
+    return user_action(r, 1);
+}
+
+int web_user_enable(http_req *r)
+{
+    return user_action(r, 0);
+}
+
+int web_user_reset(http_req *r)
+{
+    return user_action(r, 2);
+}
+
+/* ---- roles and logs ------------------------------------------------- */
+
+int web_roles(http_req *r)
+{
+    json_t *d = web_page(r, web_t(r, "roles.title"), AREA_ROLES);
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, NULL, web_t(r, "roles.title"));
+    json_t *titles = json_array();
+    for (int i = 0; i < ROLE_COUNT; i++)
+        json_array_append_new(titles, json_string(role_title((enum role)i, english(r))));
+    json_object_set_new(d, "role_titles", titles);
+    json_t *matrix = json_array();
+    for (int p = 0; p < P_COUNT; p++) {
+        json_t *cells = json_array();
+        for (int i = 0; i < ROLE_COUNT; i++)
+            json_array_append_new(cells, json_pack("{s:b}", "yes",
+                                                   (role_perms((enum role)i) & PERM_BIT(p)) != 0));
+        json_array_append_new(matrix, json_pack("{s:s, s:s, s:o}", "name", perm_name((enum perm)p),
+                                                "title", perm_title((enum perm)p, english(r)),
+                                                "cells", cells));
+    }
+    json_object_set_new(d, "matrix", matrix);
+    return web_render(r, 200, "roles", d);
+}
+
+static int log_page(http_req *r, int signins)
+{
+    int64_t page;
+    struct audit_filter f = {.action_prefix = signins ? "auth." : http_query(r, "action"),
+                             .actor = http_query(r, "actor")};
+    int rc = api_query_int(r, "page", 1, 1, 1000000, &page);
+    if (!rc) rc = api_day_ms(r, "from", 0, &f.from_ms);
+    if (!rc) rc = api_day_ms(r, "to", 1, &f.to_ms);
+    if (f.actor && !*f.actor) f.actor = NULL;
+    json_t *rows = NULL;
+    int64_t total = 0;
+    if (!rc) rc = audit_list(r->db, &r->who, &f, page, 50, &rows, &total, &r->err);
+    if (rc) return rc;
+    size_t i;
+    json_t *e;
+    json_array_foreach(rows, i, e)
+    {
+        char *text = json_dumps(json_object_get(e, "detail"), JSON_COMPACT | JSON_SORT_KEYS);
+        json_object_set_new(e, "detail_text", json_string(text ? text : "{}"));
+        free(text);
+    }
+    const char *title = web_t(r, signins ? "audit.signins_title" : "audit.title");
+    json_t *d = web_page(r, title, signins ? AREA_SIGNINS : AREA_AUDIT);
+    web_crumb(d, "/", web_t(r, "nav.home"));
+    web_crumb(d, NULL, title);
+    json_object_set_new(d, "heading",
+                        json_string(web_t(r, signins ? "audit.signins_heading" : "audit.heading")));
+    json_object_set_new(d, "entries", rows);
+    json_object_set_new(d, "signins", json_boolean(signins));
+    const char *base = signins ? "/admin/signins" : "/admin/audit";
+    json_object_set_new(d, "base", json_string(base));
+    json_t *fv = json_object();
+    static const char *const keys[] = {"action", "actor", "from", "to"};
+    buf keep;
+    buf_init(&keep, 0);
+    for (size_t k = 0; k < 4; k++) {
+        const char *v = http_query(r, keys[k]);
+        json_object_set_new(fv, keys[k], json_string(v ? v : ""));
+        if (v && *v) {
+            char *enc = evhttp_encode_uri(v);
+            buf_printf(&keep, "&%s=%s", keys[k], enc ? enc : "");
+            free(enc);
+        }
+    }
+    json_object_set_new(d, "f", fv);
+    web_pager(r, d, base, keep.data ? arena_strdup(r->arena, keep.data) : "", page, 50, total);
+    buf_free(&keep);
+    return web_render(r, 200, "audit", d);
+}
+
+int web_audit(http_req *r)
+{
+    return log_page(r, 0);
+}
+
+int web_signins(http_req *r)
+{
+    return log_page(r, 1);
+}
