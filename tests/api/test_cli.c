@@ -172,7 +172,7 @@ static void test_config_precedence(void **state)
 {
     (void)state;
     /* defaults < file < environment < flags, observed on a running server. */
-    const char *ini = write_file("workers.ini", "[server]\nworkers = 3\n[log]\nlevel = warn\n");
+    const char *ini = write_file("workers.ini", "[server]\nworkers = 3\n");
     char cfgflag[600];
     snprintf(cfgflag, sizeof cfgflag, "--config=%s", ini);
     struct tu_server s;

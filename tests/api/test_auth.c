@@ -1,0 +1,640 @@
+/* test_auth.c - accounts as a client sees them: signing in and out, the
+ * forced password change, lock-out, stolen cookies, CSRF, API tokens, the
+ * route table walked anonymously and as every role, the console's forms,
+ * and the audit chain afterwards. A real server on a loopback port. */
+#include "testutil.h"
+
+#include "auth/perm.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct tu_server srv;
+static const char admin_pw[] = "Amber-Harbor-2026";
+static const char admin_new_pw[] = "Velvet-Orchard-77";
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_server_start(&srv, (const char *[]){"--workers", "2", NULL});
+    tu_add_user(&srv, "alice", "admin", NULL, admin_pw);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return tu_server_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* The value of cookie name set by the response, or NULL (static copy). */
+static const char *set_cookie(const struct tu_resp *r, const char *name)
+{
+    static char value[256];
+    size_t nl = strlen(name);
+    for (const char *p = r->head; p && (p = strcasestr(p, "\r\nSet-Cookie: ")); p += 2) {
+        const char *v = p + 14;
+        if (strncmp(v, name, nl) == 0 && v[nl] == '=') {
+            v += nl + 1;
+            size_t n = strcspn(v, ";\r");
+            if (n >= sizeof value) n = sizeof value - 1;
+            memcpy(value, v, n);
+            value[n] = '\0';
+            return value;
+        }
+    }
+    return NULL;
+}
+
+/* A signed-in browser: its session cookie and the session's form token. */
+struct session {
+    char cookie[128];
+    char csrf[64];
+};
+
+static void get_csrf(struct session *s)
+{
+    char h[256];
+    snprintf(h, sizeof h, "Cookie: ql_session=%s\r\n", s->cookie);
+    struct tu_resp r;
+    tu_request(srv.port, "GET", "/api/v1/me", h, NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    snprintf(s->csrf, sizeof s->csrf, "%s", json_string_value(json_object_get(j, "csrf_token")));
+    json_decref(j);
+    tu_resp_free(&r);
+}
+
+/* Signs in through the form; returns the status of the POST and fills s on
+ * success. Location (static copy) says where the console sent the browser. */
+static int signin(const char *user, const char *pw, struct session *s, char *location, size_t n)
+{
+    struct tu_resp r;
+    tu_request(srv.port, "GET", "/signin", NULL, NULL, &r);
+    char pre[128];
+    snprintf(pre, sizeof pre, "%s", set_cookie(&r, "ql_csrf"));
+    tu_resp_free(&r);
+    char *eu = NULL, *ep = NULL;
+    size_t nu = 0, np = 0;
+    FILE *f = open_memstream(&eu, &nu);
+    for (const char *c = user; *c; c++) fprintf(f, "%%%02X", (unsigned char)*c);
+    fclose(f);
+    f = open_memstream(&ep, &np);
+    for (const char *c = pw; *c; c++) fprintf(f, "%%%02X", (unsigned char)*c);
+    fclose(f);
+    char body[1024], hdr[300];
+    snprintf(body, sizeof body, "_csrf=%s&username=%s&password=%s&next=%%2F", pre, eu, ep);
+    free(eu);
+    free(ep);
+    snprintf(hdr, sizeof hdr,
+             "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n", pre);
+    tu_request(srv.port, "POST", "/signin", hdr, body, &r);
+    int status = r.status;
+    if (location) snprintf(location, n, "%s", tu_header(&r, "Location") ? tu_header(&r, "Location") : "");
+    const char *c = set_cookie(&r, "ql_session");
+    if (status == 303 && s && c) {
+        snprintf(s->cookie, sizeof s->cookie, "%s", c);
+        get_csrf(s);
+    }
+    tu_resp_free(&r);
+    return status;
+}
+
+/* A request as the signed-in browser. csrf: 1 the session's token in the
+ * form body, 0 none; body_extra appended to the form. */
+static void as(const struct session *s, const char *method, const char *path, int csrf,
+               const char *body_extra, struct tu_resp *r)
+{
+    char h[512], body[2048];
+    snprintf(h, sizeof h, "Cookie: ql_session=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+             s->cookie);
+    snprintf(body, sizeof body, "%s%s%s", csrf ? "_csrf=" : "", csrf ? s->csrf : "",
+             body_extra ? body_extra : "");
+    tu_request(srv.port, method, path, h, strcmp(method, "GET") ? body : NULL, r);
+}
+
+static struct session admin;
+
+/* Signs alice in, changing the first password on the way when needed. */
+static void admin_session(void)
+{
+    if (admin.cookie[0]) return;
+    char loc[256];
+    int st = signin("alice", admin_new_pw, &admin, loc, sizeof loc);
+    if (st == 303) return;
+    st = signin("alice", admin_pw, &admin, loc, sizeof loc);
+    assert_int_equal(st, 303);
+    assert_string_equal(loc, "/account/password");
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "&current_password=%s&new_password=%s&confirm_password=%s", admin_pw, admin_new_pw,
+             admin_new_pw);
+    struct tu_resp r;
+    as(&admin, "POST", "/account/password", 1, extra, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void test_first_signin_forces_password_change(void **state)
+{
+    (void)state;
+    tu_add_user(&srv, "carol", "auditor", NULL, "Copper-Kettle-2026");
+    struct session s;
+    char loc[256];
+    assert_int_equal(signin("carol", "Copper-Kettle-2026", &s, loc, sizeof loc), 303);
+    assert_string_equal(loc, "/account/password");
+    struct tu_resp r;
+    as(&s, "GET", "/", 0, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(tu_header(&r, "Location"), "/account/password");
+    tu_resp_free(&r);
+    as(&s, "GET", "/api/v1/audit", 0, NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "change your password first"));
+    tu_resp_free(&r);
+    /* A weak new password is refused beside its field; nothing changes. */
+    as(&s, "POST", "/account/password", 1,
+       "&current_password=Copper-Kettle-2026&new_password=short&confirm_password=short", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "href=\"#new_password\""));
+    assert_non_null(strstr(r.body, "id=\"new_password-error\""));
+    tu_resp_free(&r);
+    as(&s, "POST", "/account/password", 1,
+       "&current_password=Copper-Kettle-2026&new_password=Granite-Meadow-88"
+       "&confirm_password=Granite-Meadow-88",
+       &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    as(&s, "GET", "/", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "carol"));
+    tu_resp_free(&r);
+    /* The old password no longer works, the new one does. */
+    assert_int_equal(signin("carol", "Copper-Kettle-2026", NULL, NULL, 0), 401);
+    assert_int_equal(signin("carol", "Granite-Meadow-88", NULL, loc, sizeof loc), 303);
+    assert_string_equal(loc, "/");
+}
+
+static void test_wrong_password_and_lockout(void **state)
+{
+    (void)state;
+    tu_add_user(&srv, "bob", "reviewer", NULL, "Maple-Syrup-Road-1");
+    struct tu_resp r;
+    /* An unknown user and a wrong password get the same answer. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(signin("bob", "Wrong-Password-1", NULL, NULL, 0), 401);
+    assert_int_equal(signin("nobody-here", "Wrong-Password-1", NULL, NULL, 0), 401);
+    /* The fifth in a row locks the account, saying until when. */
+    tu_request(srv.port, "GET", "/signin", NULL, NULL, &r);
+    char pre[128];
+    snprintf(pre, sizeof pre, "%s", set_cookie(&r, "ql_csrf"));
+    tu_resp_free(&r);
+    char hdr[300], body[300];
+    snprintf(hdr, sizeof hdr,
+             "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n", pre);
+    snprintf(body, sizeof body, "_csrf=%s&username=bob&password=Wrong-Password-1", pre);
+    tu_request(srv.port, "POST", "/signin", hdr, body, &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "已锁定至"));
+    assert_non_null(strstr(r.body, "北京时间"));
+    tu_resp_free(&r);
+    /* Locked: even the right password is refused. */
+    assert_int_equal(signin("bob", "Maple-Syrup-Road-1", NULL, NULL, 0), 403);
+    /* The administrator's reset unlocks it (with a new temporary password). */
+    char out[4096], err[4096];
+    assert_int_equal(tu_cli(&srv, (const char *[]){"user", "reset-password", "bob", NULL}, NULL,
+                            out, sizeof out, err, sizeof err),
+                     0);
+    char *pw = strstr(out, "(shown once): ");
+    assert_non_null(pw);
+    pw += 14;
+    pw[strcspn(pw, "\r\n")] = '\0';
+    char loc[256];
+    assert_int_equal(signin("bob", pw, NULL, loc, sizeof loc), 303);
+    assert_string_equal(loc, "/account/password");
+}
+
+static void test_stolen_cookie_after_signout(void **state)
+{
+    (void)state;
+    admin_session();
+    struct session s;
+    assert_int_equal(signin("alice", admin_new_pw, &s, NULL, 0), 303);
+    struct tu_resp r;
+    as(&s, "GET", "/admin/users", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    as(&s, "POST", "/signout", 1, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(tu_header(&r, "Location"), "/signin");
+    tu_resp_free(&r);
+    /* The cookie copied before sign-out no longer opens anything. */
+    as(&s, "GET", "/admin/users", 0, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_non_null(strstr(tu_header(&r, "Location"), "/signin"));
+    tu_resp_free(&r);
+    as(&s, "GET", "/api/v1/me", 0, NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+}
+
+static void test_signout_everywhere(void **state)
+{
+    (void)state;
+    admin_session();
+    struct session a, b;
+    assert_int_equal(signin("alice", admin_new_pw, &a, NULL, 0), 303);
+    assert_int_equal(signin("alice", admin_new_pw, &b, NULL, 0), 303);
+    struct tu_resp r;
+    as(&b, "POST", "/signout/all", 1, NULL, &r);
+    assert_int_equal(r.status, 303);
+    tu_resp_free(&r);
+    as(&a, "GET", "/api/v1/me", 0, NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+    memset(&admin, 0, sizeof admin); /* that ended the shared session too */
+}
+
+static int64_t count_users(const char *q)
+{
+    admin_session();
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/users?q=%s", q);
+    struct tu_resp r;
+    as(&admin, "GET", path, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    int64_t n = json_integer_value(json_object_get(j, "total"));
+    json_decref(j);
+    tu_resp_free(&r);
+    return n;
+}
+
+static void test_csrf(void **state)
+{
+    (void)state;
+    admin_session();
+    static const char form[] = "&username=dora&display_name=Dora&roles=auditor&scope=district";
+    struct tu_resp r;
+    /* Without the token: refused, nothing created. */
+    as(&admin, "POST", "/admin/users", 0, form, &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "表单已过期"));
+    tu_resp_free(&r);
+    assert_int_equal(count_users("dora"), 0);
+    /* With another session's token: refused too. */
+    as(&admin, "POST", "/admin/users", 0, "_csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&username=dora"
+                                        "&display_name=Dora&roles=auditor&scope=district",
+       &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+    assert_int_equal(count_users("dora"), 0);
+    /* A JSON request on the session cookie needs the X-CSRF-Token header. */
+    char h[512];
+    snprintf(h, sizeof h, "Cookie: ql_session=%s\r\nContent-Type: application/json\r\n",
+             admin.cookie);
+    tu_request(srv.port, "POST", "/api/v1/users", h,
+               "{\"username\":\"dora\",\"display_name\":\"Dora\",\"roles\":[\"auditor\"]}", &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+    assert_int_equal(count_users("dora"), 0);
+    snprintf(h, sizeof h,
+             "Cookie: ql_session=%s\r\nContent-Type: application/json\r\nX-CSRF-Token: %s\r\n",
+             admin.cookie, admin.csrf);
+    tu_request(srv.port, "POST", "/api/v1/users", h,
+               "{\"username\":\"dora\",\"display_name\":\"Dora\",\"roles\":[\"auditor\"]}", &r);
+    assert_int_equal(r.status, 201);
+    assert_non_null(strstr(r.body, "temporary_password"));
+    tu_resp_free(&r);
+    assert_int_equal(count_users("dora"), 1);
+    /* Signing in needs the pre-session token too (double submit). */
+    tu_request(srv.port, "POST", "/signin", "Content-Type: application/x-www-form-urlencoded\r\n",
+               "username=alice&password=x", &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+}
+
+static void test_console_user_forms(void **state)
+{
+    (void)state;
+    admin_session();
+    struct tu_resp r;
+    /* A bad username: the error summary links to the field; nothing created. */
+    as(&admin, "POST", "/admin/users", 1,
+       "&username=Eve!&display_name=%E5%BC%A0%E4%B8%89&roles=window_clerk&scope=district", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "class=\"error-summary\""));
+    assert_non_null(strstr(r.body, "href=\"#username\""));
+    assert_non_null(strstr(r.body, "id=\"username-error\""));
+    assert_non_null(strstr(r.body, "value=\"张三\"")); /* what was typed is kept */
+    tu_resp_free(&r);
+    assert_int_equal(count_users("eve"), 0);
+    /* An employer account needs a valid credit code. */
+    as(&admin, "POST", "/admin/users", 1,
+       "&username=hr.acme&display_name=HR&roles=employer_hr&scope=employer&scope_id=91350100M000100Y44",
+       &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "href=\"#scope_id\""));
+    tu_resp_free(&r);
+    as(&admin, "POST", "/admin/users", 1,
+       "&username=hr.acme&display_name=HR&roles=employer_hr&scope=employer&scope_id=91350100M000100Y43",
+       &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "class=\"secret\""));
+    tu_resp_free(&r);
+    /* The same username again: 409 beside the field. */
+    as(&admin, "POST", "/admin/users", 1,
+       "&username=hr.acme&display_name=HR&roles=employer_hr&scope=employer&scope_id=91350100M000100Y43",
+       &r);
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.body, "href=\"#username\""));
+    tu_resp_free(&r);
+    /* The list finds it; the live search answers with the table. */
+    as(&admin, "GET", "/admin/users?q=acme", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "hr.acme"));
+    assert_null(strstr(r.body, ">alice<"));
+    tu_resp_free(&r);
+}
+
+static void test_api_tokens(void **state)
+{
+    (void)state;
+    tu_add_user(&srv, "monitor", "admin", NULL, "Quiet-Lantern-2026");
+    char *tok = tu_token(&srv, "monitor", "system.metrics");
+    char h[300];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", tok);
+    struct tu_resp r;
+    tu_request(srv.port, "GET", "/metrics", h, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    /* The account could read users, the token may not. */
+    tu_request(srv.port, "GET", "/api/v1/users", h, NULL, &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+    /* Tokens have no session to end. */
+    char hf[400];
+    snprintf(hf, sizeof hf, "%sContent-Type: application/x-www-form-urlencoded\r\n", h);
+    tu_request(srv.port, "POST", "/signout", hf, "", &r);
+    assert_int_equal(r.status, 400);
+    tu_resp_free(&r);
+    /* Malformed and unknown tokens. */
+    tu_request(srv.port, "GET", "/metrics", "Authorization: Basic YWxpY2U6eA==\r\n", NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/metrics", "Authorization: Bearer qlt_notatoken\r\n", NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+    /* Revoked: refused. */
+    char out[4096], err[4096];
+    assert_int_equal(tu_cli(&srv, (const char *[]){"token", "list", NULL}, NULL, out, sizeof out,
+                            err, sizeof err),
+                     0);
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%.12s", tok);
+    char *line = strstr(out, prefix);
+    assert_non_null(line);
+    while (line > out && line[-1] != '\n') line--;
+    char id[16];
+    snprintf(id, sizeof id, "%ld", strtol(line, NULL, 10));
+    assert_int_equal(tu_cli(&srv, (const char *[]){"token", "revoke", id, NULL}, NULL, out,
+                            sizeof out, err, sizeof err),
+                     0);
+    tu_request(srv.port, "GET", "/metrics", h, NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+    free(tok);
+}
+
+/* A concrete path for a route pattern. */
+static void concrete(const char *pattern, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = pattern; *p && o + 16 < n;) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *v = !strncmp(p, "{path}", 6)   ? "css/app.css"
+                            : !strncmp(p, "{lang}", 6) ? "en"
+                                                       : "999999";
+            o += (size_t)snprintf(out + o, n - o, "%s", v);
+            p = close + 1;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void call_route(const http_route *rt, const char *auth_header, struct tu_resp *r)
+{
+    char path[256], h[512];
+    concrete(rt->pattern, path, sizeof path);
+    const char *body = NULL;
+    const char *ct = "";
+    if (rt->method != HTTP_GET && rt->method != HTTP_DELETE) {
+        if (rt->flags & ROUTE_JSON) ct = "Content-Type: application/json\r\n", body = "{}";
+        else if (rt->flags & ROUTE_FORM)
+            ct = "Content-Type: application/x-www-form-urlencoded\r\n", body = "x=1";
+        else body = "";
+    }
+    snprintf(h, sizeof h, "%s%s", auth_header ? auth_header : "", ct);
+    tu_request(srv.port, http_method_name(rt->method), path, h, body, r);
+}
+
+/* No route answers without a session or token unless it is public on purpose. */
+static void test_route_table_needs_auth(void **state)
+{
+    (void)state;
+    int public_routes = 0;
+    for (size_t i = 0; i < http_nroutes; i++) {
+        const http_route *rt = &http_routes[i];
+        struct tu_resp r;
+        call_route(rt, NULL, &r);
+        const char *loc = tu_header(&r, "Location");
+        int to_signin = r.status == 303 && loc && strncmp(loc, "/signin?next=", 13) == 0;
+        if (rt->perm == ROUTE_PUBLIC) {
+            public_routes++;
+            if (r.status == 401 || to_signin)
+                fail_msg("public route %s %s asked for sign-in", http_method_name(rt->method),
+                         rt->pattern);
+        } else if (rt->flags & ROUTE_HTML) {
+            if (!to_signin)
+                fail_msg("%s %s answered %d to an anonymous visitor, not the sign-in page",
+                         http_method_name(rt->method), rt->pattern, r.status);
+        } else if (r.status != 401) {
+            fail_msg("%s %s answered %d without a token, not 401", http_method_name(rt->method),
+                     rt->pattern, r.status);
+        }
+        tu_resp_free(&r);
+    }
+    /* The public ones are exactly these. */
+    assert_int_equal(public_routes, 6);
+}
+
+/* Every route as every role: refused exactly when the role lacks the
+ * route's permission. */
+static void test_role_matrix(void **state)
+{
+    (void)state;
+    char all[2048];
+    perms_format(~(permset)0 >> (64 - P_COUNT), all, sizeof all);
+    for (int role = 0; role < ROLE_COUNT; role++) {
+        char user[64], pw[64];
+        snprintf(user, sizeof user, "m.%s", role_name((enum role)role));
+        for (char *c = user; *c; c++)
+            if (*c == '_') *c = '-';
+        snprintf(pw, sizeof pw, "Matrix-Check-%d-Zz", role);
+        const char *scope = role == ROLE_EMPLOYER_HR        ? "employer:91350100M000100Y43"
+                            : role == ROLE_TALENT           ? "self"
+                            : role == ROLE_HOUSING_OPERATOR ? "operator:OP-1"
+                                                            : NULL;
+        tu_add_user(&srv, user, role_name((enum role)role), scope, pw);
+        char *tok = tu_token(&srv, user, all);
+        char h[300];
+        snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", tok);
+        free(tok);
+        for (size_t i = 0; i < http_nroutes; i++) {
+            const http_route *rt = &http_routes[i];
+            if (rt->perm == ROUTE_PUBLIC) continue;
+            struct tu_resp r;
+            call_route(rt, h, &r);
+            int allowed = rt->perm == ROUTE_SIGNED_IN ||
+                          (role_perms((enum role)role) & PERM_BIT(rt->perm));
+            int refused = r.status == 401 || r.status == 403;
+            if (allowed == refused)
+                fail_msg("%s %s as %s: %d (%s expected)", http_method_name(rt->method),
+                         rt->pattern, role_name((enum role)role), r.status,
+                         allowed ? "allowed" : "403");
+            if (!allowed) assert_int_equal(r.status, 403);
+            tu_resp_free(&r);
+        }
+    }
+}
+
+static void test_language_switch(void **state)
+{
+    (void)state;
+    struct tu_resp r;
+    tu_request(srv.port, "GET", "/lang/en?next=%2Fsignin", NULL, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(tu_header(&r, "Location"), "/signin");
+    assert_string_equal(set_cookie(&r, "ql_lang"), "en");
+    assert_non_null(strstr(r.head, "Max-Age=31536000"));
+    tu_resp_free(&r);
+    /* Remembered: the cookie wins over the browser's language. */
+    tu_request(srv.port, "GET", "/signin", "Cookie: ql_lang=en\r\nAccept-Language: zh-CN\r\n",
+               NULL, &r);
+    assert_non_null(strstr(r.body, "<html lang=\"en\">"));
+    assert_non_null(strstr(r.body, "Sign in to Qianlima"));
+    tu_resp_free(&r);
+    /* Never a redirect to another site. */
+    tu_request(srv.port, "GET", "/lang/zh?next=%2F%2Fevil.example%2F", NULL, NULL, &r);
+    assert_string_equal(tu_header(&r, "Location"), "/");
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/lang/fr", NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    tu_resp_free(&r);
+}
+
+static void test_security_headers_everywhere(void **state)
+{
+    (void)state;
+    admin_session();
+    char h[256];
+    snprintf(h, sizeof h, "Cookie: ql_session=%s\r\n", admin.cookie);
+    static const char *const paths[] = {"/", "/admin/users", "/admin/roles", "/admin/audit",
+                                        "/admin/signins", "/signin", "/static/css/app.css",
+                                        "/healthz", "/admin/users/999999", "/nope", "/api/v1/me"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct tu_resp r;
+        tu_request(srv.port, "GET", paths[i], h, NULL, &r);
+        const char *csp = tu_header(&r, "Content-Security-Policy");
+        if (!csp || !strstr(csp, "default-src 'self'") || !strstr(csp, "frame-ancestors 'none'"))
+            fail_msg("%s: no or weak Content-Security-Policy", paths[i]);
+        assert_string_equal(tu_header(&r, "X-Content-Type-Options"), "nosniff");
+        assert_string_equal(tu_header(&r, "X-Frame-Options"), "DENY");
+        assert_non_null(tu_header(&r, "Referrer-Policy"));
+        tu_resp_free(&r);
+    }
+}
+
+static void test_logs_pages(void **state)
+{
+    (void)state;
+    admin_session();
+    struct tu_resp r;
+    as(&admin, "GET", "/admin/signins", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "auth.signin_failed"));
+    assert_non_null(strstr(r.body, "auth.signin"));
+    assert_null(strstr(r.body, "<code>user.create</code>")); /* sign-ins only */
+    /* No password typed at any time is ever shown. */
+    assert_null(strstr(r.body, "Wrong-Password-1"));
+    tu_resp_free(&r);
+    as(&admin, "GET", "/admin/audit?action=user.", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<code>user.create</code>"));
+    assert_null(strstr(r.body, "<code>auth.signin</code>"));
+    tu_resp_free(&r);
+    as(&admin, "GET", "/admin/audit?from=2026-13-01", 0, NULL, &r);
+    assert_int_equal(r.status, 400);
+    tu_resp_free(&r);
+    as(&admin, "GET", "/api/v1/audit?action=auth.&per_page=5", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "entries")), 5);
+    assert_true(json_integer_value(json_object_get(j, "total")) > 5);
+    json_decref(j);
+    tu_resp_free(&r);
+}
+
+/* Last: the chain holds after everything above, and a tampered row is named. */
+static void test_audit_chain_after_all(void **state)
+{
+    (void)state;
+    char out[8192], err[4096];
+    int rc = tu_cli(&srv, (const char *[]){"audit", "verify", NULL}, NULL, out, sizeof out, err,
+                    sizeof err);
+    if (rc != 0) fail_msg("audit verify: %s %s", out, err);
+    assert_non_null(strstr(out, "intact"));
+    store *s;
+    ql_err e;
+    if (store_open(srv.store_url, NULL, &s, &e)) fail_msg("%s", e.en);
+    assert_int_equal(store_exec(s, "UPDATE audit_log SET detail = '{}' WHERE seq = 3", NULL, 0,
+                                NULL),
+                     0);
+    store_close(s);
+    rc = tu_cli(&srv, (const char *[]){"audit", "verify", NULL}, NULL, out, sizeof out, err,
+                sizeof err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "BROKEN at row 3"));
+    assert_non_null(strstr(out, "第 3 行"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_route_table_needs_auth),
+        cmocka_unit_test(test_first_signin_forces_password_change),
+        cmocka_unit_test(test_wrong_password_and_lockout),
+        cmocka_unit_test(test_stolen_cookie_after_signout),
+        cmocka_unit_test(test_signout_everywhere),
+        cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_console_user_forms),
+        cmocka_unit_test(test_api_tokens),
+        cmocka_unit_test(test_role_matrix),
+        cmocka_unit_test(test_language_switch),
+        cmocka_unit_test(test_security_headers_everywhere),
+        cmocka_unit_test(test_logs_pages),
+        cmocka_unit_test(test_audit_chain_after_all),
+    };
+    return cmocka_run_group_tests_name(tu_pg_url() ? "auth (postgres)" : "auth (sqlite)", tests,
+                                       setup, teardown);
+}
