@@ -109,7 +109,8 @@ static int read_line(char *out, size_t n)
 static int parse_roles(const char *s, unsigned *roles, ql_err *err)
 {
     *roles = 0;
-    while (s && *s) {
+    if (!s) return 0;
+    while (*s) {
         size_t n = strcspn(s, ", ");
         char name[32];
         if (n && n < sizeof name) {
@@ -234,7 +235,7 @@ int cmd_user(int argc, char **argv)
             if (rc) break;
             size_t i;
             json_t *u;
-            json_array_foreach(rows, i, u) print_user_line(u);
+            json_array_foreach(rows, i, u) { print_user_line(u); }
             json_decref(rows);
             page++;
         } while ((page - 1) * 100 < total);
@@ -316,13 +317,15 @@ int cmd_token(int argc, char **argv)
             size_t i;
             json_t *t;
             json_array_foreach(rows, i, t)
-            printf("%-5lld %-14s %-20s %-10s expires %s  %s\n",
-                   (long long)json_integer_value(json_object_get(t, "id")),
-                   json_string_value(json_object_get(t, "prefix")),
-                   json_string_value(json_object_get(t, "name")),
-                   json_is_true(json_object_get(t, "revoked")) ? "revoked" : "live",
-                   json_string_value(json_object_get(t, "expires_at")),
-                   json_string_value(json_object_get(t, "permissions")));
+            {
+                printf("%-5lld %-14s %-20s %-10s expires %s  %s\n",
+                       (long long)json_integer_value(json_object_get(t, "id")),
+                       json_string_value(json_object_get(t, "prefix")),
+                       json_string_value(json_object_get(t, "name")),
+                       json_is_true(json_object_get(t, "revoked")) ? "revoked" : "live",
+                       json_string_value(json_object_get(t, "expires_at")),
+                       json_string_value(json_object_get(t, "permissions")));
+            }
             json_decref(rows);
         }
     } else {

@@ -100,7 +100,7 @@ static json_t *password_page(http_req *r)
     json_t *d = web_page(r, web_t(r, "password.title"), AREA_NONE);
     char min[16];
     snprintf(min, sizeof min, "%ld", http_config(r)->password_min_length);
-    json_object_set_new(d, "rules", json_string(web_tf(r, "password.rules", "min", min, NULL)));
+    json_object_set_new(d, "rules", json_string(web_tf(r, "password.rules", "min", min, (const char *)NULL)));
     json_object_set_new(d, "must_change", json_boolean(r->who.must_change_password));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, NULL, web_t(r, "password.title"));
@@ -147,7 +147,7 @@ int web_home(http_req *r)
 {
     json_t *d = web_page(r, web_t(r, "home.title"), AREA_HOME);
     json_object_set_new(d, "heading",
-                        json_string(web_tf(r, "home.heading", "name", r->who.display_name, NULL)));
+                        json_string(web_tf(r, "home.heading", "name", r->who.display_name, (const char *)NULL)));
     json_t *roles = json_array();
     for (int i = 0; i < ROLE_COUNT; i++)
         if (r->who.roles & (1u << i))
@@ -200,7 +200,7 @@ int web_users(http_req *r)
     if (rc) return rc;
     size_t i;
     json_t *u;
-    json_array_foreach(rows, i, u) decorate_user(r, u);
+    json_array_foreach(rows, i, u) { decorate_user(r, u); }
     json_t *d = web_page(r, web_t(r, "users.title"), AREA_USERS);
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, NULL, web_t(r, "users.title"));

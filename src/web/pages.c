@@ -262,7 +262,7 @@ char *web_pager(http_req *r, json_t *page, const char *base, const char *extra_q
     snprintf(a, sizeof a, "%lld", (long long)page_no);
     snprintf(b, sizeof b, "%lld", (long long)pages);
     snprintf(t, sizeof t, "%lld", (long long)total);
-    json_t *p = json_pack("{s:s}", "text", web_tf(r, "common.page", "page", a, "pages", b, NULL));
+    json_t *p = json_pack("{s:s}", "text", web_tf(r, "common.page", "page", a, "pages", b, (const char *)NULL));
     const char *sep = strchr(base, '?') ? "&" : "?";
     if (page_no > 1)
         json_object_set_new(p, "prev",
@@ -273,7 +273,7 @@ char *web_pager(http_req *r, json_t *page, const char *base, const char *extra_q
                             json_string(arena_printf(r->arena, "%s%spage=%lld%s", base, sep,
                                                      (long long)page_no + 1, extra_query)));
     json_object_set_new(page, "pager", p);
-    char *results = web_tf(r, "common.results", "total", t, NULL);
+    char *results = web_tf(r, "common.results", "total", t, (const char *)NULL);
     json_object_set_new(page, "results", json_string(results));
     json_object_set_new(page, "has_rows", json_boolean(total > 0 && page_no <= pages));
     return results;

@@ -115,6 +115,7 @@ export async function openPage(browser, base, { viewport = DESKTOP, locale = 'zh
   const page = await context.newPage();
   const problems = [];
   const expectedStatusUrls = new Set();
+  const faviconErrors = [];
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     // Chromium logs every 4xx/5xx answer as "Failed to load resource". The
@@ -122,6 +123,12 @@ export async function openPage(browser, base, { viewport = DESKTOP, locale = 'zh
     // unknown user a 404): only those of pages are let through, never those
     // of styles, scripts or htmx requests.
     const loc = msg.location();
+    // Without a <link rel="icon">, Chromium asks for /favicon.ico, which
+    // the server does not have: kept apart, one test of its own checks it.
+    if (stripOrigin(loc.url) === '/favicon.ico') {
+      faviconErrors.push(`${page.url()}: ${msg.text()}`);
+      return;
+    }
     if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
         expectedStatusUrls.has(stripOrigin(loc.url))) return;
     problems.push(`console error on ${page.url()}: ${msg.text()}` +
@@ -129,7 +136,7 @@ export async function openPage(browser, base, { viewport = DESKTOP, locale = 'zh
   });
   page.on('pageerror', (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
   return {
-    context, page, problems,
+    context, page, problems, faviconErrors,
     // Marks a path whose 4xx answer is expected (so Chromium's note is no error).
     expectStatus(p) { expectedStatusUrls.add(p); },
     async done() {
