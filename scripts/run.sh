@@ -1,21 +1,49 @@
 #!/usr/bin/env bash
 # make run: serves the console and API on http://127.0.0.1:8080 with a SQLite
-# database in var/. Settings can be changed with QIANLIMA_* variables or a
-# qianlima.ini (see README), e.g. QIANLIMA_SERVER_LISTEN=0.0.0.0:8080 make run
+# database in var/ and demo accounts (one per role) on first start. Settings
+# can be changed with QIANLIMA_* variables or ./qianlima.ini (see README),
+# e.g. QIANLIMA_SERVER_LISTEN=0.0.0.0:8080 make run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-build/release/qianlima}
 mkdir -p var
-args=(serve)
+args=()
 if [[ -f qianlima.ini && -z ${QIANLIMA_CONFIG:-} ]]; then args+=(--config qianlima.ini); fi
 listen=${QIANLIMA_SERVER_LISTEN:-127.0.0.1:8080}
+demo_password='Demo-Pass-2026!'
+
+# Demo accounts, created once when the database has none. They keep their
+# password (no forced change) so the demo can be walked through at once.
+if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 account(s)'; then
+  add() { # username roles scope name
+    printf '%s\n' "$demo_password" | "$BIN" user add "$1" --roles "$2" --scope "$3" --name "$4" \
+      --password-stdin --keep-password --log-level warn "${args[@]}" >/dev/null
+  }
+  add admin admin district '系统管理员'
+  add reviewer reviewer district '审核员 李审'
+  add clerk window_clerk district '窗口 王受理'
+  add finance finance district '财务 赵会计'
+  add auditor auditor district '审计 钱审计'
+  add leader leadership district '分管领导'
+  add hr.acme employer_hr employer:91350100M000100Y43 '某科技公司人事'
+  add operator housing_operator operator:OP-001 '人才公寓运营方'
+  add talent talent self '人才 张三'
+  created=1
+fi
+
 cat <<MSG
 
   Qianlima (千里马) is starting on http://$listen
     console   http://$listen/
     health    http://$listen/healthz
     API       http://$listen/api/openapi.json
-  Data: ${QIANLIMA_STORE_URL:-var/qianlima.db}. Stop with Ctrl-C.
-
+  Data: ${QIANLIMA_STORE_URL:-var/qianlima.db}, keys: ${QIANLIMA_SECURITY_KEYS_DIR:-var/keys}. Stop with Ctrl-C.
 MSG
-exec "$BIN" "${args[@]}"
+if [[ ${created:-0} == 1 ]]; then
+  cat <<MSG
+  Demo accounts (password $demo_password):
+    admin, reviewer, clerk, finance, auditor, leader, hr.acme, operator, talent
+MSG
+fi
+echo
+exec "$BIN" serve "${args[@]}"

@@ -496,6 +496,7 @@ struct create_ctx {
     const actor *a;
     const struct user_input *in;
     const char *hash;
+    int must_change;
     int64_t id;
     ql_err *err;
 };
@@ -507,12 +508,12 @@ static int create_body(store *s, void *arg)
     int rc = store_exec(s,
                         "INSERT INTO users (username, display_name, password_hash, scope_kind, "
                         "scope_id, must_change_password, password_changed_at, created_at, "
-                        "updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $6)",
+                        "updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6, $6)",
                         (store_val[]){SV_TEXT(x->in->username), SV_TEXT(x->in->display_name),
                                       SV_TEXT(x->hash), SV_TEXT(scope_name(x->in->scope)),
                                       SV_TEXT(x->in->scope_id ? x->in->scope_id : ""),
-                                      SV_INT(now)},
-                        6, NULL);
+                                      SV_INT(now), SV_INT(x->must_change)},
+                        7, NULL);
     if (rc == QL_ECONFLICT)
         return ql_errf(x->err, QL_ECONFLICT, "username", "the username '%s' is taken",
                        "用户名“%s”已被使用", x->in->username);
@@ -554,7 +555,7 @@ int account_user_create(store *s, const actor *a, const struct user_input *in, i
     char hash[PASSWORD_HASH_MAX];
     rc = password_hash(pw, settings.cost, hash, err);
     if (rc) return rc;
-    struct create_ctx x = {a, in, hash, 0, err};
+    struct create_ctx x = {a, in, hash, !(in->keep_password && !temp_password[0]), 0, err};
     rc = write_tx(s, create_body, &x);
     if (rc) {
         temp_password[0] = '\0';

@@ -62,9 +62,11 @@ struct user_input {
     enum scope_kind scope;
     const char *scope_id;
     const char *password;
+    int keep_password; /* 1: a given password need not be changed at first sign-in */
 };
 
-/* Creates an account that must change its password at first sign-in.
+/* Creates an account that must change its password at first sign-in
+ * (unless keep_password is set and a password was given).
  * Needs user.manage. *id receives its id; when the password was generated
  * it is written to temp_password (else temp_password is ""). Errors name
  * the field: username, display_name, roles, scope, scope_id, password. */

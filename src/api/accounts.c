@@ -146,7 +146,7 @@ int api_users_create(http_req *r)
                                                                         : "body.password",
                        "must be a string", "必须是字符串");
     struct user_input in = {username, name, roles, sk, sid ? json_string_value(sid) : "",
-                            pw ? json_string_value(pw) : NULL};
+                            pw ? json_string_value(pw) : NULL, 0};
     int64_t id;
     char temp[24];
     rc = body_field_error(r, account_user_create(r->db, &r->who, &in, &id, temp, &r->err));

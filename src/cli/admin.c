@@ -166,7 +166,7 @@ int cmd_user(int argc, char **argv)
     const struct verb *v = pick_verb("user", verbs, argc, argv, &arg, &rc);
     if (!v) return rc;
     const char *name = NULL, *roles_s = NULL, *scope_s = "district", *search = NULL;
-    int pw_stdin = 0;
+    int pw_stdin = 0, keep = 0;
     struct cli_flag add_flags[] = {
         {"name", "NAME", "the person's name (required)", &name, NULL},
         {"roles", "ROLE[,ROLE]", "roles: talent, employer_hr, window_clerk, reviewer, finance, "
@@ -178,6 +178,9 @@ int cmd_user(int argc, char **argv)
         {"password-stdin", NULL, "read the first password from standard input instead of "
                                  "generating one",
          NULL, &pw_stdin},
+        {"keep-password", NULL, "with --password-stdin: the account need not change it at first "
+                                "sign-in (demo and service accounts)",
+         NULL, &keep},
         {0},
     };
     struct cli_flag list_flags[] = {
@@ -219,7 +222,7 @@ int cmd_user(int argc, char **argv)
                          "标准输入中没有口令");
         int64_t id = 0;
         if (!rc) {
-            struct user_input in = {arg, name, roles, sk, colon ? colon + 1 : "", password};
+            struct user_input in = {arg, name, roles, sk, colon ? colon + 1 : "", password, keep};
             rc = account_user_create(s, &me, &in, &id, temp, &err);
         }
         if (rc) rc = fail(cmd, &err);

@@ -290,7 +290,7 @@ int web_user_create(http_req *r)
     char temp[24] = "";
     if (!rc) {
         struct user_input in = {username ? username : "", name ? name : "", roles, sk,
-                                scope_id ? scope_id : "", http_form(r, "password")};
+                                scope_id ? scope_id : "", http_form(r, "password"), 0};
         rc = account_user_create(r->db, &r->who, &in, &id, temp, &err);
     }
     if (rc) {
