@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
 
@@ -74,8 +75,11 @@ static int audit(store *s, const actor *a, const char *action, const char *objec
         .ip = a ? a->ip : "",
         .request_id = a ? a->request_id : "",
     };
+    json_t *unavailable = NULL;
+    if (!detail) ev.detail = unavailable = json_pack("{s:s}", "detail", "unavailable");
     int rc = audit_append(s, &ev, NULL, err);
     json_decref(detail);
+    json_decref(unavailable);
     return rc;
 }
 
@@ -145,6 +149,7 @@ struct signin_ctx {
     int64_t user_id;
     int password_ok;
     const char *rehash; /* a new hash to store, when the cost changed */
+    int too_long;       /* the username or password was too long to be real */
     int64_t now;
     struct signin_result *out;
     int outcome; /* a refused sign-in is committed (counted, audited), then returned */
@@ -167,6 +172,57 @@ static int locked_message(ql_err *err, int64_t until)
                    "登录失败次数过多：该账户已锁定至 %s（北京时间）；请届时再试或联系管理员解锁", hm);
 }
 
+/* A failed sign-in for a username without an account. It counts and locks
+ * exactly as for a real account (signin_throttle), so that neither the
+ * messages nor the lock-out tell which usernames exist. */
+static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who,
+                                const char *typed)
+{
+    char lower[201], key[65];
+    size_t n = strlen(x->username) < 200 ? strlen(x->username) : 200;
+    for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)x->username[i]);
+    lower[n] = '\0';
+    auth_token_hash(lower, key);
+    int64_t failed = 0, locked_until = 0;
+    store_rows *r;
+    int rc = store_query(s, "SELECT failed, locked_until FROM signin_throttle WHERE key = $1",
+                         (store_val[]){SV_TEXT(key)}, 1, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        failed = store_col_int(r, 0);
+        locked_until = store_col_isnull(r, 1) ? 0 : store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    const char *reason = x->too_long ? "too_long" : "unknown_user";
+    if (locked_until > x->now) {
+        rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
+                   json_pack("{s:s, s:s}", "username", typed, "reason", "locked"), x->err);
+        if (!rc) x->outcome = locked_message(x->err, locked_until);
+        return rc;
+    }
+    failed++;
+    int lock = failed >= settings.lockout_after;
+    int64_t until = x->now + settings.lockout_s;
+    rc = store_exec(s, "DELETE FROM signin_throttle WHERE key = $1", (store_val[]){SV_TEXT(key)},
+                    1, NULL);
+    if (!rc)
+        rc = store_exec(s,
+                        "INSERT INTO signin_throttle (key, failed, locked_until, updated_at) "
+                        "VALUES ($1, $2, $3, $4)",
+                        (store_val[]){SV_TEXT(key), SV_INT(lock ? 0 : failed),
+                                      lock ? SV_INT(until) : SV_NULL, SV_INT(x->now)},
+                        4, NULL);
+    if (!rc)
+        rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
+                   json_pack("{s:s, s:s, s:I}", "username", typed, "reason", reason,
+                             "failed_in_a_row", (json_int_t)failed),
+                   x->err);
+    if (!rc) x->outcome = lock ? locked_message(x->err, until) : wrong_credentials(x->err);
+    return rc;
+}
+
 static int signin_body(store *s, void *arg)
 {
     struct signin_ctx *x = arg;
@@ -177,16 +233,10 @@ static int signin_body(store *s, void *arg)
     /* The username someone typed is not personal data in itself, but it
      * may be a mistyped password: keep at most 64 characters of it. */
     char typed[65];
-    snprintf(typed, sizeof typed, "%s", x->username);
+    text_copy_clean(typed, sizeof typed, x->username);
 
     x->outcome = 0;
-    if (!x->user_id) {
-        int rc = audit(s, &who, "auth.signin_failed", "user", 0, NULL, NULL,
-                       json_pack("{s:s, s:s}", "username", typed, "reason", "unknown_user"),
-                       x->err);
-        if (!rc) x->outcome = wrong_credentials(x->err);
-        return rc;
-    }
+    if (!x->user_id) return unknown_user_failure(s, x, &who, typed);
     store_rows *r;
     int rc = store_query(s,
                          "SELECT failed_signins, locked_until, disabled, must_change_password "
@@ -262,12 +312,19 @@ int account_signin(store *s, const char *username, const char *password, const c
         return ql_errf(err, QL_EINVAL, "username", "enter your username", "请输入用户名");
     if (!password || !*password)
         return ql_errf(err, QL_EINVAL, "password", "enter your password", "请输入口令");
-    if (strlen(username) > 200 || strlen(password) > 1024) return wrong_credentials(err);
+    struct signin_ctx x = {.username = username, .ip = ip, .ua = user_agent,
+                           .request_id = request_id, .now = auth_now(), .out = out, .err = err};
+    if (strlen(username) > 200 || strlen(password) > 1024) {
+        /* Not a real attempt, but still one: counted and audited. */
+        x.too_long = 1;
+        int rc = write_tx(s, signin_body, &x);
+        if (rc == 0) rc = x.outcome;
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
 
     /* Read the account and check the password outside any transaction:
      * Argon2id takes tens of milliseconds and must not hold a write lock. */
-    struct signin_ctx x = {.username = username, .ip = ip, .ua = user_agent,
-                           .request_id = request_id, .now = auth_now(), .out = out, .err = err};
     char hash[PASSWORD_HASH_MAX] = "";
     store_rows *r;
     int rc = store_query(s, "SELECT id, password_hash FROM users WHERE username = $1",
@@ -340,7 +397,32 @@ struct password_ctx {
     actor *a;
     const char *hash;
     ql_err *err;
+    int locked; /* wrong_current_body: the error when this attempt locked the account */
 };
+
+static int wrong_current_body(store *s, void *arg)
+{
+    struct password_ctx *x = arg;
+    int64_t now = auth_now(), failed = 0;
+    int rc = store_query_int(s, "SELECT failed_signins FROM users WHERE id = $1",
+                             (store_val[]){SV_INT(x->a->user_id)}, 1, &failed);
+    if (rc) return rc;
+    failed++;
+    int lock = failed >= settings.lockout_after;
+    int64_t until = now + settings.lockout_s;
+    rc = store_exec(s, "UPDATE users SET failed_signins = $1, locked_until = $2 WHERE id = $3",
+                    (store_val[]){SV_INT(lock ? 0 : failed), lock ? SV_INT(until) : SV_NULL,
+                                  SV_INT(x->a->user_id)},
+                    3, NULL);
+    if (!rc && lock) rc = session_revoke_user(s, x->a->user_id, 0, now, NULL);
+    if (!rc)
+        rc = audit(s, x->a, "auth.password_change_failed", "user", x->a->user_id, NULL, NULL,
+                   json_pack("{s:s, s:I}", "reason", lock ? "locked_now" : "wrong_current_password",
+                             "failed_in_a_row", (json_int_t)failed),
+                   x->err);
+    if (!rc && lock) x->locked = locked_message(x->err, until);
+    return rc;
+}
 
 static int change_password_body(store *s, void *arg)
 {
@@ -386,13 +468,20 @@ int account_change_password(store *s, actor *a, const char *current, const char 
     if (rc != 1) return rc < 0 ? rc : QL_ENOTFOUND;
     int ok = password_verify(stored, current);
     sodium_memzero(stored, sizeof stored);
-    if (!ok)
+    if (!ok) {
+        /* Guessing the current password from a session counts towards the
+         * lock-out like guessing at the sign-in page. */
+        struct password_ctx f = {a, NULL, err, 0};
+        int frc = write_tx(s, wrong_current_body, &f);
+        if (frc) return frc;
+        if (f.locked) return f.locked;
         return ql_errf(err, QL_EINVAL, "current_password", "the current password is wrong",
                        "当前口令不正确");
+    }
     char hash[PASSWORD_HASH_MAX];
     rc = password_hash(new_password, settings.cost, hash, err);
     if (rc) return rc;
-    struct password_ctx x = {a, hash, err};
+    struct password_ctx x = {a, hash, err, 0};
     rc = write_tx(s, change_password_body, &x);
     if (rc == 0) a->must_change_password = 0;
     return rc;
@@ -427,14 +516,11 @@ static int check_display_name(const char *d, ql_err *err)
     if (n == 0)
         return ql_errf(err, QL_EINVAL, "display_name", "enter the person's name",
                        "请输入姓名");
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)d; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F)
-            return ql_errf(err, QL_EINVAL, "display_name",
-                           "the name must not contain control characters", "姓名不能包含控制字符");
-        if ((*p & 0xC0) != 0x80) chars++;
-    }
-    if (chars > 100 || n > 300)
+    if (!text_valid(d, n, 0))
+        return ql_errf(err, QL_EINVAL, "display_name",
+                       "the name must not contain control characters or malformed text",
+                       "姓名不能包含控制字符或无效字符");
+    if (text_chars(d) > 100 || n > 400)
         return ql_errf(err, QL_EINVAL, "display_name", "the name must have at most 100 characters",
                        "姓名最多 100 个字符");
     return 0;
@@ -736,7 +822,7 @@ int account_user_list(store *s, const actor *a, const char *q, int64_t page, int
     if (per_page < 1 || per_page > 100)
         return ql_errf(err, QL_EINVAL, "per_page", "per_page must be from 1 to 100",
                        "每页条数必须在 1 到 100 之间");
-    if (q && strlen(q) > 100)
+    if (q && text_chars(q) > 100)
         return ql_errf(err, QL_EINVAL, "q", "the search text must have at most 100 characters",
                        "搜索内容最多 100 个字符");
     char *pattern = like_pattern(q ? q : "");
@@ -789,9 +875,10 @@ int account_token_create(store *s, const actor *a, const char *username, const c
     token[0] = '\0';
     int rc = actor_require(a, P_TOKEN_MANAGE, err);
     if (rc) return rc;
-    if (!name || !*name || strlen(name) > 100)
-        return ql_errf(err, QL_EINVAL, "name", "give the token a name of 1 to 100 characters",
-                       "请为令牌填写 1 到 100 个字符的名称");
+    if (!name || !*name || text_chars(name) > 100 || !text_valid(name, strlen(name), 0))
+        return ql_errf(err, QL_EINVAL, "name",
+                       "give the token a name of 1 to 100 characters without control characters",
+                       "请为令牌填写 1 到 100 个字符的名称（不含控制字符）");
     if (days < 1 || days > 3650)
         return ql_errf(err, QL_EINVAL, "days", "a token lasts from 1 to 3650 days",
                        "令牌有效期应为 1 到 3650 天");

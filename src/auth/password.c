@@ -1,6 +1,8 @@
 /* password.c - Argon2id hashing, verification and password rules. */
 #include "auth/password.h"
 
+#include "core/text.h"
+
 #include <ctype.h>
 #include <sodium.h>
 #include <string.h>
@@ -90,19 +92,10 @@ static int is_common(const char *pw)
     return 0;
 }
 
-/* Counts UTF-8 characters. */
-static size_t char_count(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 int password_check(const char *pw, const char *username, long min_len, const char *field,
                    ql_err *err)
 {
-    size_t bytes = strlen(pw), chars = char_count(pw);
+    size_t bytes = strlen(pw), chars = text_chars(pw);
     if ((long)chars < min_len)
         return ql_errf(err, QL_EINVAL, field, "the password must have at least %ld characters",
                        "口令至少需要 %ld 个字符", min_len);

@@ -85,7 +85,7 @@ typedef struct actor {
     enum actor_via via;
     int64_t user_id;           /* 0 for the CLI */
     char username[65];         /* "cli:root" for the CLI */
-    char display_name[101];
+    char display_name[401];    /* up to 100 characters of UTF-8 */
     unsigned roles;            /* bit 1 << role */
     permset perms;             /* for tokens: the user's permissions within the token's */
     enum scope_kind scope;

@@ -1,6 +1,8 @@
 /* session.c - sessions and API tokens over the store. */
 #include "auth/session.h"
 
+#include "core/text.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +91,10 @@ int session_create(store *s, int64_t user_id, const char *ip, const char *user_a
     auth_random_token(token_out);
     auth_random_token(csrf_out);
     auth_token_hash(token_out, hash);
+    /* The header is the client's: keep 255 bytes at most, whole characters,
+     * with anything malformed replaced. */
     char ua[256];
-    snprintf(ua, sizeof ua, "%s", user_agent ? user_agent : "");
+    text_copy_clean(ua, sizeof ua, user_agent ? user_agent : "");
     int rc = store_exec(s,
                         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, "
                         "last_seen_at, expires_at, ip, user_agent) "

@@ -2,6 +2,7 @@
 #include "core/buf.h"
 
 #include "core/err.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 
 #include <stdint.h>
@@ -83,27 +84,6 @@ int buf_printf(buf *b, const char *fmt, ...)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return 0;
-    if (len > n) return 0;
-    unsigned cp = c & (0xFFu >> (len + 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
 int buf_json_escape(buf *b, const char *str, size_t n)
 {
     size_t start = b->len;
@@ -124,7 +104,7 @@ int buf_json_escape(buf *b, const char *str, size_t n)
             snprintf(tmp, sizeof tmp, "\\u%04x", c);
             esc = tmp;
         } else if (c >= 0x80) {
-            seq = utf8_seq(s + i, n - i);
+            seq = text_char_len(s + i, n - i);
             if (seq == 0) {
                 esc = "\xEF\xBF\xBD";
                 seq = 1;

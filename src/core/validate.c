@@ -2,6 +2,7 @@
 #include "core/validate.h"
 
 #include "core/date.h"
+#include "core/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -133,14 +134,11 @@ int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *e
     return 0;
 }
 
-/* Length of the UTF-8 character starting at s (1 for a stray byte). */
-static size_t char_len(const unsigned char *s)
+/* Length of the UTF-8 character starting at s, n bytes left (1 for a stray byte). */
+static size_t char_len(const unsigned char *s, size_t n)
 {
-    if (s[0] < 0x80) return 1;
-    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 1;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 1;
-    return n;
+    size_t k = text_char_len(s, n);
+    return k ? k : 1;
 }
 
 void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
@@ -155,12 +153,13 @@ void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
     /* Count characters, not bytes, so that a character is never cut. */
     const unsigned char *u = (const unsigned char *)s;
     size_t chars = 0;
-    for (size_t i = 0; u[i]; i += char_len(u + i)) chars++;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i += char_len(u + i, len - i)) chars++;
     if (chars < head + tail + 4) head = 0, tail = chars > 2 ? 2 : 0;
     if (n == 0) return;
     size_t o = 0, k = 0;
-    for (size_t i = 0; u[i]; k++) {
-        size_t cl = char_len(u + i);
+    for (size_t i = 0; i < len; k++) {
+        size_t cl = char_len(u + i, len - i);
         int keep = k < head || k >= chars - tail;
         size_t need = keep ? cl : 1;
         if (o + need + 1 > n) break;

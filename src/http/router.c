@@ -2,6 +2,8 @@
  * and decoding paths and query strings. */
 #include "http/http.h"
 
+#include "core/text.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -70,30 +72,7 @@ int http_clean_utf8(const unsigned char *s, size_t n)
 
 int http_valid_text(const unsigned char *s, size_t n, int newlines)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if ((c < 0x20 || c == 0x7F) && !(newlines && (c == '\t' || c == '\n' || c == '\r')))
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned min, cp;
-        if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000, cp = c & 0x07;
-        else return 0;
-        if (i + len > n) return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        i += len;
-    }
-    return 1;
+    return text_valid((const char *)s, n, newlines);
 }
 
 int http_decode_path(const char *raw, size_t n, arena *a, const char **out, ql_err *err)

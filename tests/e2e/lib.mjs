@@ -88,6 +88,12 @@ export async function startServer() {
   };
 }
 
+// Copies the server's log to tests/artifacts/e2e-server.log.
+export function keepServerLog(server) {
+  fs.mkdirSync(path.join(ROOT, 'tests/artifacts'), { recursive: true });
+  fs.copyFileSync(server.logPath, path.join(ROOT, 'tests/artifacts/e2e-server.log'));
+}
+
 export function removeDir(dir) {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -193,20 +199,31 @@ export async function changePassword(page, current, next) {
 
 // ---- axe and screenshots --------------------------------------------------
 
-// Every violation seen, for the closing summary: { page, id, impact, help, nodes }.
+// Every violation seen, for the closing summary: { page, id, impact, help,
+// nodes }; and what axe could not decide ("incomplete", to be checked by a
+// person), the same way.
 export const axeFindings = [];
+export const axeReview = [];
 
-// Runs axe on the page, prints every violation (any impact) to stderr and
-// returns those of impact serious or critical.
+function describe(kind, name, v) {
+  const nodes = v.nodes.slice(0, 8).map((n) => `    ${n.target.join(' ')}: ${n.html.slice(0, 160)}\n` +
+    (n.failureSummary ? `      ${n.failureSummary.replace(/\s*\n\s*/g, ' ').slice(0, 300)}\n` : ''));
+  return `axe ${kind} on ${name}: [${v.impact}] ${v.id}: ${v.help} (${v.nodes.length} element(s); ` +
+    `${v.helpUrl})\n${nodes.join('')}`;
+}
+
+// Runs axe on the page, prints every violation (any impact) and every
+// "needs review" result to stderr, and returns the violations of impact
+// serious or critical, one line each.
 export async function axe(page, name) {
   const results = await new AxeBuilder({ page }).analyze();
-  for (const v of results.violations) {
-    const nodes = v.nodes.map((n) => n.target.join(' ')).slice(0, 8);
-    axeFindings.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes });
-    process.stderr.write(`# axe ${name}: [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n` +
-      v.nodes.slice(0, 8).map((n) => `#     ${n.target.join(' ')}: ${n.html.slice(0, 160)}\n` +
-        (n.failureSummary ? `#       ${n.failureSummary.replace(/\n/g, ' ').slice(0, 300)}\n` : ''))
-        .join(''));
+  for (const [kind, list, into] of [['violation', results.violations, axeFindings],
+    ['needs review', results.incomplete, axeReview]]) {
+    for (const v of list) {
+      into.push({ page: name, id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => n.target.join(' ')) });
+      process.stderr.write(describe(kind, name, v));
+    }
   }
   return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${name}: [${v.impact}] ${v.id}: ${v.help} — ` +

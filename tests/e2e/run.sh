@@ -34,8 +34,11 @@ if ! command -v node >/dev/null; then
 fi
 ((missing)) && exit 1
 
-export QL_BIN=$PWD/${BIN#"$PWD"/}
-[[ $BIN == /* ]] && QL_BIN=$BIN
+case $BIN in
+  /*) QL_BIN=$BIN ;;
+  *) QL_BIN=$PWD/$BIN ;;
+esac
+export QL_BIN
 export QL_CHROMIUM=$CHROMIUM
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

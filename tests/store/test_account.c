@@ -17,11 +17,16 @@
 #include <string.h>
 
 #define RB(r) (1u << (r))
-#define ADMIN_PW "Zq7#kLm2pWx9"
-#define USER_PW "Tr4vel-Blue-Kite"
-#define NEW_PW "Gr33n+Harbour-Lamp"
+#define IN(u, d, r, sc, sid, pw)                                                                   \
+    {                                                                                              \
+        .username = (u), .display_name = (d), .roles = (r), .scope = (sc), .scope_id = (sid),      \
+        .password = (pw)                                                                           \
+    }
+#define ADMIN_PW    "Zq7#kLm2pWx9"
+#define USER_PW     "Tr4vel-Blue-Kite"
+#define NEW_PW      "Gr33n+Harbour-Lamp"
 #define CREDIT_CODE "91350100M000100Y43"
-#define IP "203.0.113.9"
+#define IP          "203.0.113.9"
 
 static ql_config cfg;
 static int nkeys;
@@ -72,8 +77,8 @@ static int64_t audit_rows(void)
 
 static int64_t audit_count(const char *action)
 {
-    return qint("SELECT count(*) FROM audit_log WHERE action = $1",
-                (store_val[]){SV_TEXT(action)}, 1);
+    return qint("SELECT count(*) FROM audit_log WHERE action = $1", (store_val[]){SV_TEXT(action)},
+                1);
 }
 
 struct audit_row {
@@ -89,6 +94,7 @@ struct audit_row {
 
 static void last_audit(struct audit_row *a)
 {
+    memset(a, 0, sizeof *a);
     store_rows *r;
     int rc = store_query(F.s,
                          "SELECT action, actor, object_id, before_digest, after_digest, detail, "
@@ -149,11 +155,9 @@ static char *snapshot(void)
 static void expect_unchanged(const char *what, const char *before)
 {
     char *now = snapshot();
-    if (strcmp(now, before) != 0) {
-        free(now);
-        fail_msg("%s: the stored data changed", what);
-    }
+    int same = strcmp(now, before) == 0;
     free(now);
+    if (!same) fail_msg("%s: the stored data changed", what);
 }
 
 /* 1 if any column of any row of table contains needle. */
@@ -191,11 +195,10 @@ static void repeat(char *out, size_t n, const char *unit, int count)
     out[used] = '\0';
 }
 
-static int64_t make_user(const actor *a, const char *username, const char *display,
-                         unsigned roles, enum scope_kind scope, const char *scope_id,
-                         const char *pw)
+static int64_t make_user(const actor *a, const char *username, const char *display, unsigned roles,
+                         enum scope_kind scope, const char *scope_id, const char *pw)
 {
-    struct user_input in = {username, display, roles, scope, scope_id, pw};
+    struct user_input in = IN(username, display, roles, scope, scope_id, pw);
     int64_t id = 0;
     char temp[24];
     ql_err err = {0};
@@ -210,8 +213,7 @@ static int64_t make_simple(const char *username, unsigned roles)
     return make_user(&F.admin, username, username, roles, SCOPE_DISTRICT, "", USER_PW);
 }
 
-static int try_signin(const char *username, const char *pw, struct signin_result *out,
-                      ql_err *err)
+static int try_signin(const char *username, const char *pw, struct signin_result *out, ql_err *err)
 {
     memset(err, 0, sizeof *err);
     return account_signin(F.s, username, pw, IP, "test-agent/1.0", "req-test", out, err);
@@ -263,6 +265,18 @@ static int64_t user_col(int64_t id, const char *col)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT coalesce(%s, -1) FROM users WHERE id = $1", col);
     return qint(sql, (store_val[]){SV_INT(id)}, 1);
+}
+
+static void user_text(int64_t id, const char *col, char *out, size_t n)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT %s FROM users WHERE id = $1", col);
+    store_rows *r;
+    int rc = store_query(F.s, sql, (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) fail_msg("%s: %d %s", sql, rc, store_errmsg(F.s));
+    if (store_step(r) != 1) fail_msg("no user %" PRId64, id);
+    snprintf(out, n, "%s", store_col_text(r, 0, NULL));
+    store_rows_close(r);
 }
 
 static int64_t live_sessions(int64_t uid)
@@ -331,8 +345,8 @@ static int fx_setup(void **state)
     }
     account_init(&cfg);
     actor_cli(&F.cli);
-    F.admin_id = make_user(&F.cli, "admin", "系统管理员", RB(ROLE_ADMIN), SCOPE_DISTRICT, "",
-                           ADMIN_PW);
+    F.admin_id =
+        make_user(&F.cli, "admin", "系统管理员", RB(ROLE_ADMIN), SCOPE_DISTRICT, "", ADMIN_PW);
     signed_in("admin", ADMIN_PW, &F.admin, &F.admin_in);
     return 0;
 }
@@ -364,7 +378,7 @@ static int fx_teardown(void **state)
 static void test_create_ok(void **state)
 {
     (void)state;
-    struct user_input in = {"li.na", "李娜", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL};
+    struct user_input in = IN("li.na", "李娜", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL);
     int64_t id = 0, rows0 = audit_rows();
     char temp[24];
     ql_err err = {0};
@@ -409,8 +423,8 @@ static void test_create_ok(void **state)
     assert_int_equal(r.must_change_password, 1);
 
     /* A given password: nothing generated, still to be changed. */
-    struct user_input in2 = {"wang.fang", "王芳", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER,
-                             CREDIT_CODE, USER_PW};
+    struct user_input in2 =
+        IN("wang.fang", "王芳", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, CREDIT_CODE, USER_PW);
     int64_t id2 = 0;
     assert_int_equal(account_user_create(F.s, &F.admin, &in2, &id2, temp, &err), 0);
     assert_string_equal(temp, "");
@@ -430,16 +444,29 @@ static void test_create_ok(void **state)
     repeat(user64, sizeof user64, "u", 64);
     make_user(&F.admin, "abc", name100, RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR), SCOPE_DISTRICT, "",
               NULL);
-    make_user(&F.admin, user64, ascii100, RB(ROLE_WINDOW_CLERK), SCOPE_DEPARTMENT, "RSJ-01",
-              "");
-    make_user(&F.cli, "9.op_house-1", "房源运营", RB(ROLE_HOUSING_OPERATOR), SCOPE_OPERATOR,
-              "OP-7", NULL);
-    int64_t tid = make_user(&F.admin, "talent.zhao", "赵六", RB(ROLE_TALENT), SCOPE_SELF, "",
-                            NULL);
+    make_user(&F.admin, user64, ascii100, RB(ROLE_WINDOW_CLERK), SCOPE_DEPARTMENT, "RSJ-01", "");
+    make_user(&F.cli, "9.op_house-1", "房源运营", RB(ROLE_HOUSING_OPERATOR), SCOPE_OPERATOR, "OP-7",
+              NULL);
+    int64_t tid = make_user(&F.admin, "talent.zhao", "赵六", RB(ROLE_TALENT), SCOPE_SELF, "", NULL);
     u = get_user(tid);
     assert_string_equal(json_string_value(json_object_get(u, "scope")), "self");
     json_decref(u);
-    assert_int_equal(audit_count("user.create"), 7);
+
+    /* keep_password: a given password need not be changed, a generated one must. */
+    struct user_input keep =
+        IN("keep.given", "保留", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", USER_PW);
+    keep.keep_password = 1;
+    assert_int_equal(account_user_create(F.s, &F.admin, &keep, &id2, temp, &err), 0);
+    assert_string_equal(temp, "");
+    signin_ok("keep.given", USER_PW, &r);
+    assert_int_equal(r.must_change_password, 0);
+    keep.username = "keep.generated";
+    keep.password = NULL;
+    assert_int_equal(account_user_create(F.s, &F.admin, &keep, &id2, temp, &err), 0);
+    assert_int_equal(strlen(temp), 16);
+    signin_ok("keep.generated", temp, &r);
+    assert_int_equal(r.must_change_password, 1);
+    assert_int_equal(audit_count("user.create"), 9);
 }
 
 struct bad_create {
@@ -459,86 +486,85 @@ static void test_create_invalid(void **state)
     repeat(long_scope, sizeof long_scope, "d", 65);
     const unsigned rev = RB(ROLE_REVIEWER);
     const struct bad_create cases[] = {
-        {"no username", {NULL, "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"empty username", {"", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"2 chars", {"ab", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", "3 to 64"},
-        {"65 chars", {long_user, "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", "3 to 64"},
-        {"upper case", {"Alice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"upper inside", {"aliCe", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"space", {"al ice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"slash", {"al/ice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"at sign", {"al@ice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"percent", {"al%ice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"non-ASCII", {"zhāng", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", NULL},
-        {"leading dot", {".alice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", "start"},
-        {"leading dash", {"-alice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "username", "start"},
-        {"no display name", {"alice", NULL, rev, SCOPE_DISTRICT, "", NULL}, "display_name", NULL},
-        {"empty display name", {"alice", "", rev, SCOPE_DISTRICT, "", NULL}, "display_name",
+        {"no username", IN(NULL, "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"empty username", IN("", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"2 chars", IN("ab", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", "3 to 64"},
+        {"65 chars", IN(long_user, "甲", rev, SCOPE_DISTRICT, "", NULL), "username", "3 to 64"},
+        {"upper case", IN("Alice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"upper inside", IN("aliCe", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"space", IN("al ice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"slash", IN("al/ice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"at sign", IN("al@ice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"percent", IN("al%ice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"non-ASCII", IN("zhāng", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", NULL},
+        {"leading dot", IN(".alice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", "start"},
+        {"leading dash", IN("-alice", "甲", rev, SCOPE_DISTRICT, "", NULL), "username", "start"},
+        {"no display name", IN("alice", NULL, rev, SCOPE_DISTRICT, "", NULL), "display_name", NULL},
+        {"empty display name", IN("alice", "", rev, SCOPE_DISTRICT, "", NULL), "display_name",
          NULL},
-        {"tab in name", {"alice", "张\t三", rev, SCOPE_DISTRICT, "", NULL}, "display_name",
+        {"tab in name", IN("alice", "张\t三", rev, SCOPE_DISTRICT, "", NULL), "display_name",
          "control"},
-        {"newline in name", {"alice", "张三\n", rev, SCOPE_DISTRICT, "", NULL}, "display_name",
+        {"newline in name", IN("alice", "张三\n", rev, SCOPE_DISTRICT, "", NULL), "display_name",
          "control"},
-        {"DEL in name", {"alice", "张\x7f三", rev, SCOPE_DISTRICT, "", NULL}, "display_name",
+        {"DEL in name", IN("alice", "张\x7f三", rev, SCOPE_DISTRICT, "", NULL), "display_name",
          "control"},
-        {"101 Chinese characters", {"alice", name101, rev, SCOPE_DISTRICT, "", NULL},
+        {"101 Chinese characters", IN("alice", name101, rev, SCOPE_DISTRICT, "", NULL),
          "display_name", "100"},
-        {"101 ASCII characters", {"alice", ascii101, rev, SCOPE_DISTRICT, "", NULL},
+        {"101 ASCII characters", IN("alice", ascii101, rev, SCOPE_DISTRICT, "", NULL),
          "display_name", "100"},
-        {"no roles", {"alice", "甲", 0, SCOPE_DISTRICT, "", NULL}, "roles", NULL},
-        {"unknown role bit", {"alice", "甲", RB(ROLE_COUNT), SCOPE_DISTRICT, "", NULL}, "roles",
+        {"no roles", IN("alice", "甲", 0, SCOPE_DISTRICT, "", NULL), "roles", NULL},
+        {"unknown role bit", IN("alice", "甲", RB(ROLE_COUNT), SCOPE_DISTRICT, "", NULL), "roles",
          NULL},
-        {"employer_hr, district", {"alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_DISTRICT, "", NULL},
+        {"employer_hr, district", IN("alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_DISTRICT, "", NULL),
          "scope", "employer"},
         {"employer_hr, department",
-         {"alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_DEPARTMENT, "RSJ", NULL}, "scope", NULL},
-        {"employer scope for a reviewer",
-         {"alice", "甲", rev, SCOPE_EMPLOYER, CREDIT_CODE, NULL}, "roles", NULL},
+         IN("alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_DEPARTMENT, "RSJ", NULL), "scope", NULL},
+        {"employer scope for a reviewer", IN("alice", "甲", rev, SCOPE_EMPLOYER, CREDIT_CODE, NULL),
+         "roles", NULL},
         {"bad credit code",
-         {"alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "91350100M000100Y44", NULL},
+         IN("alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "91350100M000100Y44", NULL),
          "scope_id", NULL},
         {"short credit code",
-         {"alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "91350100M000100Y4", NULL},
+         IN("alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "91350100M000100Y4", NULL),
          "scope_id", NULL},
-        {"no credit code", {"alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "", NULL},
+        {"no credit code", IN("alice", "甲", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, "", NULL),
          "scope_id", NULL},
-        {"district with scope id", {"alice", "甲", rev, SCOPE_DISTRICT, "RSJ", NULL}, "scope_id",
+        {"district with scope id", IN("alice", "甲", rev, SCOPE_DISTRICT, "RSJ", NULL), "scope_id",
          NULL},
-        {"department without id", {"alice", "甲", rev, SCOPE_DEPARTMENT, "", NULL}, "scope_id",
+        {"department without id", IN("alice", "甲", rev, SCOPE_DEPARTMENT, "", NULL), "scope_id",
          NULL},
-        {"department id NULL", {"alice", "甲", rev, SCOPE_DEPARTMENT, NULL, NULL}, "scope_id",
+        {"department id NULL", IN("alice", "甲", rev, SCOPE_DEPARTMENT, NULL, NULL), "scope_id",
          NULL},
         {"operator without id",
-         {"alice", "甲", RB(ROLE_HOUSING_OPERATOR), SCOPE_OPERATOR, "", NULL}, "scope_id", NULL},
-        {"scope id too long", {"alice", "甲", rev, SCOPE_DEPARTMENT, long_scope, NULL},
+         IN("alice", "甲", RB(ROLE_HOUSING_OPERATOR), SCOPE_OPERATOR, "", NULL), "scope_id", NULL},
+        {"scope id too long", IN("alice", "甲", rev, SCOPE_DEPARTMENT, long_scope, NULL),
          "scope_id", NULL},
-        {"talent, district", {"alice", "甲", RB(ROLE_TALENT), SCOPE_DISTRICT, "", NULL}, "scope",
+        {"talent, district", IN("alice", "甲", RB(ROLE_TALENT), SCOPE_DISTRICT, "", NULL), "scope",
          "self"},
         /* Two mismatches: the employer scope is named as the one that is wrong. */
-        {"talent, employer",
-         {"alice", "甲", RB(ROLE_TALENT), SCOPE_EMPLOYER, CREDIT_CODE, NULL}, "roles", NULL},
-        {"talent, department", {"alice", "甲", RB(ROLE_TALENT), SCOPE_DEPARTMENT, "R", NULL},
-         "scope", NULL},
-        {"self scope for a reviewer", {"alice", "甲", rev, SCOPE_SELF, "", NULL}, "roles", NULL},
-        {"operator without the role", {"alice", "甲", rev, SCOPE_OPERATOR, "OP-1", NULL},
+        {"talent, employer", IN("alice", "甲", RB(ROLE_TALENT), SCOPE_EMPLOYER, CREDIT_CODE, NULL),
          "roles", NULL},
-        {"password too short", {"alice", "甲", rev, SCOPE_DISTRICT, "", "Ab3#efgh"}, "password",
+        {"talent, department", IN("alice", "甲", RB(ROLE_TALENT), SCOPE_DEPARTMENT, "R", NULL),
+         "scope", NULL},
+        {"self scope for a reviewer", IN("alice", "甲", rev, SCOPE_SELF, "", NULL), "roles", NULL},
+        {"operator without the role", IN("alice", "甲", rev, SCOPE_OPERATOR, "OP-1", NULL), "roles",
+         NULL},
+        {"password too short", IN("alice", "甲", rev, SCOPE_DISTRICT, "", "Ab3#efgh"), "password",
          "at least"},
-        {"password of one kind", {"alice", "甲", rev, SCOPE_DISTRICT, "", "abcdefghijklmn"},
+        {"password of one kind", IN("alice", "甲", rev, SCOPE_DISTRICT, "", "abcdefghijklmn"),
          "password", "three"},
-        {"password of two kinds", {"alice", "甲", rev, SCOPE_DISTRICT, "", "abcdefgh123456"},
+        {"password of two kinds", IN("alice", "甲", rev, SCOPE_DISTRICT, "", "abcdefgh123456"),
          "password", "three"},
         {"password has username",
-         {"zhangsan", "张三", rev, SCOPE_DISTRICT, "", "Xy#7-zhangsan-2"}, "password",
+         IN("zhangsan", "张三", rev, SCOPE_DISTRICT, "", "Xy#7-zhangsan-2"), "password",
          "username"},
         {"password has username in capitals",
-         {"zhangsan", "张三", rev, SCOPE_DISTRICT, "", "ZhangSan#20261"}, "password",
-         "username"},
-        {"common password", {"alice", "甲", rev, SCOPE_DISTRICT, "", "Password2026!"},
+         IN("zhangsan", "张三", rev, SCOPE_DISTRICT, "", "ZhangSan#20261"), "password", "username"},
+        {"common password", IN("alice", "甲", rev, SCOPE_DISTRICT, "", "Password2026!"), "password",
+         "common"},
+        {"common password 2", IN("alice", "甲", rev, SCOPE_DISTRICT, "", "Qianlima@2026"),
          "password", "common"},
-        {"common password 2", {"alice", "甲", rev, SCOPE_DISTRICT, "", "Qianlima@2026"},
-         "password", "common"},
-        {"password too long", {"alice", "甲", rev, SCOPE_DISTRICT, "", NULL}, "password", "128"},
+        {"password too long", IN("alice", "甲", rev, SCOPE_DISTRICT, "", NULL), "password", "128"},
     };
     char too_long_pw[160];
     repeat(too_long_pw, sizeof too_long_pw, "aB3#", 33); /* 132 bytes */
@@ -552,8 +578,7 @@ static void test_create_invalid(void **state)
         int rc = account_user_create(F.s, &F.admin, &in, &id, temp, &err);
         expect_err(cases[i].what, rc, &err, QL_EINVAL, cases[i].field);
         if (cases[i].en_has && !strstr(err.en, cases[i].en_has))
-            fail_msg("%s: message '%s' does not say '%s'", cases[i].what, err.en,
-                     cases[i].en_has);
+            fail_msg("%s: message '%s' does not say '%s'", cases[i].what, err.en, cases[i].en_has);
         if (id != -7) fail_msg("%s: id was written", cases[i].what);
         if (temp[0]) fail_msg("%s: a temporary password was returned", cases[i].what);
         expect_unchanged(cases[i].what, before);
@@ -563,7 +588,7 @@ static void test_create_invalid(void **state)
     /* A taken username. */
     make_simple("dup.user", RB(ROLE_REVIEWER));
     before = snapshot();
-    struct user_input dup = {"dup.user", "另一个人", RB(ROLE_FINANCE), SCOPE_DISTRICT, "", NULL};
+    struct user_input dup = IN("dup.user", "另一个人", RB(ROLE_FINANCE), SCOPE_DISTRICT, "", NULL);
     int64_t id = -7;
     char temp[24];
     ql_err err = {0};
@@ -580,7 +605,7 @@ static void test_create_invalid(void **state)
     signed_in("aud.itor", USER_PW, &auditor, NULL);
     free(before);
     before = snapshot();
-    struct user_input ok = {"newbie", "新人", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL};
+    struct user_input ok = IN("newbie", "新人", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL);
     memset(&err, 0, sizeof err);
     rc = account_user_create(F.s, &auditor, &ok, &id, temp, &err);
     expect_err("auditor", rc, &err, QL_EFORBIDDEN, NULL);
@@ -700,10 +725,9 @@ static void test_signin_lockout(void **state)
     if (!strstr(err.en, hm0) && !strstr(err.en, hm1))
         fail_msg("lock message '%s' lacks the unlock time", err.en);
     assert_int_equal(audit_rows(), rows + 1);
-    expect_last_audit("locked", "auth.signin_failed", "locked");
-    assert_int_equal(qint("SELECT count(*) FROM sessions WHERE user_id = $1",
-                          (store_val[]){SV_INT(uid)}, 1),
-                     0);
+    expect_last_audit("locked", "auth.signin_failed", "\"locked\"");
+    assert_int_equal(
+        qint("SELECT count(*) FROM sessions WHERE user_id = $1", (store_val[]){SV_INT(uid)}, 1), 0);
 
     /* A password reset unlocks (with a new password). */
     char temp[24];
@@ -771,7 +795,7 @@ static void test_signin_audit(void **state)
     (void)state;
     static const char *const wrongs[] = {"Wr0ng-First#pw", "Wr0ng-Second#pw", "Wr0ng-Third#pw",
                                          "Wr0ng-Fourth#pw", "Wr0ng-Fifth#pw"};
-    int64_t uid = make_simple("sun.qi", RB(ROLE_REVIEWER));
+    make_simple("sun.qi", RB(ROLE_REVIEWER));
     make_simple("zhou.ba", RB(ROLE_REVIEWER));
     int64_t ok0 = audit_count("auth.signin"), bad0 = audit_count("auth.signin_failed");
     const char *by_ip = "SELECT count(*) FROM audit_log WHERE action LIKE 'auth.signin%' "
@@ -779,8 +803,8 @@ static void test_signin_audit(void **state)
     int64_t ip0 = qint(by_ip, NULL, 0);
     struct signin_result r;
     ql_err err;
-    signin_ok("sun.qi", USER_PW, &r);                         /* success */
-    try_signin("nobody.here", "Unkn0wn-User#pw", &r, &err); /* unknown user */
+    signin_ok("sun.qi", USER_PW, &r);                                      /* success */
+    try_signin("nobody.here", "Unkn0wn-User#pw", &r, &err);                /* unknown user */
     for (int i = 0; i < 5; i++) try_signin("sun.qi", wrongs[i], &r, &err); /* 4 wrong, 1 lock */
     assert_int_equal(err.code, QL_EFORBIDDEN);
     try_signin("sun.qi", USER_PW, &r, &err); /* locked */
@@ -801,15 +825,114 @@ static void test_signin_audit(void **state)
                           NULL, 0),
                      1);
     assert_int_equal(qint(by_ip, NULL, 0), ip0 + 9);
-    (void)uid;
     /* No password typed into the password field is kept anywhere. */
-    const char *typed[] = {USER_PW, ADMIN_PW, "Unkn0wn-User#pw", wrongs[0], wrongs[1], wrongs[2],
-                           wrongs[3], wrongs[4]};
+    const char *typed[] = {USER_PW,   ADMIN_PW,  "Unkn0wn-User#pw", wrongs[0],
+                           wrongs[1], wrongs[2], wrongs[3],         wrongs[4]};
     for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
         if (table_contains("audit_log", typed[i]))
             fail_msg("audit_log contains the typed password '%s'", typed[i]);
         if (anywhere(typed[i])) fail_msg("the database contains the password '%s'", typed[i]);
     }
+}
+
+/* A hash made at another cost is replaced at the next successful sign-in. */
+static void test_signin_rehash(void **state)
+{
+    (void)state;
+    int64_t uid = make_simple("re.hash", RB(ROLE_REVIEWER));
+    char before[PASSWORD_HASH_MAX], after[PASSWORD_HASH_MAX];
+    user_text(uid, "password_hash", before, sizeof before);
+    assert_int_equal(password_needs_rehash(before, "min"), 0);
+    ql_config c2;
+    ql_err err = {0};
+    config_defaults(&c2);
+    assert_int_equal(config_set(&c2, "security", "password_hash", "interactive", "test", &err), 0);
+    account_init(&c2);
+    config_free(&c2);
+    struct signin_result r;
+    signin_ok("re.hash", USER_PW, &r);
+    user_text(uid, "password_hash", after, sizeof after);
+    account_init(&cfg);
+    assert_string_not_equal(before, after);
+    assert_int_equal(password_needs_rehash(after, "interactive"), 0);
+    assert_int_equal(password_verify(after, USER_PW), 1);
+    /* A wrong password does not rehash. */
+    int rc = try_signin("re.hash", "Wrong#Pass-123", &r, &err);
+    expect_err("wrong", rc, &err, QL_EUNAUTH, "password");
+    user_text(uid, "password_hash", before, sizeof before);
+    assert_string_equal(before, after);
+    signin_ok("re.hash", USER_PW, &r);
+    user_text(uid, "password_hash", after, sizeof after);
+    assert_int_equal(password_needs_rehash(after, "min"), 0);
+}
+
+/* "Every attempt is audited" (account.h): also one with an over-long username or password,
+ * which is answered like a wrong password. */
+static void test_signin_overlong_is_audited(void **state)
+{
+    (void)state;
+    make_simple("long.try", RB(ROLE_REVIEWER));
+    char user201[256], pw1025[1100];
+    repeat(user201, sizeof user201, "x", 201);
+    repeat(pw1025, sizeof pw1025, "P", 1025);
+    struct signin_result r;
+    ql_err err;
+    int64_t rows = audit_rows();
+    int rc = try_signin(user201, USER_PW, &r, &err);
+    expect_err("201-byte username", rc, &err, QL_EUNAUTH, "password");
+    if (audit_rows() != rows + 1) fail_msg("a sign-in with a 201-byte username left no audit row");
+    rc = try_signin("long.try", pw1025, &r, &err);
+    expect_err("1025-byte password", rc, &err, QL_EUNAUTH, "password");
+    if (audit_rows() != rows + 2) fail_msg("a sign-in with a 1025-byte password left no audit row");
+}
+
+/* The audited username of an unknown account is cut to 64 bytes; cut inside a character it
+ * is no longer UTF-8, and the row loses its detail (reason and username). */
+static void test_signin_unknown_non_ascii_audited(void **state)
+{
+    (void)state;
+    char typed[128];
+    repeat(typed, sizeof typed, "王", 30); /* 90 bytes: cut at 64 falls inside a character */
+    struct signin_result r;
+    ql_err err;
+    int rc = try_signin(typed, "Some#Password-1", &r, &err);
+    expect_err("non-ASCII unknown username", rc, &err, QL_EUNAUTH, "password");
+    struct audit_row a;
+    last_audit(&a);
+    assert_string_equal(a.action, "auth.signin_failed");
+    if (!strstr(a.detail, "unknown_user"))
+        fail_msg("the audit row of a failed sign-in lost its detail: %s", a.detail);
+    char head[64];
+    repeat(head, sizeof head, "王", 21);
+    assert_non_null(strstr(a.detail, head));
+}
+
+/* The session keeps at most 255 bytes of the user agent; cut inside a character, the text
+ * is not UTF-8 (which PostgreSQL refuses to store). */
+static void test_signin_long_user_agent(void **state)
+{
+    (void)state;
+    make_simple("ua.user", RB(ROLE_REVIEWER));
+    char ua[300];
+    repeat(ua, sizeof ua, "a", 254);
+    snprintf(ua + 254, sizeof ua - 254, "%s", "é-浏览器"); /* the cut at 255 falls in 'é' */
+    struct signin_result r;
+    ql_err err = {0};
+    int rc = account_signin(F.s, "ua.user", USER_PW, IP, ua, "req-ua", &r, &err);
+    if (rc)
+        fail_msg("sign-in with a 262-byte user agent: %d %s (%s)", rc, err.en, store_errmsg(F.s));
+    char kept[300] = "";
+    store_rows *rows;
+    assert_int_equal(store_query(F.s, "SELECT user_agent FROM sessions WHERE id = $1",
+                                 (store_val[]){SV_INT(r.session_id)}, 1, &rows),
+                     0);
+    assert_int_equal(store_step(rows), 1);
+    snprintf(kept, sizeof kept, "%s", store_col_text(rows, 0, NULL));
+    store_rows_close(rows);
+    json_t *j = json_string(kept);
+    if (!j) fail_msg("the stored user agent (%zu bytes) is not valid UTF-8", strlen(kept));
+    json_decref(j);
+    assert_int_equal(strncmp(kept, ua, strlen(kept)), 0);
 }
 
 /* --- 3. sessions ------------------------------------------------------------ */
@@ -862,12 +985,11 @@ static void test_session_actor_and_signout(void **state)
     /* Only a session can sign out. */
     char *before = snapshot();
     memset(&err, 0, sizeof err);
-    expect_err("cli signout", account_signout(F.s, &F.cli, 0, &err), &err, QL_EUNAUTH, NULL);
+    expect_err("cli signout", account_signout(F.s, &F.cli, 0, &err), &err, QL_EINVAL, NULL);
     actor anon;
     memset(&anon, 0, sizeof anon);
     memset(&err, 0, sizeof err);
-    expect_err("anonymous signout", account_signout(F.s, &anon, 1, &err), &err, QL_EUNAUTH,
-               NULL);
+    expect_err("anonymous signout", account_signout(F.s, &anon, 1, &err), &err, QL_EUNAUTH, NULL);
     expect_unchanged("signout refused", before);
     free(before);
 }
@@ -882,8 +1004,9 @@ static void test_session_long_display_name(void **state)
     actor a;
     signed_in("long.name", USER_PW, &a, NULL);
     json_t *j = json_string(a.display_name); /* NULL when not valid UTF-8 */
-    if (!j) fail_msg("the session actor's display name is not valid UTF-8 (%zu bytes kept of %zu)",
-                     strlen(a.display_name), strlen(name));
+    if (!j)
+        fail_msg("the session actor's display name is not valid UTF-8 (%zu bytes kept of %zu)",
+                 strlen(a.display_name), strlen(name));
     json_decref(j);
     assert_string_equal(a.display_name, name);
 }
@@ -978,7 +1101,7 @@ struct bad_change {
 static void test_change_password(void **state)
 {
     (void)state;
-    struct user_input in = {"chen.yi", "陈一", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL};
+    struct user_input in = IN("chen.yi", "陈一", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL);
     int64_t uid = 0;
     char temp[24];
     ql_err err = {0};
@@ -1001,7 +1124,6 @@ static void test_change_password(void **state)
         {"has username", temp, "Xy#7-Chen.Yi-2", "Xy#7-Chen.Yi-2", "new_password"},
         {"common", temp, "Password2026!", "Password2026!", "new_password"},
         {"same as current", temp, temp, temp, "new_password"},
-        {"wrong current", "Not-The-Current#1", NEW_PW, NEW_PW, "current_password"},
     };
     char *before = snapshot();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1014,9 +1136,26 @@ static void test_change_password(void **state)
     }
     free(before);
 
+    /* A wrong current password changes nothing of the password, but counts
+     * towards the lock-out and is audited, like a failed sign-in. */
+    int64_t audited = audit_rows();
+    memset(&err, 0, sizeof err);
+    expect_err("wrong current",
+               account_change_password(F.s, &a, "Not-The-Current#1", NEW_PW, NEW_PW, &err), &err,
+               QL_EINVAL, "current_password");
+    assert_int_equal(user_col(uid, "failed_signins"), 1);
+    assert_int_equal(audit_rows(), audited + 1);
+    expect_last_audit("wrong current", "auth.password_change_failed", "wrong_current_password");
+    assert_int_equal(a.must_change_password, 1);
+
     /* Only a signed-in session changes its own password. */
     memset(&err, 0, sizeof err);
     expect_err("cli", account_change_password(F.s, &F.cli, temp, NEW_PW, NEW_PW, &err), &err,
+               QL_EINVAL, NULL);
+    actor anon;
+    memset(&anon, 0, sizeof anon);
+    memset(&err, 0, sizeof err);
+    expect_err("anonymous", account_change_password(F.s, &anon, temp, NEW_PW, NEW_PW, &err), &err,
                QL_EUNAUTH, NULL);
 
     int64_t rows = audit_rows();
@@ -1060,16 +1199,15 @@ static void expect_list(const char *q, const char *const *want, size_t nwant)
     for (size_t i = 0; i < nwant; i++) {
         const char *u = json_string_value(json_object_get(json_array_get(rows, i), "username"));
         if (!u || strcmp(u, want[i]) != 0)
-            fail_msg("list '%s': row %zu is '%s', expected '%s'", q, i, u ? u : "(none)",
-                     want[i]);
+            fail_msg("list '%s': row %zu is '%s', expected '%s'", q, i, u ? u : "(none)", want[i]);
     }
     json_decref(rows);
 }
 
-#define EXPECT_LIST(q, ...)                                                                       \
-    do {                                                                                          \
-        static const char *const want_[] = {__VA_ARGS__};                                         \
-        expect_list(q, want_, sizeof want_ / sizeof want_[0]);                                    \
+#define EXPECT_LIST(q, ...)                                                                        \
+    do {                                                                                           \
+        static const char *const want_[] = {__VA_ARGS__};                                          \
+        expect_list(q, want_, sizeof want_ / sizeof want_[0]);                                     \
     } while (0)
 
 static void test_list_search(void **state)
@@ -1126,8 +1264,7 @@ static void test_list_pages(void **state)
         json_t *rows = NULL;
         int64_t total = -1;
         ql_err err = {0};
-        assert_int_equal(account_user_list(F.s, &F.admin, "pg", page, 10, &rows, &total, &err),
-                         0);
+        assert_int_equal(account_user_list(F.s, &F.admin, "pg", page, 10, &rows, &total, &err), 0);
         assert_int_equal(total, 25);
         assert_int_equal(json_array_size(rows), sizes[page - 1]);
         for (size_t i = 0; i < json_array_size(rows); i++) {
@@ -1164,9 +1301,9 @@ static void test_list_pages(void **state)
         int64_t page, per_page;
         const char *field;
     } bad[] = {
-        {NULL, 0, 10, "page"},        {NULL, -1, 10, "page"},     {NULL, 1000001, 10, "page"},
-        {NULL, INT64_MIN, 10, "page"}, {NULL, 1, 0, "per_page"},  {NULL, 1, 101, "per_page"},
-        {NULL, 1, -5, "per_page"},    {q101, 1, 10, "q"},
+        {NULL, 0, 10, "page"},         {NULL, -1, 10, "page"},   {NULL, 1000001, 10, "page"},
+        {NULL, INT64_MIN, 10, "page"}, {NULL, 1, 0, "per_page"}, {NULL, 1, 101, "per_page"},
+        {NULL, 1, -5, "per_page"},     {q101, 1, 10, "q"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rows = NULL;
@@ -1219,19 +1356,17 @@ static void test_disable_enable_reset(void **state)
     ql_err err = {0};
     char *before = snapshot();
     /* Not oneself. */
-    expect_err("disable self", account_user_set_disabled(F.s, &F.admin, F.admin_id, 1, &err),
-               &err, QL_ECONFLICT, "id");
+    expect_err("disable self", account_user_set_disabled(F.s, &F.admin, F.admin_id, 1, &err), &err,
+               QL_ECONFLICT, "id");
     /* Unknown ids. */
     const int64_t unknown[] = {999999, 0, -1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         memset(&err, 0, sizeof err);
-        expect_err("disable unknown",
-                   account_user_set_disabled(F.s, &F.admin, unknown[i], 1, &err), &err,
-                   QL_ENOTFOUND, "id");
+        expect_err("disable unknown", account_user_set_disabled(F.s, &F.admin, unknown[i], 1, &err),
+                   &err, QL_ENOTFOUND, "id");
         memset(&err, 0, sizeof err);
-        expect_err("enable unknown",
-                   account_user_set_disabled(F.s, &F.admin, unknown[i], 0, &err), &err,
-                   QL_ENOTFOUND, "id");
+        expect_err("enable unknown", account_user_set_disabled(F.s, &F.admin, unknown[i], 0, &err),
+                   &err, QL_ENOTFOUND, "id");
         char temp[24] = "x";
         memset(&err, 0, sizeof err);
         expect_err("reset unknown",
@@ -1352,10 +1487,10 @@ static void test_tokens(void **state)
     assert_int_equal(tok(t2, auth_now(), &a), 0);
 
     /* Expiry. */
-    int64_t exp2 = qint("SELECT expires_at FROM api_tokens WHERE id = $1",
-                        (store_val[]){SV_INT(id2)}, 1);
-    int64_t created2 = qint("SELECT created_at FROM api_tokens WHERE id = $1",
-                            (store_val[]){SV_INT(id2)}, 1);
+    int64_t exp2 =
+        qint("SELECT expires_at FROM api_tokens WHERE id = $1", (store_val[]){SV_INT(id2)}, 1);
+    int64_t created2 =
+        qint("SELECT created_at FROM api_tokens WHERE id = $1", (store_val[]){SV_INT(id2)}, 1);
     assert_int_equal(exp2 - created2, 86400);
     assert_int_equal(tok(t2, exp2 - 1, &a), 0);
     assert_int_equal(tok(t2, exp2, &a), QL_EUNAUTH);
@@ -1376,8 +1511,7 @@ static void test_tokens(void **state)
     snprintf(prefix, sizeof prefix, "%.12s", t1);
     assert_string_equal(json_string_value(json_object_get(first, "prefix")), prefix);
     assert_string_equal(json_string_value(json_object_get(first, "username")), "admin");
-    assert_string_equal(json_string_value(json_object_get(first, "permissions")),
-                        "system.metrics");
+    assert_string_equal(json_string_value(json_object_get(first, "permissions")), "system.metrics");
     assert_true(json_is_false(json_object_get(first, "revoked")));
     char *dump = json_dumps(list, JSON_COMPACT);
     assert_non_null(dump);
@@ -1395,8 +1529,8 @@ static void test_tokens(void **state)
     assert_int_equal(tok(t1, auth_now(), &a), QL_EUNAUTH);
     char *before = snapshot();
     memset(&err, 0, sizeof err);
-    expect_err("revoke twice", account_token_revoke(F.s, &F.admin, id1, &err), &err,
-               QL_ENOTFOUND, "id");
+    expect_err("revoke twice", account_token_revoke(F.s, &F.admin, id1, &err), &err, QL_ENOTFOUND,
+               "id");
     memset(&err, 0, sizeof err);
     expect_err("revoke unknown", account_token_revoke(F.s, &F.admin, 424242, &err), &err,
                QL_ENOTFOUND, "id");
@@ -1424,8 +1558,7 @@ static void test_tokens(void **state)
         {"NULL name", "admin", NULL, PERM_BIT(P_USER_READ), 30, QL_EINVAL, "name"},
         {"name too long", "admin", name101, PERM_BIT(P_USER_READ), 30, QL_EINVAL, "name"},
         {"no permissions", "admin", "x", 0, 30, QL_EINVAL, "permissions"},
-        {"unknown user", "nobody.at.all", "x", PERM_BIT(P_USER_READ), 30, QL_ENOTFOUND,
-         "username"},
+        {"unknown user", "nobody.at.all", "x", PERM_BIT(P_USER_READ), 30, QL_ENOTFOUND, "username"},
     };
     before = snapshot();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1437,50 +1570,54 @@ static void test_tokens(void **state)
         expect_err(bad[i].what, rc, &err, bad[i].code, bad[i].field);
         assert_string_equal(t, "");
         assert_int_equal(id, -7);
+        expect_unchanged(bad[i].what, before);
     }
+    free(before);
     /* token.manage is needed. */
     actor rev;
     signed_in("svc.review", USER_PW, &rev, NULL);
+    before = snapshot();
     char t[64];
     memset(&err, 0, sizeof err);
     expect_err("reviewer creates",
-               account_token_create(F.s, &rev, "svc.review", "mine", PERM_BIT(P_SUBSIDY_REVIEW),
-                                    30, t, NULL, &err),
+               account_token_create(F.s, &rev, "svc.review", "mine", PERM_BIT(P_SUBSIDY_REVIEW), 30,
+                                    t, NULL, &err),
                &err, QL_EFORBIDDEN, NULL);
     assert_non_null(strstr(err.en, "token.manage"));
     memset(&err, 0, sizeof err);
-    expect_err("reviewer revokes", account_token_revoke(F.s, &rev, id2, &err), &err,
-               QL_EFORBIDDEN, NULL);
+    expect_err("reviewer revokes", account_token_revoke(F.s, &rev, id2, &err), &err, QL_EFORBIDDEN,
+               NULL);
     memset(&err, 0, sizeof err);
     expect_err("reviewer lists", account_token_list(F.s, &rev, &list, &err), &err, QL_EFORBIDDEN,
                NULL);
+    expect_unchanged("reviewer refused", before);
+    free(before);
     /* A token acting for an administrator but without token.manage cannot either. */
     char t3[64];
     int64_t id3 = 0;
     memset(&err, 0, sizeof err);
-    assert_int_equal(account_token_create(F.s, &F.admin, "admin", "reader",
-                                          PERM_BIT(P_USER_READ), 3650, t3, &id3, &err),
+    assert_int_equal(account_token_create(F.s, &F.admin, "admin", "reader", PERM_BIT(P_USER_READ),
+                                          3650, t3, &id3, &err),
                      0);
     actor ta;
     assert_int_equal(tok(t3, auth_now(), &ta), 0); /* records its use */
-    free(before);
     before = snapshot();
     assert_true(actor_can(&ta, P_USER_READ));
     memset(&err, 0, sizeof err);
-    expect_err("token without token.manage",
-               account_token_create(F.s, &ta, "admin", "more", PERM_BIT(P_USER_MANAGE), 30, t,
-                                    NULL, &err),
-               &err, QL_EFORBIDDEN, NULL);
+    expect_err(
+        "token without token.manage",
+        account_token_create(F.s, &ta, "admin", "more", PERM_BIT(P_USER_MANAGE), 30, t, NULL, &err),
+        &err, QL_EFORBIDDEN, NULL);
     memset(&err, 0, sizeof err);
-    expect_err("token without user.manage",
-               account_user_set_disabled(F.s, &ta, rid, 1, &err), &err, QL_EFORBIDDEN, NULL);
+    expect_err("token without user.manage", account_user_set_disabled(F.s, &ta, rid, 1, &err), &err,
+               QL_EFORBIDDEN, NULL);
     actor anon;
     memset(&anon, 0, sizeof anon);
     memset(&err, 0, sizeof err);
-    expect_err("anonymous creates",
-               account_token_create(F.s, &anon, "admin", "x", PERM_BIT(P_USER_READ), 30, t, NULL,
-                                    &err),
-               &err, QL_EUNAUTH, NULL);
+    expect_err(
+        "anonymous creates",
+        account_token_create(F.s, &anon, "admin", "x", PERM_BIT(P_USER_READ), 30, t, NULL, &err),
+        &err, QL_EUNAUTH, NULL);
     expect_unchanged("token refused", before);
     free(before);
 
@@ -1505,8 +1642,8 @@ static void test_token_name_counts_characters(void **state)
     char t[64];
     int64_t id = 0;
     ql_err err = {0};
-    int rc = account_token_create(F.s, &F.admin, "admin", name, PERM_BIT(P_USER_READ), 30, t,
-                                  &id, &err);
+    int rc =
+        account_token_create(F.s, &F.admin, "admin", name, PERM_BIT(P_USER_READ), 30, t, &id, &err);
     if (rc) fail_msg("a token name of 40 characters refused: %d %s: %s", rc, err.field, err.en);
     assert_int_equal(strncmp(t, "qlt_", 4), 0);
 }
@@ -1534,15 +1671,14 @@ static void test_audit_after_everything(void **state)
     ql_err err = {0};
     struct signin_result r, r2;
     /* Users of every shape. */
-    struct user_input in = {"all.in", "全流程", RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR),
-                            SCOPE_DISTRICT, "", NULL};
+    struct user_input in =
+        IN("all.in", "全流程", RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR), SCOPE_DISTRICT, "", NULL);
     int64_t uid = 0;
     char temp[24];
     assert_int_equal(account_user_create(F.s, &F.admin, &in, &uid, temp, &err), 0);
-    make_user(&F.admin, "hr.one", "人事", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, CREDIT_CODE,
-              NULL);
+    make_user(&F.admin, "hr.one", "人事", RB(ROLE_EMPLOYER_HR), SCOPE_EMPLOYER, CREDIT_CODE, NULL);
     /* Refused creations leave nothing behind. */
-    struct user_input badin = {"Bad", "x", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL};
+    struct user_input badin = IN("Bad", "x", RB(ROLE_REVIEWER), SCOPE_DISTRICT, "", NULL);
     assert_int_equal(account_user_create(F.s, &F.admin, &badin, NULL, temp, &err), QL_EINVAL);
     /* Sign-ins of every kind, lock-out and reset. */
     try_signin("nobody.x", "Whatever#123", &r, &err);
@@ -1564,8 +1700,8 @@ static void test_audit_after_everything(void **state)
     /* Tokens. */
     char t[64];
     int64_t tid = 0;
-    assert_int_equal(account_token_create(F.s, &F.admin, "all.in", "bot", PERM_BIT(P_AUDIT_READ),
-                                          7, t, &tid, &err),
+    assert_int_equal(account_token_create(F.s, &F.admin, "all.in", "bot", PERM_BIT(P_AUDIT_READ), 7,
+                                          t, &tid, &err),
                      0);
     assert_int_equal(tok(t, auth_now(), &a), 0);
     assert_int_equal(account_token_revoke(F.s, &F.admin, tid, &err), 0);
@@ -1600,6 +1736,55 @@ static void test_audit_after_everything(void **state)
     assert_false(anywhere(t + 4));
 }
 
+/* An unknown username locks out exactly like a real one, so the answers do
+ * not tell which usernames exist. */
+static void test_unknown_user_locks_like_real(void **state)
+{
+    (void)state;
+    make_simple("real.one", RB(ROLE_AUDITOR));
+    struct signin_result r;
+    ql_err real_err, ghost_err;
+    int real_rc = 0, ghost_rc = 0;
+    for (int i = 0; i < 5; i++) {
+        real_rc = try_signin("real.one", "Wrong#Guess-123", &r, &real_err);
+        ghost_rc = try_signin("ghost.one", "Wrong#Guess-123", &r, &ghost_err);
+        if (i < 4) {
+            assert_int_equal(real_rc, QL_EUNAUTH);
+            assert_int_equal(ghost_rc, QL_EUNAUTH);
+            assert_string_equal(real_err.en, ghost_err.en);
+        }
+    }
+    assert_int_equal(real_rc, QL_EFORBIDDEN);
+    assert_int_equal(ghost_rc, QL_EFORBIDDEN);
+    assert_string_equal(real_err.en, ghost_err.en);
+    assert_non_null(strstr(ghost_err.en, "locked until"));
+    /* Still locked on the next try, whatever the case of the name. */
+    assert_int_equal(try_signin("GHOST.ONE", "Wrong#Guess-123", &r, &ghost_err), QL_EFORBIDDEN);
+}
+
+/* Guessing the current password from a signed-in session locks the account
+ * and ends its sessions after as many tries as at the sign-in page. */
+static void test_password_change_guessing_locks(void **state)
+{
+    (void)state;
+    make_simple("guess.er", RB(ROLE_AUDITOR));
+    actor a;
+    struct signin_result r;
+    signed_in("guess.er", USER_PW, &a, &r);
+    ql_err err;
+    int rc = 0;
+    for (int i = 0; i < 5; i++) {
+        memset(&err, 0, sizeof err);
+        rc = account_change_password(F.s, &a, "Not#The-Password-9", "Fresh#Meadow-2026",
+                                     "Fresh#Meadow-2026", &err);
+    }
+    assert_int_equal(rc, QL_EFORBIDDEN);
+    assert_non_null(strstr(err.en, "locked until"));
+    actor again;
+    assert_int_equal(sess(r.token, auth_now(), &again), QL_EUNAUTH);
+    assert_int_equal(try_signin("guess.er", USER_PW, &r, &err), QL_EFORBIDDEN);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -1611,6 +1796,10 @@ int main(void)
         T(test_signin_lockout),
         T(test_signin_disabled),
         T(test_signin_audit),
+        T(test_signin_rehash),
+        T(test_signin_overlong_is_audited),
+        T(test_signin_unknown_non_ascii_audited),
+        T(test_signin_long_user_agent),
         T(test_session_actor_and_signout),
         T(test_session_long_display_name),
         T(test_signout_everywhere),
@@ -1623,6 +1812,8 @@ int main(void)
         T(test_tokens),
         T(test_token_name_counts_characters),
         T(test_list_query_counts_characters),
+        T(test_unknown_user_locks_like_real),
+        T(test_password_change_guessing_locks),
         T(test_audit_after_everything),
     };
     return cmocka_run_group_tests_name(tu_pg_url() ? "account (postgres)" : "account (sqlite)",
