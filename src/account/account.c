@@ -734,6 +734,14 @@ int account_user_reset_password(store *s, const actor *a, int64_t id, char temp_
     return rc;
 }
 
+int account_user_apply(store *s, const actor *a, int64_t id, enum user_action what,
+                       char temp_password[24], ql_err *err)
+{
+    temp_password[0] = '\0';
+    if (what == USER_RESET_PASSWORD) return account_user_reset_password(s, a, id, temp_password, err);
+    return account_user_set_disabled(s, a, id, what == USER_DISABLE, err);
+}
+
 int account_user_get(store *s, const actor *a, int64_t id, json_t **out, ql_err *err)
 {
     int rc = actor_require(a, P_USER_READ, err);

@@ -82,6 +82,15 @@ int account_user_set_disabled(store *s, const actor *a, int64_t id, int disabled
 int account_user_reset_password(store *s, const actor *a, int64_t id, char temp_password[24],
                                 ql_err *err);
 
+/* What an administrator can do to an existing account. */
+enum user_action { USER_ENABLE, USER_DISABLE, USER_RESET_PASSWORD };
+
+/* Applies one of them (as account_user_set_disabled or
+ * account_user_reset_password); temp_password receives the new temporary
+ * password for USER_RESET_PASSWORD, else "". */
+int account_user_apply(store *s, const actor *a, int64_t id, enum user_action what,
+                       char temp_password[24], ql_err *err);
+
 /* One account as JSON: id, username, display_name, roles [names], scope,
  * scope_id, disabled, locked (bool), must_change_password, created_at,
  * updated_at (ISO 8601, Shanghai). Needs user.read. */

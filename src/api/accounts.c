@@ -159,14 +159,13 @@ int api_users_create(http_req *r)
     return http_reply_json(r, 201, u);
 }
 
-static int user_action(http_req *r, int what)
+static int user_action(http_req *r, enum user_action what)
 {
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    char temp[24] = "";
-    if (what == 2) rc = account_user_reset_password(r->db, &r->who, id, temp, &r->err);
-    else rc = account_user_set_disabled(r->db, &r->who, id, what, &r->err);
+    char temp[24];
+    rc = account_user_apply(r->db, &r->who, id, what, temp, &r->err);
     if (rc) return rc;
     json_t *u;
     rc = account_user_get(r->db, &r->who, id, &u, &r->err);
@@ -177,17 +176,17 @@ static int user_action(http_req *r, int what)
 
 int api_user_disable(http_req *r)
 {
-    return user_action(r, 1);
+    return user_action(r, USER_DISABLE);
 }
 
 int api_user_enable(http_req *r)
 {
-    return user_action(r, 0);
+    return user_action(r, USER_ENABLE);
 }
 
 int api_user_reset_password(http_req *r)
 {
-    return user_action(r, 2);
+    return user_action(r, USER_RESET_PASSWORD);
 }
 
 int api_tokens_list(http_req *r)

@@ -247,12 +247,10 @@ int cmd_user(int argc, char **argv)
     } else {
         int64_t id;
         rc = account_user_id(s, arg, &id, &err);
-        if (!rc) {
-            if (!strcmp(v->name, "reset-password"))
-                rc = account_user_reset_password(s, &me, id, temp, &err);
-            else
-                rc = account_user_set_disabled(s, &me, id, !strcmp(v->name, "disable"), &err);
-        }
+        enum user_action what = !strcmp(v->name, "reset-password") ? USER_RESET_PASSWORD
+                                : !strcmp(v->name, "disable")      ? USER_DISABLE
+                                                                   : USER_ENABLE;
+        if (!rc) rc = account_user_apply(s, &me, id, what, temp, &err);
         if (rc) rc = fail(cmd, &err);
         else if (temp[0]) printf("%s: temporary password (shown once): %s\n", arg, temp);
         else printf("%s: %sd\n", arg, v->name);

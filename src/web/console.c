@@ -316,33 +316,33 @@ int web_user(http_req *r)
     return render_user(r, id, NULL, NULL);
 }
 
-static int user_action(http_req *r, int what)
+static int user_action(http_req *r, enum user_action what)
 {
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    char temp[24] = "";
-    if (what == 2) rc = account_user_reset_password(r->db, &r->who, id, temp, &r->err);
-    else rc = account_user_set_disabled(r->db, &r->who, id, what, &r->err);
+    char temp[24];
+    rc = account_user_apply(r->db, &r->who, id, what, temp, &r->err);
     if (rc) return rc;
-    static const char *const notices[] = {"user.enabled_done", "user.disabled_done",
-                                          "user.reset_done"};
+    static const char *const notices[] = {[USER_ENABLE] = "user.enabled_done",
+                                          [USER_DISABLE] = "user.disabled_done",
+                                          [USER_RESET_PASSWORD] = "user.reset_done"};
     return render_user(r, id, web_t(r, notices[what]), temp);
 }
 
 int web_user_disable(http_req *r)
 {
-    return user_action(r, 1);
+    return user_action(r, USER_DISABLE);
 }
 
 int web_user_enable(http_req *r)
 {
-    return user_action(r, 0);
+    return user_action(r, USER_ENABLE);
 }
 
 int web_user_reset(http_req *r)
 {
-    return user_action(r, 2);
+    return user_action(r, USER_RESET_PASSWORD);
 }
 
 /* ---- roles and logs ------------------------------------------------- */
