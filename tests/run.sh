@@ -112,6 +112,9 @@ else
   failed=$((failed + 1))
 fi
 
+echo "Browser"
+run_suite e2e-chromium tests/e2e/run.sh "$B/qianlima"
+
 echo
 echo "$passed passed, $failed failed"
 ((failed == 0))

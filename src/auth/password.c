@@ -149,5 +149,11 @@ void password_generate(char *out, size_t n)
         out[i] = out[j];
         out[j] = t;
     }
+    /* Start with a letter or digit: a leading '-' reads like an option. */
+    for (int i = 1; !isalnum((unsigned char)out[0]) && i < 16; i++) {
+        char t = out[0];
+        out[0] = out[i];
+        out[i] = t;
+    }
     out[16] = '\0';
 }

@@ -7,9 +7,11 @@
 # the devDependencies of web/ (cd web && npm ci). Screenshots are written to
 # tests/artifacts/screenshots/.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-
-BIN=${1:-build/release/qianlima}
+# A relative BINARY is taken from where the script was called.
+BIN=${1:-}
+[[ -n $BIN && $BIN != /* ]] && BIN=$PWD/$BIN
+cd "$(dirname "$0")/../.." || exit 1
+BIN=${BIN:-$PWD/build/release/qianlima}
 CHROMIUM=${QL_CHROMIUM:-/usr/bin/chromium}
 missing=0
 if [[ ! -x $BIN ]]; then
@@ -34,11 +36,7 @@ if ! command -v node >/dev/null; then
 fi
 ((missing)) && exit 1
 
-case $BIN in
-  /*) QL_BIN=$BIN ;;
-  *) QL_BIN=$PWD/$BIN ;;
-esac
-export QL_BIN
+export QL_BIN=$BIN
 export QL_CHROMIUM=$CHROMIUM
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

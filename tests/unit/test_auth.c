@@ -6,6 +6,7 @@
 #include "auth/perm.h"
 #include "auth/session.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static void test_role_table(void **state)
@@ -132,6 +133,7 @@ static void test_password_rules(void **state)
         password_generate(a, sizeof a);
         if (password_check(a, "someone", 10, "pw", &e)) fail_msg("generated '%s': %s", a, e.en);
         assert_null(strpbrk(a, "0O1lI"));
+        assert_true(isalnum((unsigned char)a[0]));
     }
 }
 
