@@ -44,6 +44,20 @@ static int create_key(const char *path, unsigned char key[KEY_BYTES], ql_err *er
     return 0;
 }
 
+/* mkdir -p with mode 0700 for the directories it creates. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s", dir) >= sizeof path) return -1;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 int keys_load(const char *dir, const char *name, int create, unsigned char key[KEY_BYTES],
               ql_err *err)
 {
@@ -52,7 +66,7 @@ int keys_load(const char *dir, const char *name, int create, unsigned char key[K
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
         return ql_errf(err, QL_EINVAL, "security.keys_dir", "key path too long", "密钥路径过长");
-    if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if (create && make_dirs(dir) != 0)
         return ql_errf(err, QL_EIO, "security.keys_dir", "cannot create key directory %s: %s",
                        "无法创建密钥目录 %s：%s", dir, strerror(errno));
     for (int attempt = 0; attempt < 2; attempt++) {

@@ -151,8 +151,10 @@ static void test_serve_cannot_listen(void **state)
     char url[600];
     snprintf(url, sizeof url, "%s", tu_fresh_store_url());
     /* 192.0.2.1 (TEST-NET-1) is not an address of this machine. */
-    assert_int_equal(run((const char *[]){"serve", "--store", url, "--listen", "192.0.2.1:8080",
-                                          NULL},
+    char keys[400];
+    snprintf(keys, sizeof keys, "%s/cli-keys", tu_tmpdir());
+    assert_int_equal(run((const char *[]){"serve", "--store", url, "--keys-dir", keys, "--listen",
+                                          "192.0.2.1:8080", NULL},
                          NULL),
                      1);
     assert_non_null(strstr(err, "cannot listen on 192.0.2.1:8080"));
