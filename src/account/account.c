@@ -61,11 +61,16 @@ static int audit(store *s, const actor *a, const char *action, const char *objec
                  int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
                  ql_err *err)
 {
-    char oid[24] = "";
+    char oid[24] = "", who[128];
     if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
+    /* An API token is named with its account, so that the log tells a
+     * person from a system acting for them. */
+    if (a && a->via == VIA_TOKEN)
+        snprintf(who, sizeof who, "%s (token %lld)", a->username, (long long)a->token_id);
+    else snprintf(who, sizeof who, "%s", a && a->username[0] ? a->username : "anonymous");
     audit_event ev = {
         .actor_id = a ? a->user_id : 0,
-        .actor = a && a->username[0] ? a->username : "anonymous",
+        .actor = who,
         .action = action,
         .object_type = object_type,
         .object_id = oid,
@@ -149,7 +154,8 @@ struct signin_ctx {
     int64_t user_id;
     int password_ok;
     const char *rehash; /* a new hash to store, when the cost changed */
-    int too_long;       /* the username or password was too long to be real */
+    const char *verified; /* the hash the password was checked against */
+    int too_long;       /* the username was too long to be real */
     int64_t now;
     struct signin_result *out;
     int outcome; /* a refused sign-in is committed (counted, audited), then returned */
@@ -178,6 +184,12 @@ static int locked_message(ql_err *err, int64_t until)
 static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who,
                                 const char *typed)
 {
+    /* What was typed may be a password typed into the wrong field: the log
+     * keeps only a keyed digest of a name that has no account. */
+    char digest[65];
+    json_t *name = json_string(typed);
+    audit_digest(name, digest);
+    json_decref(name);
     char lower[201], key[65];
     size_t n = strlen(x->username) < 200 ? strlen(x->username) : 200;
     for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)x->username[i]);
@@ -198,7 +210,8 @@ static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who
     const char *reason = x->too_long ? "too_long" : "unknown_user";
     if (locked_until > x->now) {
         rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
-                   json_pack("{s:s, s:s}", "username", typed, "reason", "locked"), x->err);
+                   json_pack("{s:s, s:s}", "username_digest", digest, "reason", "locked"),
+                   x->err);
         if (!rc) x->outcome = locked_message(x->err, locked_until);
         return rc;
     }
@@ -216,7 +229,7 @@ static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who
                         4, NULL);
     if (!rc)
         rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
-                   json_pack("{s:s, s:s, s:I}", "username", typed, "reason", reason,
+                   json_pack("{s:s, s:s, s:I}", "username_digest", digest, "reason", reason,
                              "failed_in_a_row", (json_int_t)failed),
                    x->err);
     if (!rc) x->outcome = lock ? locked_message(x->err, until) : wrong_credentials(x->err);
@@ -239,19 +252,24 @@ static int signin_body(store *s, void *arg)
     if (!x->user_id) return unknown_user_failure(s, x, &who, typed);
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT failed_signins, locked_until, disabled, must_change_password "
-                         "FROM users WHERE id = $1",
+                         "SELECT failed_signins, locked_until, disabled, must_change_password, "
+                         "password_hash FROM users WHERE id = $1",
                          (store_val[]){SV_INT(x->user_id)}, 1, &r);
     if (rc) return rc;
     if ((rc = store_step(r)) != 1) {
         store_rows_close(r);
-        return rc < 0 ? rc : wrong_credentials(x->err);
+        if (rc == 0) x->outcome = wrong_credentials(x->err);
+        return rc < 0 ? rc : 0;
     }
     int64_t failed = store_col_int(r, 0);
     int64_t locked_until = store_col_isnull(r, 1) ? 0 : store_col_int(r, 1);
     int disabled = (int)store_col_int(r, 2);
     int must_change = (int)store_col_int(r, 3);
+    /* The password was checked before this transaction: if the account's
+     * password changed meanwhile (a reset), that check no longer counts. */
+    int stale = x->verified && strcmp(store_col_text(r, 4, NULL), x->verified) != 0;
     store_rows_close(r);
+    if (stale) x->password_ok = 0;
     who.user_id = x->user_id;
     snprintf(who.username, sizeof who.username, "%s", typed);
 
@@ -312,23 +330,32 @@ int account_signin(store *s, const char *username, const char *password, const c
         return ql_errf(err, QL_EINVAL, "username", "enter your username", "请输入用户名");
     if (!password || !*password)
         return ql_errf(err, QL_EINVAL, "password", "enter your password", "请输入口令");
-    struct signin_ctx x = {.username = username, .ip = ip, .ua = user_agent,
+    /* Usernames are lower case: "ALICE" is alice, and counts against her
+     * account like any other attempt (else upper case would probe which
+     * names exist through the lock-out). */
+    char lower[201];
+    size_t ulen = strlen(username);
+    struct signin_ctx x = {.username = lower, .ip = ip, .ua = user_agent,
                            .request_id = request_id, .now = auth_now(), .out = out, .err = err};
-    if (strlen(username) > 200 || strlen(password) > 1024) {
-        /* Not a real attempt, but still one: counted and audited. */
+    for (size_t i = 0; i < ulen && i < 200; i++) lower[i] = (char)tolower((unsigned char)username[i]);
+    lower[ulen < 200 ? ulen : 200] = '\0';
+    if (ulen > 200) {
+        /* No account has such a name: counted and audited all the same. */
         x.too_long = 1;
+        password_verify_dummy("x", settings.cost);
         int rc = write_tx(s, signin_body, &x);
         if (rc == 0) rc = x.outcome;
         memset(out, 0, sizeof *out);
         return rc;
     }
+    int overlong_password = strlen(password) > 1024;
 
     /* Read the account and check the password outside any transaction:
      * Argon2id takes tens of milliseconds and must not hold a write lock. */
     char hash[PASSWORD_HASH_MAX] = "";
     store_rows *r;
     int rc = store_query(s, "SELECT id, password_hash FROM users WHERE username = $1",
-                         (store_val[]){SV_TEXT(username)}, 1, &r);
+                         (store_val[]){SV_TEXT(lower)}, 1, &r);
     if (rc) return rc;
     rc = store_step(r);
     if (rc == 1) {
@@ -338,17 +365,22 @@ int account_signin(store *s, const char *username, const char *password, const c
     store_rows_close(r);
     if (rc < 0) return rc;
     char rehash[PASSWORD_HASH_MAX];
-    if (x.user_id) {
+    if (x.user_id && overlong_password) {
+        /* Wrong for certain, but it takes as long as a real check. */
+        password_verify_dummy("x", settings.cost);
+        x.password_ok = 0;
+    } else if (x.user_id) {
         x.password_ok = password_verify(hash, password);
+        x.verified = hash;
         ql_err ignore;
         if (x.password_ok && password_needs_rehash(hash, settings.cost) &&
             password_hash(password, settings.cost, rehash, &ignore) == 0)
             x.rehash = rehash;
     } else {
-        password_verify_dummy(password, settings.cost);
+        password_verify_dummy(overlong_password ? "x" : password, settings.cost);
     }
-    sodium_memzero(hash, sizeof hash);
     rc = write_tx(s, signin_body, &x);
+    sodium_memzero(hash, sizeof hash);
     if (rc == 0) rc = x.outcome;
     if (rc == 0) return 0;
     memset(out, 0, sizeof *out);
@@ -397,7 +429,8 @@ struct password_ctx {
     actor *a;
     const char *hash;
     ql_err *err;
-    int locked; /* wrong_current_body: the error when this attempt locked the account */
+    int locked;           /* wrong_current_body: the error when this attempt locked the account */
+    const char *verified; /* the stored hash the current password was checked against */
 };
 
 static int wrong_current_body(store *s, void *arg)
@@ -428,7 +461,25 @@ static int change_password_body(store *s, void *arg)
 {
     struct password_ctx *x = arg;
     int64_t now = auth_now();
-    int rc = store_exec(s,
+    /* The current password was checked before this transaction. If the
+     * password was reset or the session ended meanwhile, that check no
+     * longer counts: a reset must not be undone by a request in flight. */
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT u.password_hash, s.revoked_at FROM users u "
+                         "JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2",
+                         (store_val[]){SV_INT(x->a->user_id), SV_INT(x->a->session_id)}, 2, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    int live = rc == 1 && store_col_isnull(r, 1) &&
+               strcmp(store_col_text(r, 0, NULL), x->verified ? x->verified : "") == 0;
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    if (!live)
+        return ql_errf(x->err, QL_EUNAUTH, NULL,
+                       "your session ended or your password was reset meanwhile; sign in again",
+                       "您的会话已结束或口令已被重置，请重新登录");
+    rc = store_exec(s,
                         "UPDATE users SET password_hash = $1, must_change_password = 0, "
                         "password_changed_at = $2, updated_at = $2 WHERE id = $3",
                         (store_val[]){SV_TEXT(x->hash), SV_INT(now), SV_INT(x->a->user_id)}, 3,
@@ -467,11 +518,11 @@ int account_change_password(store *s, actor *a, const char *current, const char 
     store_rows_close(r);
     if (rc != 1) return rc < 0 ? rc : QL_ENOTFOUND;
     int ok = password_verify(stored, current);
-    sodium_memzero(stored, sizeof stored);
     if (!ok) {
+        sodium_memzero(stored, sizeof stored);
         /* Guessing the current password from a session counts towards the
          * lock-out like guessing at the sign-in page. */
-        struct password_ctx f = {a, NULL, err, 0};
+        struct password_ctx f = {a, NULL, err, 0, NULL};
         int frc = write_tx(s, wrong_current_body, &f);
         if (frc) return frc;
         if (f.locked) return f.locked;
@@ -480,14 +531,21 @@ int account_change_password(store *s, actor *a, const char *current, const char 
     }
     char hash[PASSWORD_HASH_MAX];
     rc = password_hash(new_password, settings.cost, hash, err);
-    if (rc) return rc;
-    struct password_ctx x = {a, hash, err, 0};
+    if (rc) {
+        sodium_memzero(stored, sizeof stored);
+        return rc;
+    }
+    struct password_ctx x = {a, hash, err, 0, stored};
     rc = write_tx(s, change_password_body, &x);
+    sodium_memzero(stored, sizeof stored);
     if (rc == 0) a->must_change_password = 0;
     return rc;
 }
 
 /* ---- user administration --------------------------------------------- */
+
+static int may_manage_roles(const actor *a, unsigned roles, ql_err *err);
+static int may_manage_user(store *s, const actor *a, int64_t id, ql_err *err);
 
 static int check_username(const char *u, ql_err *err)
 {
@@ -629,6 +687,7 @@ int account_user_create(store *s, const actor *a, const struct user_input *in, i
     if (!rc) rc = check_username(in->username, err);
     if (!rc) rc = check_display_name(in->display_name, err);
     if (!rc) rc = check_roles_scope(in->roles, in->scope, in->scope_id, err);
+    if (!rc) rc = may_manage_roles(a, in->roles, err);
     if (rc) return rc;
     const char *pw = in->password;
     if (pw && *pw) {
@@ -651,6 +710,35 @@ int account_user_create(store *s, const actor *a, const struct user_input *in, i
     return 0;
 }
 
+/* An API token acting for another system may only create or change
+ * accounts whose roles give no permission the token itself lacks; else a
+ * token limited to user.manage could make an administrator and sign in as
+ * it. People signed in (and the CLI) manage every role: that is their job,
+ * and it is audited under their name. */
+static int may_manage_roles(const actor *a, unsigned roles, ql_err *err)
+{
+    if (a->via != VIA_TOKEN) return 0;
+    permset extra = roles_perms(roles) & ~a->perms;
+    if (!extra) return 0;
+    char names[512];
+    perms_format(extra, names, sizeof names);
+    return ql_errf(err, QL_EFORBIDDEN, "roles",
+                   "an API token cannot manage accounts with permissions it lacks (%s)",
+                   "接口令牌不能管理拥有其自身所无权限的账户（%s）", names);
+}
+
+/* The same check for an existing account, by id (in the transaction). */
+static int may_manage_user(store *s, const actor *a, int64_t id, ql_err *err)
+{
+    if (a->via != VIA_TOKEN) return 0;
+    actor target;
+    memset(&target, 0, sizeof target);
+    int rc = auth_load_user(s, id, &target, NULL);
+    if (rc == QL_ENOTFOUND) return 0; /* reported as not found by the caller */
+    if (rc) return rc;
+    return may_manage_roles(a, target.roles, err);
+}
+
 struct change_ctx {
     const actor *a;
     int64_t id;
@@ -663,7 +751,9 @@ static int set_disabled_body(store *s, void *arg)
 {
     struct change_ctx *x = arg;
     json_t *before = NULL, *after = NULL;
-    int rc = user_state(s, x->id, &before);
+    int rc = may_manage_user(s, x->a, x->id, x->err);
+    if (rc) return rc;
+    rc = user_state(s, x->id, &before);
     if (rc == QL_ENOTFOUND)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)x->id);
@@ -696,7 +786,9 @@ static int reset_body(store *s, void *arg)
 {
     struct change_ctx *x = arg;
     json_t *before = NULL, *after = NULL;
-    int rc = user_state(s, x->id, &before);
+    int rc = may_manage_user(s, x->a, x->id, x->err);
+    if (rc) return rc;
+    rc = user_state(s, x->id, &before);
     if (rc == QL_ENOTFOUND)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)x->id);
@@ -744,7 +836,8 @@ int account_user_apply(store *s, const actor *a, int64_t id, enum user_action wh
 
 int account_user_get(store *s, const actor *a, int64_t id, json_t **out, ql_err *err)
 {
-    int rc = actor_require(a, P_USER_READ, err);
+    /* Whoever may change an account may read what the change made. */
+    int rc = actor_can(a, P_USER_MANAGE) ? 0 : actor_require(a, P_USER_READ, err);
     if (rc) return rc;
     rc = user_state(s, id, out);
     if (rc == QL_ENOTFOUND)
@@ -893,9 +986,20 @@ int account_token_create(store *s, const actor *a, const char *username, const c
     if (!perms)
         return ql_errf(err, QL_EINVAL, "permissions", "name at least one permission",
                        "请至少指定一项权限");
+    if (perms & ~a->perms) {
+        char names[512];
+        perms_format(perms & ~a->perms, names, sizeof names);
+        return ql_errf(err, QL_EFORBIDDEN, "permissions",
+                       "a token cannot be given permissions you do not hold yourself (%s)",
+                       "不能授予令牌您自己没有的权限（%s）", names);
+    }
     struct token_ctx x = {.a = a, .name = name, .perms = perms, .token = token, .err = err};
     rc = account_user_id(s, username, &x.user_id, err);
     if (rc) return rc;
+    if (a->via == VIA_TOKEN && x.user_id != a->user_id)
+        return ql_errf(err, QL_EFORBIDDEN, "username",
+                       "an API token can make tokens for its own account only",
+                       "接口令牌只能为其自身账户创建令牌");
     x.expires_at = auth_now() + (int64_t)days * 86400;
     rc = write_tx(s, token_create_body, &x);
     if (rc) {

@@ -1,6 +1,8 @@
 /* perm.c - the role and permission table. */
 #include "auth/perm.h"
 
+#include "core/text.h"
+
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,7 +153,7 @@ int perms_parse(const char *s, permset *out, ql_err *err)
             char name[64];
             if (n >= sizeof name)
                 return ql_errf(err, QL_EINVAL, "permissions", "unknown permission '%.*s'",
-                               "未知权限“%.*s”", 40, s);
+                               "未知权限“%.*s”", (int)text_cut(s, 40), s);
             memcpy(name, s, n);
             name[n] = '\0';
             enum perm p;

@@ -86,7 +86,8 @@ struct http_req {
     int nform;                 /* ROUTE_FORM: the decoded fields */
     const char **form_names;
     const char **form_values;
-    char request_id[72];
+    char request_id[72];        /* the server's name for this request */
+    char client_request_id[72]; /* X-Request-Id as the client sent it, if well formed */
     ql_err err;
     int status;                /* set by the reply functions */
     size_t bytes_out;          /* body bytes of the response */

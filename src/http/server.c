@@ -182,6 +182,10 @@ static void access_record(struct http_worker *w, const http_req *r, const char *
     buf *b = &w->access;
     buf_printf(b, "{\"ts\":\"%s\",\"rid\":\"", ts);
     buf_json_escape(b, r->request_id, strlen(r->request_id));
+    if (r->client_request_id[0]) {
+        buf_puts(b, "\",\"crid\":\"");
+        buf_json_escape(b, r->client_request_id, strlen(r->client_request_id));
+    }
     buf_printf(b, "\",\"method\":\"%s\",\"path\":\"", http_method_name(r->method));
     /* The path only: query strings may carry personal data. Long paths are
      * cut so that each line stays one write. */
@@ -415,9 +419,9 @@ static int parse_form(http_req *r)
 int http_redirect(http_req *r, const char *location)
 {
     /* Only to a path on this site: never "//host" or a scheme. */
-    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\' ||
-        strpbrk(location, "\r\n"))
-        location = "/";
+    int bad = !location || location[0] != '/' || location[1] == '/' || location[1] == '\\';
+    for (const char *c = location; !bad && *c; c++) bad = (unsigned char)*c < 0x20 || *c == 0x7F;
+    if (bad) location = "/";
     http_set_header(r, "Location", location);
     return http_reply_bytes(r, 303, NULL, NULL, 0);
 }
@@ -460,13 +464,14 @@ static int valid_request_id(const char *s)
     return n > 0;
 }
 
+/* The server names every request itself (the name goes into the audit log,
+ * where a client must not choose it). A gateway's own id, when it sends a
+ * well-formed one in X-Request-Id, is kept beside it for the access log. */
 static void set_request_id(http_req *r, struct http_worker *w)
 {
     const char *given = http_header(r, "X-Request-Id");
-    if (given && valid_request_id(given)) {
-        snprintf(r->request_id, sizeof r->request_id, "%s", given);
-        return;
-    }
+    if (given && valid_request_id(given))
+        snprintf(r->client_request_id, sizeof r->client_request_id, "%s", given);
     snprintf(r->request_id, sizeof r->request_id, "%08x%02x%06llx", w->rid_prefix, w->id & 0xff,
              (unsigned long long)++w->rid_seq);
 }

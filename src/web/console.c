@@ -23,8 +23,10 @@ static int english(const http_req *r)
 static const char *safe_next(const char *next)
 {
     if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
-        strncmp(next, "/signin", 7) == 0 || strpbrk(next, "\r\n"))
+        strncmp(next, "/signin", 7) == 0)
         return "/";
+    for (const char *c = next; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7F) return "/";
     return next;
 }
 

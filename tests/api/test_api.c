@@ -153,8 +153,11 @@ static void test_request_id(void **state)
 {
     (void)state;
     struct tu_resp r;
+    /* The server names every request itself; a gateway's own id goes to the
+     * access log beside it (see test_access_log), never into the audit log. */
     tu_request(srv.port, "GET", "/healthz", "X-Request-Id: gateway-42.abc_DEF\r\n", NULL, &r);
-    assert_string_equal(tu_header(&r, "X-Request-Id"), "gateway-42.abc_DEF");
+    assert_string_not_equal(tu_header(&r, "X-Request-Id"), "gateway-42.abc_DEF");
+    assert_true(strlen(tu_header(&r, "X-Request-Id")) >= 16);
     tu_resp_free(&r);
     /* An unsafe id is replaced by one of the server's own. */
     tu_request(srv.port, "GET", "/healthz", "X-Request-Id: <script>\"\r\n", NULL, &r);
@@ -574,7 +577,8 @@ static void test_access_log(void **state)
         assert_true(json_is_integer(json_object_get(j, "status")));
         assert_true(json_is_string(json_object_get(j, "path")));
         assert_true(json_is_number(json_object_get(j, "ms")));
-        if (strcmp(json_string_value(json_object_get(j, "rid")), "log-probe-1") == 0) {
+        json_t *crid = json_object_get(j, "crid");
+        if (crid && strcmp(json_string_value(crid), "log-probe-1") == 0) {
             assert_string_equal(json_string_value(json_object_get(j, "path")), "/healthz");
             assert_string_equal(json_string_value(json_object_get(j, "route")), "/healthz");
             assert_int_equal(json_integer_value(json_object_get(j, "status")), 200);

@@ -413,6 +413,67 @@ static void test_api_tokens(void **state)
     free(tok);
 }
 
+/* A token cannot be used to get more than it holds: not a token with more
+ * permissions, not one for another account, not an account (or another
+ * account's password) more powerful than itself. */
+static void test_tokens_cannot_escalate(void **state)
+{
+    (void)state;
+    tu_add_user(&srv, "svc", "admin", NULL, "Steady-River-2026");
+    char *mint = tu_token(&srv, "svc", "token.manage");
+    char *manage = tu_token(&srv, "svc", "user.manage dashboard.read service.validate");
+    char hm[300], hu[300];
+    snprintf(hm, sizeof hm, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n", mint);
+    snprintf(hu, sizeof hu, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n", manage);
+    free(mint);
+    free(manage);
+    struct tu_resp r;
+    tu_request(srv.port, "POST", "/api/v1/tokens", hm,
+               "{\"username\":\"svc\",\"name\":\"more\",\"permissions\":\"user.read\"}", &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "user.read"));
+    tu_resp_free(&r);
+    tu_request(srv.port, "POST", "/api/v1/tokens", hm,
+               "{\"username\":\"alice\",\"name\":\"other\",\"permissions\":\"token.manage\"}",
+               &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+    tu_request(srv.port, "POST", "/api/v1/tokens", hm,
+               "{\"username\":\"svc\",\"name\":\"same\",\"permissions\":\"token.manage\"}", &r);
+    assert_int_equal(r.status, 201);
+    tu_resp_free(&r);
+    /* A token with user.manage cannot make an administrator... */
+    tu_request(srv.port, "POST", "/api/v1/users", hu,
+               "{\"username\":\"mallory\",\"display_name\":\"M\",\"roles\":[\"admin\"],"
+               "\"password\":\"Xq-Pass-2026!\"}",
+               &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "\"field\":\"body.roles\""));
+    tu_resp_free(&r);
+    assert_int_equal(signin("mallory", "Xq-Pass-2026!", NULL, NULL, 0), 401);
+    /* ...nor reset an administrator's password... */
+    char out[4096], err[4096];
+    tu_cli(&srv, (const char *[]){"user", "list", "--search", "alice", NULL}, NULL, out,
+           sizeof out, err, sizeof err);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/users/%ld/reset-password", strtol(out, NULL, 10));
+    tu_request(srv.port, "POST", path, hu, "", &r);
+    assert_int_equal(r.status, 403);
+    tu_resp_free(&r);
+    /* ...but can make an account within its own permissions, and read it back. */
+    tu_request(srv.port, "POST", "/api/v1/users", hu,
+               "{\"username\":\"lead.one\",\"display_name\":\"L\",\"roles\":[\"leadership\"]}",
+               &r);
+    assert_int_equal(r.status, 201);
+    assert_non_null(strstr(r.body, "temporary_password"));
+    tu_resp_free(&r);
+    /* The audit log names the token, not just its account. */
+    admin_session();
+    as(&admin, "GET", "/api/v1/audit?action=user.create&per_page=1", 0, NULL, &r);
+    assert_non_null(strstr(r.body, "svc (token "));
+    tu_resp_free(&r);
+}
+
 /* A concrete path for a route pattern. */
 static void concrete(const char *pattern, char *out, size_t n)
 {
@@ -629,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_console_user_forms),
         cmocka_unit_test(test_api_tokens),
+        cmocka_unit_test(test_tokens_cannot_escalate),
         cmocka_unit_test(test_role_matrix),
         cmocka_unit_test(test_language_switch),
         cmocka_unit_test(test_security_headers_everywhere),

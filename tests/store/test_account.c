@@ -668,10 +668,13 @@ static void test_signin_wrong_and_unknown(void **state)
     expect_last_audit("success", "auth.signin", NULL);
     assert_int_equal(user_col(uid, "failed_signins"), 0);
 
-    /* A username in other case is another (unknown) username. */
-    rc = try_signin("QIAN.YI", USER_PW, &r, &unknown);
+    /* Usernames are lower case: the same name in capitals is the same
+     * account, and a wrong password there counts against it. */
+    signin_ok("QIAN.YI", USER_PW, &r);
+    rc = try_signin("QIAN.YI", "Wrong#Pass-123", &r, &unknown);
     expect_err("upper-case username", rc, &unknown, QL_EUNAUTH, "password");
     assert_string_equal(unknown.en, wrong.en);
+    assert_int_equal(user_col(uid, "failed_signins"), 1);
 
     /* Missing input is refused before anything is looked up. */
     ql_err err;
@@ -902,9 +905,12 @@ static void test_signin_unknown_non_ascii_audited(void **state)
     assert_string_equal(a.action, "auth.signin_failed");
     if (!strstr(a.detail, "unknown_user"))
         fail_msg("the audit row of a failed sign-in lost its detail: %s", a.detail);
+    /* What was typed for a name without an account may be a password typed
+     * into the wrong field: only a keyed digest of it is kept. */
     char head[64];
-    repeat(head, sizeof head, "王", 21);
-    assert_non_null(strstr(a.detail, head));
+    repeat(head, sizeof head, "王", 3);
+    assert_null(strstr(a.detail, head));
+    assert_non_null(strstr(a.detail, "\"username_digest\":\""));
 }
 
 /* The session keeps at most 255 bytes of the user agent; cut inside a character, the text
@@ -1762,6 +1768,28 @@ static void test_unknown_user_locks_like_real(void **state)
     assert_int_equal(try_signin("GHOST.ONE", "Wrong#Guess-123", &r, &ghost_err), QL_EFORBIDDEN);
 }
 
+/* A session that a reset has ended cannot change the password afterwards,
+ * even knowing the new temporary one: the reset is not undone. */
+static void test_reset_not_undone_by_old_session(void **state)
+{
+    (void)state;
+    int64_t uid = make_simple("reset.me", RB(ROLE_AUDITOR));
+    actor a;
+    struct signin_result r;
+    signed_in("reset.me", USER_PW, &a, &r);
+    char temp[24];
+    ql_err err = {0};
+    assert_int_equal(account_user_reset_password(F.s, &F.admin, uid, temp, &err), 0);
+    memset(&err, 0, sizeof err);
+    int rc = account_change_password(F.s, &a, temp, "Fresh#Meadow-2026", "Fresh#Meadow-2026",
+                                     &err);
+    assert_int_equal(rc, QL_EUNAUTH);
+    assert_int_equal(user_col(uid, "must_change_password"), 1);
+    /* The temporary password still signs in (and must be changed). */
+    struct signin_result r2;
+    signin_ok("reset.me", temp, &r2);
+}
+
 /* Guessing the current password from a signed-in session locks the account
  * and ends its sessions after as many tries as at the sign-in page. */
 static void test_password_change_guessing_locks(void **state)
@@ -1814,6 +1842,7 @@ int main(void)
         T(test_list_query_counts_characters),
         T(test_unknown_user_locks_like_real),
         T(test_password_change_guessing_locks),
+        T(test_reset_not_undone_by_old_session),
         T(test_audit_after_everything),
     };
     return cmocka_run_group_tests_name(tu_pg_url() ? "account (postgres)" : "account (sqlite)",
