@@ -14,7 +14,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 comma := ,
 
-PKGS := libevent jansson sqlite3 libpq inih libsodium libcrypto
+PKGS := libevent jansson sqlite3 libpq inih libsodium libcrypto xlsxwriter
 TEST_PKGS := cmocka
 
 ifdef SANITIZE

@@ -42,4 +42,21 @@ int api_token_revoke(http_req *r);
 int api_audit_list(http_req *r);
 int api_audit_verify(http_req *r);
 
+/* registry.c */
+struct talent_filter;
+/* Reads the talent list filters from the query string (q, employer_id,
+ * education, level, sort, page, per_page, after_id). */
+int api_talent_filter(http_req *r, struct talent_filter *f);
+int api_employers_list(http_req *r);
+int api_employers_create(http_req *r);
+int api_employer_get(http_req *r);
+int api_employer_update(http_req *r);
+int api_employer_history(http_req *r);
+int api_talents_list(http_req *r);
+int api_talents_create(http_req *r);
+int api_talent_get(http_req *r);
+int api_talent_update(http_req *r);
+int api_talent_unmask(http_req *r);
+int api_talent_history(http_req *r);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include "account/account.h"
 #include "audit/audit.h"
+#include "core/pii.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -174,7 +175,7 @@ int cli_store(const char *cmd, const ql_config *cfg, int migrate, store **out)
 int cli_services(const char *cmd, const ql_config *cfg)
 {
     ql_err err = {0};
-    if (audit_init(cfg->keys_dir, cfg->audit_hash, &err)) {
+    if (audit_init(cfg->keys_dir, cfg->audit_hash, &err) || pii_init(cfg->keys_dir, &err)) {
         cli_error(cmd, err.en, err.zh);
         return EXIT_FAIL;
     }

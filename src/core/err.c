@@ -80,3 +80,9 @@ const char *ql_err_default_zh(int code)
 {
     return find(code)->zh;
 }
+
+int ql_errs_add(ql_errs *list, const ql_err *e)
+{
+    if (list && list->n < QL_ERRS_MAX) list->e[list->n++] = *e;
+    return e->code;
+}

@@ -43,6 +43,16 @@ typedef struct ql_err {
 int ql_errf(ql_err *e, int code, const char *field, const char *fmt_en, const char *fmt_zh, ...)
     __attribute__((format(printf, 4, 6), format(printf, 5, 6)));
 
+/* Several errors at once, e.g. every bad field of a form or an imported row. */
+#define QL_ERRS_MAX 24
+typedef struct ql_errs {
+    int n;
+    ql_err e[QL_ERRS_MAX];
+} ql_errs;
+
+/* Adds a copy of e (ignored once full). Returns e->code. */
+int ql_errs_add(ql_errs *list, const ql_err *e);
+
 /* Clears e to "no error". */
 void ql_err_clear(ql_err *e);
 

@@ -170,3 +170,93 @@ void validate_mask(const char *s, enum mask_kind kind, char *out, size_t n)
     }
     out[o] = '\0';
 }
+
+/* Parses digits with an optional '.' and at most 2 decimals into hundredths,
+ * ignoring ',' between digits. Returns 0 or -1. */
+static int parse_hundredths(const char *s, int64_t max_units, int64_t *out)
+{
+    int64_t whole = 0;
+    int decimals = -1, digits = 0, frac = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (decimals >= 0) {
+                if (++decimals > 2) return -1;
+                frac = frac * 10 + (*p - '0');
+            } else {
+                whole = whole * 10 + (*p - '0');
+                if (whole > max_units) return -1;
+            }
+            digits++;
+        } else if (*p == '.' && decimals < 0 && digits) {
+            decimals = 0;
+        } else if (*p == ',' && decimals < 0 && digits && p[1] >= '0' && p[1] <= '9') {
+            continue;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits || decimals == 0) return -1;
+    if (decimals == 1) frac *= 10;
+    *out = whole * 100 + frac;
+    return 0;
+}
+
+int validate_money(const char *field, const char *s, int64_t *fen, ql_err *err)
+{
+    const char *p = s;
+    while (*p == ' ') p++;
+    if (!strncmp(p, "\xC2\xA5", 2)) p += 2; /* ¥ */
+    else if (!strncmp(p, "\xEF\xBF\xA5", 3)) p += 3; /* ￥ */
+    int64_t v;
+    if (parse_hundredths(p, 100000000, &v) != 0 || v > 10000000000LL)
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: write an amount in yuan such as 1500 or 1500.50 (at most 2 decimals)",
+                       "%s：请填写以元为单位的金额，如 1500 或 1500.50（最多两位小数）", field);
+    *fen = v;
+    return 0;
+}
+
+int validate_area(const char *field, const char *s, int64_t *cm2, ql_err *err)
+{
+    int64_t v;
+    if (parse_hundredths(s, 100000, &v) != 0 || v < 1 || v > 10000000)
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: write the area in square metres such as 45.5 (0.01 to 100000)",
+                       "%s：请以平方米填写面积，如 45.5（0.01 至 100000）", field);
+    *cm2 = v;
+    return 0;
+}
+
+int validate_date(const char *field, const char *s, int32_t *day, ql_err *err)
+{
+    int32_t d;
+    if (date_parse(s, &d) != 0 || d < date_from_ymd(1900, 1, 1) || d > date_from_ymd(2100, 12, 31))
+        return ql_errf(err, QL_EINVAL, field, "%s: write a real date as YYYY-MM-DD, e.g. 2026-03-01",
+                       "%s：请按 YYYY-MM-DD 填写真实日期，如 2026-03-01", field);
+    *day = d;
+    return 0;
+}
+
+int validate_int(const char *field, const char *s, int64_t min, int64_t max, int64_t *out,
+                 ql_err *err)
+{
+    const char *p = s;
+    int neg = *p == '-';
+    if (neg) p++;
+    int64_t v = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 18; p++, digits++) v = v * 10 + (*p - '0');
+    if (neg) v = -v;
+    if (!digits || *p || v < min || v > max)
+        return ql_errf(err, QL_EINVAL, field, "%s: write a whole number from %lld to %lld",
+                       "%s：请填写 %lld 到 %lld 之间的整数", field, (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+void validate_money_text(int64_t fen, char *out, size_t n)
+{
+    uint64_t a = fen < 0 ? (uint64_t)(-(fen + 1)) + 1 : (uint64_t)fen;
+    snprintf(out, n, "%s%llu.%02llu", fen < 0 ? "-" : "", (unsigned long long)(a / 100),
+             (unsigned long long)(a % 100));
+}

@@ -41,6 +41,25 @@ int validate_mobile(const char *field, const char *s, ql_err *err);
  * whether it passed, so the caller can warn. */
 int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *err);
 
+/* Money typed by a person: "2000", "2,000.5", "1500.00", "¥1500" (yuan,
+ * at most 2 decimals, 0 to 100,000,000). *fen receives it in fen. */
+int validate_money(const char *field, const char *s, int64_t *fen, ql_err *err);
+
+/* An area in square metres with at most 2 decimals ("45.5", "120"), from
+ * 0.01 to 100,000. *cm2 receives hundredths of a square metre. */
+int validate_area(const char *field, const char *s, int64_t *cm2, ql_err *err);
+
+/* A date "YYYY-MM-DD" between 1900-01-01 and 2100-12-31; *day receives the
+ * day number. */
+int validate_date(const char *field, const char *s, int32_t *day, ql_err *err);
+
+/* A whole number from min to max. */
+int validate_int(const char *field, const char *s, int64_t min, int64_t max, int64_t *out,
+                 ql_err *err);
+
+/* Formats fen as yuan with two decimals ("1500.00", "-0.05") into out. */
+void validate_money_text(int64_t fen, char *out, size_t n);
+
 enum mask_kind {
     MASK_ID,    /* keeps the first 6 and last 4: 310104********1234 */
     MASK_PHONE, /* keeps the first 3 and last 4: 138****8000 */

@@ -89,6 +89,8 @@ struct http_req {
     char request_id[72];        /* the server's name for this request */
     char client_request_id[72]; /* X-Request-Id as the client sent it, if well formed */
     ql_err err;
+    const ql_errs *errs;       /* every error of a form or record, when there are several:
+                                  the error body lists them under "errors" */
     int status;                /* set by the reply functions */
     size_t bytes_out;          /* body bytes of the response */
     int replied;
@@ -141,6 +143,9 @@ int http_reply_fd(http_req *r, int status, const char *content_type, int fd, siz
  * when r->err is empty). Used by the server when a handler fails; handlers
  * normally just return the code. */
 int http_reply_error(http_req *r, int code);
+
+/* A list of errors as JSON: [{field, message, message_zh, message_en}]. */
+json_t *http_errs_json(const http_req *r, const ql_errs *list);
 
 /* The message of r->err in the request's language (the code's default if empty). */
 const char *http_err_message(const http_req *r, int code);

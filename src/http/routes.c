@@ -62,6 +62,18 @@ const http_route http_routes[] = {
     {HTTP_DELETE, "/api/v1/tokens/{id}", api_token_revoke, P_TOKEN_MANAGE, 0, 0},
     {HTTP_GET, "/api/v1/audit", api_audit_list, P_AUDIT_READ, 0, 0},
     {HTTP_GET, "/api/v1/audit/verify", api_audit_verify, P_AUDIT_VERIFY, 0, 0},
+    {HTTP_GET, "/api/v1/employers", api_employers_list, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/employers", api_employers_create, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/employers/{id}", api_employer_get, P_REGISTRY_READ, 0, 0},
+    {HTTP_PUT, "/api/v1/employers/{id}", api_employer_update, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/employers/{id}/history", api_employer_history, P_REGISTRY_READ, 0, 0},
+    {HTTP_GET, "/api/v1/talents", api_talents_list, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/talents", api_talents_create, P_REGISTRY_WRITE, 16384, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/talents/{id}", api_talent_get, P_REGISTRY_READ, 0, 0},
+    {HTTP_PUT, "/api/v1/talents/{id}", api_talent_update, P_REGISTRY_WRITE, 16384, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/talents/{id}/unmask", api_talent_unmask, P_PERSONAL_UNMASK, 4096,
+     ROUTE_JSON},
+    {HTTP_GET, "/api/v1/talents/{id}/history", api_talent_history, P_REGISTRY_READ, 0, 0},
 };
 
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];

@@ -309,6 +309,18 @@ const char *http_err_message(const http_req *r, int code)
     return r->err.zh[0] ? r->err.zh : ql_err_default_zh(code);
 }
 
+json_t *http_errs_json(const http_req *r, const ql_errs *list)
+{
+    json_t *a = json_array();
+    for (int i = 0; list && i < list->n; i++) {
+        const ql_err *e = &list->e[i];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "field", e->field, "message",
+                                           r->lang == LANG_EN ? e->en : e->zh, "message_zh",
+                                           e->zh, "message_en", e->en));
+    }
+    return a;
+}
+
 /* Console pages (and unknown paths asked for by a browser) get the HTML
  * error page; everything else the uniform JSON error body. */
 static int wants_html(http_req *r)
@@ -328,7 +340,9 @@ int http_reply_error(http_req *r, int code)
                           r->lang == LANG_EN ? en : zh, "message_zh", zh, "message_en", en,
                           "request_id", r->request_id);
     json_object_set_new(e, "field", r->err.field[0] ? json_string(r->err.field) : json_null());
-    return http_reply_json(r, status, json_pack("{s:o}", "error", e));
+    json_t *body = json_pack("{s:o}", "error", e);
+    if (r->errs && r->errs->n) json_object_set_new(body, "errors", http_errs_json(r, r->errs));
+    return http_reply_json(r, status, body);
 }
 
 /* ---- cookies, forms, redirects --------------------------------------- */

@@ -1,0 +1,52 @@
+/* internal.h - what the registry's source files share: scope resolution,
+ * audit rows, SQL building, small parsers. Not for use outside
+ * src/registry. */
+#ifndef QL_REGISTRY_INTERNAL_H
+#define QL_REGISTRY_INTERNAL_H
+
+#include "core/buf.h"
+#include "registry/registry.h"
+
+/* Where the actor's scope lets it look. */
+struct reg_scope {
+    enum scope_kind kind;
+    int64_t id; /* the employer, operator or talent id the scope names; -1 if it
+                   names one that does not exist (then nothing is visible) */
+};
+
+/* Resolves the actor's scope to ids. */
+int reg_scope_of(store *s, const actor *a, struct reg_scope *out);
+
+/* Appends " AND <condition>" limiting talents (alias t) to the scope, using
+ * parameter $n for the id when needed; *n is advanced and args[] filled. */
+void reg_scope_talents(const struct reg_scope *sc, buf *sql, store_val *args, int *n);
+
+/* 1 if the scope covers the whole district (district or department). */
+int reg_scope_all(const struct reg_scope *sc);
+
+/* Appends an audit row for a registry change (inside the transaction). */
+int reg_audit(store *s, const actor *a, const char *action, const char *object_type,
+              int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
+              ql_err *err);
+
+/* Runs a write transaction and moves the audit anchor after it commits. */
+int reg_write_tx(store *s, store_tx_fn fn, void *ctx);
+
+/* Text of a field as given, "" for NULL, with surrounding spaces trimmed
+ * into out (n bytes). Returns out. */
+const char *reg_trim(const char *in, char *out, size_t n);
+
+/* Names of the top-level members whose values differ between two objects,
+ * as a JSON array (for the history page: which fields changed, not to what). */
+json_t *reg_changed_fields(const json_t *before, const json_t *after);
+
+/* Formats Unix seconds / day numbers for JSON ("" for 0 / no date). */
+json_t *reg_time(int64_t t);
+json_t *reg_day(int64_t day, int is_null);
+
+/* A name of the form of a stored code: education, industry. Each maps the
+ * Chinese words people type to the stored code. Return the code or NULL. */
+const char *reg_education_code(const char *s);
+const char *reg_industry_code(const char *s);
+
+#endif

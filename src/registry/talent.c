@@ -1,0 +1,835 @@
+/* talent.c - talents: registration with checks from the standards, sealed
+ * personal data, employment, reading within scope, lists, unmasking. */
+#include "registry/talent.h"
+
+#include "auth/session.h"
+#include "core/date.h"
+#include "core/pii.h"
+#include "core/text.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void talent_rec_free(struct talent_rec *t)
+{
+    buf_free(&t->id_sealed);
+    buf_free(&t->phone_sealed);
+    buf_free(&t->bank_sealed);
+}
+
+static int add(reg_report *report, ql_err *e)
+{
+    return ql_errs_add(&report->errors, e);
+}
+
+/* Seals a normalized value and computes its index and mask. */
+static void protect(enum pii_kind kind, const char *norm, buf *sealed, char index[PII_INDEX_HEX],
+                    char *masked, size_t mn)
+{
+    buf_init(sealed, 0);
+    if (pii_seal(kind, norm, sealed) != 0) abort(); /* pii_init not called: a bug */
+    pii_index(kind, norm, index);
+    pii_mask(kind, norm, masked, mn);
+}
+
+int talent_check(store *s, const struct talent_input *in, struct employer_cache *cache,
+                 int32_t today, struct talent_rec *t, reg_report *report)
+{
+    memset(t, 0, sizeof *t);
+    ql_err e;
+    int bad = 0;
+    char tmp[256];
+
+    reg_trim(in->name, t->name, sizeof t->name);
+    if (!t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "name",
+                                   "name: enter the person's name (1 to 100 characters)",
+                                   "name：请填写姓名（1 到 100 个字符）"),
+                           &e));
+
+    reg_trim(in->id_number, tmp, sizeof tmp);
+    pii_normalize(PII_ID_NUMBER, tmp, t->id_norm, sizeof t->id_norm);
+    if (!tmp[0])
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "id_number", "id_number: enter the ID number",
+                                   "id_number：请填写身份证号码"),
+                           &e));
+    else if (validate_id_number("id_number", t->id_norm, today, &t->idinfo, &e))
+        bad = add(report, &e);
+    else
+        protect(PII_ID_NUMBER, t->id_norm, &t->id_sealed, t->id_index, t->id_masked,
+                sizeof t->id_masked);
+
+    reg_trim(in->phone, tmp, sizeof tmp);
+    if (tmp[0]) {
+        pii_normalize(PII_PHONE, tmp, t->phone_norm, sizeof t->phone_norm);
+        if (strlen(tmp) > 20 || validate_mobile("phone", t->phone_norm, &e)) {
+            ql_errf(&e, QL_EINVAL, "phone",
+                    "phone: a mobile number has 11 digits and starts with 13 to 19",
+                    "phone：手机号码应为 11 位数字，以 13 至 19 开头");
+            bad = add(report, &e);
+        } else {
+            t->has_phone = 1;
+            protect(PII_PHONE, t->phone_norm, &t->phone_sealed, t->phone_index, t->phone_masked,
+                    sizeof t->phone_masked);
+        }
+    }
+
+    reg_trim(in->education, tmp, sizeof tmp);
+    t->education = reg_education_code(tmp);
+    if (!t->education)
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "education",
+                                   "education: bachelor, master, doctor or other (本科, 硕士, 博士, "
+                                   "其他)",
+                                   "education：应为本科、硕士、博士或其他"),
+                           &e));
+
+    reg_trim(in->graduation_date, tmp, sizeof tmp);
+    if (tmp[0]) {
+        if (validate_date("graduation_date", tmp, &t->graduation, &e)) bad = add(report, &e);
+        else if (t->graduation > today)
+            bad = add(report, (ql_errf(&e, QL_EINVAL, "graduation_date",
+                                       "graduation_date: the date is in the future",
+                                       "graduation_date：日期晚于今天"),
+                               &e));
+        else t->has_graduation = 1;
+    }
+
+    reg_trim(in->category, t->category, sizeof t->category);
+    if (text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "category",
+                                   "category: at most 40 characters", "category：最多 40 个字符"),
+                           &e));
+
+    reg_trim(in->level, tmp, sizeof tmp);
+    if (tmp[0] >= 'a' && tmp[0] <= 'c' && !tmp[1]) tmp[0] = (char)(tmp[0] - 'a' + 'A');
+    if (tmp[0] && !((tmp[0] == 'A' || tmp[0] == 'B' || tmp[0] == 'C') && !tmp[1]))
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "level", "level: A, B, C or empty",
+                                   "level：应为 A、B、C 或留空"),
+                           &e));
+    else {
+        t->level[0] = tmp[0];
+        t->level[1] = '\0';
+    }
+
+    reg_trim(in->employer, tmp, sizeof tmp);
+    for (char *c = tmp; *c; c++) *c = (char)toupper((unsigned char)*c);
+    char since[64];
+    reg_trim(in->employed_since, since, sizeof since);
+    if (tmp[0]) {
+        if (validate_credit_code("employer", tmp, &e)) {
+            bad = add(report, &e);
+        } else {
+            int rc = employer_cache_find(s, cache, tmp, &t->employer_id);
+            if (rc == QL_ENOTFOUND)
+                bad = add(report, (ql_errf(&e, QL_EINVAL, "employer",
+                                           "employer: no employer is registered with %s; "
+                                           "register it first",
+                                           "employer：没有登记统一社会信用代码为 %s 的用人单位，"
+                                           "请先登记该单位",
+                                           tmp),
+                                   &e));
+            else if (rc) return rc;
+            else t->has_employer = 1;
+        }
+        if (!since[0])
+            bad = add(report, (ql_errf(&e, QL_EINVAL, "employed_since",
+                                       "employed_since: the date the employment began is needed "
+                                       "with an employer",
+                                       "employed_since：填写用人单位时须填写入职日期"),
+                               &e));
+        else if (validate_date("employed_since", since, &t->employed_since, &e))
+            bad = add(report, &e);
+    } else if (since[0]) {
+        bad = add(report, (ql_errf(&e, QL_EINVAL, "employer",
+                                   "employer: give the employer's credit code with the date of "
+                                   "employment",
+                                   "employer：填写入职日期时须填写用人单位统一社会信用代码"),
+                           &e));
+    }
+
+    reg_trim(in->insurance_months, tmp, sizeof tmp);
+    if (tmp[0] && validate_int("insurance_months", tmp, 0, 1200, &t->insurance_months, &e))
+        bad = add(report, &e);
+
+    reg_trim(in->owns_housing, tmp, sizeof tmp);
+    if (registry_yes_no("owns_housing", tmp, &t->owns_housing, &e)) bad = add(report, &e);
+
+    reg_trim(in->bank_account, tmp, sizeof tmp);
+    if (tmp[0]) {
+        pii_normalize(PII_BANK_ACCOUNT, tmp, t->bank_norm, sizeof t->bank_norm);
+        if (strlen(tmp) > 30 ||
+            validate_bank_card("bank_account", t->bank_norm, &t->luhn_ok, &e)) {
+            ql_errf(&e, QL_EINVAL, "bank_account",
+                    "bank_account: a UnionPay card number has 16 to 19 digits and starts with 62",
+                    "bank_account：银联卡号应为 16 至 19 位数字，以 62 开头");
+            bad = add(report, &e);
+        } else {
+            t->has_bank = 1;
+            protect(PII_BANK_ACCOUNT, t->bank_norm, &t->bank_sealed, t->bank_index,
+                    t->bank_masked, sizeof t->bank_masked);
+            if (!t->luhn_ok)
+                ql_errs_add(&report->warnings,
+                            (ql_errf(&e, QL_EINVAL, "bank_account",
+                                     "bank_account: the number fails the Luhn check; some valid "
+                                     "UnionPay cards do, so confirm it with the card holder",
+                                     "bank_account：卡号未通过 Luhn 校验；部分有效银联卡也会如此，请与"
+                                     "持卡人核实"),
+                             &e));
+        }
+    }
+    if (bad) {
+        talent_rec_free(t);
+        return QL_EINVAL;
+    }
+    return 0;
+}
+
+int employer_cache_find(store *s, struct employer_cache *cache, const char *credit_code,
+                        int64_t *id)
+{
+    if (cache)
+        for (int i = 0; i < cache->n; i++)
+            if (!strcmp(cache->codes[i], credit_code)) {
+                *id = cache->ids[i];
+                return *id ? 0 : QL_ENOTFOUND;
+            }
+    int rc = store_query_int(s, "SELECT id FROM employers WHERE credit_code = $1",
+                             (store_val[]){SV_TEXT(credit_code)}, 1, id);
+    if (cache && (rc == 0 || rc == QL_ENOTFOUND) && cache->n < EMPLOYER_CACHE_MAX) {
+        snprintf(cache->codes[cache->n], sizeof cache->codes[0], "%s", credit_code);
+        cache->ids[cache->n++] = rc == 0 ? *id : 0;
+    }
+    return rc;
+}
+
+#define BLOB_OR_NULL(has, b) ((has) ? SV_BLOB((b).data, (b).len) : SV_NULL)
+#define TEXT_OR_NULL(has, s) ((has) ? SV_TEXT(s) : SV_NULL)
+
+int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id)
+{
+    static const char sql[] =
+        "INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, sex, "
+        "phone_enc, phone_index, phone_masked, education, graduation_date, category, level, "
+        "employer_id, employed_since, insurance_months, owns_housing, bank_enc, bank_index, "
+        "bank_masked, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id";
+    store_val args[] = {
+        SV_TEXT(t->name),
+        SV_BLOB(t->id_sealed.data, t->id_sealed.len),
+        SV_TEXT(t->id_index),
+        SV_TEXT(t->id_masked),
+        SV_TEXT(t->idinfo.kind == ID_RESIDENT ? "resident" : "foreign_permanent"),
+        SV_INT(t->idinfo.birth),
+        SV_TEXT(t->idinfo.female ? "f" : "m"),
+        BLOB_OR_NULL(t->has_phone, t->phone_sealed),
+        TEXT_OR_NULL(t->has_phone, t->phone_index),
+        SV_TEXT(t->phone_masked),
+        SV_TEXT(t->education),
+        t->has_graduation ? SV_INT(t->graduation) : SV_NULL,
+        SV_TEXT(t->category),
+        SV_TEXT(t->level),
+        t->has_employer ? SV_INT(t->employer_id) : SV_NULL,
+        t->has_employer ? SV_INT(t->employed_since) : SV_NULL,
+        SV_INT(t->insurance_months),
+        SV_INT(t->owns_housing),
+        BLOB_OR_NULL(t->has_bank, t->bank_sealed),
+        TEXT_OR_NULL(t->has_bank, t->bank_index),
+        SV_TEXT(t->bank_masked),
+        SV_INT(now),
+    };
+    store_rows *r;
+    int rc = store_query(s, sql, args, (int)(sizeof args / sizeof args[0]), &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) *id = store_col_int(r, 0);
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    if (rc == 0) return QL_EDB;
+    if (!t->has_employer) return 0;
+    return store_exec(s,
+                      "INSERT INTO employments (talent_id, employer_id, start_date, created_at) "
+                      "VALUES ($1, $2, $3, $4)",
+                      (store_val[]){SV_INT(*id), SV_INT(t->employer_id),
+                                    SV_INT(t->employed_since), SV_INT(now)},
+                      4, NULL);
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static const char talent_columns[] =
+    "t.id, t.name, t.id_masked, t.id_kind, t.birth_date, t.sex, t.phone_masked, t.education, "
+    "t.graduation_date, t.category, t.level, t.employer_id, e.name, e.credit_code, "
+    "t.employed_since, t.insurance_months, t.owns_housing, t.bank_masked, t.created_at, "
+    "t.updated_at";
+
+/* One row of talent_columns as JSON (masked). */
+static json_t *talent_json(store_rows *r)
+{
+    json_t *employer = store_col_isnull(r, 11)
+                           ? json_null()
+                           : json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_col_int(r, 11),
+                                       "name", store_col_text(r, 12, NULL), "credit_code",
+                                       store_col_text(r, 13, NULL));
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, "
+                     "s:b, s:s, s:o, s:o}",
+                     "id", (json_int_t)store_col_int(r, 0), "name", store_col_text(r, 1, NULL),
+                     "id_masked", store_col_text(r, 2, NULL), "id_kind",
+                     store_col_text(r, 3, NULL), "birth_date", reg_day(store_col_int(r, 4), 0),
+                     "sex", store_col_text(r, 5, NULL), "phone_masked",
+                     store_col_text(r, 6, NULL), "education", store_col_text(r, 7, NULL),
+                     "graduation_date", reg_day(store_col_int(r, 8), store_col_isnull(r, 8)),
+                     "category", store_col_text(r, 9, NULL), "level", store_col_text(r, 10, NULL),
+                     "employer", employer, "employed_since",
+                     reg_day(store_col_int(r, 14), store_col_isnull(r, 14)), "insurance_months",
+                     (json_int_t)store_col_int(r, 15), "owns_housing", (int)store_col_int(r, 16),
+                     "bank_masked", store_col_text(r, 17, NULL), "created_at",
+                     reg_time(store_col_int(r, 18)), "updated_at", reg_time(store_col_int(r, 19)));
+}
+
+/* The talent's state as JSON, if the scope shows it. QL_ENOTFOUND otherwise. */
+static int state_of(store *s, const struct reg_scope *sc, int64_t id, json_t **out)
+{
+    buf sql;
+    buf_init(&sql, 0);
+    store_val args[3] = {SV_INT(id)};
+    int n = 1;
+    buf_printf(&sql,
+               "SELECT %s FROM talents t LEFT JOIN employers e ON e.id = t.employer_id "
+               "WHERE t.id = $1",
+               talent_columns);
+    reg_scope_talents(sc, &sql, args, &n);
+    store_rows *r;
+    int rc = store_query(s, sql.data, args, n, &r);
+    buf_free(&sql);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        *out = talent_json(r);
+        rc = *out ? 0 : QL_EINTERNAL;
+    } else if (rc == 0) {
+        rc = QL_ENOTFOUND;
+    }
+    store_rows_close(r);
+    return rc;
+}
+
+static int not_found(ql_err *err, int64_t id)
+{
+    return ql_errf(err, QL_ENOTFOUND, "id", "there is no talent %lld", "没有编号为 %lld 的人才",
+                   (long long)id);
+}
+
+static int employments_of(store *s, int64_t id, json_t **out)
+{
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT m.employer_id, e.name, e.credit_code, m.start_date, m.end_date "
+                         "FROM employments m JOIN employers e ON e.id = m.employer_id "
+                         "WHERE m.talent_id = $1 ORDER BY m.start_date, m.id",
+                         (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) return rc;
+    json_t *list = json_array();
+    while ((rc = store_step(r)) == 1)
+        json_array_append_new(list,
+                              json_pack("{s:I, s:s, s:s, s:o, s:o}", "employer_id",
+                                        (json_int_t)store_col_int(r, 0), "employer",
+                                        store_col_text(r, 1, NULL), "credit_code",
+                                        store_col_text(r, 2, NULL), "start_date",
+                                        reg_day(store_col_int(r, 3), 0), "end_date",
+                                        reg_day(store_col_int(r, 4), store_col_isnull(r, 4))));
+    store_rows_close(r);
+    if (rc < 0) {
+        json_decref(list);
+        return rc;
+    }
+    *out = list;
+    return 0;
+}
+
+int registry_talent_get(store *s, const actor *a, int64_t id, json_t **out, ql_err *err)
+{
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    rc = state_of(s, &sc, id, out);
+    if (rc == QL_ENOTFOUND) return not_found(err, id);
+    if (rc) return rc;
+    json_t *emp;
+    rc = employments_of(s, id, &emp);
+    if (rc) {
+        json_decref(*out);
+        return rc;
+    }
+    json_object_set_new(*out, "employments", emp);
+    return 0;
+}
+
+/* ---- creating and changing ------------------------------------------- */
+
+/* Who may register or change a talent: registry.write, and for an
+ * employer's HR account only its own staff (the employer must be its own). */
+static int check_write_scope(const struct reg_scope *sc, const struct talent_rec *t, ql_err *err)
+{
+    if (reg_scope_all(sc)) return 0;
+    if (sc->kind == SCOPE_EMPLOYER) {
+        if (t->has_employer && t->employer_id == sc->id) return 0;
+        return ql_errf(err, QL_EFORBIDDEN, "employer",
+                       "employer: an employer's account registers its own staff only",
+                       "employer：用人单位账户只能登记本单位人员");
+    }
+    return ql_errf(err, QL_EFORBIDDEN, NULL, "this account cannot register talents",
+                   "此账户不能登记人才");
+}
+
+struct talent_ctx {
+    const actor *a;
+    const struct reg_scope *sc;
+    struct talent_rec *t;
+    int64_t id;
+    ql_err *err;
+};
+
+static int id_taken(ql_err *err)
+{
+    return ql_errf(err, QL_ECONFLICT, "id_number",
+                   "id_number: a talent with this ID number is already registered",
+                   "id_number：该身份证号码已登记");
+}
+
+static int create_body(store *s, void *arg)
+{
+    struct talent_ctx *x = arg;
+    int rc = talent_insert(s, x->t, auth_now(), &x->id);
+    if (rc == QL_ECONFLICT) return id_taken(x->err);
+    json_t *after = NULL;
+    if (!rc) rc = state_of(s, x->sc, x->id, &after);
+    if (!rc) rc = reg_audit(s, x->a, "talent.create", "talent", x->id, NULL, after, json_object(), x->err);
+    json_decref(after);
+    return rc;
+}
+
+static int first_error(const reg_report *report, ql_err *err)
+{
+    if (err && report->errors.n) *err = report->errors.e[0];
+    return QL_EINVAL;
+}
+
+int registry_talent_create(store *s, const actor *a, const struct talent_input *in, int64_t *id,
+                           reg_report *report, ql_err *err)
+{
+    memset(report, 0, sizeof *report);
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_WRITE, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    if (!reg_scope_all(&sc) && sc.kind != SCOPE_EMPLOYER)
+        return ql_errf(err, QL_EFORBIDDEN, NULL, "this account cannot register talents",
+                       "此账户不能登记人才");
+    struct talent_rec t;
+    rc = talent_check(s, in, NULL, date_today(), &t, report);
+    if (rc == QL_EINVAL) return first_error(report, err);
+    if (rc) return rc;
+    rc = check_write_scope(&sc, &t, err);
+    if (!rc) {
+        struct talent_ctx x = {a, &sc, &t, 0, err};
+        rc = reg_write_tx(s, create_body, &x);
+        if (rc == QL_ECONFLICT && err) ql_errs_add(&report->errors, err);
+        if (!rc && id) *id = x.id;
+    }
+    talent_rec_free(&t);
+    return rc;
+}
+
+static int update_body(store *s, void *arg)
+{
+    struct talent_ctx *x = arg;
+    const struct talent_rec *t = x->t;
+    json_t *before = NULL, *after = NULL;
+    int rc = state_of(s, x->sc, x->id, &before);
+    if (rc == QL_ENOTFOUND) return not_found(x->err, x->id);
+    if (rc) return rc;
+    int64_t now = auth_now();
+    json_t *emp = json_object_get(before, "employer");
+    int64_t old_employer = json_is_object(emp) ? json_integer_value(json_object_get(emp, "id")) : 0;
+    int64_t new_employer = t->has_employer ? t->employer_id : 0;
+    rc = store_exec(
+        s,
+        "UPDATE talents SET name = $1, id_enc = $2, id_index = $3, id_masked = $4, id_kind = $5, "
+        "birth_date = $6, sex = $7, phone_enc = $8, phone_index = $9, phone_masked = $10, "
+        "education = $11, graduation_date = $12, category = $13, level = $14, employer_id = $15, "
+        "employed_since = $16, insurance_months = $17, owns_housing = $18, bank_enc = $19, "
+        "bank_index = $20, bank_masked = $21, updated_at = $22 WHERE id = $23",
+        (store_val[]){SV_TEXT(t->name), SV_BLOB(t->id_sealed.data, t->id_sealed.len),
+                      SV_TEXT(t->id_index), SV_TEXT(t->id_masked),
+                      SV_TEXT(t->idinfo.kind == ID_RESIDENT ? "resident" : "foreign_permanent"),
+                      SV_INT(t->idinfo.birth), SV_TEXT(t->idinfo.female ? "f" : "m"),
+                      BLOB_OR_NULL(t->has_phone, t->phone_sealed),
+                      TEXT_OR_NULL(t->has_phone, t->phone_index), SV_TEXT(t->phone_masked),
+                      SV_TEXT(t->education), t->has_graduation ? SV_INT(t->graduation) : SV_NULL,
+                      SV_TEXT(t->category), SV_TEXT(t->level),
+                      t->has_employer ? SV_INT(t->employer_id) : SV_NULL,
+                      t->has_employer ? SV_INT(t->employed_since) : SV_NULL,
+                      SV_INT(t->insurance_months), SV_INT(t->owns_housing),
+                      BLOB_OR_NULL(t->has_bank, t->bank_sealed),
+                      TEXT_OR_NULL(t->has_bank, t->bank_index), SV_TEXT(t->bank_masked),
+                      SV_INT(now), SV_INT(x->id)},
+        23, NULL);
+    if (rc == QL_ECONFLICT) rc = id_taken(x->err);
+    /* A new employer closes the current employment the day before the new
+     * one begins (or on its own first day, if the new one began earlier). */
+    if (!rc && old_employer != new_employer) {
+        if (old_employer)
+            rc = store_exec(s,
+                            "UPDATE employments SET end_date = CASE WHEN $1 > start_date THEN "
+                            "$1 ELSE start_date END WHERE talent_id = $2 AND end_date IS NULL",
+                            (store_val[]){SV_INT(t->has_employer ? t->employed_since - 1
+                                                                 : date_today()),
+                                          SV_INT(x->id)},
+                            2, NULL);
+        if (!rc && new_employer)
+            rc = store_exec(s,
+                            "INSERT INTO employments (talent_id, employer_id, start_date, "
+                            "created_at) VALUES ($1, $2, $3, $4)",
+                            (store_val[]){SV_INT(x->id), SV_INT(new_employer),
+                                          SV_INT(t->employed_since), SV_INT(now)},
+                            4, NULL);
+    } else if (!rc && new_employer) {
+        rc = store_exec(s,
+                        "UPDATE employments SET start_date = $1 WHERE talent_id = $2 AND "
+                        "end_date IS NULL",
+                        (store_val[]){SV_INT(t->employed_since), SV_INT(x->id)}, 2, NULL);
+    }
+    if (!rc) rc = state_of(s, x->sc, x->id, &after);
+    if (!rc)
+        rc = reg_audit(s, x->a, "talent.update", "talent", x->id, before, after,
+                       json_pack("{s:o}", "changed", reg_changed_fields(before, after)), x->err);
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
+int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
+                           reg_report *report, ql_err *err)
+{
+    memset(report, 0, sizeof *report);
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_WRITE, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    /* The record must be visible before anything about the input is said. */
+    json_t *cur = NULL;
+    rc = state_of(s, &sc, id, &cur);
+    json_decref(cur);
+    if (rc == QL_ENOTFOUND) return not_found(err, id);
+    if (rc) return rc;
+    struct talent_rec t;
+    rc = talent_check(s, in, NULL, date_today(), &t, report);
+    if (rc == QL_EINVAL) return first_error(report, err);
+    if (rc) return rc;
+    rc = check_write_scope(&sc, &t, err);
+    if (!rc) {
+        struct talent_ctx x = {a, &sc, &t, id, err};
+        rc = reg_write_tx(s, update_body, &x);
+        if (rc == QL_ECONFLICT && err) ql_errs_add(&report->errors, err);
+    }
+    talent_rec_free(&t);
+    return rc;
+}
+
+/* ---- unmasking ------------------------------------------------------- */
+
+struct unmask_ctx {
+    const actor *a;
+    const struct reg_scope *sc;
+    int64_t id;
+    const char *field, *reason;
+    enum pii_kind kind;
+    const char *column;
+    char *out;
+    size_t n;
+    ql_err *err;
+};
+
+static int unmask_body(store *s, void *arg)
+{
+    struct unmask_ctx *x = arg;
+    buf sql;
+    buf_init(&sql, 0);
+    store_val args[3] = {SV_INT(x->id)};
+    int n = 1;
+    buf_printf(&sql, "SELECT t.%s FROM talents t WHERE t.id = $1", x->column);
+    reg_scope_talents(x->sc, &sql, args, &n);
+    store_rows *r;
+    int rc = store_query(s, sql.data, args, n, &r);
+    buf_free(&sql);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        size_t len = 0;
+        const void *b = store_col_blob(r, 0, &len);
+        if (!b) rc = ql_errf(x->err, QL_ENOTFOUND, x->field, "%s: not recorded", "%s：未登记",
+                             x->field);
+        else rc = pii_open(x->kind, b, len, x->out, x->n, x->err);
+    } else if (rc == 0) {
+        rc = not_found(x->err, x->id);
+    }
+    store_rows_close(r);
+    if (rc) return rc;
+    return reg_audit(s, x->a, "personal.unmask", "talent", x->id, NULL, NULL,
+                     json_pack("{s:s, s:s}", "field", x->field, "reason", x->reason), x->err);
+}
+
+int registry_talent_unmask(store *s, const actor *a, int64_t id, const char *field,
+                           const char *reason, char *out, size_t n, ql_err *err)
+{
+    out[0] = '\0';
+    struct reg_scope sc;
+    int rc = actor_require(a, P_PERSONAL_UNMASK, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    struct unmask_ctx x = {.a = a, .sc = &sc, .id = id, .field = field, .out = out, .n = n,
+                           .err = err};
+    if (field && !strcmp(field, "id_number")) x.kind = PII_ID_NUMBER, x.column = "id_enc";
+    else if (field && !strcmp(field, "phone")) x.kind = PII_PHONE, x.column = "phone_enc";
+    else if (field && !strcmp(field, "bank_account"))
+        x.kind = PII_BANK_ACCOUNT, x.column = "bank_enc";
+    else
+        return ql_errf(err, QL_EINVAL, "field", "field must be id_number, phone or bank_account",
+                       "field 必须是 id_number、phone 或 bank_account");
+    char why[401];
+    reg_trim(reason, why, sizeof why);
+    if (text_chars(why) < 4 || text_chars(why) > 200 || !text_valid(why, strlen(why), 0))
+        return ql_errf(err, QL_EINVAL, "reason",
+                       "reason: say why you need to see it (4 to 200 characters); it is logged",
+                       "reason：请说明查看原因（4 到 200 个字符），该操作将被记录");
+    x.reason = why;
+    rc = reg_write_tx(s, unmask_body, &x);
+    if (rc) out[0] = '\0';
+    return rc;
+}
+
+/* ---- lists ----------------------------------------------------------- */
+
+/* Builds "FROM ... WHERE ..." for a filter; fills args. */
+/* Text the query's parameters point into while it runs. */
+struct list_scratch {
+    char index[PII_INDEX_HEX];
+    char low[160], high[170];
+};
+
+static int list_where(const struct reg_scope *sc, const struct talent_filter *f, buf *where,
+                      store_val *args, int *n, struct list_scratch *scratch, ql_err *err)
+{
+    buf_puts(where, " FROM talents t LEFT JOIN employers e ON e.id = t.employer_id WHERE 1 = 1");
+    reg_scope_talents(sc, where, args, n);
+    char q[130];
+    reg_trim(f->q, q, sizeof q);
+    if (q[0]) {
+        char norm[130];
+        /* An ID number, mobile or card number is looked up by its blind
+         * index; anything else is the start of a name. */
+        pii_normalize(PII_ID_NUMBER, q, norm, sizeof norm);
+        size_t len = strlen(norm), digits = 0;
+        for (const char *c = norm; *c; c++) digits += isdigit((unsigned char)*c) != 0;
+        enum pii_kind kind = 0;
+        if (len == 18 && digits >= 17) kind = PII_ID_NUMBER;
+        else if (len == 11 && digits == 11 && norm[0] == '1') kind = PII_PHONE;
+        else if (len >= 16 && len <= 19 && digits == len && norm[0] == '6') kind = PII_BANK_ACCOUNT;
+        if (kind) {
+            if (kind != PII_ID_NUMBER) pii_normalize(kind, q, norm, sizeof norm);
+            pii_index(kind, norm, scratch->index);
+            buf_printf(where, " AND t.%s = $%d",
+                       kind == PII_ID_NUMBER ? "id_index"
+                       : kind == PII_PHONE   ? "phone_index"
+                                             : "bank_index",
+                       *n + 1);
+            args[(*n)++] = SV_TEXT(scratch->index);
+        } else {
+            /* name >= q AND name < q + U+10FFFF: a prefix range the index serves */
+            snprintf(scratch->low, sizeof scratch->low, "%s", q);
+            snprintf(scratch->high, sizeof scratch->high, "%s\xF4\x8F\xBF\xBF", q);
+            buf_printf(where, " AND t.name >= $%d AND t.name < $%d", *n + 1, *n + 2);
+            args[(*n)++] = SV_TEXT(scratch->low);
+            args[(*n)++] = SV_TEXT(scratch->high);
+        }
+    }
+    if (f->employer_id) {
+        buf_printf(where, " AND t.employer_id = $%d", *n + 1);
+        args[(*n)++] = SV_INT(f->employer_id);
+    }
+    if (f->education && *f->education) {
+        const char *code = reg_education_code(f->education);
+        if (!code)
+            return ql_errf(err, QL_EINVAL, "education", "education: bachelor, master, doctor or other",
+                           "education：应为本科、硕士、博士或其他");
+        buf_printf(where, " AND t.education = $%d", *n + 1);
+        args[(*n)++] = SV_TEXT(code);
+    }
+    if (f->level && *f->level) {
+        if (strcmp(f->level, "A") && strcmp(f->level, "B") && strcmp(f->level, "C"))
+            return ql_errf(err, QL_EINVAL, "level", "level: A, B or C", "level：应为 A、B 或 C");
+        buf_printf(where, " AND t.level = $%d", *n + 1);
+        args[(*n)++] = SV_TEXT(f->level);
+    }
+    if (f->after_id) {
+        buf_printf(where, " AND t.id > $%d", *n + 1);
+        args[(*n)++] = SV_INT(f->after_id);
+    }
+    return 0;
+}
+
+static const char *order_of(const struct talent_filter *f)
+{
+    if (f->sort && !strcmp(f->sort, "name")) return " ORDER BY t.name, t.id";
+    if (f->sort && !strcmp(f->sort, "id")) return " ORDER BY t.id";
+    return " ORDER BY t.id DESC";
+}
+
+static int check_sort(const struct talent_filter *f, ql_err *err)
+{
+    if (!f->sort || !*f->sort || !strcmp(f->sort, "name") || !strcmp(f->sort, "id") ||
+        !strcmp(f->sort, "-id"))
+        return 0;
+    return ql_errf(err, QL_EINVAL, "sort", "sort must be -id, id or name",
+                   "sort 必须是 -id、id 或 name");
+}
+
+int registry_talent_list(store *s, const actor *a, const struct talent_filter *f,
+                         json_t **rows, int64_t *total, ql_err *err)
+{
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (!rc) rc = check_sort(f, err);
+    if (rc) return rc;
+    if (f->page < 1 || f->per_page < 1 || f->per_page > 200)
+        return ql_errf(err, QL_EINVAL, "page", "page must be from 1 and per_page from 1 to 200",
+                       "页码须从 1 开始，每页条数须在 1 到 200 之间");
+    if ((f->page - 1) * f->per_page > REGISTRY_COUNT_CAP)
+        return ql_errf(err, QL_EINVAL, "page",
+                       "only the first %d matches can be paged through; narrow the search",
+                       "最多只能翻看前 %d 条结果，请缩小查询范围", REGISTRY_COUNT_CAP);
+    buf where, sql;
+    buf_init(&where, 0);
+    buf_init(&sql, 0);
+    store_val args[16];
+    int n = 0;
+    struct list_scratch scratch;
+    rc = list_where(&sc, f, &where, args, &n, &scratch, err);
+    json_t *list = NULL;
+    if (!rc) {
+        buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c", where.data,
+                   REGISTRY_COUNT_CAP + 1);
+        rc = store_query_int(s, sql.data, args, n, total);
+    }
+    if (!rc) {
+        buf_reset(&sql);
+        buf_printf(&sql, "SELECT %s%s%s LIMIT $%d OFFSET $%d", talent_columns, where.data,
+                   order_of(f), n + 1, n + 2);
+        args[n] = SV_INT(f->per_page);
+        args[n + 1] = SV_INT((f->page - 1) * f->per_page);
+        store_rows *r;
+        rc = store_query(s, sql.data, args, n + 2, &r);
+        if (!rc) {
+            list = json_array();
+            while ((rc = store_step(r)) == 1) json_array_append_new(list, talent_json(r));
+            store_rows_close(r);
+        }
+    }
+    buf_free(&where);
+    buf_free(&sql);
+    if (rc < 0) {
+        json_decref(list);
+        return rc;
+    }
+    *rows = list;
+    return 0;
+}
+
+int registry_talent_each(store *s, const actor *a, const struct talent_filter *f,
+                         talent_row_fn fn, void *ctx, ql_err *err)
+{
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (!rc) rc = check_sort(f, err);
+    if (rc) return rc;
+    buf where, sql;
+    buf_init(&where, 0);
+    buf_init(&sql, 0);
+    store_val args[16];
+    int n = 0;
+    struct list_scratch scratch;
+    rc = list_where(&sc, f, &where, args, &n, &scratch, err);
+    if (!rc) {
+        buf_printf(&sql, "SELECT %s%s%s", talent_columns, where.data, order_of(f));
+        store_rows *r;
+        rc = store_query(s, sql.data, args, n, &r);
+        if (!rc) {
+            while ((rc = store_step(r)) == 1) {
+                json_t *row = talent_json(r);
+                int stop = fn(row, ctx);
+                json_decref(row);
+                if (stop) {
+                    rc = stop;
+                    break;
+                }
+            }
+            store_rows_close(r);
+        }
+    }
+    buf_free(&where);
+    buf_free(&sql);
+    return rc < 0 || rc > 1 ? rc : 0;
+}
+
+/* ---- history --------------------------------------------------------- */
+
+int registry_history(store *s, const actor *a, const char *object_type, int64_t id,
+                     json_t **rows, ql_err *err)
+{
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    json_t *cur = NULL;
+    if (!strcmp(object_type, "talent")) {
+        rc = state_of(s, &sc, id, &cur);
+        if (rc == QL_ENOTFOUND) return not_found(err, id);
+    } else {
+        rc = registry_employer_get(s, a, id, &cur, err);
+    }
+    json_decref(cur);
+    if (rc) return rc;
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", (long long)id);
+    store_rows *r;
+    rc = store_query(s,
+                     "SELECT at_ms, actor, action, detail FROM audit_log WHERE object_type = $1 "
+                     "AND object_id = $2 ORDER BY seq DESC LIMIT 200",
+                     (store_val[]){SV_TEXT(object_type), SV_TEXT(oid)}, 2, &r);
+    if (rc) return rc;
+    json_t *list = json_array();
+    while ((rc = store_step(r)) == 1) {
+        json_t *detail = json_loads(store_col_text(r, 3, NULL), 0, NULL);
+        json_t *changed = detail ? json_object_get(detail, "changed") : NULL;
+        json_array_append_new(list, json_pack("{s:o, s:s, s:s, s:o}", "at",
+                                              reg_time(store_col_int(r, 0) / 1000), "actor",
+                                              store_col_text(r, 1, NULL), "action",
+                                              store_col_text(r, 2, NULL), "changed",
+                                              changed ? json_incref(changed) : json_array()));
+        json_decref(detail);
+    }
+    store_rows_close(r);
+    if (rc < 0) {
+        json_decref(list);
+        return rc;
+    }
+    *rows = list;
+    return 0;
+}
