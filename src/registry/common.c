@@ -65,15 +65,20 @@ void reg_scope_talents(const struct reg_scope *sc, buf *sql, store_val *args, in
     args[(*n)++] = SV_INT(sc->id);
 }
 
+void reg_actor_name(const actor *a, char out[128])
+{
+    if (a->via == VIA_TOKEN)
+        snprintf(out, 128, "%s (token %lld)", a->username, (long long)a->token_id);
+    else snprintf(out, 128, "%s", a->username[0] ? a->username : "anonymous");
+}
+
 int reg_audit(store *s, const actor *a, const char *action, const char *object_type,
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
               ql_err *err)
 {
     char oid[24] = "", who[128];
     if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
-    if (a->via == VIA_TOKEN)
-        snprintf(who, sizeof who, "%s (token %lld)", a->username, (long long)a->token_id);
-    else snprintf(who, sizeof who, "%s", a->username[0] ? a->username : "anonymous");
+    reg_actor_name(a, who);
     audit_event ev = {.actor_id = a->user_id,
                       .actor = who,
                       .action = action,
@@ -99,6 +104,19 @@ int reg_write_tx(store *s, store_tx_fn fn, void *ctx)
     return rc;
 }
 
+int reg_reason(const char *reason, char *out, size_t n, ql_err *err)
+{
+    reg_trim(reason, out, n);
+    size_t chars = text_chars(out);
+    if (chars < 4 || chars > 200 || !text_valid(out, strlen(out), 0)) {
+        out[0] = '\0';
+        return ql_errf(err, QL_EINVAL, "reason",
+                       "reason: say why you need to see it (4 to 200 characters); it is logged",
+                       "reason：请说明查看原因（4 到 200 个字符），该操作将被记录");
+    }
+    return 0;
+}
+
 const char *reg_trim(const char *in, char *out, size_t n)
 {
     if (!in) in = "";
@@ -111,7 +129,7 @@ const char *reg_trim(const char *in, char *out, size_t n)
     while (len >= 3 && !memcmp(in, "\xE3\x80\x80", 3)) in += 3, len -= 3;
     while (len >= 3 && !memcmp(in + len - 3, "\xE3\x80\x80", 3)) len -= 3;
     size_t keep = text_cut(in, len < n ? len : n - 1);
-    memcpy(out, in, keep);
+    memmove(out, in, keep); /* out may be in itself */
     out[keep] = '\0';
     return out;
 }
@@ -152,11 +170,20 @@ static const char *match(const char *s, const char *const (*table)[2], size_t n)
     return NULL;
 }
 
+static const char *const education_names[][2] = {
+    {"bachelor", "本科"}, {"master", "硕士"}, {"doctor", "博士"}, {"other", "其他"}};
+
+static const char *const industry_names[][2] = {
+    {"ai", "人工智能"},          {"life_health", "生命健康"},
+    {"fintech", "金融科技"},     {"advanced_manufacturing", "先进制造"},
+    {"digital_economy", "数字经济"}, {"culture_creative", "文化创意"},
+    {"other", "其他"}};
+
+#define COUNT(t) (sizeof t / sizeof t[0])
+
 const char *reg_education_code(const char *s)
 {
-    static const char *const t[][2] = {
-        {"bachelor", "本科"}, {"master", "硕士"}, {"doctor", "博士"}, {"other", "其他"}};
-    const char *c = match(s, t, sizeof t / sizeof t[0]);
+    const char *c = match(s, education_names, COUNT(education_names));
     if (c) return c;
     if (!strcmp(s, "学士")) return "bachelor";
     if (!strcmp(s, "研究生")) return "master";
@@ -165,12 +192,24 @@ const char *reg_education_code(const char *s)
 
 const char *reg_industry_code(const char *s)
 {
-    static const char *const t[][2] = {
-        {"ai", "人工智能"},          {"life_health", "生命健康"},
-        {"fintech", "金融科技"},     {"advanced_manufacturing", "先进制造"},
-        {"digital_economy", "数字经济"}, {"culture_creative", "文化创意"},
-        {"other", "其他"}};
-    return match(s, t, sizeof t / sizeof t[0]);
+    return match(s, industry_names, COUNT(industry_names));
+}
+
+static const char *zh_of(const char *code, const char *const (*table)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(code, table[i][0])) return table[i][1];
+    return code;
+}
+
+const char *reg_education_zh(const char *code)
+{
+    return zh_of(code, education_names, COUNT(education_names));
+}
+
+const char *reg_industry_zh(const char *code)
+{
+    return zh_of(code, industry_names, COUNT(industry_names));
 }
 
 int registry_yes_no(const char *field, const char *s, int *out, ql_err *err)

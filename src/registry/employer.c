@@ -1,5 +1,5 @@
 /* employer.c - employers: registration, changes, reading and lists. */
-#include "registry/internal.h"
+#include "registry/employer.h"
 
 #include "auth/session.h"
 #include "core/text.h"
@@ -10,16 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct employer_rec {
-    char credit_code[64];
-    char name[601];
-    const char *industry;
-    int registered, taxed, key_enterprise;
-};
-
-/* Checks every field; fills rec; returns QL_EINVAL with all errors in report. */
-static int employer_check(const struct employer_input *in, struct employer_rec *rec,
-                          reg_report *report)
+int employer_check(const struct employer_input *in, struct employer_rec *rec,
+                   reg_report *report)
 {
     ql_err e;
     int bad = 0;
@@ -128,27 +120,36 @@ struct emp_ctx {
     ql_err *err;
 };
 
+int employer_insert(store *s, const struct employer_rec *e, int64_t now, int64_t *id)
+{
+    store_rows *r;
+    int rc = store_query(s,
+                         "INSERT INTO employers (credit_code, name, registered_in_district, "
+                         "taxed_in_district, industry, key_enterprise, created_at, updated_at) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
+                         "ON CONFLICT (credit_code) DO NOTHING RETURNING id",
+                         (store_val[]){SV_TEXT(e->credit_code), SV_TEXT(e->name),
+                                       SV_INT(e->registered), SV_INT(e->taxed),
+                                       SV_TEXT(e->industry), SV_INT(e->key_enterprise),
+                                       SV_INT(now)},
+                         7, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) *id = store_col_int(r, 0);
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    return rc == 1 ? 0 : QL_ECONFLICT;
+}
+
 static int create_body(store *s, void *arg)
 {
     struct emp_ctx *x = arg;
     const struct employer_rec *e = x->rec;
-    int64_t now = auth_now();
-    int rc = store_exec(s,
-                        "INSERT INTO employers (credit_code, name, registered_in_district, "
-                        "taxed_in_district, industry, key_enterprise, created_at, updated_at) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                        (store_val[]){SV_TEXT(e->credit_code), SV_TEXT(e->name),
-                                      SV_INT(e->registered), SV_INT(e->taxed),
-                                      SV_TEXT(e->industry), SV_INT(e->key_enterprise),
-                                      SV_INT(now)},
-                        7, NULL);
+    int rc = employer_insert(s, e, auth_now(), &x->id);
     if (rc == QL_ECONFLICT)
         return ql_errf(x->err, QL_ECONFLICT, "credit_code",
                        "credit_code: the employer %s is already registered",
                        "credit_code：用人单位 %s 已登记", e->credit_code);
-    if (rc) return rc;
-    rc = store_query_int(s, "SELECT id FROM employers WHERE credit_code = $1",
-                         (store_val[]){SV_TEXT(e->credit_code)}, 1, &x->id);
     json_t *after = NULL;
     if (!rc) rc = state_of(s, x->id, &after);
     if (!rc) rc = reg_audit(s, x->a, "employer.create", "employer", x->id, NULL, after, json_object(), x->err);
@@ -244,6 +245,64 @@ int registry_employer_get(store *s, const actor *a, int64_t id, json_t **out, ql
     return 0;
 }
 
+/* Scratch space for the texts bound in an employer filter. */
+struct employer_scratch {
+    char q[210], pattern[440];
+};
+
+/* " FROM employers e WHERE ..." for the scope and filter f, into where,
+ * with the arguments in args (at most 3). */
+static int employer_where(const struct reg_scope *sc, const struct employer_filter *f, buf *where,
+                          store_val *args, int *n, struct employer_scratch *x, ql_err *err)
+{
+    buf_puts(where, " FROM employers e WHERE 1 = 1");
+    if (!reg_scope_all(sc)) {
+        buf_printf(where, " AND e.id = $%d", *n + 1);
+        arg(args, n, SV_INT(sc->kind == SCOPE_EMPLOYER ? sc->id : -1));
+    }
+    reg_trim(f->q, x->q, sizeof x->q);
+    if (x->q[0]) {
+        size_t j = 0;
+        x->pattern[j++] = '%';
+        for (const char *c = x->q; *c && j + 3 < sizeof x->pattern; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\') x->pattern[j++] = '\\';
+            x->pattern[j++] = *c;
+        }
+        x->pattern[j++] = '%';
+        x->pattern[j] = '\0';
+        buf_printf(where, " AND (e.credit_code = $%d OR e.name LIKE $%d ESCAPE '\\')", *n + 1,
+                   *n + 2);
+        arg(args, n, SV_TEXT(x->q));
+        arg(args, n, SV_TEXT(x->pattern));
+    }
+    if (f->industry && *f->industry) {
+        const char *code = reg_industry_code(f->industry);
+        if (!code) return ql_errf(err, QL_EINVAL, "industry", "unknown industry", "未知行业");
+        buf_printf(where, " AND e.industry = $%d", *n + 1);
+        arg(args, n, SV_TEXT(code));
+    }
+    return 0;
+}
+
+static const char *employer_order(const struct employer_filter *f)
+{
+    return f->sort && !strcmp(f->sort, "-created") ? " ORDER BY e.id DESC" : " ORDER BY e.name, e.id";
+}
+
+#define EMPLOYER_COLUMNS                                                                         \
+    "e.id, e.credit_code, e.name, e.industry, e.registered_in_district, e.taxed_in_district, "   \
+    "e.key_enterprise, e.created_at"
+
+static json_t *employer_row_json(store_rows *r)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "id",
+                     (json_int_t)store_col_int(r, 0), "credit_code", store_col_text(r, 1, NULL),
+                     "name", store_col_text(r, 2, NULL), "industry", store_col_text(r, 3, NULL),
+                     "registered", (int)store_col_int(r, 4), "taxed", (int)store_col_int(r, 5),
+                     "key_enterprise", (int)store_col_int(r, 6), "created_at",
+                     reg_time(store_col_int(r, 7)));
+}
+
 int registry_employer_list(store *s, const actor *a, const struct employer_filter *f,
                            json_t **rows, int64_t *total, ql_err *err)
 {
@@ -260,38 +319,13 @@ int registry_employer_list(store *s, const actor *a, const struct employer_filte
     buf_init(&where, 0);
     store_val args[8];
     int n = 0;
-    buf_puts(&where, " FROM employers e WHERE 1 = 1");
-    if (!reg_scope_all(&sc)) {
-        buf_printf(&where, " AND e.id = $%d", n + 1);
-        arg(args, &n, SV_INT(sc.kind == SCOPE_EMPLOYER ? sc.id : -1));
+    struct employer_scratch x;
+    rc = employer_where(&sc, f, &where, args, &n, &x, err);
+    if (rc) {
+        buf_free(&where);
+        return rc;
     }
-    char q[210] = "", pattern[440] = "";
-    reg_trim(f->q, q, sizeof q);
-    if (q[0]) {
-        size_t j = 0;
-        pattern[j++] = '%';
-        for (const char *c = q; *c && j + 3 < sizeof pattern; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\') pattern[j++] = '\\';
-            pattern[j++] = *c;
-        }
-        pattern[j++] = '%';
-        pattern[j] = '\0';
-        buf_printf(&where, " AND (e.credit_code = $%d OR e.name LIKE $%d ESCAPE '\\')", n + 1,
-                   n + 2);
-        arg(args, &n, SV_TEXT(q));
-        arg(args, &n, SV_TEXT(pattern));
-    }
-    if (f->industry && *f->industry) {
-        const char *code = reg_industry_code(f->industry);
-        if (!code) {
-            buf_free(&where);
-            return ql_errf(err, QL_EINVAL, "industry", "unknown industry", "未知行业");
-        }
-        buf_printf(&where, " AND e.industry = $%d", n + 1);
-        arg(args, &n, SV_TEXT(code));
-    }
-    const char *order = f->sort && !strcmp(f->sort, "-created") ? " ORDER BY e.id DESC"
-                                                                : " ORDER BY e.name, e.id";
+    const char *order = employer_order(f);
     buf sql;
     buf_init(&sql, 0);
     buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c", where.data,
@@ -300,24 +334,15 @@ int registry_employer_list(store *s, const actor *a, const struct employer_filte
     json_t *list = NULL;
     if (!rc) {
         buf_reset(&sql);
-        buf_printf(&sql,
-                   "SELECT e.id, e.credit_code, e.name, e.industry, e.registered_in_district, "
-                   "e.taxed_in_district, e.key_enterprise%s%s LIMIT $%d OFFSET $%d",
-                   where.data, order, n + 1, n + 2);
+        buf_printf(&sql, "SELECT " EMPLOYER_COLUMNS "%s%s LIMIT $%d OFFSET $%d", where.data,
+                   order, n + 1, n + 2);
         args[n] = SV_INT(f->per_page);
         args[n + 1] = SV_INT((f->page - 1) * f->per_page);
         store_rows *r;
         rc = store_query(s, sql.data, args, n + 2, &r);
         if (!rc) {
             list = json_array();
-            while ((rc = store_step(r)) == 1)
-                json_array_append_new(
-                    list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:b, s:b}", "id",
-                                    (json_int_t)store_col_int(r, 0), "credit_code",
-                                    store_col_text(r, 1, NULL), "name", store_col_text(r, 2, NULL),
-                                    "industry", store_col_text(r, 3, NULL), "registered",
-                                    (int)store_col_int(r, 4), "taxed", (int)store_col_int(r, 5),
-                                    "key_enterprise", (int)store_col_int(r, 6)));
+            while ((rc = store_step(r)) == 1) json_array_append_new(list, employer_row_json(r));
             store_rows_close(r);
         }
     }
@@ -329,4 +354,38 @@ int registry_employer_list(store *s, const actor *a, const struct employer_filte
     }
     *rows = list;
     return 0;
+}
+
+int registry_employer_each(store *s, const actor *a, const struct employer_filter *f,
+                           employer_row_fn fn, void *ctx, ql_err *err)
+{
+    struct reg_scope sc;
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (rc) return rc;
+    buf sql;
+    buf_init(&sql, 0);
+    buf_puts(&sql, "SELECT " EMPLOYER_COLUMNS);
+    store_val args[8];
+    int n = 0;
+    struct employer_scratch x;
+    rc = employer_where(&sc, f, &sql, args, &n, &x, err);
+    store_rows *r = NULL;
+    if (!rc) {
+        buf_puts(&sql, employer_order(f));
+        rc = store_query(s, sql.data, args, n, &r);
+    }
+    buf_free(&sql);
+    if (rc) return rc;
+    while ((rc = store_step(r)) == 1) {
+        json_t *row = employer_row_json(r);
+        int stop = fn(row, ctx);
+        json_decref(row);
+        if (stop) {
+            rc = stop;
+            break;
+        }
+    }
+    store_rows_close(r);
+    return rc < 0 || rc > 1 ? rc : 0;
 }

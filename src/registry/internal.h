@@ -24,6 +24,9 @@ void reg_scope_talents(const struct reg_scope *sc, buf *sql, store_val *args, in
 /* 1 if the scope covers the whole district (district or department). */
 int reg_scope_all(const struct reg_scope *sc);
 
+/* How audit rows name the actor: "name", or "name (token N)". */
+void reg_actor_name(const actor *a, char out[128]);
+
 /* Appends an audit row for a registry change (inside the transaction). */
 int reg_audit(store *s, const actor *a, const char *action, const char *object_type,
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
@@ -40,6 +43,11 @@ const char *reg_trim(const char *in, char *out, size_t n);
  * as a JSON array (for the history page: which fields changed, not to what). */
 json_t *reg_changed_fields(const json_t *before, const json_t *after);
 
+/* The reason given for seeing personal data unmasked, trimmed into out
+ * (n >= 401 bytes): 4 to 200 characters of text, else QL_EINVAL naming
+ * "reason". */
+int reg_reason(const char *reason, char *out, size_t n, ql_err *err);
+
 /* Formats Unix seconds / day numbers for JSON ("" for 0 / no date). */
 json_t *reg_time(int64_t t);
 json_t *reg_day(int64_t day, int is_null);
@@ -48,5 +56,9 @@ json_t *reg_day(int64_t day, int is_null);
  * Chinese words people type to the stored code. Return the code or NULL. */
 const char *reg_education_code(const char *s);
 const char *reg_industry_code(const char *s);
+
+/* The Chinese name of a stored code (the code itself if unknown). */
+const char *reg_education_zh(const char *code);
+const char *reg_industry_zh(const char *code);
 
 #endif

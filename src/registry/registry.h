@@ -128,6 +128,8 @@ struct talent_filter {
     int64_t page, per_page; /* page from 1, per_page 1-200; page * per_page at most
                                REGISTRY_COUNT_CAP + per_page */
     int64_t after_id;       /* with sort "id": rows after this id (for reading everything) */
+    int unmask;             /* registry_talent_each only: add id_number, phone and
+                               bank_account unmasked (needs personal.unmask) */
 };
 
 /* Lists talents within the actor's scope, masked. *total counts matches up
@@ -141,6 +143,12 @@ int registry_talent_list(store *s, const actor *a, const struct talent_filter *f
 typedef int (*talent_row_fn)(const json_t *row, void *ctx);
 int registry_talent_each(store *s, const actor *a, const struct talent_filter *f,
                          talent_row_fn fn, void *ctx, ql_err *err);
+
+/* Calls fn for every employer the actor may see, ordered by name, one at a
+ * time (filter page and per_page ignored). */
+typedef int (*employer_row_fn)(const json_t *row, void *ctx);
+int registry_employer_each(store *s, const actor *a, const struct employer_filter *f,
+                           employer_row_fn fn, void *ctx, ql_err *err);
 
 /* The audited history of one record: object_type "talent" or "employer".
  * Rows: at, actor, action, changed (field names). Needs registry.read and

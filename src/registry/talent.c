@@ -216,7 +216,8 @@ int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id
         "phone_enc, phone_index, phone_masked, education, graduation_date, category, level, "
         "employer_id, employed_since, insurance_months, owns_housing, bank_enc, bank_index, "
         "bank_masked, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-        "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id";
+        "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) "
+        "ON CONFLICT (id_index) DO NOTHING RETURNING id";
     store_val args[] = {
         SV_TEXT(t->name),
         SV_BLOB(t->id_sealed.data, t->id_sealed.len),
@@ -248,7 +249,7 @@ int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id
     if (rc == 1) *id = store_col_int(r, 0);
     store_rows_close(r);
     if (rc < 0) return rc;
-    if (rc == 0) return QL_EDB;
+    if (rc == 0) return QL_ECONFLICT; /* the ID number is registered (no row came back) */
     if (!t->has_employer) return 0;
     return store_exec(s,
                       "INSERT INTO employments (talent_id, employer_id, start_date, created_at) "
@@ -602,11 +603,7 @@ int registry_talent_unmask(store *s, const actor *a, int64_t id, const char *fie
         return ql_errf(err, QL_EINVAL, "field", "field must be id_number, phone or bank_account",
                        "field 必须是 id_number、phone 或 bank_account");
     char why[401];
-    reg_trim(reason, why, sizeof why);
-    if (text_chars(why) < 4 || text_chars(why) > 200 || !text_valid(why, strlen(why), 0))
-        return ql_errf(err, QL_EINVAL, "reason",
-                       "reason: say why you need to see it (4 to 200 characters); it is logged",
-                       "reason：请说明查看原因（4 到 200 个字符），该操作将被记录");
+    if (reg_reason(reason, why, sizeof why, err)) return QL_EINVAL;
     x.reason = why;
     rc = reg_write_tx(s, unmask_body, &x);
     if (rc) out[0] = '\0';
@@ -751,11 +748,32 @@ int registry_talent_list(store *s, const actor *a, const struct talent_filter *f
     return 0;
 }
 
+/* Adds the unmasked personal fields of the current row to row. */
+static int add_unmasked(store_rows *r, int first, json_t *row, ql_err *err)
+{
+    static const struct {
+        enum pii_kind kind;
+        const char *name;
+    } cols[] = {{PII_ID_NUMBER, "id_number"}, {PII_PHONE, "phone"}, {PII_BANK_ACCOUNT, "bank_account"}};
+    for (int i = 0; i < 3; i++) {
+        size_t len = 0;
+        const void *b = store_col_blob(r, first + i, &len);
+        char plain[64] = "";
+        if (b) {
+            int rc = pii_open(cols[i].kind, b, len, plain, sizeof plain, err);
+            if (rc) return rc;
+        }
+        json_object_set_new(row, cols[i].name, json_string(plain));
+    }
+    return 0;
+}
+
 int registry_talent_each(store *s, const actor *a, const struct talent_filter *f,
                          talent_row_fn fn, void *ctx, ql_err *err)
 {
     struct reg_scope sc;
     int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (!rc && f->unmask) rc = actor_require(a, P_PERSONAL_UNMASK, err);
     if (!rc) rc = reg_scope_of(s, a, &sc);
     if (!rc) rc = check_sort(f, err);
     if (rc) return rc;
@@ -767,12 +785,17 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
     struct list_scratch scratch;
     rc = list_where(&sc, f, &where, args, &n, &scratch, err);
     if (!rc) {
-        buf_printf(&sql, "SELECT %s%s%s", talent_columns, where.data, order_of(f));
+        buf_printf(&sql, "SELECT %s%s%s%s", talent_columns,
+                   f->unmask ? ", t.id_enc, t.phone_enc, t.bank_enc" : "", where.data, order_of(f));
         store_rows *r;
         rc = store_query(s, sql.data, args, n, &r);
         if (!rc) {
             while ((rc = store_step(r)) == 1) {
                 json_t *row = talent_json(r);
+                if (f->unmask && (rc = add_unmasked(r, 20, row, err)) != 0) {
+                    json_decref(row);
+                    break;
+                }
                 int stop = fn(row, ctx);
                 json_decref(row);
                 if (stop) {

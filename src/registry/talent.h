@@ -64,8 +64,8 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
 void talent_rec_free(struct talent_rec *t);
 
 /* Inserts t (and its employment) and returns the new id. No audit row, no
- * scope check: the callers do those. QL_ECONFLICT for an ID number
- * already registered. */
+ * scope check: the callers do those. QL_ECONFLICT for an ID number already
+ * registered, without aborting a PostgreSQL transaction. */
 int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id);
 
 #endif

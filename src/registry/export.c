@@ -1,0 +1,192 @@
+/* export.c - registry lists into .xlsx or CSV, streamed, masked unless the
+ * account may and says why, and audited. */
+#include "registry/export.h"
+
+#include "core/date.h"
+#include "registry/internal.h"
+
+#include <string.h>
+
+/* What one export is writing. */
+struct export_job {
+    exporter *x;
+    ql_err *err;
+    int unmask;
+};
+
+static const char *str(const json_t *row, const char *key)
+{
+    const char *v = json_string_value(json_object_get(row, key));
+    return v ? v : "";
+}
+
+static export_cell text_cell(const char *s)
+{
+    return (export_cell){s[0] ? CELL_TEXT : CELL_EMPTY, s, 0};
+}
+
+static export_cell date_cell(const char *s)
+{
+    int32_t day;
+    if (!s[0] || date_parse(s, &day)) return text_cell(s);
+    return (export_cell){CELL_DATE, NULL, day};
+}
+
+static export_cell yes_no_cell(const json_t *row, const char *key)
+{
+    return text_cell(json_is_true(json_object_get(row, key)) ? "是" : "否");
+}
+
+static const char *id_kind_zh(const char *kind)
+{
+    return !strcmp(kind, "resident") ? "居民身份证" : !strcmp(kind, "foreign_permanent") ? "外国人永久居留身份证" : kind;
+}
+
+static const char *const talent_titles[] = {
+    "编号",     "姓名",     "证件号码", "证件类型", "出生日期",     "性别",
+    "手机号码", "学历",     "毕业日期", "人才类别", "人才层次",     "用人单位",
+    "用人单位统一社会信用代码", "入职日期", "本区社保缴纳月数",
+    "本人配偶或未成年子女在沪有住房", "银行卡号", "登记时间"};
+#define TALENT_COLS ((int)(sizeof talent_titles / sizeof talent_titles[0]))
+
+static int talent_row(const json_t *row, void *ctx)
+{
+    struct export_job *job = ctx;
+    const json_t *emp = json_object_get(row, "employer");
+    const char *sex = str(row, "sex");
+    export_cell c[TALENT_COLS] = {
+        {CELL_INT, NULL, json_integer_value(json_object_get(row, "id"))},
+        text_cell(str(row, "name")),
+        text_cell(job->unmask ? str(row, "id_number") : str(row, "id_masked")),
+        text_cell(id_kind_zh(str(row, "id_kind"))),
+        date_cell(str(row, "birth_date")),
+        text_cell(!strcmp(sex, "f") ? "女" : !strcmp(sex, "m") ? "男" : sex),
+        text_cell(job->unmask ? str(row, "phone") : str(row, "phone_masked")),
+        text_cell(reg_education_zh(str(row, "education"))),
+        date_cell(str(row, "graduation_date")),
+        text_cell(str(row, "category")),
+        text_cell(str(row, "level")),
+        text_cell(json_is_object(emp) ? str(emp, "name") : ""),
+        text_cell(json_is_object(emp) ? str(emp, "credit_code") : ""),
+        date_cell(str(row, "employed_since")),
+        {CELL_INT, NULL, json_integer_value(json_object_get(row, "insurance_months"))},
+        yes_no_cell(row, "owns_housing"),
+        text_cell(job->unmask ? str(row, "bank_account") : str(row, "bank_masked")),
+        text_cell(str(row, "created_at")),
+    };
+    return export_row(job->x, c, TALENT_COLS, job->err);
+}
+
+static const char *const employer_titles[] = {"编号",     "统一社会信用代码", "单位名称", "行业",
+                                              "本区注册", "本区纳税",         "重点企业", "登记时间"};
+#define EMPLOYER_COLS ((int)(sizeof employer_titles / sizeof employer_titles[0]))
+
+static int employer_row(const json_t *row, void *ctx)
+{
+    struct export_job *job = ctx;
+    export_cell c[EMPLOYER_COLS] = {
+        {CELL_INT, NULL, json_integer_value(json_object_get(row, "id"))},
+        text_cell(str(row, "credit_code")),
+        text_cell(str(row, "name")),
+        text_cell(reg_industry_zh(str(row, "industry"))),
+        yes_no_cell(row, "registered"),
+        yes_no_cell(row, "taxed"),
+        yes_no_cell(row, "key_enterprise"),
+        text_cell(str(row, "created_at")),
+    };
+    return export_row(job->x, c, EMPLOYER_COLS, job->err);
+}
+
+/* The audit row of a finished export. */
+struct audit_ctx {
+    const actor *a;
+    const char *kind, *format, *reason;
+    int64_t rows;
+    int unmask;
+    json_t *filter;
+    ql_err *err;
+};
+
+static int audit_body(store *s, void *arg)
+{
+    struct audit_ctx *c = arg;
+    json_t *detail = json_pack("{s:s, s:s, s:I, s:b, s:O}", "kind", c->kind, "format", c->format,
+                               "rows", (json_int_t)c->rows, "unmasked", c->unmask, "filter",
+                               c->filter);
+    if (c->unmask) json_object_set_new(detail, "reason", json_string(c->reason));
+    return reg_audit(s, c->a, c->unmask ? "registry.export_unmasked" : "registry.export",
+                     !strcmp(c->kind, "talents") ? "talent" : "employer", 0, NULL, NULL, detail,
+                     c->err);
+}
+
+static int finish(store *s, struct export_job *job, struct audit_ctx *ac, int rc, int64_t *rows)
+{
+    ql_err close_err;
+    int64_t n = export_rows(job->x);
+    int crc = export_close(job->x, &close_err);
+    if (!rc && crc) {
+        *job->err = close_err;
+        rc = crc;
+    }
+    if (!rc) {
+        ac->rows = n;
+        rc = reg_write_tx(s, audit_body, ac);
+    }
+    json_decref(ac->filter);
+    if (!rc) *rows = n;
+    return rc;
+}
+
+int registry_export_talents(store *s, const actor *a, const struct talent_filter *f,
+                            const char *reason, enum export_format format, const char *path,
+                            int64_t *rows, ql_err *err)
+{
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (rc) return rc;
+    char why[401] = "";
+    if (f->unmask) {
+        rc = actor_require(a, P_PERSONAL_UNMASK, err);
+        if (rc) return rc;
+        if (reg_reason(reason, why, sizeof why, err)) return QL_EINVAL;
+    }
+    struct export_job job = {NULL, err, f->unmask};
+    rc = export_open(format, path, "人才", &job.x, err);
+    if (rc) return rc;
+    rc = export_header(job.x, talent_titles, TALENT_COLS, err);
+    if (!rc) rc = registry_talent_each(s, a, f, talent_row, &job, err);
+    struct audit_ctx ac = {a,
+                           "talents",
+                           export_extension(format),
+                           why,
+                           0,
+                           f->unmask,
+                           json_pack("{s:s, s:I, s:s, s:s}", "q", f->q ? f->q : "", "employer_id",
+                                     (json_int_t)f->employer_id, "education",
+                                     f->education ? f->education : "", "level",
+                                     f->level ? f->level : ""),
+                           err};
+    return finish(s, &job, &ac, rc, rows);
+}
+
+int registry_export_employers(store *s, const actor *a, const struct employer_filter *f,
+                              enum export_format format, const char *path, int64_t *rows,
+                              ql_err *err)
+{
+    int rc = actor_require(a, P_REGISTRY_READ, err);
+    if (rc) return rc;
+    struct export_job job = {NULL, err, 0};
+    rc = export_open(format, path, "用人单位", &job.x, err);
+    if (rc) return rc;
+    rc = export_header(job.x, employer_titles, EMPLOYER_COLS, err);
+    if (!rc) rc = registry_employer_each(s, a, f, employer_row, &job, err);
+    struct audit_ctx ac = {a,
+                           "employers",
+                           export_extension(format),
+                           "",
+                           0,
+                           0,
+                           json_pack("{s:s, s:s}", "q", f->q ? f->q : "", "industry",
+                                     f->industry ? f->industry : ""),
+                           err};
+    return finish(s, &job, &ac, rc, rows);
+}
