@@ -7,7 +7,8 @@
 #   make test            install what is missing, build with ASan+UBSan, run every test suite
 #   make lint            banned functions and cppcheck
 #   make fuzz            libFuzzer targets with clang (FUZZ_SECONDS per target, default 30)
-#   make bench           benchmarks in bench/ (needs nginx and wrk; installed on demand)
+#   make bench           benchmarks in bench/ (needs nginx and wrk; installed on demand);
+#                        bench/registry loads PEOPLE talents (default 1,000,000; try PEOPLE=50000)
 #   make setup           only install missing Debian and npm packages
 #   make format          clang-format every C file
 SHELL := /bin/bash
@@ -79,7 +80,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 # Keep intermediate objects (fuzz and test objects are built through pattern chains).
 .SECONDARY:
 
-.PHONY: all run test lint fuzz bench setup format clean check-deps test-bins fuzz-bins
+.PHONY: all run test lint fuzz bench setup format clean check-deps test-bins fuzz-bins bench-bins
 
 all: check-deps $(BIN)
 
@@ -139,6 +140,14 @@ $(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(LIB)
 
 fuzz-bins: check-deps $(FUZZ_BINS)
 
+# Benchmark helpers: programs that measure a reference (they use only system libraries).
+$(B)/bench/raw_insert: bench/registry/raw_insert.c
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(MODE_CFLAGS) $< $(shell pkg-config --cflags --libs sqlite3) -o $@
+
+bench-bins: check-deps $(B)/bench/raw_insert
+
 setup:
 	scripts/setup.sh build test web
 
@@ -163,8 +172,9 @@ fuzz:
 
 bench:
 	scripts/setup.sh build bench
-	$(MAKE) all
+	$(MAKE) all bench-bins
 	bench/http/run.sh $(BIN)
+	bench/registry/run.sh $(BIN) $(B)/bench/raw_insert
 
 format:
 	clang-format -i $$(find src tests tools bench -name '*.[ch]')

@@ -16,6 +16,7 @@ static const struct {
     {"audit", cmd_audit, "verify the audit chain"},
     {"import", cmd_import, "check and import talents or employers from a CSV file"},
     {"export", cmd_export, "write talents or employers to an .xlsx or CSV file"},
+    {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -122,23 +122,16 @@ struct emp_ctx {
 
 int employer_insert(store *s, const struct employer_rec *e, int64_t now, int64_t *id)
 {
-    store_rows *r;
-    int rc = store_query(s,
-                         "INSERT INTO employers (credit_code, name, registered_in_district, "
-                         "taxed_in_district, industry, key_enterprise, created_at, updated_at) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
-                         "ON CONFLICT (credit_code) DO NOTHING RETURNING id",
-                         (store_val[]){SV_TEXT(e->credit_code), SV_TEXT(e->name),
-                                       SV_INT(e->registered), SV_INT(e->taxed),
-                                       SV_TEXT(e->industry), SV_INT(e->key_enterprise),
-                                       SV_INT(now)},
-                         7, &r);
-    if (rc) return rc;
-    rc = store_step(r);
-    if (rc == 1) *id = store_col_int(r, 0);
-    store_rows_close(r);
-    if (rc < 0) return rc;
-    return rc == 1 ? 0 : QL_ECONFLICT;
+    return store_insert(s,
+                        "INSERT INTO employers (credit_code, name, registered_in_district, "
+                        "taxed_in_district, industry, key_enterprise, created_at, updated_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
+                        "ON CONFLICT (credit_code) DO NOTHING",
+                        (store_val[]){SV_TEXT(e->credit_code), SV_TEXT(e->name),
+                                      SV_INT(e->registered), SV_INT(e->taxed),
+                                      SV_TEXT(e->industry), SV_INT(e->key_enterprise),
+                                      SV_INT(now)},
+                        7, id);
 }
 
 static int create_body(store *s, void *arg)

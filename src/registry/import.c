@@ -222,7 +222,7 @@ static int import_body(store *s, void *arg)
     }
     int ncolumns = nf;
 
-    struct employer_cache *cache = xcalloc(1, sizeof *cache);
+    struct employer_cache cache = {0};
     struct seen seen = {0};
     int32_t today = date_today();
     int64_t now = auth_now();
@@ -249,7 +249,7 @@ static int import_body(store *s, void *arg)
             struct talent_input in = {val[0], val[1], val[2], val[3], val[4],  val[5],
                                       val[6], val[7], val[8], val[9], val[10], val[11]};
             struct talent_rec t;
-            rc = talent_check(s, &in, cache, today, &t, &rr);
+            rc = talent_check(s, &in, &cache, today, &t, &rr);
             if (rc && rc != QL_EINVAL) break;
             if (rc == 0) {
                 if (x->sc->kind == SCOPE_EMPLOYER && (!t.has_employer || t.employer_id != x->sc->id)) {
@@ -312,7 +312,7 @@ static int import_body(store *s, void *arg)
         else if (rr.warnings.n) rep->warnings++;
     }
     free(seen.keys);
-    free(cache);
+    employer_cache_free(&cache);
     csv_close(csv);
     if (rc < 0) return rc;
     if (!x->commit || rep->problems) {
@@ -371,7 +371,9 @@ int registry_import(store *s, const actor *a, enum import_kind kind, FILE *f, co
     struct import_ctx x = {a, &sc, kind, f, name, commit, report, "", err};
     if (file_digest(f, x.digest))
         return ql_errf(err, QL_EIO, "file", "cannot read %s", "无法读取 %s", name);
+    (void)store_set_cache(s, REG_LOAD_CACHE);
     rc = reg_write_tx(s, import_body, &x);
+    (void)store_set_cache(s, 0);
     if (rc == ROLL_BACK) rc = 0;
     if (rc == 0 && report->imported)
         log_info("import of %s: %lld row(s) stored", kind == IMPORT_TALENTS ? "talents" : "employers",

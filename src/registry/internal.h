@@ -32,6 +32,12 @@ int reg_audit(store *s, const actor *a, const char *action, const char *object_t
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
               ql_err *err);
 
+/* The page cache an import or a bulk load runs with (store_set_cache): the
+ * indexes of a million talents fit, and the connection goes back to the
+ * default afterwards. Memory is taken only as pages are read. A cache that
+ * cannot be resized only makes the load slower, so that is not an error. */
+#define REG_LOAD_CACHE ((int64_t)256 << 20)
+
 /* Runs a write transaction and moves the audit anchor after it commits. */
 int reg_write_tx(store *s, store_tx_fn fn, void *ctx);
 

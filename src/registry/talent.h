@@ -8,19 +8,28 @@
 #include "core/validate.h"
 #include "registry/internal.h"
 
-/* Employer ids by credit code, remembered during one import (and
- * remembered missing, as id 0). */
-#define EMPLOYER_CACHE_MAX 4096
+/* Employer ids by credit code, remembered during one import or bulk load
+ * (and remembered missing, as id 0): a hash table that grows with the
+ * employers met, up to EMPLOYER_CACHE_MAX of them (then the rest are looked
+ * up each time). Start it zeroed; free it with employer_cache_free. */
+#define EMPLOYER_CACHE_MAX (1 << 20)
+struct employer_cache_slot {
+    char code[20];
+    int64_t id;
+};
 struct employer_cache {
-    int n;
-    char codes[EMPLOYER_CACHE_MAX][20];
-    int64_t ids[EMPLOYER_CACHE_MAX];
+    size_t n, cap;
+    struct employer_cache_slot *slots;
 };
 
 /* Finds an employer id by credit code (through the cache when given).
  * QL_ENOTFOUND if none is registered. */
 int employer_cache_find(store *s, struct employer_cache *cache, const char *credit_code,
                         int64_t *id);
+
+/* Forgets every entry (keeping the memory) / frees the memory. */
+void employer_cache_clear(struct employer_cache *cache);
+void employer_cache_free(struct employer_cache *cache);
 
 /* A talent as checked and ready to store: typed values, sealed personal
  * data, blind indexes and masks. */
@@ -67,5 +76,25 @@ void talent_rec_free(struct talent_rec *t);
  * scope check: the callers do those. QL_ECONFLICT for an ID number already
  * registered, without aborting a PostgreSQL transaction. */
 int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id);
+
+/* Rewrites talent id with t, and its employment as
+ * talent_employment_change does. old_employer is its employer until now (0
+ * for none). No audit row, no scope check. QL_ECONFLICT when t's ID number
+ * belongs to another talent. */
+int talent_store_update(store *s, int64_t id, int64_t old_employer, const struct talent_rec *t,
+                        int64_t now);
+
+/* The employment side of a change to talent id, from old_employer (0 for
+ * none) to t's employer: a new employer closes the open employment the day
+ * before the new one begins and opens the new one; the same employer with
+ * another date moves the open employment's start. */
+int talent_employment_change(store *s, int64_t id, int64_t old_employer,
+                             const struct talent_rec *t, int64_t now);
+
+/* Moves talent id from old_employer to t's employer and start date: only
+ * those columns of the row change (the bulk load), then the employment as
+ * talent_employment_change. */
+int talent_move(store *s, int64_t id, int64_t old_employer, const struct talent_rec *t,
+                int64_t now);
 
 #endif

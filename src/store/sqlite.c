@@ -277,6 +277,11 @@ static void lite_close(store *s)
     free(l);
 }
 
+static int64_t lite_last_id(store *s)
+{
+    return sqlite3_last_insert_rowid(((struct lite *)s)->db);
+}
+
 static const struct store_ops lite_ops = {
     .exec = lite_exec,
     .query = lite_query,
@@ -292,6 +297,7 @@ static const struct store_ops lite_ops = {
     .commit = lite_commit,
     .rollback = lite_rollback,
     .close = lite_close,
+    .last_id = lite_last_id,
 };
 
 /* Process-wide settings, applied once before the first connection:

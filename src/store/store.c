@@ -2,6 +2,7 @@
 #include "store/store_impl.h"
 
 #include "core/log.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,30 @@ void store_rows_close(store_rows *r)
     s->open_rows = NULL;
 }
 
+int store_insert(store *s, const char *sql, const store_val *args, int nargs, int64_t *id)
+{
+    if (s->ops->last_id) {
+        int64_t changes = 0;
+        int rc = store_exec(s, sql, args, nargs, &changes);
+        if (rc) return rc;
+        if (changes == 0) return QL_ECONFLICT;
+        *id = s->ops->last_id(s);
+        return 0;
+    }
+    size_t n = strlen(sql) + sizeof " RETURNING id";
+    char *q = xmalloc(n);
+    snprintf(q, n, "%s RETURNING id", sql);
+    store_rows *r;
+    int rc = store_query(s, q, args, nargs, &r);
+    free(q);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) *id = store_col_int(r, 0);
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    return rc == 1 ? 0 : QL_ECONFLICT;
+}
+
 int store_query_int(store *s, const char *sql, const store_val *args, int nargs, int64_t *out)
 {
     store_rows *r;
@@ -187,6 +212,17 @@ int store_script(store *s, const char *sql)
     int rc = check_idle(s);
     if (rc) return rc;
     return counted(s, s->ops->script(s, sql));
+}
+
+int store_set_cache(store *s, int64_t bytes)
+{
+    if (s->kind != STORE_SQLITE) return 0;
+    /* A negative cache_size counts KiB; -2000 is SQLite's default. */
+    long long kib = bytes > 0 ? bytes / 1024 : 2000;
+    if (kib < 1) kib = 1;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", kib);
+    return store_script(s, sql);
 }
 
 int store_ping(store *s)

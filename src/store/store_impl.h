@@ -22,6 +22,9 @@ struct store_ops {
     int (*commit)(store *s);
     void (*rollback)(store *s);
     void (*close)(store *s);
+    /* The id of the row the last INSERT made, or NULL when the backend
+     * reads it with RETURNING instead (store_insert). */
+    int64_t (*last_id)(store *s);
 };
 
 /* The common part; each backend's connection struct starts with it. */

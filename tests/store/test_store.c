@@ -277,6 +277,69 @@ static void test_constraints(void **state)
     store_close(s);
 }
 
+/* store_insert gives the new row's id, QL_ECONFLICT when ON CONFLICT DO
+ * NOTHING inserted nothing, and the store's own errors otherwise. */
+static void test_insert_id(void **state)
+{
+    (void)state;
+    store *s = open_fresh();
+    exec_ok(s, "CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+    exec_ok(s, store_kind_of(s) == STORE_POSTGRES
+                   ? "CREATE TABLE item (id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
+                     "parent_id INTEGER REFERENCES parent(id), n INTEGER CHECK (n >= 0))"
+                   : "CREATE TABLE item (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
+                     "parent_id INTEGER REFERENCES parent(id), n INTEGER CHECK (n >= 0))");
+    exec_ok(s, "INSERT INTO parent (id) VALUES (1)");
+    const char *ins = "INSERT INTO item (key, parent_id, n) VALUES ($1, $2, $3) "
+                      "ON CONFLICT (key) DO NOTHING";
+    int64_t a = 0, b = 0, c = -5;
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("a"), SV_INT(1), SV_INT(1)}, 3, &a), 0);
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("b"), SV_NULL, SV_INT(2)}, 3, &b), 0);
+    assert_true(a > 0 && b > a);
+    assert_int_equal(store_query_int(s, "SELECT id FROM item WHERE key = 'b'", NULL, 0, &c), 0);
+    assert_int_equal(c, b);
+    /* A duplicate key: nothing inserted, the id left alone. */
+    c = -5;
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("a"), SV_INT(1), SV_INT(3)}, 3, &c),
+                     QL_ECONFLICT);
+    assert_int_equal(c, -5);
+    /* Other constraints fail as store_exec fails. */
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("c"), SV_INT(9), SV_INT(1)}, 3, &c),
+                     QL_ECONFLICT);
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("d"), SV_INT(1), SV_INT(-1)}, 3, &c),
+                     QL_EINVAL);
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("e")}, 1, &c), QL_EINVAL);
+    assert_int_equal(store_insert(s, "INSERT INTO nowhere (key) VALUES ($1)",
+                                  (store_val[]){SV_TEXT("f")}, 1, &c),
+                     QL_EDB);
+    assert_int_equal(c, -5);
+    assert_int_equal(count_rows(s, "item"), 2);
+    /* The connection is still usable after the failures. */
+    assert_int_equal(store_insert(s, ins, (store_val[]){SV_TEXT("g"), SV_NULL, SV_NULL}, 3, &c), 0);
+    assert_true(c > b);
+    store_close(s);
+}
+
+/* store_set_cache changes SQLite's page cache and back; PostgreSQL ignores it. */
+static void test_set_cache(void **state)
+{
+    (void)state;
+    store *s = open_fresh();
+    int64_t kib = 0;
+    assert_int_equal(store_set_cache(s, (int64_t)64 << 20), 0);
+    if (store_kind_of(s) == STORE_SQLITE) {
+        assert_int_equal(store_query_int(s, "PRAGMA cache_size", NULL, 0, &kib), 0);
+        assert_int_equal(kib, -65536);
+    }
+    assert_int_equal(store_set_cache(s, 0), 0);
+    if (store_kind_of(s) == STORE_SQLITE) {
+        assert_int_equal(store_query_int(s, "PRAGMA cache_size", NULL, 0, &kib), 0);
+        assert_int_equal(kib, -2000);
+    }
+    assert_int_equal(store_ping(s), 0);
+    store_close(s);
+}
+
 static int insert_then(store *s, void *ctx)
 {
     int rc = store_exec(s, "INSERT INTO t (id) VALUES ($1)", (store_val[]){SV_INT(7)}, 1, NULL);
@@ -703,6 +766,8 @@ int main(void)
         cmocka_unit_test(test_typed_binding),
         cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_constraints),
+        cmocka_unit_test(test_insert_id),
+        cmocka_unit_test(test_set_cache),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_one_result_set_at_a_time),
         cmocka_unit_test(test_step_after_end_and_error_count),
