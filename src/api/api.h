@@ -4,7 +4,9 @@
 #ifndef QL_API_API_H
 #define QL_API_API_H
 
+#include "core/export.h"
 #include "http/http.h"
+#include "registry/import.h"
 
 int api_healthz(http_req *r);
 int api_metrics(http_req *r);
@@ -58,5 +60,23 @@ int api_talent_get(http_req *r);
 int api_talent_update(http_req *r);
 int api_talent_unmask(http_req *r);
 int api_talent_history(http_req *r);
+
+/* registry_io.c */
+struct employer_filter;
+/* Writes the export (talents with tf, or employers with ef; reason for an
+ * unmasked talent export) to a private temporary file that is unlinked at
+ * once, and sends it as an attachment named by kind and date. */
+int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
+                    const struct employer_filter *ef, const char *reason,
+                    enum export_format format);
+/* Reads "xlsx" (the default, also for NULL or "") or "csv". */
+int api_export_format(http_req *r, const char *value, enum export_format *out);
+/* An import report as JSON: rows, bad_rows, problems, imported, warnings,
+ * encoding, problem_list, committed, dry_run. */
+json_t *api_import_report_json(const struct import_report *rep, int commit);
+int api_talents_export(http_req *r);
+int api_employers_export(http_req *r);
+int api_import(http_req *r);
+int api_import_template(http_req *r);
 
 #endif

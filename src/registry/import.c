@@ -264,9 +264,17 @@ static int import_body(store *s, void *arg)
                             "id_number: this person is listed twice in the file",
                             "id_number：该人员在文件中重复出现");
                     ql_errs_add(&rr.errors, &e);
-                } else if (rep->problems == 0) {
-                    int64_t id;
-                    rc = talent_insert(s, &t, now, &id);
+                } else {
+                    /* Once a problem is found nothing will be stored, but
+                     * every row is still checked against the registry. */
+                    int64_t id = 0;
+                    if (rep->problems == 0) {
+                        rc = talent_insert(s, &t, now, &id);
+                    } else {
+                        rc = store_query_int(s, "SELECT id FROM talents WHERE id_index = $1",
+                                             (store_val[]){SV_TEXT(t.id_index)}, 1, &id);
+                        rc = rc == QL_ENOTFOUND ? 0 : rc == 0 ? QL_ECONFLICT : rc;
+                    }
                     if (rc == QL_ECONFLICT) {
                         ql_err e;
                         ql_errf(&e, QL_ECONFLICT, "id_number",
@@ -290,14 +298,26 @@ static int import_body(store *s, void *arg)
                 ql_errf(&pe, QL_EFORBIDDEN, NULL, "only district staff import employers",
                         "只有区级工作人员可以导入用人单位");
                 ql_errs_add(&rr.errors, &pe);
-            } else if (employer_check(&in, &e, &rr) == 0 && rep->problems == 0) {
-                int64_t id;
-                rc = employer_insert(s, &e, now, &id);
+            } else if (employer_check(&in, &e, &rr) == 0 && seen_add(&seen, e.credit_code)) {
+                ql_err ce;
+                ql_errf(&ce, QL_ECONFLICT, "credit_code",
+                        "credit_code: the employer %s is listed twice in the file",
+                        "credit_code：用人单位 %s 在文件中重复出现", e.credit_code);
+                ql_errs_add(&rr.errors, &ce);
+            } else if (rr.errors.n == 0) {
+                int64_t id = 0;
+                if (rep->problems == 0) {
+                    rc = employer_insert(s, &e, now, &id);
+                } else {
+                    rc = store_query_int(s, "SELECT id FROM employers WHERE credit_code = $1",
+                                         (store_val[]){SV_TEXT(e.credit_code)}, 1, &id);
+                    rc = rc == QL_ENOTFOUND ? 0 : rc == 0 ? QL_ECONFLICT : rc;
+                }
                 if (rc == QL_ECONFLICT) {
                     ql_err ce;
                     ql_errf(&ce, QL_ECONFLICT, "credit_code",
-                            "credit_code: the employer %s is already registered (or listed twice)",
-                            "credit_code：用人单位 %s 已登记（或在文件中重复出现）", e.credit_code);
+                            "credit_code: the employer %s is already registered",
+                            "credit_code：用人单位 %s 已登记", e.credit_code);
                     ql_errs_add(&rr.errors, &ce);
                     rc = 0;
                 } else if (rc) {

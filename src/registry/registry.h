@@ -98,8 +98,11 @@ struct talent_input {
 int registry_talent_create(store *s, const actor *a, const struct talent_input *in, int64_t *id,
                            reg_report *report, ql_err *err);
 
-/* Changes a talent (all fields given again). A change of employer closes
- * the current employment and opens a new one. */
+/* Changes a talent (all fields given again, except that id_number, phone
+ * and bank_account left NULL keep their stored values: a form can change a
+ * record without showing its personal data; "" clears phone and
+ * bank_account). A change of employer closes the current employment and
+ * opens a new one. */
 int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
                            reg_report *report, ql_err *err);
 

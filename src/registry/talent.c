@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 void talent_rec_free(struct talent_rec *t)
@@ -514,7 +515,37 @@ static int update_body(store *s, void *arg)
     return rc;
 }
 
-int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
+/* The stored personal data of talent id, unsealed, for an update that
+ * leaves some of it as it is. */
+struct personal_plain {
+    char id_number[64], phone[64], bank_account[64];
+};
+
+static int stored_personal(store *s, int64_t id, struct personal_plain *p, ql_err *err)
+{
+    memset(p, 0, sizeof *p);
+    store_rows *r;
+    int rc = store_query(s, "SELECT id_enc, phone_enc, bank_enc FROM talents WHERE id = $1",
+                         (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        static const enum pii_kind kinds[] = {PII_ID_NUMBER, PII_PHONE, PII_BANK_ACCOUNT};
+        char *outs[] = {p->id_number, p->phone, p->bank_account};
+        rc = 0;
+        for (int i = 0; i < 3 && !rc; i++) {
+            size_t len = 0;
+            const void *b = store_col_blob(r, i, &len);
+            if (b) rc = pii_open(kinds[i], b, len, outs[i], sizeof p->id_number, err);
+        }
+    } else if (rc == 0) {
+        rc = QL_ENOTFOUND;
+    }
+    store_rows_close(r);
+    return rc;
+}
+
+int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *given,
                            reg_report *report, ql_err *err)
 {
     memset(report, 0, sizeof *report);
@@ -528,8 +559,21 @@ int registry_talent_update(store *s, const actor *a, int64_t id, const struct ta
     json_decref(cur);
     if (rc == QL_ENOTFOUND) return not_found(err, id);
     if (rc) return rc;
+    /* Personal fields not given stay as stored. */
+    struct talent_input full = *given;
+    const struct talent_input *in = &full;
+    struct personal_plain kept = {{0}, {0}, {0}};
+    if (!given->id_number || !given->phone || !given->bank_account) {
+        rc = stored_personal(s, id, &kept, err);
+        if (rc == QL_ENOTFOUND) return not_found(err, id);
+        if (rc) return rc;
+        if (!full.id_number) full.id_number = kept.id_number;
+        if (!full.phone) full.phone = kept.phone;
+        if (!full.bank_account) full.bank_account = kept.bank_account;
+    }
     struct talent_rec t;
     rc = talent_check(s, in, NULL, date_today(), &t, report);
+    sodium_memzero(&kept, sizeof kept);
     if (rc == QL_EINVAL) return first_error(report, err);
     if (rc) return rc;
     rc = check_write_scope(&sc, &t, err);
