@@ -450,7 +450,7 @@ int web_talent_new(http_req *r)
 
 int web_talent_create(http_req *r)
 {
-    struct talent_input in;
+    struct talent_input in = {0};
     talent_form_input(r, &in, 0);
     reg_report rep;
     int64_t id = 0;
@@ -513,7 +513,7 @@ int web_talent_update(http_req *r)
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    struct talent_input in;
+    struct talent_input in = {0};
     talent_form_input(r, &in, 1);
     reg_report rep;
     ql_err err = {0};
@@ -741,7 +741,7 @@ static int employer_form_failed(http_req *r, int rc, const reg_report *rep, cons
 
 int web_employer_create(http_req *r)
 {
-    struct employer_input in;
+    struct employer_input in = {0};
     employer_form_input(r, &in);
     reg_report rep;
     int64_t id = 0;
@@ -781,7 +781,7 @@ int web_employer_update(http_req *r)
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    struct employer_input in;
+    struct employer_input in = {0};
     employer_form_input(r, &in);
     reg_report rep;
     ql_err err = {0};
