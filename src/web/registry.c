@@ -180,8 +180,12 @@ static void decorate_history(http_req *r, json_t *page, json_t *history)
     json_array_foreach(history, i, h)
     {
         json_object_set_new(h, "at_text", web_time(json_object_get(h, "at")));
-        json_object_set_new(h, "action_text",
-                            json_string(code_text(r, "actions", str(h, "action"))));
+        /* Actions are named "talent.update"; their strings "talent_update". */
+        char action[64];
+        snprintf(action, sizeof action, "%s", str(h, "action"));
+        for (char *c = action; *c; c++)
+            if (*c == '.') *c = '_';
+        json_object_set_new(h, "action_text", json_string(code_text(r, "actions", action)));
         json_t *names = json_array();
         size_t k;
         json_t *c;
