@@ -153,7 +153,7 @@ int pii_reload(ql_err *err)
     if (!state.ready) {
         rc = ql_errf(err, QL_EINTERNAL, NULL, "the keys are not loaded", "密钥尚未加载");
     } else {
-        struct key cur;
+        struct key cur = {{0}, {0}};
         rc = keys_load(state.dir, "pii.key", 0, cur.k, err);
         if (!rc) {
             /* Rebuild the list: the current key, then every old one on disk. */
