@@ -828,8 +828,12 @@ int registry_history(store *s, const actor *a, const char *object_type, int64_t 
     if (!strcmp(object_type, "talent")) {
         rc = state_of(s, &sc, id, &cur);
         if (rc == QL_ENOTFOUND) return not_found(err, id);
-    } else {
+    } else if (!strcmp(object_type, "employer")) {
         rc = registry_employer_get(s, a, id, &cur, err);
+    } else {
+        /* Not a registry record: its audit rows are not the registry's to show. */
+        return ql_errf(err, QL_EINVAL, "object_type", "object_type must be talent or employer",
+                       "object_type 必须是 talent 或 employer");
     }
     json_decref(cur);
     if (rc) return rc;
