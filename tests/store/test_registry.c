@@ -245,7 +245,7 @@ static int64_t create_employer(const actor *a, const char *code, const char *nam
                                const char *industry)
 {
     struct employer_input in = {code, name, industry, "yes", "yes", "no"};
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     int rc = registry_employer_create(F.s, a, &in, &id, &rep, &err);
@@ -256,7 +256,7 @@ static int64_t create_employer(const actor *a, const char *code, const char *nam
 
 static int64_t create_talent(const actor *a, const struct talent_input *in)
 {
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     int rc = registry_talent_create(F.s, a, in, &id, &rep, &err);
@@ -584,7 +584,7 @@ static void test_employer_create_get_update(void **state)
     create_person(1, CODE1);
     struct employer_input in = {
         "  91350100m000100y43 ", "某人工智能科技（上海）有限公司", "生命健康", "否", "1", "是"};
-    reg_report rep;
+    reg_report rep = {0};
     assert_int_equal(registry_employer_update(F.s, &F.admin, F.e1, &in, &rep, &err), 0);
     assert_int_equal(registry_employer_get(F.s, &F.admin, F.e1, &e, &err), 0);
     assert_string_equal(jstr(e, "credit_code"), CODE1);
@@ -645,7 +645,7 @@ static void test_employer_invalid(void **state)
     char bad_code[] = CODE1;
     bad_code[17] = '4'; /* wrong check character */
     struct employer_input in = {bad_code, "", "robotics", "maybe", "2", "否否"};
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     int rc = registry_employer_create(F.s, &F.admin, &in, &id, &rep, &err);
@@ -869,7 +869,7 @@ static void test_talent_invalid_all_at_once(void **state)
                               .insurance_months = "十八",
                               .owns_housing = "maybe",
                               .bank_account = "1234"};
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     int rc = registry_talent_create(F.s, &F.admin, &in, &id, &rep, &err);
@@ -964,7 +964,7 @@ static void test_talent_luhn_warning(void **state)
     struct person p;
     person(&p, 7, NULL);
     p.card[15] = p.card[15] == '9' ? '0' : (char)(p.card[15] + 1); /* Luhn now fails */
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     assert_int_equal(registry_talent_create(F.s, &F.admin, &p.in, &id, &rep, &err), 0);
@@ -998,7 +998,7 @@ static void test_talent_duplicate(void **state)
                                  .education = "master",
                                  .employer = CODE1,
                                  .employed_since = "2025-01-01"};
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     int64_t id = 0;
     int rc = registry_talent_create(F.s, &F.admin, &again, &id, &rep, &err);
@@ -1030,7 +1030,7 @@ static void test_talent_employer_change(void **state)
     /* To E2 from 2025-01-01: E1 ends the day before. */
     p.in.employer = F.code2;
     p.in.employed_since = "2025-01-01";
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     assert_int_equal(registry_talent_update(F.s, &F.admin, id, &p.in, &rep, &err), 0);
     json_t *t = get_talent(&F.admin, id);
@@ -1538,7 +1538,7 @@ static void test_hr_scope_everywhere(void **state)
         assert_string_equal(plain, "");
     }
     /* update: another's looks absent, whatever the input */
-    reg_report rep;
+    reg_report rep = {0};
     for (int k = 0; k < 2; k++) {
         rc = registry_talent_update(F.s, &F.hr1, others[k], &p2.in, &rep, &err);
         expect_hidden("update of another's", rc, &err, &nf);
@@ -1685,7 +1685,7 @@ static void test_talent_self_scope(void **state)
     json_decref(rows);
     struct person p;
     person(&p, 42, NULL);
-    reg_report rep;
+    reg_report rep = {0};
     rc = registry_talent_create(F.s, &self, &p.in, &(int64_t){0}, &rep, &err);
     expect_err("self registers", rc, &err, QL_EFORBIDDEN, NULL);
     rc = registry_talent_get(F.s, &plain_talent, me, &x, &err);
@@ -1756,7 +1756,7 @@ static void test_no_plaintext_in_database(void **state)
     luhn_complete(new_card);
     p.in.phone = new_phone;
     p.in.bank_account = new_card;
-    reg_report rep;
+    reg_report rep = {0};
     ql_err err = {0};
     assert_int_equal(registry_talent_update(F.s, &F.admin, first_form, &p.in, &rep, &err), 0);
     char plain[64];
