@@ -50,7 +50,11 @@ static int report_error(http_req *r, int rc, reg_report *rep)
     for (int i = 0; i < rep->errors.n; i++) body_field(&rep->errors.e[i]);
     if (rep->errors.n) {
         r->err = rep->errors.e[0];
-        r->errs = &rep->errors;
+        /* The error body is written after the handler returns, when rep (in
+         * the handler's frame) is gone: the list goes with the request. */
+        ql_errs *list = arena_alloc(r->arena, sizeof *list);
+        *list = rep->errors;
+        r->errs = list;
     } else if (rc != QL_ENOTFOUND) {
         body_field(&r->err);
     }
