@@ -94,7 +94,9 @@ struct http_req {
     char client_request_id[72]; /* X-Request-Id as the client sent it, if well formed */
     ql_err err;
     const ql_errs *errs;       /* every error of a form or record, when there are several:
-                                  the error body lists them under "errors" */
+                                  the error body lists them under "errors". Read after the
+                                  handler returns: point it into the arena, never into the
+                                  handler's own frame */
     int status;                /* set by the reply functions */
     size_t bytes_out;          /* body bytes of the response */
     int replied;

@@ -45,16 +45,18 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
     int bad = 0;
     char tmp[256];
 
-    reg_trim(in->name, t->name, sizeof t->name);
-    if (!t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
+    size_t len = reg_trim(in->name, t->name, sizeof t->name);
+    if (len >= sizeof t->name || !t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
         bad = add(report, (ql_errf(&e, QL_EINVAL, "name",
                                    "name: enter the person's name (1 to 100 characters)",
                                    "name：请填写姓名（1 到 100 个字符）"),
                            &e));
 
-    reg_trim(in->id_number, tmp, sizeof tmp);
+    len = reg_trim(in->id_number, tmp, sizeof tmp);
     pii_normalize(PII_ID_NUMBER, tmp, t->id_norm, sizeof t->id_norm);
-    if (!tmp[0])
+    if (len >= sizeof tmp)
+        bad = reg_too_long(&report->errors, "id_number");
+    else if (!tmp[0])
         bad = add(report, (ql_errf(&e, QL_EINVAL, "id_number", "id_number: enter the ID number",
                                    "id_number：请填写身份证号码"),
                            &e));
@@ -99,8 +101,8 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
         else t->has_graduation = 1;
     }
 
-    reg_trim(in->category, t->category, sizeof t->category);
-    if (text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
+    len = reg_trim(in->category, t->category, sizeof t->category);
+    if (len >= sizeof t->category || text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
         bad = add(report, (ql_errf(&e, QL_EINVAL, "category",
                                    "category: at most 40 characters", "category：最多 40 个字符"),
                            &e));
@@ -659,7 +661,7 @@ int registry_talent_unmask(store *s, const actor *a, int64_t id, const char *fie
 /* Builds "FROM ... WHERE ..." for a filter; fills args. */
 /* Text the query's parameters point into while it runs. */
 struct list_scratch {
-    char index[PII_INDEX_HEX];
+    char index[PII_INDEX_HEX], index2[PII_INDEX_HEX];
     char low[160], high[170];
 };
 
@@ -674,22 +676,25 @@ static int list_where(const struct reg_scope *sc, const struct talent_filter *f,
         char norm[130];
         /* An ID number, mobile or card number is looked up by its blind
          * index; anything else is the start of a name. */
-        pii_normalize(PII_ID_NUMBER, q, norm, sizeof norm);
-        size_t len = strlen(norm), digits = 0;
-        for (const char *c = norm; *c; c++) digits += isdigit((unsigned char)*c) != 0;
-        enum pii_kind kind = 0;
-        if (len == 18 && digits >= 17) kind = PII_ID_NUMBER;
-        else if (len == 11 && digits == 11 && norm[0] == '1') kind = PII_PHONE;
-        else if (len >= 16 && len <= 19 && digits == len && norm[0] == '6') kind = PII_BANK_ACCOUNT;
+        int also_card = 0;
+        enum pii_kind kind = (enum pii_kind)reg_query_kind(q, norm, sizeof norm, &also_card);
         if (kind) {
-            if (kind != PII_ID_NUMBER) pii_normalize(kind, q, norm, sizeof norm);
             pii_index(kind, norm, scratch->index);
-            buf_printf(where, " AND t.%s = $%d",
-                       kind == PII_ID_NUMBER ? "id_index"
-                       : kind == PII_PHONE   ? "phone_index"
-                                             : "bank_index",
-                       *n + 1);
-            args[(*n)++] = SV_TEXT(scratch->index);
+            if (also_card) {
+                /* 18 digits from 6: an ID number of the north-west, or a card */
+                pii_index(PII_BANK_ACCOUNT, norm, scratch->index2);
+                buf_printf(where, " AND (t.id_index = $%d OR t.bank_index = $%d)", *n + 1,
+                           *n + 2);
+                args[(*n)++] = SV_TEXT(scratch->index);
+                args[(*n)++] = SV_TEXT(scratch->index2);
+            } else {
+                buf_printf(where, " AND t.%s = $%d",
+                           kind == PII_ID_NUMBER ? "id_index"
+                           : kind == PII_PHONE   ? "phone_index"
+                                                 : "bank_index",
+                           *n + 1);
+                args[(*n)++] = SV_TEXT(scratch->index);
+            }
         } else {
             /* name >= q AND name < q + U+10FFFF: a prefix range the index serves */
             snprintf(scratch->low, sizeof scratch->low, "%s", q);
@@ -827,6 +832,7 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
     store_val args[16];
     int n = 0;
     struct list_scratch scratch;
+    int stopped = 0;
     rc = list_where(&sc, f, &where, args, &n, &scratch, err);
     if (!rc) {
         buf_printf(&sql, "SELECT %s%s%s%s", talent_columns,
@@ -840,19 +846,17 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
                     json_decref(row);
                     break;
                 }
-                int stop = fn(row, ctx);
+                stopped = fn(row, ctx);
                 json_decref(row);
-                if (stop) {
-                    rc = stop;
-                    break;
-                }
+                if (stopped) break;
             }
             store_rows_close(r);
         }
     }
     buf_free(&where);
     buf_free(&sql);
-    return rc < 0 || rc > 1 ? rc : 0;
+    if (stopped) return stopped;
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- history --------------------------------------------------------- */
@@ -868,8 +872,12 @@ int registry_history(store *s, const actor *a, const char *object_type, int64_t 
     if (!strcmp(object_type, "talent")) {
         rc = state_of(s, &sc, id, &cur);
         if (rc == QL_ENOTFOUND) return not_found(err, id);
-    } else {
+    } else if (!strcmp(object_type, "employer")) {
         rc = registry_employer_get(s, a, id, &cur, err);
+    } else {
+        /* Not a registry record: its audit rows are not the registry's to show. */
+        return ql_errf(err, QL_EINVAL, "object_type", "object_type must be talent or employer",
+                       "object_type 必须是 talent 或 employer");
     }
     json_decref(cur);
     if (rc) return rc;
