@@ -327,14 +327,18 @@ static int not_found(ql_err *err, int64_t id)
                    (long long)id);
 }
 
-static int employments_of(store *s, int64_t id, json_t **out)
+/* The employments of talent id; an employer's account sees only those at
+ * its own employer (the person's other employers are not its business). */
+static int employments_of(store *s, const struct reg_scope *sc, int64_t id, json_t **out)
 {
+    int64_t only = sc->kind == SCOPE_EMPLOYER ? sc->id : 0;
     store_rows *r;
     int rc = store_query(s,
                          "SELECT m.employer_id, e.name, e.credit_code, m.start_date, m.end_date "
                          "FROM employments m JOIN employers e ON e.id = m.employer_id "
-                         "WHERE m.talent_id = $1 ORDER BY m.start_date, m.id",
-                         (store_val[]){SV_INT(id)}, 1, &r);
+                         "WHERE m.talent_id = $1 AND ($2 = 0 OR m.employer_id = $2) "
+                         "ORDER BY m.start_date, m.id",
+                         (store_val[]){SV_INT(id), SV_INT(only)}, 2, &r);
     if (rc) return rc;
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1)
@@ -364,7 +368,7 @@ int registry_talent_get(store *s, const actor *a, int64_t id, json_t **out, ql_e
     if (rc == QL_ENOTFOUND) return not_found(err, id);
     if (rc) return rc;
     json_t *emp;
-    rc = employments_of(s, id, &emp);
+    rc = employments_of(s, &sc, id, &emp);
     if (rc) {
         json_decref(*out);
         return rc;
