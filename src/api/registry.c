@@ -43,8 +43,12 @@ static int report_error(http_req *r, int rc, reg_report *rep)
         }
     }
     if (rep->errors.n) {
+        /* Copied: the server writes the error body after the handler (and
+         * its report on the stack) is gone. */
+        ql_errs *copy = arena_alloc(r->arena, sizeof *copy);
+        *copy = rep->errors;
         r->err = rep->errors.e[0];
-        r->errs = &rep->errors;
+        r->errs = copy;
     }
     return rc;
 }

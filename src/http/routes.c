@@ -74,6 +74,23 @@ const http_route http_routes[] = {
     {HTTP_POST, "/api/v1/talents/{id}/unmask", api_talent_unmask, P_PERSONAL_UNMASK, 4096,
      ROUTE_JSON},
     {HTTP_GET, "/api/v1/talents/{id}/history", api_talent_history, P_REGISTRY_READ, 0, 0},
+    /* registry: rental housing (operators, units, leases) */
+    {HTTP_GET, "/api/v1/operators", api_operators_list, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/operators", api_operators_create, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/operators/{id}", api_operator_get, P_REGISTRY_READ, 0, 0},
+    {HTTP_PUT, "/api/v1/operators/{id}", api_operator_update, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/operators/{id}/history", api_operator_history, P_REGISTRY_READ, 0, 0},
+    {HTTP_GET, "/api/v1/units", api_units_list, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/units", api_units_create, P_HOUSING_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/units/{id}", api_unit_get, P_REGISTRY_READ, 0, 0},
+    {HTTP_PUT, "/api/v1/units/{id}", api_unit_update, P_HOUSING_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/units/{id}/history", api_unit_history, P_REGISTRY_READ, 0, 0},
+    {HTTP_GET, "/api/v1/leases", api_leases_list, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/leases", api_leases_create, P_HOUSING_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/leases/{id}", api_lease_get, P_REGISTRY_READ, 0, 0},
+    {HTTP_PUT, "/api/v1/leases/{id}", api_lease_update, P_HOUSING_MANAGE, 8192, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/leases/{id}/end", api_lease_end, P_HOUSING_MANAGE, 4096, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/leases/{id}/history", api_lease_history, P_REGISTRY_READ, 0, 0},
 };
 
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];

@@ -2,6 +2,8 @@
  * personal data, employment, reading within scope, lists, unmasking. */
 #include "registry/talent.h"
 
+#include "registry/housing_internal.h"
+
 #include "auth/session.h"
 #include "core/date.h"
 #include "core/pii.h"
@@ -824,8 +826,10 @@ int registry_history(store *s, const actor *a, const char *object_type, int64_t 
     if (!strcmp(object_type, "talent")) {
         rc = state_of(s, &sc, id, &cur);
         if (rc == QL_ENOTFOUND) return not_found(err, id);
-    } else {
+    } else if (!strcmp(object_type, "employer")) {
         rc = registry_employer_get(s, a, id, &cur, err);
+    } else {
+        rc = hs_visible(s, a, object_type, id, err);
     }
     json_decref(cur);
     if (rc) return rc;
