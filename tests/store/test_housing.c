@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static int nkeys;
  * three units, and an account of every kind that matters here. */
 static struct fx {
     store *s;
+    char url[600];  /* the store under test, for more connections */
     actor cli;      /* set-up: every permission, district */
     actor clerk;    /* window clerk, district: registry.read/write, housing.manage */
     actor reviewer; /* reviewer, department: registry.read only */
@@ -339,7 +341,8 @@ static int fx_setup(void **state)
     (void)state;
     memset(&F, 0, sizeof F);
     ql_err err = {0};
-    if (store_open(tu_fresh_store_url(), NULL, &F.s, &err) || store_migrate(F.s, NULL, &err)) {
+    snprintf(F.url, sizeof F.url, "%s", tu_fresh_store_url());
+    if (store_open(F.url, NULL, &F.s, &err) || store_migrate(F.s, NULL, &err)) {
         print_error("store: %s\n", err.en);
         return -1;
     }
@@ -1800,6 +1803,59 @@ static void test_lease_list_filters(void **state)
                QL_EINVAL, "page");
 }
 
+/* One of two clerks recording a lease of the same unit at the same time. */
+struct racer {
+    int64_t talent, unit;
+    const char *start, *end;
+    int rc;
+    ql_err err;
+};
+
+static void *race_main(void *arg)
+{
+    struct racer *x = arg;
+    store *s;
+    if (store_open(F.url, NULL, &s, &x->err)) {
+        x->rc = -99;
+        return NULL;
+    }
+    struct lease_texts t = {"", ""};
+    struct lease_input in = lease_in(&t, x->talent, x->unit, x->start, x->end);
+    reg_report rep;
+    int64_t id = 0;
+    x->rc = registry_lease_create(s, &F.clerk, &in, &id, &rep, &x->err);
+    store_close(s);
+    return NULL;
+}
+
+/* Two overlapping leases recorded at once on separate connections: the
+ * store's transactions let exactly one in. */
+static void test_lease_overlap_race(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 4; trial++) {
+        char code[32], addr[64];
+        snprintf(code, sizeof code, "RACE-%06d", trial);
+        snprintf(addr, sizeof addr, "上海市徐汇区竞速路 %d 号", trial);
+        struct unit_input u = unit_in("OP-1", addr, "listed", code);
+        int64_t unit = mk_unit(&F.clerk, &u);
+        struct racer r[2] = {{F.t1, unit, "2026-01-01", "2026-12-31", -98, {0}},
+                             {F.t2, unit, "2026-06-01", "2027-05-31", -98, {0}}};
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, race_main, &r[i]);
+        for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+        int ok = (r[0].rc == 0) + (r[1].rc == 0);
+        int refused = (r[0].rc == QL_ECONFLICT) + (r[1].rc == QL_ECONFLICT);
+        if (ok != 1 || refused != 1)
+            fail_msg("trial %d: %d (%s) and %d (%s)", trial, r[0].rc, r[0].err.en, r[1].rc,
+                     r[1].err.en);
+        assert_int_equal(
+            qint("SELECT count(*) FROM leases WHERE unit_id = $1", (store_val[]){SV_INT(unit)}, 1),
+            1);
+        unit_status_is(unit, "leased");
+    }
+}
+
 /* Many rows: the count stops at the cap, pages stop there too. */
 static void test_lease_count_cap(void **state)
 {
@@ -1859,6 +1915,7 @@ int main(void)
         T(test_lease_move_unit),
         T(test_lease_scope),
         T(test_lease_list_filters),
+        T(test_lease_overlap_race),
         T(test_lease_count_cap),
     };
     return cmocka_run_group_tests_name(tu_pg_url() ? "housing (postgres)" : "housing (sqlite)",
