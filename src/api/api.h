@@ -79,4 +79,32 @@ int api_employers_export(http_req *r);
 int api_import(http_req *r);
 int api_import_template(http_req *r);
 
+/* housing.c: operators, housing units and leases */
+struct operator_filter;
+struct unit_filter;
+struct lease_filter;
+/* Read the list filters from the query string: q, sort, page, per_page;
+ * units also status, kind, district, operator_id, rooms_min, rent_min,
+ * rent_max, after_id; leases also status, filed, ends_before, talent_id,
+ * unit_id, operator_id, after_id. QL_EINVAL naming a malformed number. */
+int api_operator_filter(http_req *r, struct operator_filter *f);
+int api_unit_filter(http_req *r, struct unit_filter *f);
+int api_lease_filter(http_req *r, struct lease_filter *f);
+int api_operators_list(http_req *r);
+int api_operators_create(http_req *r);
+int api_operator_get(http_req *r);
+int api_operator_update(http_req *r);
+int api_operator_history(http_req *r);
+int api_units_list(http_req *r);
+int api_units_create(http_req *r);
+int api_unit_get(http_req *r);
+int api_unit_update(http_req *r);
+int api_unit_history(http_req *r);
+int api_leases_list(http_req *r);
+int api_leases_create(http_req *r);
+int api_lease_get(http_req *r);
+int api_lease_update(http_req *r);
+int api_lease_end(http_req *r);
+int api_lease_history(http_req *r);
+
 #endif

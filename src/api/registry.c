@@ -49,12 +49,12 @@ static int report_error(http_req *r, int rc, reg_report *rep)
 {
     for (int i = 0; i < rep->errors.n; i++) body_field(&rep->errors.e[i]);
     if (rep->errors.n) {
+        /* Copied: the server writes the error body after the handler (and
+         * its report on the stack) is gone. */
+        ql_errs *copy = arena_alloc(r->arena, sizeof *copy);
+        *copy = rep->errors;
         r->err = rep->errors.e[0];
-        /* The error body is written after the handler returns, when rep (in
-         * the handler's frame) is gone: the list goes with the request. */
-        ql_errs *list = arena_alloc(r->arena, sizeof *list);
-        *list = rep->errors;
-        r->errs = list;
+        r->errs = copy;
     } else if (rc != QL_ENOTFOUND) {
         body_field(&r->err);
     }

@@ -2,6 +2,8 @@
  * personal data, employment, reading within scope, lists, unmasking. */
 #include "registry/talent.h"
 
+#include "registry/housing_internal.h"
+
 #include "auth/session.h"
 #include "core/date.h"
 #include "core/pii.h"
@@ -879,9 +881,7 @@ int registry_history(store *s, const actor *a, const char *object_type, int64_t 
     } else if (!strcmp(object_type, "employer")) {
         rc = registry_employer_get(s, a, id, &cur, err);
     } else {
-        /* Not a registry record: its audit rows are not the registry's to show. */
-        return ql_errf(err, QL_EINVAL, "object_type", "object_type must be talent or employer",
-                       "object_type 必须是 talent 或 employer");
+        rc = hs_visible(s, a, object_type, id, err);
     }
     json_decref(cur);
     if (rc) return rc;

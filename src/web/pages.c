@@ -159,6 +159,8 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
     if (!r->who.must_change_password) {
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
             if (areas[i].perm >= 0 && !actor_can(&r->who, (enum perm)areas[i].perm)) continue;
+            /* A talent reads their own record; the employers list is not theirs. */
+            if (areas[i].area == AREA_EMPLOYERS && r->who.scope == SCOPE_SELF) continue;
             json_t *item = json_pack("{s:s, s:s}", "href", areas[i].href, "label",
                                      web_t(r, areas[i].label));
             if (areas[i].area == current) json_object_set_new(item, "current", json_true());
