@@ -14,6 +14,7 @@ static const struct {
     {"user", cmd_user, "add, list, disable, enable accounts and reset passwords"},
     {"token", cmd_token, "create, list and revoke API tokens for other systems"},
     {"audit", cmd_audit, "verify the audit chain"},
+    {"keys", cmd_keys, "personal-data keys: status, rotate and re-seal"},
     {"import", cmd_import, "check and import talents or employers from a CSV file"},
     {"export", cmd_export, "write talents or employers to an .xlsx or CSV file"},
     {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},

@@ -4,7 +4,9 @@
 #ifndef QL_API_API_H
 #define QL_API_API_H
 
+#include "core/export.h"
 #include "http/http.h"
+#include "registry/import.h"
 
 int api_healthz(http_req *r);
 int api_metrics(http_req *r);
@@ -58,5 +60,51 @@ int api_talent_get(http_req *r);
 int api_talent_update(http_req *r);
 int api_talent_unmask(http_req *r);
 int api_talent_history(http_req *r);
+
+/* registry_io.c */
+struct employer_filter;
+/* Writes the export (talents with tf, or employers with ef; reason for an
+ * unmasked talent export) to a private temporary file that is unlinked at
+ * once, and sends it as an attachment named by kind and date. */
+int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
+                    const struct employer_filter *ef, const char *reason,
+                    enum export_format format);
+/* Reads "xlsx" (the default, also for NULL or "") or "csv". */
+int api_export_format(http_req *r, const char *value, enum export_format *out);
+/* An import report as JSON: rows, bad_rows, problems, imported, warnings,
+ * encoding, problem_list, committed, dry_run. */
+json_t *api_import_report_json(const struct import_report *rep, int commit);
+int api_talents_export(http_req *r);
+int api_employers_export(http_req *r);
+int api_import(http_req *r);
+int api_import_template(http_req *r);
+
+/* housing.c: operators, housing units and leases */
+struct operator_filter;
+struct unit_filter;
+struct lease_filter;
+/* Read the list filters from the query string: q, sort, page, per_page;
+ * units also status, kind, district, operator_id, rooms_min, rent_min,
+ * rent_max, after_id; leases also status, filed, ends_before, talent_id,
+ * unit_id, operator_id, after_id. QL_EINVAL naming a malformed number. */
+int api_operator_filter(http_req *r, struct operator_filter *f);
+int api_unit_filter(http_req *r, struct unit_filter *f);
+int api_lease_filter(http_req *r, struct lease_filter *f);
+int api_operators_list(http_req *r);
+int api_operators_create(http_req *r);
+int api_operator_get(http_req *r);
+int api_operator_update(http_req *r);
+int api_operator_history(http_req *r);
+int api_units_list(http_req *r);
+int api_units_create(http_req *r);
+int api_unit_get(http_req *r);
+int api_unit_update(http_req *r);
+int api_unit_history(http_req *r);
+int api_leases_list(http_req *r);
+int api_leases_create(http_req *r);
+int api_lease_get(http_req *r);
+int api_lease_update(http_req *r);
+int api_lease_end(http_req *r);
+int api_lease_history(http_req *r);
 
 #endif

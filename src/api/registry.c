@@ -15,36 +15,48 @@ static int body_text(http_req *r, const char *name, const char **out)
     json_t *v = json_object_get(r->json, name);
     *out = NULL;
     if (!v || json_is_null(v)) return 0;
+    char field[96];
+    snprintf(field, sizeof field, "body.%s", name);
     if (json_is_string(v)) {
         if (json_string_length(v) > 4096)
-            return ql_errf(&r->err, QL_EINVAL, name, "body.%s is too long", "body.%s 过长", name);
+            return ql_errf(&r->err, QL_EINVAL, field, "%s is too long", "%s 过长", field);
         *out = json_string_value(v);
     } else if (json_is_integer(v)) {
         *out = arena_printf(r->arena, "%lld", (long long)json_integer_value(v));
     } else if (json_is_boolean(v)) {
         *out = json_is_true(v) ? "yes" : "no";
     } else {
-        return ql_errf(&r->err, QL_EINVAL, name, "body.%s must be text, a number or true/false",
-                       "body.%s 必须是文本、数字或 true/false", name);
+        return ql_errf(&r->err, QL_EINVAL, field, "%s must be text, a number or true/false",
+                       "%s 必须是文本、数字或 true/false", field);
     }
     return 0;
 }
 
+/* A field of the service ("reason") as the body names it ("body.reason"). */
+static void body_field(ql_err *e)
+{
+    size_t n = strlen(e->field);
+    if (n && n + 5 < sizeof e->field && strncmp(e->field, "body.", 5) != 0) {
+        memmove(e->field + 5, e->field, n + 1);
+        memcpy(e->field, "body.", 5);
+    }
+}
+
 /* Errors of a record: the first becomes the uniform error, all are listed
- * under "errors", each field named as body.<field>. */
+ * under "errors", each field named as body.<field>. A record not found
+ * keeps its field ("id", the path parameter). */
 static int report_error(http_req *r, int rc, reg_report *rep)
 {
-    for (int i = 0; i < rep->errors.n; i++) {
-        ql_err *e = &rep->errors.e[i];
-        size_t n = strlen(e->field);
-        if (n && n + 5 < sizeof e->field && strncmp(e->field, "body.", 5) != 0) {
-            memmove(e->field + 5, e->field, n + 1);
-            memcpy(e->field, "body.", 5);
-        }
-    }
+    for (int i = 0; i < rep->errors.n; i++) body_field(&rep->errors.e[i]);
     if (rep->errors.n) {
+        /* Copied: the server writes the error body after the handler (and
+         * its report on the stack) is gone. */
+        ql_errs *copy = arena_alloc(r->arena, sizeof *copy);
+        *copy = rep->errors;
         r->err = rep->errors.e[0];
-        r->errs = &rep->errors;
+        r->errs = copy;
+    } else if (rc != QL_ENOTFOUND) {
+        body_field(&r->err);
     }
     return rc;
 }
@@ -229,6 +241,7 @@ int api_talent_unmask(http_req *r)
     if (rc) return rc;
     char value[128];
     rc = registry_talent_unmask(r->db, &r->who, id, field, reason, value, sizeof value, &r->err);
+    if (rc == QL_EINVAL) body_field(&r->err); /* "reason", "field": members of the body */
     if (rc) return rc;
     return http_reply_json(r, 200,
                            json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "field", field,

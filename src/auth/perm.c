@@ -51,13 +51,16 @@ static const struct {
 #define B(p) PERM_BIT(p)
 
 /* Who may do what. Scope narrows it further: an employer's HR account sees
- * its own staff only, a talent only their own records. */
+ * its own staff only, a talent only their own records (registry.read: their
+ * own talent record and leases, and the listed units), an operator its own
+ * units and their leases. Window clerks and administrators manage housing
+ * district-wide (leases brought to a window, units of any operator). */
 static const permset role_table[ROLE_COUNT] = {
-    [ROLE_TALENT] = B(P_SUBSIDY_APPLY) | B(P_SERVICE_VALIDATE),
+    [ROLE_TALENT] = B(P_REGISTRY_READ) | B(P_SUBSIDY_APPLY) | B(P_SERVICE_VALIDATE),
     [ROLE_EMPLOYER_HR] = B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) | B(P_SUBSIDY_ATTEST) |
                          B(P_SERVICE_VALIDATE),
-    [ROLE_WINDOW_CLERK] = B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) | B(P_WINDOW_ACCEPT) |
-                          B(P_SERVICE_VALIDATE),
+    [ROLE_WINDOW_CLERK] = B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) | B(P_HOUSING_MANAGE) |
+                          B(P_WINDOW_ACCEPT) | B(P_SERVICE_VALIDATE),
     [ROLE_REVIEWER] = B(P_REGISTRY_READ) | B(P_SUBSIDY_REVIEW) | B(P_PERSONAL_UNMASK) |
                       B(P_SERVICE_VALIDATE),
     [ROLE_FINANCE] = B(P_REGISTRY_READ) | B(P_LEDGER_RUN) | B(P_LEDGER_APPROVE) |
@@ -66,7 +69,7 @@ static const permset role_table[ROLE_COUNT] = {
     [ROLE_ADMIN] = B(P_USER_READ) | B(P_USER_MANAGE) | B(P_ROLE_READ) | B(P_TOKEN_MANAGE) |
                    B(P_AUDIT_READ) | B(P_AUDIT_VERIFY) | B(P_SYSTEM_METRICS) |
                    B(P_SERVICE_VALIDATE) | B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) |
-                   B(P_POLICY_MANAGE) | B(P_DASHBOARD_READ),
+                   B(P_HOUSING_MANAGE) | B(P_POLICY_MANAGE) | B(P_DASHBOARD_READ),
     [ROLE_AUDITOR] = B(P_USER_READ) | B(P_ROLE_READ) | B(P_AUDIT_READ) | B(P_AUDIT_VERIFY) |
                      B(P_REGISTRY_READ) | B(P_DASHBOARD_READ) | B(P_SERVICE_VALIDATE),
     [ROLE_LEADERSHIP] = B(P_DASHBOARD_READ) | B(P_SERVICE_VALIDATE),

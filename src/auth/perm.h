@@ -45,7 +45,7 @@ enum perm {
     P_LEDGER_RUN,       /* ledger.run: compute monthly cycles, import bank results */
     P_LEDGER_APPROVE,   /* ledger.approve: approve a cycle computed by someone else */
     P_LEDGER_EXPORT,    /* ledger.export: bank files and ledger exports */
-    P_HOUSING_MANAGE,   /* housing.manage: an operator's units, leases, move-in/out */
+    P_HOUSING_MANAGE,   /* housing.manage: units, leases, move-in/out (an operator: its own) */
     P_DASHBOARD_READ,   /* dashboard.read: indicators for leadership */
     P_COUNT
 };

@@ -6,11 +6,14 @@
 #include "account/account.h"
 #include "audit/audit.h"
 #include "auth/password.h"
+#include "core/pii.h"
+#include "registry/rekey.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Runs one "qianlima NOUN VERB [ARG] [flags]" command. The verbs of noun are
  * in verbs (NULL-terminated); needs_arg says which take a positional argument. */
@@ -371,6 +374,95 @@ int cmd_audit(int argc, char **argv)
         printf("audit chain BROKEN at row %lld: %s\n审计链在第 %lld 行断裂：%s\n",
                (long long)rep.broken_seq, rep.reason_en, (long long)rep.broken_seq, rep.reason_zh);
         rc = EXIT_FAIL;
+    }
+    store_close(s);
+    config_free(&cfg);
+    return rc;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+static void show_progress(int64_t scanned, int64_t resealed, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "\r  %lld row(s) read, %lld value(s) re-sealed", (long long)scanned,
+            (long long)resealed);
+}
+
+static void print_usage_of_keys(const json_t *usage, const char *current)
+{
+    const char *fp;
+    json_t *n;
+    json_object_foreach((json_t *)usage, fp, n)
+    {
+        printf("  key %s%s: %lld sealed value(s)\n", fp,
+               strcmp(fp, current) == 0 ? " (current)" : "", (long long)json_integer_value(n));
+    }
+}
+
+int cmd_keys(int argc, char **argv)
+{
+    static const struct verb verbs[] = {
+        {"status", NULL, "how many sealed values each personal-data key holds"},
+        {"rotate", NULL, "make a new personal-data key (the old one is kept as "
+                         "pii-old-<fingerprint>.key) and re-seal every value under it"},
+        {"reseal", NULL, "re-seal every value still under an older key (after an interrupted "
+                         "rotation, or values a running server sealed during one)"},
+        {0},
+    };
+    const char *arg;
+    int rc = EXIT_OK;
+    const struct verb *v = pick_verb("keys", verbs, argc, argv, &arg, &rc);
+    if (!v) return rc;
+    struct cli_flag none[] = {{0}};
+    ql_config cfg;
+    store *s = NULL;
+    int help = 0;
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "keys %s", v->name);
+    rc = prepare(cmd, v, argc, argv, arg, none, &cfg, &s, &help);
+    if (help || rc) return rc;
+    ql_err err = {0};
+    if (!strcmp(v->name, "rotate")) {
+        rc = pii_rotate_key(&err);
+        if (rc) rc = fail(cmd, &err);
+        else {
+            char fp[9];
+            pii_current_key(fp);
+            printf("new key %s in %s\n", fp, cfg.keys_dir);
+        }
+    }
+    if (!rc && strcmp(v->name, "status") != 0) {
+        actor me;
+        actor_cli(&me);
+        int64_t scanned = 0, resealed = 0;
+        rc = registry_reseal(s, &me, isatty(2) ? show_progress : NULL, NULL, &scanned, &resealed,
+                             &err);
+        if (isatty(2)) fputc('\n', stderr);
+        if (rc) rc = fail(cmd, &err);
+        else printf("%lld row(s) read, %lld value(s) re-sealed\n", (long long)scanned,
+                    (long long)resealed);
+    }
+    if (!rc) {
+        json_t *usage;
+        char current[9];
+        rc = registry_key_usage(s, &usage, current, &err);
+        if (rc) rc = fail(cmd, &err);
+        else {
+            print_usage_of_keys(usage, current);
+            int old_in_use = 0;
+            const char *fp;
+            json_t *n;
+            json_object_foreach(usage, fp, n)
+            {
+                if (strcmp(fp, current) != 0 && json_integer_value(n) > 0) old_in_use = 1;
+            }
+            if (!old_in_use)
+                printf("no value is sealed with an older key: the pii-old-*.key files can be "
+                       "removed once a backup of the key directory is kept\n"
+                       "没有数据仍使用旧密钥：备份密钥目录后即可删除 pii-old-*.key 文件\n");
+            json_decref(usage);
+        }
     }
     store_close(s);
     config_free(&cfg);

@@ -55,6 +55,7 @@ int cmd_token(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);

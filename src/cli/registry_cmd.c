@@ -118,7 +118,10 @@ int cmd_import(int argc, char **argv)
             printf("every row is good; run again with --commit to store them\n"
                    "所有行均无问题；加 --commit 重新运行即可导入\n");
         }
-        if (rep.warnings) printf("%lld row(s) with a warning (stored)\n", (long long)rep.warnings);
+        if (rep.warnings)
+            printf("%lld row(s) with a warning%s\n%lld 行有警告%s\n", (long long)rep.warnings,
+                   rep.imported ? " (stored)" : "", (long long)rep.warnings,
+                   rep.imported ? "（已导入）" : "");
     }
     import_report_free(&rep);
     store_close(s);

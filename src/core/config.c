@@ -33,8 +33,8 @@ static const struct key keys[] = {
     {{"server", "workers", "workers", "0", "worker threads, each with its own event loop and "
                                           "store connection; 0 = one per CPU core"},
      K_INT, OFF(workers), 0, 256, NULL},
-    {{"server", "body_limit", "body-limit", "1M",
-      "largest request body accepted by any route (bytes; K, M suffixes)"},
+    {{"server", "body_limit", "body-limit", "16M",
+      "largest request body the server reads (bytes; K, M suffixes); each route has a lower limit of its own except the CSV imports"},
      K_SIZE, OFF(body_limit), 1024, 1L << 30, NULL},
     {{"server", "header_limit", "header-limit", "64K",
       "largest request line plus headers (bytes; K, M suffixes)"},

@@ -146,6 +146,46 @@ int pii_seal(enum pii_kind kind, const char *plain, buf *out)
     return 0;
 }
 
+int pii_reload(ql_err *err)
+{
+    pthread_rwlock_wrlock(&lock);
+    int rc = 0;
+    if (!state.ready) {
+        rc = ql_errf(err, QL_EINTERNAL, NULL, "the keys are not loaded", "密钥尚未加载");
+    } else {
+        struct key cur = {{0}, {0}};
+        rc = keys_load(state.dir, "pii.key", 0, cur.k, err);
+        if (!rc) {
+            /* Rebuild the list: the current key, then every old one on disk. */
+            int keep = state.nkeys;
+            struct key saved[MAX_KEYS];
+            memcpy(saved, state.keys, sizeof saved);
+            fingerprint(cur.k, cur.fp);
+            state.keys[0] = cur;
+            state.nkeys = 1;
+            rc = load_old_keys(err);
+            if (rc) { /* keep what worked before */
+                memcpy(state.keys, saved, sizeof saved);
+                state.nkeys = keep;
+            }
+            sodium_memzero(saved, sizeof saved);
+            sodium_memzero(&cur, sizeof cur);
+        }
+    }
+    pthread_rwlock_unlock(&lock);
+    return rc;
+}
+
+static int have_key(const unsigned char *fp)
+{
+    pthread_rwlock_rdlock(&lock);
+    int found = 0;
+    for (int i = 0; i < state.nkeys && !found; i++)
+        found = memcmp(state.keys[i].fp, fp, FP_BYTES) == 0;
+    pthread_rwlock_unlock(&lock);
+    return found;
+}
+
 int pii_open(enum pii_kind kind, const void *sealed, size_t len, char *out, size_t n,
              ql_err *err)
 {
@@ -157,6 +197,12 @@ int pii_open(enum pii_kind kind, const void *sealed, size_t len, char *out, size
     if (plen + 1 > n)
         return ql_errf(err, QL_ETOOBIG, kind_name(kind), "the stored %s is too long",
                        "存储的 %s 过长", kind_name(kind));
+    /* A key this process does not know: another process (qianlima keys
+     * rotate) may have made it since start-up. */
+    if (!have_key(s + 1)) {
+        ql_err ignore;
+        pii_reload(&ignore);
+    }
     pthread_rwlock_rdlock(&lock);
     const struct key *k = NULL;
     for (int i = 0; i < state.nkeys; i++)

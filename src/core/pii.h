@@ -56,6 +56,13 @@ void pii_mask(enum pii_kind kind, const char *plain, char *out, size_t n);
 void pii_sealed_key(const void *sealed, size_t len, char out[9]);
 void pii_current_key(char out[9]);
 
+/* Reads the key directory again: pii.key becomes the current key and every
+ * pii-old-*.key is loaded. pii_open calls it when it meets a key it does
+ * not know, so a running server follows a rotation made by another process
+ * (it seals with the new key from then on). Returns 0 or an error naming
+ * the key file (the keys loaded before are kept). */
+int pii_reload(ql_err *err);
+
 /* Key rotation, step 1: makes a new current key, keeping the old one as
  * pii-old-<fingerprint>.key. Existing rows still open. Returns 0 or QL_EIO. */
 int pii_rotate_key(ql_err *err);

@@ -48,7 +48,9 @@ enum {
                             not signed in is sent to the sign-in page */
     ROUTE_REST = 4,      /* the last {param} takes the rest of the path, slashes included */
     ROUTE_FORM = 8,      /* the body is an HTML form (application/x-www-form-urlencoded) */
-    ROUTE_PW_CHANGE = 16 /* open to an account that must change its password first */
+    ROUTE_PW_CHANGE = 16, /* open to an account that must change its password first */
+    ROUTE_UPLOAD = 32     /* the body is a form with files (multipart/form-data): text fields
+                             are read with http_form, files with http_file */
 };
 
 /* Who may call a route: a permission (enum perm), or one of these. */
@@ -86,15 +88,23 @@ struct http_req {
     int nform;                 /* ROUTE_FORM: the decoded fields */
     const char **form_names;
     const char **form_values;
+    int nfiles;                /* ROUTE_UPLOAD: the file parts */
+    const struct multipart_part *files;
     char request_id[72];        /* the server's name for this request */
     char client_request_id[72]; /* X-Request-Id as the client sent it, if well formed */
     ql_err err;
     const ql_errs *errs;       /* every error of a form or record, when there are several:
-                                  the error body lists them under "errors" */
+                                  the error body lists them under "errors". Read after the
+                                  handler returns: point it into the arena, never into the
+                                  handler's own frame */
     int status;                /* set by the reply functions */
     size_t bytes_out;          /* body bytes of the response */
     int replied;
 };
+
+/* The file sent in form field name (ROUTE_UPLOAD), or NULL; its data
+ * points into the request body. See http/multipart.h. */
+const struct multipart_part *http_file(const http_req *r, const char *name);
 
 /* Returns the value of path parameter name, or NULL. */
 const char *http_param(const http_req *r, const char *name);

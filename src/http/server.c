@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http/metrics.h"
+#include "http/multipart.h"
 #include "web/web.h"
 
 #include <errno.h>
@@ -430,6 +431,48 @@ static int parse_form(http_req *r)
     return 0;
 }
 
+#define UPLOAD_MAX_PARTS 32
+
+/* Splits a multipart/form-data body: text fields into r->form_*, files
+ * into r->files. */
+static int parse_upload(http_req *r)
+{
+    char boundary[80];
+    int rc = multipart_boundary(http_header(r, "Content-Type"), boundary, sizeof boundary, &r->err);
+    if (rc) return rc;
+    multipart_part *parts = arena_alloc(r->arena, UPLOAD_MAX_PARTS * sizeof *parts);
+    int n = 0;
+    rc = multipart_parse(boundary, r->body ? r->body : "", r->body_len, r->arena, parts,
+                         UPLOAD_MAX_PARTS, &n, &r->err);
+    if (rc) return rc;
+    r->form_names = arena_alloc(r->arena, UPLOAD_MAX_PARTS * sizeof *r->form_names);
+    r->form_values = arena_alloc(r->arena, UPLOAD_MAX_PARTS * sizeof *r->form_values);
+    multipart_part *files = arena_alloc(r->arena, UPLOAD_MAX_PARTS * sizeof *files);
+    for (int i = 0; i < n; i++) {
+        if (parts[i].filename) {
+            files[r->nfiles++] = parts[i];
+            continue;
+        }
+        if (!http_clean_utf8((const unsigned char *)parts[i].name, strlen(parts[i].name)) ||
+            !http_valid_text((const unsigned char *)parts[i].data, parts[i].len, 1))
+            return ql_errf(&r->err, QL_EINVAL, "body",
+                           "the form holds a control character or invalid UTF-8",
+                           "表单含有控制字符或无效的 UTF-8 编码");
+        r->form_names[r->nform] = parts[i].name;
+        r->form_values[r->nform] = arena_strndup(r->arena, parts[i].data, parts[i].len);
+        r->nform++;
+    }
+    r->files = files;
+    return 0;
+}
+
+const struct multipart_part *http_file(const http_req *r, const char *name)
+{
+    for (int i = 0; i < r->nfiles; i++)
+        if (strcmp(r->files[i].name, name) == 0) return &r->files[i];
+    return NULL;
+}
+
 int http_redirect(http_req *r, const char *location)
 {
     /* Only to a path on this site: never "//host" or a scheme. */
@@ -683,6 +726,10 @@ static int dispatch(http_req *r, const char *uri)
                            "send the form as application/x-www-form-urlencoded",
                            "表单须以 application/x-www-form-urlencoded 格式提交");
         rc = parse_form(r);
+        if (rc) return rc;
+    }
+    if ((r->route->flags & ROUTE_UPLOAD) && r->method != HTTP_GET && r->method != HTTP_HEAD) {
+        rc = parse_upload(r);
         if (rc) return rc;
     }
     rc = check_csrf(r);

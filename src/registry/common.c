@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/pii.h"
 #include "core/text.h"
 
 #include <ctype.h>
@@ -106,9 +107,9 @@ int reg_write_tx(store *s, store_tx_fn fn, void *ctx)
 
 int reg_reason(const char *reason, char *out, size_t n, ql_err *err)
 {
-    reg_trim(reason, out, n);
+    size_t len = reg_trim(reason, out, n);
     size_t chars = text_chars(out);
-    if (chars < 4 || chars > 200 || !text_valid(out, strlen(out), 0)) {
+    if (len >= n || chars < 4 || chars > 200 || !text_valid(out, strlen(out), 0)) {
         out[0] = '\0';
         return ql_errf(err, QL_EINVAL, "reason",
                        "reason: say why you need to see it (4 to 200 characters); it is logged",
@@ -117,7 +118,7 @@ int reg_reason(const char *reason, char *out, size_t n, ql_err *err)
     return 0;
 }
 
-const char *reg_trim(const char *in, char *out, size_t n)
+size_t reg_trim(const char *in, char *out, size_t n)
 {
     if (!in) in = "";
     while (*in == ' ' || *in == '\t') in++;
@@ -131,7 +132,29 @@ const char *reg_trim(const char *in, char *out, size_t n)
     size_t keep = text_cut(in, len < n ? len : n - 1);
     memmove(out, in, keep); /* out may be in itself */
     out[keep] = '\0';
-    return out;
+    return len;
+}
+
+int reg_too_long(ql_errs *errors, const char *field)
+{
+    ql_err e;
+    ql_errf(&e, QL_EINVAL, field, "%s: the value is too long", "%s：内容过长", field);
+    return ql_errs_add(errors, &e);
+}
+
+int reg_query_kind(const char *q, char *norm, size_t n, int *also_card)
+{
+    *also_card = 0;
+    pii_normalize(PII_ID_NUMBER, q, norm, n);
+    size_t len = strlen(norm), digits = 0;
+    for (const char *c = norm; *c; c++) digits += isdigit((unsigned char)*c) != 0;
+    if (len == 18 && digits >= 17) {
+        *also_card = digits == 18 && norm[0] == '6';
+        return PII_ID_NUMBER;
+    }
+    if (len == 11 && digits == 11 && norm[0] == '1') return PII_PHONE;
+    if (len >= 16 && len <= 19 && digits == len && norm[0] == '6') return PII_BANK_ACCOUNT;
+    return 0;
 }
 
 json_t *reg_changed_fields(const json_t *before, const json_t *after)

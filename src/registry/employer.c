@@ -23,8 +23,8 @@ int employer_check(const struct employer_input *in, struct employer_rec *rec,
     if (validate_credit_code("credit_code", tmp, &e)) bad = ql_errs_add(&report->errors, &e);
     snprintf(rec->credit_code, sizeof rec->credit_code, "%s", tmp);
 
-    reg_trim(in->name, rec->name, sizeof rec->name);
-    if (!rec->name[0] || text_chars(rec->name) > 200 || !text_valid(rec->name, strlen(rec->name), 0))
+    size_t name_len = reg_trim(in->name, rec->name, sizeof rec->name);
+    if (name_len >= sizeof rec->name || !rec->name[0] || text_chars(rec->name) > 200 || !text_valid(rec->name, strlen(rec->name), 0))
         bad = ql_errs_add(&report->errors,
                           (ql_errf(&e, QL_EINVAL, "name",
                                    "name: enter the employer's registered name (1 to 200 "
@@ -263,8 +263,12 @@ static int employer_where(const struct reg_scope *sc, const struct employer_filt
         }
         x->pattern[j++] = '%';
         x->pattern[j] = '\0';
-        buf_printf(where, " AND (e.credit_code = $%d OR e.name LIKE $%d ESCAPE '\\')", *n + 1,
-                   *n + 2);
+        /* Letters in any case: LIKE ignores their case in SQLite but not in
+         * PostgreSQL, and credit codes are stored upper-case. */
+        buf_printf(where,
+                   " AND (e.credit_code = upper($%d) OR lower(e.name) LIKE lower($%d) ESCAPE "
+                   "'\\')",
+                   *n + 1, *n + 2);
         arg(args, n, SV_TEXT(x->q));
         arg(args, n, SV_TEXT(x->pattern));
     }
@@ -275,6 +279,13 @@ static int employer_where(const struct reg_scope *sc, const struct employer_filt
         arg(args, n, SV_TEXT(code));
     }
     return 0;
+}
+
+static int check_employer_sort(const struct employer_filter *f, ql_err *err)
+{
+    if (!f->sort || !*f->sort || !strcmp(f->sort, "name") || !strcmp(f->sort, "-created")) return 0;
+    return ql_errf(err, QL_EINVAL, "sort", "sort must be name or -created",
+                   "sort 必须是 name 或 -created");
 }
 
 static const char *employer_order(const struct employer_filter *f)
@@ -302,6 +313,7 @@ int registry_employer_list(store *s, const actor *a, const struct employer_filte
     struct reg_scope sc;
     int rc = actor_require(a, P_REGISTRY_READ, err);
     if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (!rc) rc = check_employer_sort(f, err);
     if (rc) return rc;
     if (f->page < 1 || f->per_page < 1 || f->per_page > 200 ||
         (f->page - 1) * f->per_page > REGISTRY_COUNT_CAP)
@@ -355,6 +367,7 @@ int registry_employer_each(store *s, const actor *a, const struct employer_filte
     struct reg_scope sc;
     int rc = actor_require(a, P_REGISTRY_READ, err);
     if (!rc) rc = reg_scope_of(s, a, &sc);
+    if (!rc) rc = check_employer_sort(f, err);
     if (rc) return rc;
     buf sql;
     buf_init(&sql, 0);
@@ -370,15 +383,14 @@ int registry_employer_each(store *s, const actor *a, const struct employer_filte
     }
     buf_free(&sql);
     if (rc) return rc;
+    int stopped = 0;
     while ((rc = store_step(r)) == 1) {
         json_t *row = employer_row_json(r);
-        int stop = fn(row, ctx);
+        stopped = fn(row, ctx);
         json_decref(row);
-        if (stop) {
-            rc = stop;
-            break;
-        }
+        if (stopped) break;
     }
     store_rows_close(r);
-    return rc < 0 || rc > 1 ? rc : 0;
+    if (stopped) return stopped;
+    return rc < 0 ? rc : 0;
 }

@@ -3,6 +3,7 @@
 #include "registry/export.h"
 
 #include "core/date.h"
+#include "core/pii.h"
 #include "registry/internal.h"
 
 #include <string.h>
@@ -97,6 +98,27 @@ static int employer_row(const json_t *row, void *ctx)
     return export_row(job->x, c, EMPLOYER_COLS, job->err);
 }
 
+static const char *format_name(enum export_format format)
+{
+    return format == EXPORT_CSV ? "csv" : "xlsx";
+}
+
+/* The search text of a filter as the audit row keeps it: an ID, mobile or
+ * card number masked (the audit log holds no personal numbers). */
+static json_t *audit_q(const char *q)
+{
+    char text[130], norm[130], masked[64];
+    reg_trim(q, text, sizeof text);
+    int also_card = 0;
+    int kind = reg_query_kind(text, norm, sizeof norm, &also_card);
+    if (!kind) {
+        json_t *v = json_string(text);
+        return v ? v : json_string(""); /* not UTF-8: nothing to keep */
+    }
+    pii_mask((enum pii_kind)kind, norm, masked, sizeof masked);
+    return json_string(masked);
+}
+
 /* The audit row of a finished export. */
 struct audit_ctx {
     const actor *a;
@@ -156,11 +178,11 @@ int registry_export_talents(store *s, const actor *a, const struct talent_filter
     if (!rc) rc = registry_talent_each(s, a, f, talent_row, &job, err);
     struct audit_ctx ac = {a,
                            "talents",
-                           export_extension(format),
+                           format_name(format),
                            why,
                            0,
                            f->unmask,
-                           json_pack("{s:s, s:I, s:s, s:s}", "q", f->q ? f->q : "", "employer_id",
+                           json_pack("{s:o, s:I, s:s, s:s}", "q", audit_q(f->q), "employer_id",
                                      (json_int_t)f->employer_id, "education",
                                      f->education ? f->education : "", "level",
                                      f->level ? f->level : ""),
@@ -181,7 +203,7 @@ int registry_export_employers(store *s, const actor *a, const struct employer_fi
     if (!rc) rc = registry_employer_each(s, a, f, employer_row, &job, err);
     struct audit_ctx ac = {a,
                            "employers",
-                           export_extension(format),
+                           format_name(format),
                            "",
                            0,
                            0,

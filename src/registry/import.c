@@ -208,6 +208,17 @@ static int import_body(store *s, void *arg)
             csv_close(csv);
             return rc;
         }
+        /* Two columns for one field: which one holds the value is anyone's guess. */
+        for (int k = 0; map[i] && k < i; k++)
+            if (map[k] && !strcmp(map[k], map[i])) {
+                rc = ql_errf(x->err, QL_EINVAL, "file",
+                             "row 1: the columns '%s' (column %d) and '%s' (column %d) are the "
+                             "same field; keep one",
+                             "第 1 行：“%s”（第 %d 列）与“%s”（第 %d 列）是同一项，请只保留一列",
+                             fields[k], k + 1, fields[i], i + 1);
+                csv_close(csv);
+                return rc;
+            }
     }
     for (size_t k = 0; k < ncols; k++) {
         if (!cols[k].required) continue;
@@ -226,7 +237,11 @@ static int import_body(store *s, void *arg)
     struct seen seen = {0};
     int32_t today = date_today();
     int64_t now = auth_now();
+    /* Rows are numbered as a spreadsheet shows them: the header is row 1,
+     * each record one row, however many lines its quoted cells span. */
+    long row = 1;
     while ((rc = csv_next(csv, &fields, &nf, &line, x->err)) == 1) {
+        row++;
         if (nf == 1 && !fields[0][0]) continue; /* a blank line */
         rep->rows++;
         int64_t before = rep->problems;
@@ -234,7 +249,7 @@ static int import_body(store *s, void *arg)
             ql_err e;
             ql_errf(&e, QL_EINVAL, "file", "the row has %d cells; the header names %d",
                     "该行有 %d 个单元格，而表头只有 %d 列", nf, ncolumns);
-            problem(rep, line, "", &e);
+            problem(rep, row, "", &e);
         }
         /* Cells by field name; missing cells are empty. */
         const char *val[MAX_COLS];
@@ -264,10 +279,18 @@ static int import_body(store *s, void *arg)
                             "id_number: this person is listed twice in the file",
                             "id_number：该人员在文件中重复出现");
                     ql_errs_add(&rr.errors, &e);
-                } else if (rep->problems == 0) {
-                    int64_t id;
-                    rc = talent_insert(s, &t, now, &id);
-                    if (rc == QL_ECONFLICT) {
+                } else {
+                    /* Stored while the file is clean (the transaction rolls
+                     * back at the first problem); once it is not, only
+                     * looked up, so every registered person is reported. */
+                    int64_t id = 0;
+                    rc = rep->problems == 0
+                             ? talent_insert(s, &t, now, &id)
+                             : store_query_int(s, "SELECT id FROM talents WHERE id_index = $1",
+                                               (store_val[]){SV_TEXT(t.id_index)}, 1, &id);
+                    if (rc == QL_ENOTFOUND) {
+                        rc = 0;
+                    } else if (rc == QL_ECONFLICT || (rc == 0 && rep->problems)) {
                         ql_err e;
                         ql_errf(&e, QL_ECONFLICT, "id_number",
                                 "id_number: a talent with this ID number is already registered",
@@ -290,14 +313,30 @@ static int import_body(store *s, void *arg)
                 ql_errf(&pe, QL_EFORBIDDEN, NULL, "only district staff import employers",
                         "只有区级工作人员可以导入用人单位");
                 ql_errs_add(&rr.errors, &pe);
-            } else if (employer_check(&in, &e, &rr) == 0 && rep->problems == 0) {
-                int64_t id;
-                rc = employer_insert(s, &e, now, &id);
-                if (rc == QL_ECONFLICT) {
+            } else if (employer_check(&in, &e, &rr) == 0) {
+                char key[PII_INDEX_HEX] = "";
+                snprintf(key, sizeof key, "%.18s", e.credit_code); /* checked: 18 characters */
+                int64_t id = 0;
+                if (seen_add(&seen, key)) {
                     ql_err ce;
                     ql_errf(&ce, QL_ECONFLICT, "credit_code",
-                            "credit_code: the employer %s is already registered (or listed twice)",
-                            "credit_code：用人单位 %s 已登记（或在文件中重复出现）", e.credit_code);
+                            "credit_code: the employer %s is listed twice in the file",
+                            "credit_code：用人单位 %s 在文件中重复出现", e.credit_code);
+                    ql_errs_add(&rr.errors, &ce);
+                    rc = 0;
+                } else {
+                    rc = rep->problems == 0
+                             ? employer_insert(s, &e, now, &id)
+                             : store_query_int(s, "SELECT id FROM employers WHERE credit_code = $1",
+                                               (store_val[]){SV_TEXT(e.credit_code)}, 1, &id);
+                }
+                if (rc == QL_ENOTFOUND) {
+                    rc = 0;
+                } else if (rc == QL_ECONFLICT || (rc == 0 && id && rep->problems)) {
+                    ql_err ce;
+                    ql_errf(&ce, QL_ECONFLICT, "credit_code",
+                            "credit_code: the employer %s is already registered",
+                            "credit_code：用人单位 %s 已登记", e.credit_code);
                     ql_errs_add(&rr.errors, &ce);
                     rc = 0;
                 } else if (rc) {
@@ -307,7 +346,7 @@ static int import_body(store *s, void *arg)
             rc = 0;
         }
         for (int i = 0; i < rr.errors.n; i++)
-            problem(rep, line, title_of(cols, ncols, rr.errors.e[i].field), &rr.errors.e[i]);
+            problem(rep, row, title_of(cols, ncols, rr.errors.e[i].field), &rr.errors.e[i]);
         if (rep->problems > before) rep->bad_rows++;
         else if (rr.warnings.n) rep->warnings++;
     }

@@ -42,8 +42,19 @@ int reg_audit(store *s, const actor *a, const char *action, const char *object_t
 int reg_write_tx(store *s, store_tx_fn fn, void *ctx);
 
 /* Text of a field as given, "" for NULL, with surrounding spaces trimmed
- * into out (n bytes). Returns out. */
-const char *reg_trim(const char *in, char *out, size_t n);
+ * into out (n bytes). Returns the length of the trimmed text: when it is n
+ * or more, out holds only its start (cut at a character boundary), and a
+ * caller whose checks the cut copy could pass must refuse the value. */
+size_t reg_trim(const char *in, char *out, size_t n);
+
+/* Adds "field: the value is too long" to errors. Returns QL_EINVAL. */
+int reg_too_long(ql_errs *errors, const char *field);
+
+/* What a list's q names: 0 for the start of a name, or the kind of personal
+ * number it is (enum pii_kind), normalized into norm (n bytes). An 18-digit
+ * number that starts with 6 may be a card as well as an ID number (area
+ * codes 61-65): *also_card is then set. */
+int reg_query_kind(const char *q, char *norm, size_t n, int *also_card);
 
 /* Names of the top-level members whose values differ between two objects,
  * as a JSON array (for the history page: which fields changed, not to what). */

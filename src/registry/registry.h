@@ -1,5 +1,6 @@
 /* registry.h - the registry service: employers and talents (with their
- * employment), in the store, within the actor's scope.
+ * employment), in the store, within the actor's scope. Operators, housing
+ * units and leases: registry/housing.h.
  *
  * Every function takes the acting account and checks its permission
  * (registry.read / registry.write) and scope: an employer's HR account sees
@@ -98,8 +99,11 @@ struct talent_input {
 int registry_talent_create(store *s, const actor *a, const struct talent_input *in, int64_t *id,
                            reg_report *report, ql_err *err);
 
-/* Changes a talent (all fields given again). A change of employer closes
- * the current employment and opens a new one. */
+/* Changes a talent (all fields given again, except that id_number, phone
+ * and bank_account left NULL keep their stored values: a form can change a
+ * record without showing its personal data; "" clears phone and
+ * bank_account). A change of employer closes the current employment and
+ * opens a new one. */
 int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
                            reg_report *report, ql_err *err);
 
@@ -150,7 +154,8 @@ typedef int (*employer_row_fn)(const json_t *row, void *ctx);
 int registry_employer_each(store *s, const actor *a, const struct employer_filter *f,
                            employer_row_fn fn, void *ctx, ql_err *err);
 
-/* The audited history of one record: object_type "talent" or "employer".
+/* The audited history of one record: object_type "talent", "employer",
+ * "operator", "unit" or "lease" (registry/housing.h).
  * Rows: at, actor, action, changed (field names). Needs registry.read and
  * the record within scope. */
 int registry_history(store *s, const actor *a, const char *object_type, int64_t id,

@@ -2,6 +2,8 @@
  * personal data, employment, reading within scope, lists, unmasking. */
 #include "registry/talent.h"
 
+#include "registry/housing_internal.h"
+
 #include "auth/session.h"
 #include "core/date.h"
 #include "core/pii.h"
@@ -12,6 +14,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 void talent_rec_free(struct talent_rec *t)
@@ -44,16 +47,18 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
     int bad = 0;
     char tmp[256];
 
-    reg_trim(in->name, t->name, sizeof t->name);
-    if (!t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
+    size_t len = reg_trim(in->name, t->name, sizeof t->name);
+    if (len >= sizeof t->name || !t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
         bad = add(report, (ql_errf(&e, QL_EINVAL, "name",
                                    "name: enter the person's name (1 to 100 characters)",
                                    "name：请填写姓名（1 到 100 个字符）"),
                            &e));
 
-    reg_trim(in->id_number, tmp, sizeof tmp);
+    len = reg_trim(in->id_number, tmp, sizeof tmp);
     pii_normalize(PII_ID_NUMBER, tmp, t->id_norm, sizeof t->id_norm);
-    if (!tmp[0])
+    if (len >= sizeof tmp)
+        bad = reg_too_long(&report->errors, "id_number");
+    else if (!tmp[0])
         bad = add(report, (ql_errf(&e, QL_EINVAL, "id_number", "id_number: enter the ID number",
                                    "id_number：请填写身份证号码"),
                            &e));
@@ -98,8 +103,8 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
         else t->has_graduation = 1;
     }
 
-    reg_trim(in->category, t->category, sizeof t->category);
-    if (text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
+    len = reg_trim(in->category, t->category, sizeof t->category);
+    if (len >= sizeof t->category || text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
         bad = add(report, (ql_errf(&e, QL_EINVAL, "category",
                                    "category: at most 40 characters", "category：最多 40 个字符"),
                            &e));
@@ -359,14 +364,18 @@ static int not_found(ql_err *err, int64_t id)
                    (long long)id);
 }
 
-static int employments_of(store *s, int64_t id, json_t **out)
+/* The employments of talent id; an employer's account sees only those at
+ * its own employer (the person's other employers are not its business). */
+static int employments_of(store *s, const struct reg_scope *sc, int64_t id, json_t **out)
 {
+    int64_t only = sc->kind == SCOPE_EMPLOYER ? sc->id : 0;
     store_rows *r;
     int rc = store_query(s,
                          "SELECT m.employer_id, e.name, e.credit_code, m.start_date, m.end_date "
                          "FROM employments m JOIN employers e ON e.id = m.employer_id "
-                         "WHERE m.talent_id = $1 ORDER BY m.start_date, m.id",
-                         (store_val[]){SV_INT(id)}, 1, &r);
+                         "WHERE m.talent_id = $1 AND ($2 = 0 OR m.employer_id = $2) "
+                         "ORDER BY m.start_date, m.id",
+                         (store_val[]){SV_INT(id), SV_INT(only)}, 2, &r);
     if (rc) return rc;
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1)
@@ -396,7 +405,7 @@ int registry_talent_get(store *s, const actor *a, int64_t id, json_t **out, ql_e
     if (rc == QL_ENOTFOUND) return not_found(err, id);
     if (rc) return rc;
     json_t *emp;
-    rc = employments_of(s, id, &emp);
+    rc = employments_of(s, &sc, id, &emp);
     if (rc) {
         json_decref(*out);
         return rc;
@@ -576,7 +585,37 @@ static int update_body(store *s, void *arg)
     return rc;
 }
 
-int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
+/* The stored personal data of talent id, unsealed, for an update that
+ * leaves some of it as it is. */
+struct personal_plain {
+    char id_number[64], phone[64], bank_account[64];
+};
+
+static int stored_personal(store *s, int64_t id, struct personal_plain *p, ql_err *err)
+{
+    memset(p, 0, sizeof *p);
+    store_rows *r;
+    int rc = store_query(s, "SELECT id_enc, phone_enc, bank_enc FROM talents WHERE id = $1",
+                         (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        static const enum pii_kind kinds[] = {PII_ID_NUMBER, PII_PHONE, PII_BANK_ACCOUNT};
+        char *outs[] = {p->id_number, p->phone, p->bank_account};
+        rc = 0;
+        for (int i = 0; i < 3 && !rc; i++) {
+            size_t len = 0;
+            const void *b = store_col_blob(r, i, &len);
+            if (b) rc = pii_open(kinds[i], b, len, outs[i], sizeof p->id_number, err);
+        }
+    } else if (rc == 0) {
+        rc = QL_ENOTFOUND;
+    }
+    store_rows_close(r);
+    return rc;
+}
+
+int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *given,
                            reg_report *report, ql_err *err)
 {
     memset(report, 0, sizeof *report);
@@ -590,8 +629,21 @@ int registry_talent_update(store *s, const actor *a, int64_t id, const struct ta
     json_decref(cur);
     if (rc == QL_ENOTFOUND) return not_found(err, id);
     if (rc) return rc;
+    /* Personal fields not given stay as stored. */
+    struct talent_input full = *given;
+    const struct talent_input *in = &full;
+    struct personal_plain kept = {{0}, {0}, {0}};
+    if (!given->id_number || !given->phone || !given->bank_account) {
+        rc = stored_personal(s, id, &kept, err);
+        if (rc == QL_ENOTFOUND) return not_found(err, id);
+        if (rc) return rc;
+        if (!full.id_number) full.id_number = kept.id_number;
+        if (!full.phone) full.phone = kept.phone;
+        if (!full.bank_account) full.bank_account = kept.bank_account;
+    }
     struct talent_rec t;
     rc = talent_check(s, in, NULL, date_today(), &t, report);
+    sodium_memzero(&kept, sizeof kept);
     if (rc == QL_EINVAL) return first_error(report, err);
     if (rc) return rc;
     rc = check_write_scope(&sc, &t, err);
@@ -677,7 +729,7 @@ int registry_talent_unmask(store *s, const actor *a, int64_t id, const char *fie
 /* Builds "FROM ... WHERE ..." for a filter; fills args. */
 /* Text the query's parameters point into while it runs. */
 struct list_scratch {
-    char index[PII_INDEX_HEX];
+    char index[PII_INDEX_HEX], index2[PII_INDEX_HEX];
     char low[160], high[170];
     int name_prefix; /* the filter has a name prefix */
 };
@@ -698,22 +750,25 @@ static int list_where(const struct reg_scope *sc, const struct talent_filter *f,
         char norm[130];
         /* An ID number, mobile or card number is looked up by its blind
          * index; anything else is the start of a name. */
-        pii_normalize(PII_ID_NUMBER, q, norm, sizeof norm);
-        size_t len = strlen(norm), digits = 0;
-        for (const char *c = norm; *c; c++) digits += isdigit((unsigned char)*c) != 0;
-        enum pii_kind kind = 0;
-        if (len == 18 && digits >= 17) kind = PII_ID_NUMBER;
-        else if (len == 11 && digits == 11 && norm[0] == '1') kind = PII_PHONE;
-        else if (len >= 16 && len <= 19 && digits == len && norm[0] == '6') kind = PII_BANK_ACCOUNT;
+        int also_card = 0;
+        enum pii_kind kind = (enum pii_kind)reg_query_kind(q, norm, sizeof norm, &also_card);
         if (kind) {
-            if (kind != PII_ID_NUMBER) pii_normalize(kind, q, norm, sizeof norm);
             pii_index(kind, norm, scratch->index);
-            buf_printf(where, " AND t.%s = $%d",
-                       kind == PII_ID_NUMBER ? "id_index"
-                       : kind == PII_PHONE   ? "phone_index"
-                                             : "bank_index",
-                       *n + 1);
-            args[(*n)++] = SV_TEXT(scratch->index);
+            if (also_card) {
+                /* 18 digits from 6: an ID number of the north-west, or a card */
+                pii_index(PII_BANK_ACCOUNT, norm, scratch->index2);
+                buf_printf(where, " AND (t.id_index = $%d OR t.bank_index = $%d)", *n + 1,
+                           *n + 2);
+                args[(*n)++] = SV_TEXT(scratch->index);
+                args[(*n)++] = SV_TEXT(scratch->index2);
+            } else {
+                buf_printf(where, " AND t.%s = $%d",
+                           kind == PII_ID_NUMBER ? "id_index"
+                           : kind == PII_PHONE   ? "phone_index"
+                                                 : "bank_index",
+                           *n + 1);
+                args[(*n)++] = SV_TEXT(scratch->index);
+            }
         } else {
             /* name >= q AND name < q + U+10FFFF: a prefix range the index serves */
             snprintf(scratch->low, sizeof scratch->low, "%s", q);
@@ -864,6 +919,7 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
     store_val args[16];
     int n = 0;
     struct list_scratch scratch;
+    int stopped = 0;
     rc = list_where(&sc, f, &where, args, &n, &scratch, 0, err);
     if (!rc) {
         buf_printf(&sql, "SELECT %s%s%s%s", talent_columns,
@@ -877,19 +933,17 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
                     json_decref(row);
                     break;
                 }
-                int stop = fn(row, ctx);
+                stopped = fn(row, ctx);
                 json_decref(row);
-                if (stop) {
-                    rc = stop;
-                    break;
-                }
+                if (stopped) break;
             }
             store_rows_close(r);
         }
     }
     buf_free(&where);
     buf_free(&sql);
-    return rc < 0 || rc > 1 ? rc : 0;
+    if (stopped) return stopped;
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- history --------------------------------------------------------- */
@@ -905,8 +959,10 @@ int registry_history(store *s, const actor *a, const char *object_type, int64_t 
     if (!strcmp(object_type, "talent")) {
         rc = state_of(s, &sc, id, &cur);
         if (rc == QL_ENOTFOUND) return not_found(err, id);
-    } else {
+    } else if (!strcmp(object_type, "employer")) {
         rc = registry_employer_get(s, a, id, &cur, err);
+    } else {
+        rc = hs_visible(s, a, object_type, id, err);
     }
     json_decref(cur);
     if (rc) return rc;

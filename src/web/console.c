@@ -160,16 +160,6 @@ int web_home(http_req *r)
 
 /* ---- users ---------------------------------------------------------- */
 
-/* "2026-11-29T09:25:41+08:00" shown as "2026-11-29 09:25" (Beijing time). */
-static json_t *display_time(const json_t *iso)
-{
-    const char *s = json_string_value(iso);
-    if (!s || strlen(s) < 16) return json_string(s ? s : "");
-    char out[20];
-    snprintf(out, sizeof out, "%.10s %.5s", s, s + 11);
-    return json_string(out);
-}
-
 static const char *scope_title(http_req *r, const char *scope)
 {
     char key[48];
@@ -198,8 +188,8 @@ static void decorate_user(http_req *r, json_t *u)
                              ? "users.must_change"
                              : "users.active";
     json_object_set_new(u, "status", json_string(web_t(r, status)));
-    json_object_set_new(u, "created_at_text", display_time(json_object_get(u, "created_at")));
-    json_object_set_new(u, "updated_at_text", display_time(json_object_get(u, "updated_at")));
+    json_object_set_new(u, "created_at_text", web_time(json_object_get(u, "created_at")));
+    json_object_set_new(u, "updated_at_text", web_time(json_object_get(u, "updated_at")));
 }
 
 int web_users(http_req *r)
@@ -406,7 +396,7 @@ static int log_page(http_req *r, int signins)
         char *text = json_dumps(json_object_get(e, "detail"), JSON_COMPACT | JSON_SORT_KEYS);
         json_object_set_new(e, "detail_text", json_string(text ? text : "{}"));
         free(text);
-        json_object_set_new(e, "at_text", display_time(json_object_get(e, "at")));
+        json_object_set_new(e, "at_text", web_time(json_object_get(e, "at")));
     }
     const char *title = web_t(r, signins ? "audit.signins_title" : "audit.title");
     json_t *d = web_page(r, title, signins ? AREA_SIGNINS : AREA_AUDIT);

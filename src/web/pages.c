@@ -129,6 +129,9 @@ static const struct {
     int perm; /* enum perm, or -1 for every signed-in account */
 } areas[] = {
     {AREA_HOME, "/", "nav.home", -1},
+    {AREA_TALENTS, "/registry/talents", "nav.talents", P_REGISTRY_READ},
+    {AREA_EMPLOYERS, "/registry/employers", "nav.employers", P_REGISTRY_READ},
+    {AREA_IMPORT, "/registry/import", "nav.import", P_REGISTRY_WRITE},
     {AREA_USERS, "/admin/users", "nav.users", P_USER_READ},
     {AREA_ROLES, "/admin/roles", "nav.roles", P_ROLE_READ},
     {AREA_AUDIT, "/admin/audit", "nav.audit", P_AUDIT_READ},
@@ -156,6 +159,8 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
     if (!r->who.must_change_password) {
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
             if (areas[i].perm >= 0 && !actor_can(&r->who, (enum perm)areas[i].perm)) continue;
+            /* A talent reads their own record; the employers list is not theirs. */
+            if (areas[i].area == AREA_EMPLOYERS && r->who.scope == SCOPE_SELF) continue;
             json_t *item = json_pack("{s:s, s:s}", "href", areas[i].href, "label",
                                      web_t(r, areas[i].label));
             if (areas[i].area == current) json_object_set_new(item, "current", json_true());
@@ -166,6 +171,15 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
     json_object_set_new(d, "has_nav", json_boolean(json_array_size(nav) > 1));
     json_object_set_new(d, "nav", nav);
     return d;
+}
+
+json_t *web_time(const json_t *iso)
+{
+    const char *s = json_string_value(iso);
+    if (!s || strlen(s) < 16) return json_string(s ? s : "");
+    char out[20];
+    snprintf(out, sizeof out, "%.10s %.5s", s, s + 11);
+    return json_string(out);
 }
 
 void web_crumb(json_t *page, const char *href, const char *label)

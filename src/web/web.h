@@ -25,13 +25,27 @@ const char *web_t(const http_req *r, const char *path);
 char *web_tf(http_req *r, const char *path, ...) __attribute__((sentinel));
 
 /* Areas of the console, for the menu's current item. */
-enum web_area { AREA_NONE, AREA_HOME, AREA_USERS, AREA_ROLES, AREA_AUDIT, AREA_SIGNINS };
+enum web_area {
+    AREA_NONE,
+    AREA_HOME,
+    AREA_TALENTS,
+    AREA_EMPLOYERS,
+    AREA_IMPORT,
+    AREA_USERS,
+    AREA_ROLES,
+    AREA_AUDIT,
+    AREA_SIGNINS
+};
 
 /* The data every page starts from: title, strings (t), the signed-in
  * account (me), its form token (csrf), the menu built from its permissions
  * (nav), the current address (here, for the language switch), and empty
  * errors, fields and breadcrumb. Owned by the caller (a reference). */
 json_t *web_page(http_req *r, const char *title, enum web_area current);
+
+/* "2026-11-29T09:25:41+08:00" as "2026-11-29 09:25" (Beijing time), for
+ * tables. */
+json_t *web_time(const json_t *iso);
 
 /* Adds a breadcrumb step; href NULL for the current page. */
 void web_crumb(json_t *page, const char *href, const char *label);
@@ -74,5 +88,27 @@ int web_user_reset(http_req *r);
 int web_roles(http_req *r);
 int web_audit(http_req *r);
 int web_signins(http_req *r);
+
+/* registry.c: talents, employers, exports and imports */
+int web_talents(http_req *r);
+int web_talent(http_req *r);
+int web_talent_new(http_req *r);
+int web_talent_create(http_req *r);
+int web_talent_edit(http_req *r);
+int web_talent_update(http_req *r);
+int web_talent_unmask(http_req *r);
+int web_talents_export(http_req *r);
+int web_talents_export_unmasked(http_req *r);
+int web_employers(http_req *r);
+int web_employer(http_req *r);
+int web_employer_new(http_req *r);
+int web_employer_create(http_req *r);
+int web_employer_edit(http_req *r);
+int web_employer_update(http_req *r);
+int web_employers_export(http_req *r);
+int web_import_form(http_req *r);
+int web_import_check(http_req *r);
+int web_import_commit(http_req *r);
+int web_import_template(http_req *r);
 
 #endif

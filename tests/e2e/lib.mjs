@@ -70,10 +70,15 @@ export async function startServer() {
     logPath,
     log: () => fs.readFileSync(logPath, 'utf8'),
     // Creates an account with the CLI (the server may be running).
-    addUser(username, { name = username, roles = 'admin', password }) {
+    addUser(username, { name = username, roles = 'admin', password, scope, keep = false }) {
+      const extra = [...(scope ? ['--scope', scope] : []), ...(keep ? ['--keep-password'] : [])];
       const r = spawnSync(BIN, ['user', 'add', username, '--name', name, '--roles', roles,
-        '--password-stdin', ...store], { cwd: ROOT, input: `${password}\n`, encoding: 'utf8' });
+        '--password-stdin', ...extra, ...store], { cwd: ROOT, input: `${password}\n`, encoding: 'utf8' });
       assert.equal(r.status, 0, `qianlima user add ${username} failed:\n${r.stdout}${r.stderr}`);
+    },
+    // Runs another qianlima command on the server's store; returns spawnSync's result.
+    cli(args, input) {
+      return spawnSync(BIN, [...args, ...store], { cwd: ROOT, input, encoding: 'utf8' });
     },
     // SIGTERM, then waits for the exit; returns { code, signal }.
     async stop(timeoutMs = 20000) {

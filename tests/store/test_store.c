@@ -106,12 +106,13 @@ static void test_url_kind(void **state)
     assert_false(store_url_is_postgres("postgres.db"));
 }
 
-static int nstatus;
+static int nstatus, last_version;
 static void on_status(const struct store_migration_status *st, void *ctx)
 {
     (void)ctx;
     nstatus++;
-    assert_true(st->version > 0);
+    assert_true(st->version > last_version); /* in order; numbers may skip */
+    last_version = st->version;
     assert_true(st->applied);
     assert_true(strlen(st->applied_at) >= 19);
 }
@@ -124,15 +125,16 @@ static void test_migrate(void **state)
     int applied = -1;
     assert_int_equal(store_migrate(s, &applied, &err), 0);
     assert_true(applied >= 1);
-    assert_int_equal(applied, store_schema_latest(s));
     assert_int_equal(count_rows(s, "schema_version"), applied);
     assert_int_equal(count_rows(s, "app_setting"), 0);
     /* A second run finds nothing to do. */
     assert_int_equal(store_migrate(s, &applied, &err), 0);
     assert_int_equal(applied, 0);
-    nstatus = 0;
+    /* Every migration the binary knows was applied, up to the latest. */
+    nstatus = last_version = 0;
     assert_int_equal(store_migrate_status(s, on_status, NULL, &err), 0);
-    assert_int_equal(nstatus, store_schema_latest(s));
+    assert_int_equal(nstatus, count_rows(s, "schema_version"));
+    assert_int_equal(last_version, store_schema_latest(s));
     store_close(s);
 }
 
@@ -452,8 +454,12 @@ static void test_concurrent_migrations(void **state)
             total += m[i].applied;
         }
         store *s = open_same(url, 1000, 3);
-        assert_int_equal(total, store_schema_latest(s));
-        assert_int_equal(count_rows(s, "schema_version"), store_schema_latest(s));
+        ql_err err;
+        nstatus = last_version = 0;
+        assert_int_equal(store_migrate_status(s, on_status, NULL, &err), 0);
+        assert_int_equal(total, nstatus);
+        assert_int_equal(count_rows(s, "schema_version"), nstatus);
+        assert_int_equal(last_version, store_schema_latest(s));
         store_close(s);
     }
 }

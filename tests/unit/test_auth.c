@@ -44,6 +44,19 @@ static void test_role_table(void **state)
                      PERM_BIT(P_HOUSING_MANAGE);
     assert_int_equal(role_perms(ROLE_AUDITOR) & writes, 0);
     assert_true(role_perms(ROLE_AUDITOR) & PERM_BIT(P_AUDIT_VERIFY));
+    /* Housing: operators and district staff at windows manage units and
+     * leases; an operator does not maintain the rest of the registry; an
+     * employer's HR reads its staff's leases but does not record them; a
+     * talent reads their own records and changes none. */
+    assert_true(role_perms(ROLE_HOUSING_OPERATOR) & PERM_BIT(P_HOUSING_MANAGE));
+    assert_int_equal(role_perms(ROLE_HOUSING_OPERATOR) & PERM_BIT(P_REGISTRY_WRITE), 0);
+    assert_true(role_perms(ROLE_WINDOW_CLERK) & PERM_BIT(P_HOUSING_MANAGE));
+    assert_int_equal(role_perms(ROLE_EMPLOYER_HR) & PERM_BIT(P_HOUSING_MANAGE), 0);
+    assert_true(role_perms(ROLE_TALENT) & PERM_BIT(P_REGISTRY_READ));
+    assert_int_equal(role_perms(ROLE_TALENT) &
+                         (PERM_BIT(P_REGISTRY_WRITE) | PERM_BIT(P_HOUSING_MANAGE) |
+                          PERM_BIT(P_PERSONAL_UNMASK)),
+                     0);
     /* Talents and employers do not administer. */
     assert_int_equal(role_perms(ROLE_TALENT) & PERM_BIT(P_USER_READ), 0);
     assert_int_equal(role_perms(ROLE_EMPLOYER_HR) & PERM_BIT(P_AUDIT_READ), 0);

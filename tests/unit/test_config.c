@@ -18,7 +18,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.listen.sa.ss_family, AF_INET);
     assert_int_equal(ntohs(((struct sockaddr_in *)&c.listen.sa)->sin_port), 8080);
     assert_int_equal(c.workers, 0);
-    assert_int_equal(c.body_limit, 1024 * 1024);
+    assert_int_equal(c.body_limit, 16 * 1024 * 1024);
     assert_int_equal(c.header_limit, 64 * 1024);
     assert_int_equal(c.timeout, 30);
     assert_string_equal(c.store_url, "var/qianlima.db");

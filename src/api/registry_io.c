@@ -1,0 +1,158 @@
+/* registry_io.c - registry files over HTTP: exports as downloads, CSV
+ * imports as request bodies, and the import templates. */
+#include "api/api.h"
+
+#include <event2/http.h>
+
+#include "core/date.h"
+#include "registry/export.h"
+#include "registry/import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "attachment; filename=..." with an ASCII name and the UTF-8 one
+ * (RFC 6266 / RFC 5987). */
+static void set_attachment(http_req *r, const char *ascii, const char *utf8)
+{
+    char *enc = evhttp_encode_uri(utf8);
+    http_set_header(r, "Content-Disposition",
+                    arena_printf(r->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s",
+                                 ascii, enc ? enc : ascii));
+    free(enc);
+}
+
+int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
+                    const struct employer_filter *ef, const char *reason,
+                    enum export_format format)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/qianlima-export-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return ql_errf(&r->err, QL_EIO, NULL, "cannot create a temporary file: %s",
+                       "无法创建临时文件：%s", strerror(errno));
+    close(fd);
+    int64_t rows = 0;
+    int rc = kind == IMPORT_TALENTS
+                 ? registry_export_talents(r->db, &r->who, tf, reason, format, path, &rows, &r->err)
+                 : registry_export_employers(r->db, &r->who, ef, format, path, &rows, &r->err);
+    fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    /* The file is read through the descriptor; its name goes at once. */
+    unlink(path);
+    if (rc) return rc;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        return ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file", "无法读取导出文件");
+    }
+    char day[16], ascii[64], utf8[96];
+    date_format(date_today(), day, sizeof day);
+    const char *ext = export_extension(format);
+    snprintf(ascii, sizeof ascii, "%s-%s%s", kind == IMPORT_TALENTS ? "talents" : "employers", day,
+             ext);
+    snprintf(utf8, sizeof utf8, "%s-%s%s", kind == IMPORT_TALENTS ? "人才" : "用人单位", day, ext);
+    set_attachment(r, ascii, utf8);
+    http_set_header(r, "Cache-Control", "no-store");
+    http_set_header(r, "X-Export-Rows", arena_printf(r->arena, "%lld", (long long)rows));
+    return http_reply_fd(r, 200, export_content_type(format), fd, (size_t)st.st_size);
+}
+
+int api_export_format(http_req *r, const char *value, enum export_format *out)
+{
+    if (!value || !*value || !strcmp(value, "xlsx")) *out = EXPORT_XLSX;
+    else if (!strcmp(value, "csv")) *out = EXPORT_CSV;
+    else
+        return ql_errf(&r->err, QL_EINVAL, "format", "format must be xlsx or csv",
+                       "format 必须是 xlsx 或 csv");
+    return 0;
+}
+
+int api_talents_export(http_req *r)
+{
+    struct talent_filter f;
+    enum export_format fmt;
+    int rc = api_talent_filter(r, &f);
+    if (!rc) rc = api_export_format(r, http_query(r, "format"), &fmt);
+    if (rc) return rc;
+    return api_send_export(r, IMPORT_TALENTS, &f, NULL, NULL, fmt);
+}
+
+int api_employers_export(http_req *r)
+{
+    struct employer_filter f = {.q = http_query(r, "q"), .industry = http_query(r, "industry"),
+                                .sort = http_query(r, "sort")};
+    enum export_format fmt;
+    int rc = api_export_format(r, http_query(r, "format"), &fmt);
+    if (rc) return rc;
+    return api_send_export(r, IMPORT_EMPLOYERS, NULL, &f, NULL, fmt);
+}
+
+/* The kind named by the {kind} path parameter. */
+static int path_kind(http_req *r, enum import_kind *kind)
+{
+    const char *k = http_param(r, "kind");
+    if (!k || import_kind_parse(k, kind))
+        return ql_errf(&r->err, QL_ENOTFOUND, "kind", "imports are of talents or employers",
+                       "只能导入 talents（人才）或 employers（用人单位）");
+    return 0;
+}
+
+json_t *api_import_report_json(const struct import_report *rep, int commit)
+{
+    static const char *const enc[] = {[CSV_UTF8] = "utf-8", [CSV_UTF8_BOM] = "utf-8-bom",
+                                      [CSV_GB18030] = "gb18030"};
+    json_t *list = rep->list ? json_incref(rep->list) : json_array();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b}", "rows",
+                     (json_int_t)rep->rows, "bad_rows", (json_int_t)rep->bad_rows, "problems",
+                     (json_int_t)rep->problems, "imported", (json_int_t)rep->imported, "warnings",
+                     (json_int_t)rep->warnings, "encoding",
+                     rep->encoding < sizeof enc / sizeof enc[0] && enc[rep->encoding]
+                         ? enc[rep->encoding]
+                         : "utf-8",
+                     "problem_list", list, "committed",
+                     commit && rep->imported > 0, "dry_run", !commit);
+}
+
+int api_import(http_req *r)
+{
+    enum import_kind kind;
+    int64_t commit;
+    int rc = path_kind(r, &kind);
+    if (!rc) rc = api_query_int(r, "commit", 0, 0, 1, &commit);
+    if (rc) return rc;
+    if (!r->body_len)
+        return ql_errf(&r->err, QL_EINVAL, "body", "send the CSV file as the request body",
+                       "请将 CSV 文件作为请求体发送");
+    FILE *f = fmemopen((void *)r->body, r->body_len, "rb");
+    if (!f)
+        return ql_errf(&r->err, QL_EINTERNAL, NULL, "cannot read the body", "无法读取请求体");
+    struct import_report rep;
+    rc = registry_import(r->db, &r->who, kind, f, "body", (int)commit, &rep, &r->err);
+    fclose(f);
+    if (rc) {
+        import_report_free(&rep);
+        return rc;
+    }
+    json_t *out = api_import_report_json(&rep, (int)commit);
+    import_report_free(&rep);
+    /* A file with problems is a 422: it was read, and nothing was stored. */
+    return http_reply_json(r, json_integer_value(json_object_get(out, "bad_rows")) ? 422 : 200, out);
+}
+
+int api_import_template(http_req *r)
+{
+    enum import_kind kind;
+    int rc = path_kind(r, &kind);
+    if (rc) return rc;
+    const char *csv = import_template(kind);
+    set_attachment(r, kind == IMPORT_TALENTS ? "talents-template.csv" : "employers-template.csv",
+                   kind == IMPORT_TALENTS ? "人才导入模板.csv" : "用人单位导入模板.csv");
+    return http_reply_bytes(r, 200, "text/csv; charset=utf-8", csv, strlen(csv));
+}
