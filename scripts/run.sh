@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make run: serves the console and API on http://127.0.0.1:8080 with a SQLite
 # database in var/, and on first start demo accounts (one per role) and a
-# small demo district (qianlima demo: 300 talents, 10 employers). Settings
+# small demo district (qianlima demo: 300 talents, 10 employers, 3 housing
+# operators with their units and leases). Settings
 # can be changed with QIANLIMA_* variables or ./qianlima.ini (see README),
 # e.g. QIANLIMA_SERVER_LISTEN=0.0.0.0:8080 make run
 set -euo pipefail
@@ -31,7 +32,8 @@ if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 acco
   add talent talent self '人才 张三'
   created=1
   # A small district, generated from a fixed seed. Its first employer is the
-  # one hr.acme belongs to. --if-empty leaves a registry with data alone.
+  # one hr.acme belongs to, its first housing operator (OP-001) the one
+  # 'operator' belongs to. --if-empty leaves a registry with data alone.
   "$BIN" demo --people 300 --seed 1 --if-empty --log-level warn "${args[@]}" >/dev/null
 fi
 
@@ -47,7 +49,8 @@ if [[ ${created:-0} == 1 ]]; then
   cat <<MSG
   Demo accounts (password $demo_password):
     admin, reviewer, clerk, finance, auditor, leader, hr.acme, operator, talent
-  Demo data: 300 talents and 10 employers (hr.acme belongs to the first).
+  Demo data: 300 talents, 10 employers, 3 housing operators, 18 units and their
+  leases (hr.acme belongs to the first employer, operator to OP-001).
 MSG
 fi
 echo

@@ -1,6 +1,6 @@
 /* demo_cmd.c - the demo subcommand: a generated district into the store
- * (through the registry's bulk load) or into CSV files in the import
- * format, acting as "cli:<unix user>". */
+ * (through the registry's bulk load) or its employers and talents into CSV
+ * files in the import format, acting as "cli:<unix user>". */
 #include "cli/cli.h"
 
 #include "demo/demo.h"
@@ -94,11 +94,13 @@ int cmd_demo(int argc, char **argv)
         cli_usage("demo", "[--people N] [--seed S] [--employers N] [--csv DIR | --if-empty] [flags]",
                   "Generates a realistic district from a seed: employers across the industry "
                   "clusters and talents with valid ID numbers, mobiles, UnionPay cards, "
-                  "education, employment (some with an earlier employer) and insurance months. "
-                  "Stores them through the registry's own checks into an empty registry, or "
-                  "writes them as CSV files that 'qianlima import' accepts. The same seed and "
-                  "sizes always give the same data. The first employer has the credit code "
-                  DEMO_ANCHOR_CREDIT_CODE ".",
+                  "education, employment (some with an earlier employer) and insurance months; "
+                  "rental-housing operators, units and leases (current and earlier ones). "
+                  "Stores them through the registry's and the housing service's own checks "
+                  "into an empty registry, or writes the employers and talents as CSV files "
+                  "that 'qianlima import' accepts. The same seed and sizes always give the "
+                  "same data. The first employer has the credit code " DEMO_ANCHOR_CREDIT_CODE
+                  ", the first operator the code " DEMO_ANCHOR_OPERATOR_CODE ".",
                   extra, 1);
         return EXIT_OK;
     }
@@ -154,8 +156,9 @@ int cmd_demo(int argc, char **argv)
             rc = EXIT_FAIL;
         } else {
             printf("demo: wrote %s/employers.csv (%lld rows) and %s/talents.csv (%lld rows), seed "
-                   "%llu, in %.1f s\n"
-                   "演示数据：已写入 %lld 家用人单位和 %lld 名人才\n",
+                   "%llu, in %.1f s (housing is not written: the importer takes employers and "
+                   "talents only)\n"
+                   "演示数据：已写入 %lld 家用人单位和 %lld 名人才（房源与租赁合同不写入 CSV）\n",
                    csv, (long long)demo_employer_count(d), csv, (long long)demo_people(d),
                    (unsigned long long)p.seed, seconds_since(&pr.t0),
                    (long long)demo_employer_count(d), (long long)demo_people(d));
@@ -186,11 +189,15 @@ int cmd_demo(int argc, char **argv)
             rc = EXIT_FAIL;
         } else {
             printf("demo: stored %lld employers and %lld talents (%lld moved from an earlier "
-                   "employer), seed %llu, in %.1f s\n"
-                   "演示数据：已载入 %lld 家用人单位和 %lld 名人才\n",
+                   "employer), %lld housing operators, %lld units and %lld leases (%lld of them "
+                   "ended), seed %llu, in %.1f s\n"
+                   "演示数据：已载入 %lld 家用人单位、%lld 名人才、%lld 家住房租赁企业、%lld 套房源"
+                   "和 %lld 份租赁合同\n",
                    (long long)st.employers, (long long)st.talents, (long long)st.moved,
-                   (unsigned long long)p.seed, seconds_since(&pr.t0), (long long)st.employers,
-                   (long long)st.talents);
+                   (long long)st.operators, (long long)st.units, (long long)st.leases,
+                   (long long)st.leases_ended, (unsigned long long)p.seed, seconds_since(&pr.t0),
+                   (long long)st.employers, (long long)st.talents, (long long)st.operators,
+                   (long long)st.units, (long long)st.leases);
         }
     }
     store_close(s);

@@ -85,7 +85,12 @@ static uint64_t feistel_at(const struct feistel *p, uint64_t x)
 }
 
 /* Record streams and permutation keys (distinct per use). */
-enum { S_EMPLOYER = 1, S_TALENT, P_ORG, P_BRAND, P_RESIDENT, P_FOREIGN, P_PHONE, P_CARD };
+enum {
+    S_EMPLOYER = 1, S_TALENT, P_ORG, P_BRAND, P_RESIDENT, P_FOREIGN, P_PHONE, P_CARD,
+    /* housing (added later: the numbers above keep their data) */
+    S_OPERATOR, S_PROJECT, S_UNIT, S_UNIT_PLAN, S_LEASE, P_OPERATOR_BRAND, P_TENANT, P_ADDRESS,
+    P_VERIFICATION, P_FILING
+};
 
 /* ---- tables ----------------------------------------------------------- */
 
@@ -266,7 +271,16 @@ struct demo {
     size_t nresident;
     uint64_t resident_space, foreign_space;
     struct feistel org, brand, res, forn, phone, card;
+    /* housing */
+    struct demo_operator *operators;
+    int64_t noperators, nunits, project_size;
+    int64_t *lease_first;   /* nunits + 1 entries: the first lease number of unit i as planned */
+    int64_t *tenants;       /* the talent index of lease j, for j < ntenants */
+    int64_t ntenants;       /* leases that have a tenant (the rest are not generated) */
+    struct feistel op_brand, address, verification, filing, tenant_perm;
 };
+
+static void housing_open(demo *d);
 
 int64_t demo_people(const demo *d)
 {
@@ -323,6 +337,34 @@ static char credit_check(const char code[17])
     return credit_alphabet[c == 31 ? 0 : c];
 }
 
+/* The credit code of organization slot k (distinct slots give distinct
+ * codes): 9 (market regulator) 1 (enterprise), the area, the organization
+ * code (8 characters and its GB 11714 check), the check. modern: the form
+ * issued since 2015, MA1 and five characters. */
+static void make_credit_code(const demo *d, uint64_t slot, const char *area, int modern,
+                             char out[19])
+{
+    uint64_t k = feistel_at(&d->org, slot);
+    char body[9];
+    if (modern) {
+        body[0] = 'M';
+        body[1] = 'A';
+        body[2] = '1';
+        for (int j = 7; j >= 3; j--) {
+            body[j] = credit_alphabet[k % 31];
+            k /= 31;
+        }
+        body[8] = '\0';
+    } else {
+        snprintf(body, sizeof body, "%08llu", (unsigned long long)k);
+    }
+    char code[19];
+    snprintf(code, sizeof code, "91%s%.8s%c", area, body, org_check(body));
+    code[17] = credit_check(code);
+    code[18] = '\0';
+    memcpy(out, code, sizeof code);
+}
+
 /* Hiring weight of each size of employer. */
 enum { W_LARGE = 400, W_MEDIUM = 40, W_SMALL = 6 };
 
@@ -346,27 +388,8 @@ static void make_employer(demo *d, int64_t i, struct demo_employer *e, unsigned 
         *weight = W_MEDIUM;
         return;
     }
-    /* Credit code: 9 (market regulator) 1 (enterprise), the area, the
-     * organization code (8 characters and its GB 11714 check), the check. */
     const char *area = registered ? "310104" : other_areas[below(&r, COUNT(other_areas))];
-    uint64_t k = feistel_at(&d->org, (uint64_t)(i - 1));
-    char body[9];
-    if (chance(&r, 600)) { /* the form issued since 2015: MA1 and five characters */
-        body[0] = 'M';
-        body[1] = 'A';
-        body[2] = '1';
-        for (int j = 7; j >= 3; j--) {
-            body[j] = credit_alphabet[k % 31];
-            k /= 31;
-        }
-    } else {
-        snprintf(body, sizeof body, "%08llu", (unsigned long long)k);
-    }
-    char code[19];
-    snprintf(code, sizeof code, "91%s%.8s%c", area, body, org_check(body));
-    code[17] = credit_check(code);
-    code[18] = '\0';
-    memcpy(e->credit_code, code, sizeof code);
+    make_credit_code(d, (uint64_t)(i - 1), area, chance(&r, 600), e->credit_code);
 
     uint64_t b = feistel_at(&d->brand, (uint64_t)(i - 1));
     uint64_t v = b % SUFFIXES, rest = b / SUFFIXES;
@@ -437,6 +460,7 @@ int demo_open(const struct demo_params *p, demo **out, ql_err *err)
         cum += w;
         d->emp_cum[i] = cum;
     }
+    housing_open(d);
     *out = d;
     return 0;
 }
@@ -448,6 +472,9 @@ void demo_close(demo *d)
     free(d->registered_emp);
     free(d->emp_cum);
     free(d->resident);
+    free(d->operators);
+    free(d->lease_first);
+    free(d->tenants);
     free(d);
 }
 
@@ -697,4 +724,395 @@ void demo_talent_input(const struct demo_talent *t, struct talent_input *in)
     in->insurance_months = t->insurance_months;
     in->owns_housing = t->owns_housing;
     in->bank_account = t->bank_account;
+}
+
+/* ---- housing ---------------------------------------------------------- */
+
+/* Roads the projects are on: road, district, its area code, and the
+ * neighbourhood that names the estates. */
+static const struct {
+    const char *road, *district, *code, *near;
+} roads[] = {
+    {"钦州北路", "徐汇区", "310104", "漕河泾"}, {"虹漕路", "徐汇区", "310104", "漕河泾"},
+    {"桂平路", "徐汇区", "310104", "漕河泾"},   {"田林路", "徐汇区", "310104", "田林"},
+    {"宜山路", "徐汇区", "310104", "田林"},     {"柳州路", "徐汇区", "310104", "田林"},
+    {"龙华中路", "徐汇区", "310104", "龙华"},   {"龙漕路", "徐汇区", "310104", "龙华"},
+    {"云锦路", "徐汇区", "310104", "徐汇滨江"}, {"瑞宁路", "徐汇区", "310104", "徐汇滨江"},
+    {"华泾路", "徐汇区", "310104", "华泾"},     {"龙吴路", "徐汇区", "310104", "华泾"},
+    {"罗秀路", "徐汇区", "310104", "华泾"},     {"凌云路", "徐汇区", "310104", "凌云"},
+    {"梅陇路", "徐汇区", "310104", "凌云"},     {"百色路", "徐汇区", "310104", "长桥"},
+    {"罗城路", "徐汇区", "310104", "长桥"},     {"石龙路", "徐汇区", "310104", "长桥"},
+    {"中山南二路", "徐汇区", "310104", "枫林"}, {"零陵路", "徐汇区", "310104", "枫林"},
+    {"漕宝路", "徐汇区", "310104", "虹梅"},     {"虹梅路", "徐汇区", "310104", "虹梅"},
+    {"康健路", "徐汇区", "310104", "康健"},     {"仙霞路", "长宁区", "310105", "仙霞"},
+    {"天山路", "长宁区", "310105", "天山"},     {"金钟路", "长宁区", "310105", "北新泾"},
+    {"七莘路", "闵行区", "310112", "七宝"},     {"莘松路", "闵行区", "310112", "莘庄"},
+    {"虹梅南路", "闵行区", "310112", "梅陇"},
+};
+#define LANES 1500 /* lane numbers 1 to 1500 on each road */
+
+/* Market rent in yuan per m² a month by district (lowest, highest). */
+static void market_rate(const char *district, unsigned *lo, unsigned *hi)
+{
+    if (!strcmp(district, "长宁区")) *lo = 120, *hi = 160;
+    else if (!strcmp(district, "闵行区")) *lo = 85, *hi = 115;
+    else *lo = 130, *hi = 175;
+}
+
+static const char *const operator_suffixes[] = {"住房租赁有限公司", "公寓管理有限公司",
+                                                "租赁住房运营有限公司", "安居服务有限公司",
+                                                "房屋租赁有限公司"};
+#define OPERATOR_BRAND_SPACE (BRAND_N * (BRAND_N - 1) * COUNT(operator_suffixes))
+
+enum { K_TALENT, K_AFFORDABLE, K_MARKET };
+static const char *const kind_zh[] = {"人才公寓", "保障性租赁住房", "市场化租赁住房"};
+static const char *const market_estates[] = {"公寓", "雅苑", "花园", "新苑"};
+static const char *const end_reasons[] = {"承租人提前退租", "承租人离职后退租",
+                                          "承租人购房后退租", "双方协商解除"};
+
+int64_t demo_operator_count(const demo *d)
+{
+    return d->noperators;
+}
+
+const struct demo_operator *demo_operator(const demo *d, int64_t i)
+{
+    return &d->operators[i];
+}
+
+int64_t demo_unit_count(const demo *d)
+{
+    return d->nunits;
+}
+
+int64_t demo_lease_count(const demo *d)
+{
+    return d->ntenants;
+}
+
+/* d plus months (the last day of a shorter month for a day it lacks). */
+static int32_t add_months(int32_t day, int months)
+{
+    int y, m, dd;
+    date_to_ymd(day, &y, &m, &dd);
+    int total = y * 12 + (m - 1) + months;
+    y = total / 12;
+    m = total % 12 + 1;
+    while (dd > 28 && !date_valid(y, m, dd)) dd--;
+    return date_from_ymd(y, m, dd);
+}
+
+static void make_operator(demo *d, int64_t i, struct demo_operator *o)
+{
+    struct rng r = rng_for(d->p.seed, S_OPERATOR, (uint64_t)i);
+    snprintf(o->code, sizeof o->code, "OP-%03d", (int)(i + 1));
+    if (i == 0) {
+        snprintf(o->name, sizeof o->name, "上海徐汇人才安居运营管理有限公司");
+    } else {
+        uint64_t b = feistel_at(&d->op_brand, (uint64_t)(i - 1));
+        uint64_t v = b % COUNT(operator_suffixes), rest = b / COUNT(operator_suffixes);
+        uint64_t first = rest % BRAND_N, second = rest / BRAND_N;
+        if (second >= first) second++;
+        snprintf(o->name, sizeof o->name, "上海%s%s%s", brand_chars[first], brand_chars[second],
+                 operator_suffixes[v]);
+    }
+    /* Organization slots after the employers' (0 to employers - 2). */
+    make_credit_code(d, (uint64_t)(d->p.employers - 1 + i), "310104", chance(&r, 700),
+                     o->credit_code);
+    int female = chance(&r, 500);
+    person_name(&r, female, -1, o->contact_name, sizeof o->contact_name);
+    snprintf(o->contact_phone, sizeof o->contact_phone, "021-%d%07d", chance(&r, 500) ? 5 : 6,
+             (int)below(&r, 10000000));
+}
+
+/* What is planned for unit i: its status and leases (before tenants are
+ * counted). */
+struct unit_plan {
+    int status; /* 0 listed, 1 draft, 2 withdrawn */
+    int draft_code; /* a draft that has its verification code already */
+    int current;    /* let now */
+    int earlier;    /* earlier leases, 0 to 2 */
+};
+
+static struct unit_plan plan_unit(const demo *d, int64_t i)
+{
+    struct rng r = rng_for(d->p.seed, S_UNIT_PLAN, (uint64_t)i);
+    struct unit_plan p = {0, 0, 0, 0};
+    unsigned x = (unsigned)below(&r, 1000);
+    if (x < 50) {
+        p.status = 1;
+        p.draft_code = chance(&r, 500);
+    } else if (x < 80) {
+        p.status = 2;
+    } else {
+        p.current = chance(&r, 800);
+        static const unsigned earlier_share[] = {500, 350, 150};
+        p.earlier = (int)pick_weighted(&r, earlier_share, COUNT(earlier_share));
+    }
+    return p;
+}
+
+/* Project p: its operator, kind, road and lane (a unique pair), estate name
+ * and market rate. */
+struct project {
+    int64_t op;
+    int kind;
+    size_t road;
+    unsigned lane;
+    char estate[64];
+    unsigned rate; /* yuan per m² a month for this kind */
+};
+
+static void make_project(const demo *d, int64_t p, struct project *pr)
+{
+    struct rng r = rng_for(d->p.seed, S_PROJECT, (uint64_t)p);
+    /* The first projects go one to each operator, the rest mostly to the
+     * talent-apartment operator (the first). */
+    int anchor = chance(&r, 300);
+    if (p < d->noperators) pr->op = p;
+    else if (anchor) pr->op = 0;
+    else pr->op = 1 + (int64_t)below(&r, (uint64_t)(d->noperators - 1));
+    unsigned k = (unsigned)below(&r, 100);
+    if (pr->op == 0) pr->kind = k < 80 ? K_TALENT : K_AFFORDABLE;
+    else pr->kind = k < 45 ? K_MARKET : k < 80 ? K_AFFORDABLE : K_TALENT;
+    uint64_t a = feistel_at(&d->address, (uint64_t)p);
+    pr->road = (size_t)(a % COUNT(roads));
+    pr->lane = (unsigned)(a / COUNT(roads)) + 1;
+    uint64_t first = below(&r, BRAND_N), second = below(&r, BRAND_N - 1);
+    if (second >= first) second++;
+    const char *tail = pr->kind == K_TALENT       ? "人才公寓"
+                       : pr->kind == K_AFFORDABLE ? "租赁社区"
+                                                  : PICK(&r, market_estates);
+    snprintf(pr->estate, sizeof pr->estate, "%s%s%s%s", roads[pr->road].near, brand_chars[first],
+             brand_chars[second], tail);
+    unsigned lo, hi;
+    market_rate(roads[pr->road].district, &lo, &hi);
+    unsigned market = lo + (unsigned)below(&r, hi - lo + 1);
+    pr->rate = pr->kind == K_MARKET ? market : pr->kind == K_TALENT ? market * 75 / 100
+                                                                   : market * 68 / 100;
+}
+
+/* The rent of an area (hundredths of m²) at rate, rounded to 10 yuan. */
+static int64_t rent_for(int64_t area100, unsigned rate)
+{
+    return (area100 * rate + 500) / 1000 * 10;
+}
+
+/* Unit i with the figures the leases need. */
+static void make_unit(const demo *d, int64_t i, struct demo_unit *u, int *kind, int64_t *rent)
+{
+    memset(u, 0, sizeof *u);
+    int64_t p = i / d->project_size, k = i % d->project_size;
+    struct project pr;
+    make_project(d, p, &pr);
+    struct rng r = rng_for(d->p.seed, S_UNIT, (uint64_t)i);
+    u->operator_index = pr.op;
+    u->district = roads[pr.road].district;
+    /* building 1, 2, 3 ...; floors 2 to 6; four flats a floor */
+    snprintf(u->address, sizeof u->address, "上海市%s%s%u弄%d号%d%02d室", roads[pr.road].district,
+             roads[pr.road].road, pr.lane, (int)(k / 20 + 1), (int)(k % 20 / 4 + 2),
+             (int)(k % 4 + 1));
+    snprintf(u->community, sizeof u->community, "%s", pr.estate);
+    /* Rooms and area (hundredths of m²) by kind. */
+    static const struct {
+        unsigned share;
+        int rooms;
+        int lo, hi; /* m² */
+    } layouts[3][3] = {
+        {{300, 0, 25, 38}, {500, 1, 38, 60}, {200, 2, 60, 85}},
+        {{200, 0, 22, 35}, {500, 1, 35, 55}, {300, 2, 55, 80}},
+        {{400, 1, 40, 70}, {400, 2, 65, 100}, {200, 3, 95, 140}},
+    };
+    unsigned shares[3] = {layouts[pr.kind][0].share, layouts[pr.kind][1].share,
+                          layouts[pr.kind][2].share};
+    size_t l = pick_weighted(&r, shares, 3);
+    int64_t area100 = (int64_t)layouts[pr.kind][l].lo * 100 +
+                      (int64_t)below(&r, (uint64_t)(layouts[pr.kind][l].hi - layouts[pr.kind][l].lo) * 100);
+    snprintf(u->area, sizeof u->area, "%lld.%02lld", (long long)(area100 / 100),
+             (long long)(area100 % 100));
+    snprintf(u->rooms, sizeof u->rooms, "%d", layouts[pr.kind][l].rooms);
+    /* within 5 % of the project's rate */
+    unsigned rate = pr.rate * (95 + (unsigned)below(&r, 11)) / 100;
+    *rent = rent_for(area100, rate);
+    snprintf(u->rent, sizeof u->rent, "%lld", (long long)*rent);
+    u->kind = kind_zh[pr.kind];
+    *kind = pr.kind;
+    struct unit_plan plan = plan_unit(d, i);
+    u->status = plan.status == 1 ? "草稿" : plan.status == 2 ? "已下架" : "已发布";
+    if (plan.status != 1 || plan.draft_code)
+        snprintf(u->verification_code, sizeof u->verification_code, "%s25%08llu",
+                 roads[pr.road].code,
+                 (unsigned long long)feistel_at(&d->verification, (uint64_t)i));
+}
+
+void demo_unit(const demo *d, int64_t i, struct demo_unit *out)
+{
+    int kind;
+    int64_t rent;
+    make_unit(d, i, out, &kind, &rent);
+}
+
+static void yuan_text(int64_t yuan, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)yuan);
+}
+
+int demo_unit_leases(const demo *d, int64_t i, struct demo_lease out[DEMO_UNIT_LEASES_MAX])
+{
+    int64_t first = d->lease_first[i], planned = d->lease_first[i + 1] - first;
+    int64_t n = d->ntenants - first;
+    if (n > planned) n = planned;
+    if (n <= 0) return 0;
+    struct unit_plan plan = plan_unit(d, i);
+    struct demo_unit u;
+    int kind;
+    int64_t rent;
+    make_unit(d, i, &u, &kind, &rent);
+    struct rng r = rng_for(d->p.seed, S_LEASE, (uint64_t)i);
+    /* Backwards from now: the current lease, then each earlier one ending
+     * before the next began. k = 0 is the newest. */
+    int32_t start[DEMO_UNIT_LEASES_MAX], end[DEMO_UNIT_LEASES_MAX], ended[DEMO_UNIT_LEASES_MAX];
+    int terminated[DEMO_UNIT_LEASES_MAX] = {0};
+    int total = (int)planned, k = 0;
+    int32_t boundary; /* the day the next lease began (or the unit fell vacant) */
+    if (plan.current) {
+        static const unsigned term_share[] = {450, 400, 150};
+        int term = 12 * (1 + (int)pick_weighted(&r, term_share, COUNT(term_share)));
+        int32_t span = d->as_of - add_months(d->as_of, -term) - 40;
+        start[0] = d->as_of - 7 - (int32_t)below(&r, (uint64_t)span);
+        end[0] = add_months(start[0], term) - 1;
+        ended[0] = 0;
+        boundary = start[0];
+        k = 1;
+    } else {
+        boundary = d->as_of - (int32_t)below(&r, 180);
+    }
+    for (; k < total; k++) {
+        int term = chance(&r, 700) ? 12 : 24;
+        int32_t last = boundary - 1 - (int32_t)below(&r, 45); /* the day it ended */
+        if (chance(&r, 200)) {
+            int32_t full = add_months(last, term) - last;
+            start[k] = last - 60 - (int32_t)below(&r, (uint64_t)(full - 90));
+            end[k] = add_months(start[k], term) - 1;
+            terminated[k] = 1;
+        } else {
+            start[k] = add_months(last + 1, -term);
+            end[k] = last;
+        }
+        ended[k] = last;
+        boundary = start[k];
+    }
+    /* Out oldest first; the first n of the planned ones have tenants. */
+    for (int64_t j = 0; j < n; j++) {
+        int kk = total - 1 - (int)j;
+        struct demo_lease *l = &out[j];
+        memset(l, 0, sizeof *l);
+        int64_t number = first + j;
+        l->tenant = d->tenants[number];
+        struct demo_talent t;
+        demo_talent(d, l->tenant, &t);
+        memcpy(l->tenant_id_number, t.id_number, sizeof l->tenant_id_number);
+        day_text(start[kk], l->start_date);
+        day_text(end[kk], l->end_date);
+        struct rng lr = rng_for(d->p.seed, S_LEASE, (uint64_t)(d->nunits + number));
+        int32_t signed_on = start[kk] - (int32_t)below(&lr, 15);
+        day_text(signed_on, l->signed_date);
+        /* earlier leases a little cheaper: 4 % for each lease since */
+        int64_t lease_rent = (rent * (100 - 4 * kk) + 50) / 100 / 10 * 10;
+        yuan_text(lease_rent, l->rent);
+        int months = kind == K_MARKET && chance(&lr, 500) ? 2 : 1;
+        yuan_text(lease_rent * months, l->deposit);
+        unsigned f = (unsigned)below(&lr, 1000);
+        if (f < 880) {
+            int32_t filed = signed_on + 1 + (int32_t)(f < 800 ? below(&lr, 25) : 30 + below(&lr, 40));
+            if (filed > d->as_of) filed = d->as_of;
+            if (filed < signed_on) filed = signed_on;
+            day_text(filed, l->filed_date);
+            int y, m, dd;
+            date_to_ymd(signed_on, &y, &m, &dd);
+            snprintf(l->filing_no, sizeof l->filing_no, "WQ%04d-%08llu", y,
+                     (unsigned long long)feistel_at(&d->filing, (uint64_t)number));
+        }
+        if (ended[kk]) {
+            day_text(ended[kk], l->ended_on);
+            l->end_reason = terminated[kk] ? PICK(&lr, end_reasons) : "租期届满";
+        }
+    }
+    return (int)n;
+}
+
+/* Sizes, permutations, the operators, and the tenants of the planned
+ * leases: talents with an employer and no housing of their own, each
+ * taken once, in the order of a permutation of all talents. */
+static void housing_open(demo *d)
+{
+    uint64_t seed = d->p.seed;
+    d->noperators = 3 + d->p.people / 50000;
+    if (d->noperators > DEMO_OPERATORS_MAX) d->noperators = DEMO_OPERATORS_MAX;
+    d->nunits = d->p.people / 16;
+    int64_t size = d->nunits / (d->noperators * 3);
+    d->project_size = size < 4 ? 4 : size > 60 ? 60 : size;
+    feistel_init(&d->op_brand, OPERATOR_BRAND_SPACE, seed, P_OPERATOR_BRAND);
+    feistel_init(&d->address, (uint64_t)COUNT(roads) * LANES, seed, P_ADDRESS);
+    feistel_init(&d->verification, 100000000ull, seed, P_VERIFICATION);
+    feistel_init(&d->filing, 100000000ull, seed, P_FILING);
+    feistel_init(&d->tenant_perm, d->p.people ? (uint64_t)d->p.people : 1, seed, P_TENANT);
+
+    d->operators = xcalloc((size_t)d->noperators, sizeof *d->operators);
+    for (int64_t i = 0; i < d->noperators; i++) make_operator(d, i, &d->operators[i]);
+
+    d->lease_first = xcalloc((size_t)d->nunits + 1, sizeof *d->lease_first);
+    int64_t planned = 0;
+    for (int64_t i = 0; i < d->nunits; i++) {
+        d->lease_first[i] = planned;
+        struct unit_plan p = plan_unit(d, i);
+        planned += p.current + p.earlier;
+    }
+    d->lease_first[d->nunits] = planned;
+    d->tenants = xcalloc((size_t)planned + 1, sizeof *d->tenants);
+    for (int64_t k = 0; k < d->p.people && d->ntenants < planned; k++) {
+        int64_t c = (int64_t)feistel_at(&d->tenant_perm, (uint64_t)k);
+        struct demo_talent t;
+        demo_talent(d, c, &t);
+        if (t.employer[0] && !strcmp(t.owns_housing, "否")) d->tenants[d->ntenants++] = c;
+    }
+}
+
+void demo_operator_input(const struct demo_operator *o, struct operator_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->code = o->code;
+    in->name = o->name;
+    in->credit_code = o->credit_code;
+    in->contact_name = o->contact_name;
+    in->contact_phone = o->contact_phone;
+}
+
+void demo_unit_input(const demo *d, const struct demo_unit *u, struct unit_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->operator = d->operators[u->operator_index].code;
+    in->address = u->address;
+    in->district = u->district;
+    in->community = u->community;
+    in->area = u->area;
+    in->rooms = u->rooms;
+    in->rent = u->rent;
+    in->kind = u->kind;
+    in->verification_code = u->verification_code;
+    in->status = u->status;
+}
+
+void demo_lease_input(const struct demo_lease *l, const char *unit_id, struct lease_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->talent_id_number = l->tenant_id_number;
+    in->unit_id = unit_id;
+    in->start_date = l->start_date;
+    in->end_date = l->end_date;
+    in->signed_date = l->signed_date;
+    in->rent = l->rent;
+    in->deposit = l->deposit;
+    in->filing_no = l->filing_no;
+    in->filed_date = l->filed_date;
 }

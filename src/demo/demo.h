@@ -20,6 +20,7 @@
  *   and home ownership. ID numbers, mobile numbers, card numbers, credit
  *   codes and employer names are unique by construction (keyed
  *   permutations), not by retrying.
+ * - Housing: operators, units and leases (see "housing" below).
  *
  * Determinism: every record is a function of the seed, the sizes and its
  * index only, computed with integer arithmetic (splitmix64 and Feistel
@@ -36,6 +37,7 @@
 
 #include "auth/perm.h"
 #include "core/err.h"
+#include "registry/housing.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -124,15 +126,20 @@ int demo_write_csv(const demo *d, const char *dir, demo_progress_fn progress, vo
 struct demo_stored {
     int64_t employers, talents;
     int64_t moved;   /* talents stored with an earlier employment, closed */
-    int64_t batches; /* transactions (one audit row each) */
+    int64_t operators, units, leases;
+    int64_t leases_ended; /* leases stored and then ended (the earlier ones) */
+    int64_t batches;      /* transactions (one registry.bulk_load audit row each) */
 };
 
 /* Stores the whole district through the registry's bulk load (every record
  * checked and sealed as the service does), many records to a transaction,
  * each transaction audited as one row. Talents with an earlier employer are
  * stored as employed there first and then moved, which closes the earlier
- * employment. The registry must be empty: QL_ECONFLICT (field "store")
- * when it already holds employers or talents. a needs registry.write with a
+ * employment. Then the operators, units and leases, through the housing
+ * service inside the load's transactions (its checks and its audit rows);
+ * an earlier lease is recorded and then ended. The registry must be empty:
+ * QL_ECONFLICT (field "store") when it already holds employers, talents,
+ * operators or units. a needs registry.write and housing.manage with a
  * district scope. A record the registry rejects is a bug in the generator:
  * QL_EINTERNAL naming the record and the field. An interrupted run keeps
  * the transactions committed so far. progress may be NULL. */
@@ -140,8 +147,88 @@ int demo_store(store *s, const actor *a, const demo *d, demo_progress_fn progres
                struct demo_stored *out, ql_err *err);
 
 /* ---- housing ------------------------------------------------------------
- * Housing operators, units and leases (tables operators, housing_units,
- * leases) are not generated yet: they come with the housing service. The
- * place for them is marked "HOUSING" in demo.c (generator and demo_store). */
+ * Rental-housing operators, their units and the units' leases, generated
+ * with the rest (same seed, same data) and stored by demo_store through the
+ * housing service; not part of the CSV files (the importer takes employers
+ * and talents only).
+ *
+ * - Operators: 3, and one more per 50,000 talents (at most 40). The first
+ *   has the code DEMO_ANCHOR_OPERATOR_CODE, the operator of the demo
+ *   account `operator` of `make run`, and lets talent apartments mostly.
+ *   Each has a GB 32100 credit code (none equal to an employer's), a
+ *   contact and a Shanghai landline.
+ * - Units: one per 16 talents, in projects (estates) of 4 to 60 units on
+ *   real roads of Xuhui (most), Changning and Minhang, each address unique
+ *   (road, lane, building, room). Kinds: talent apartments, government-
+ *   supported rental housing (保障性租赁住房) and market flats; studios to
+ *   three rooms, 22 to 140 m²; monthly rent from the area at Shanghai rates
+ *   of 2025 (market flats in Xuhui 130-175 yuan/m², Changning 120-160,
+ *   Minhang 85-115; talent apartments 75 % and supported rental 68 % of
+ *   the market rate), rounded to 10 yuan. About 92 % are listed with a
+ *   unique verification code (房源核验码), 5 % drafts (half of them with
+ *   a code), 3 % withdrawn.
+ * - Leases: about 80 % of the listed units are let now (start before
+ *   DEMO_AS_OF, 12, 24 or 36 months), and half of the listed units have
+ *   one or two earlier leases, ended at their end date or terminated early,
+ *   before the next began: one unit never has two leases whose periods
+ *   overlap. Each tenant is a generated talent who has an employer and owns
+ *   no housing in Shanghai, and is the tenant of one lease only. Rent is
+ *   the unit's (a little lower for earlier leases), the deposit one or two
+ *   months' rent; most leases are filed (网签备案) within 30 days with a
+ *   unique filing number, some late, some not at all.
+ */
+#define DEMO_ANCHOR_OPERATOR_CODE "OP-001"
+#define DEMO_OPERATORS_MAX 40
+#define DEMO_UNIT_LEASES_MAX 3 /* two earlier leases and the current one */
+
+struct demo_operator {
+    char code[8];
+    char name[96];
+    char credit_code[19];
+    char contact_name[64];
+    char contact_phone[16];
+};
+
+struct demo_unit {
+    int64_t operator_index; /* demo_operator */
+    char address[200];
+    const char *district;   /* 徐汇区, 长宁区, 闵行区 */
+    char community[64];
+    char area[24];           /* m², two decimals */
+    char rooms[4];           /* 0 for a studio */
+    char rent[24];           /* yuan a month */
+    const char *kind;        /* 人才公寓, 保障性租赁住房, 市场化租赁住房 */
+    char verification_code[20]; /* "" for a draft without one */
+    const char *status;      /* 已发布, 草稿, 已下架: as registered; a lease makes it leased */
+};
+
+struct demo_lease {
+    int64_t tenant;             /* talent index */
+    char tenant_id_number[19];
+    char start_date[11], end_date[11], signed_date[11];
+    char rent[24], deposit[24];
+    char filing_no[24], filed_date[11]; /* both "" when not filed */
+    char ended_on[11];          /* "" while in force (the unit's current lease) */
+    const char *end_reason;     /* NULL while in force */
+};
+
+int64_t demo_operator_count(const demo *d);
+const struct demo_operator *demo_operator(const demo *d, int64_t i);
+int64_t demo_unit_count(const demo *d);
+int64_t demo_lease_count(const demo *d); /* over all units */
+
+/* Unit i (0 to demo_unit_count - 1) into out. */
+void demo_unit(const demo *d, int64_t i, struct demo_unit *out);
+
+/* The leases of unit i into out, oldest first; every one but the last has
+ * ended (ended_on set), and the last may be in force. Returns how many (0
+ * to DEMO_UNIT_LEASES_MAX). */
+int demo_unit_leases(const demo *d, int64_t i, struct demo_lease out[DEMO_UNIT_LEASES_MAX]);
+
+/* The records as housing service input (pointing into the records and d).
+ * unit_id is the stored unit's id as text. */
+void demo_operator_input(const struct demo_operator *o, struct operator_input *in);
+void demo_unit_input(const demo *d, const struct demo_unit *u, struct unit_input *in);
+void demo_lease_input(const struct demo_lease *l, const char *unit_id, struct lease_input *in);
 
 #endif

@@ -110,6 +110,8 @@ struct load {
     ql_err *err;
 };
 
+#define HOUSING_BATCH 2000 /* units (with their leases) per transaction */
+
 /* A record the registry refuses means the generator is wrong. */
 static int refused(ql_err *err, const char *what, int64_t i, const reg_report *r, int rc)
 {
@@ -121,16 +123,20 @@ static int refused(ql_err *err, const char *what, int64_t i, const reg_report *r
 
 static int registry_empty(store *s, ql_err *err)
 {
-    static const char *const tables[][2] = {{"SELECT id FROM employers LIMIT 1", "employers"},
-                                            {"SELECT id FROM talents LIMIT 1", "talents"}};
-    for (int i = 0; i < 2; i++) {
+    static const char *const tables[][3] = {
+        {"SELECT id FROM employers LIMIT 1", "employers", "用人单位"},
+        {"SELECT id FROM talents LIMIT 1", "talents", "人才"},
+        {"SELECT id FROM operators LIMIT 1", "housing operators", "住房租赁企业"},
+        {"SELECT id FROM housing_units LIMIT 1", "housing units", "房源"},
+    };
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         int64_t id;
         int rc = store_query_int(s, tables[i][0], NULL, 0, &id);
         if (rc == 0)
             return ql_errf(err, QL_ECONFLICT, "store",
-                           "the registry already holds %s; demo data goes into an empty registry",
-                           "登记库中已有%s数据；演示数据只能载入空的登记库",
-                           i == 0 ? "employers" : "talents");
+                           "the registry already holds %s%.0s; demo data goes into an empty registry",
+                           "登记库中已有%.0s%s数据；演示数据只能载入空的登记库", tables[i][1],
+                           tables[i][2]);
         if (rc != QL_ENOTFOUND) return rc;
     }
     return 0;
@@ -173,6 +179,55 @@ static int talents_body(registry_bulk *b, void *arg)
     return 0;
 }
 
+static int operators_body(registry_bulk *b, void *arg)
+{
+    struct load *x = arg;
+    for (int64_t i = 0; i < demo_operator_count(x->d); i++) {
+        struct operator_input in;
+        demo_operator_input(demo_operator(x->d, i), &in);
+        reg_report r;
+        int rc = registry_bulk_operator(b, &in, NULL, &r);
+        if (rc == QL_EINVAL || rc == QL_ECONFLICT) return refused(x->err, "operator", i, &r, rc);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Units from..to, each with its leases: an earlier lease is recorded and
+ * then ended, so the next one finds the unit free. */
+static int units_body(registry_bulk *b, void *arg)
+{
+    struct load *x = arg;
+    for (int64_t i = x->from; i < x->to; i++) {
+        struct demo_unit u;
+        demo_unit(x->d, i, &u);
+        struct unit_input in;
+        demo_unit_input(x->d, &u, &in);
+        reg_report r;
+        int64_t unit_id = 0;
+        int rc = registry_bulk_unit(b, &in, &unit_id, &r);
+        if (rc == QL_EINVAL || rc == QL_ECONFLICT) return refused(x->err, "unit", i, &r, rc);
+        if (rc) return rc;
+        struct demo_lease leases[DEMO_UNIT_LEASES_MAX];
+        int n = demo_unit_leases(x->d, i, leases);
+        char uid[24];
+        snprintf(uid, sizeof uid, "%lld", (long long)unit_id);
+        for (int k = 0; k < n; k++) {
+            struct lease_input li;
+            demo_lease_input(&leases[k], uid, &li);
+            int64_t lease_id = 0;
+            rc = registry_bulk_lease(b, &li, &lease_id, &r);
+            if (!rc && leases[k].ended_on[0])
+                rc = registry_bulk_lease_end(b, lease_id, leases[k].ended_on,
+                                             leases[k].end_reason, &r);
+            if (rc == QL_EINVAL || rc == QL_ECONFLICT)
+                return refused(x->err, "lease of unit", i, &r, rc);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
 int demo_store(store *s, const actor *a, const demo *d, demo_progress_fn progress, void *ctx,
                struct demo_stored *out, ql_err *err)
 {
@@ -201,9 +256,31 @@ int demo_store(store *s, const actor *a, const demo *d, demo_progress_fn progres
             if (progress) progress("talents", x.to, n, ctx);
         }
     }
-    /* HOUSING: operators, units and leases go here, after the talents, once
-     * the housing service offers a bulk load of its own. */
-    registry_bulk_counts(b, &out->employers, &out->talents);
+    /* Housing last: its tenants are registered talents. */
+    if (!rc) {
+        rc = registry_bulk_tx(b, operators_body, &x, err);
+        if (!rc) {
+            out->batches++;
+            if (progress) progress("operators", demo_operator_count(d), demo_operator_count(d), ctx);
+        }
+    }
+    int64_t nu = demo_unit_count(d);
+    for (x.from = 0; !rc && x.from < nu; x.from = x.to) {
+        x.to = x.from + HOUSING_BATCH < nu ? x.from + HOUSING_BATCH : nu;
+        rc = registry_bulk_tx(b, units_body, &x, err);
+        if (!rc) {
+            out->batches++;
+            if (progress) progress("units", x.to, nu, ctx);
+        }
+    }
+    struct registry_bulk_counts c;
+    registry_bulk_counts(b, &c);
+    out->employers = c.employers;
+    out->talents = c.talents;
+    out->operators = c.operators;
+    out->units = c.units;
+    out->leases = c.leases;
+    out->leases_ended = c.leases_ended;
     registry_bulk_close(b);
     if (rc && !err->en[0]) /* a store error, not described yet */
         ql_errf(err, rc, "store", "the store failed while loading the demo district: %s",

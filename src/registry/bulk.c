@@ -20,9 +20,10 @@ struct registry_bulk {
     struct employer_cache cache;
     int32_t today;
     int64_t now;
-    int64_t employers, talents; /* committed */
+    struct registry_bulk_counts done; /* committed */
     /* the transaction under way */
-    int64_t tx_employers, tx_talents, tx_first, tx_last;
+    struct registry_bulk_counts tx;
+    int64_t tx_first, tx_last;
     int attempt;
     registry_bulk_fn fn;
     void *ctx;
@@ -62,10 +63,15 @@ void registry_bulk_close(registry_bulk *b)
     free(b);
 }
 
-void registry_bulk_counts(const registry_bulk *b, int64_t *employers, int64_t *talents)
+void registry_bulk_counts(const registry_bulk *b, struct registry_bulk_counts *out)
 {
-    *employers = b->employers;
-    *talents = b->talents;
+    *out = b->done;
+}
+
+static int tx_empty(const struct registry_bulk_counts *c)
+{
+    return !c->employers && !c->talents && !c->operators && !c->units && !c->leases &&
+           !c->leases_ended;
 }
 
 static int bulk_body(store *s, void *arg)
@@ -74,17 +80,26 @@ static int bulk_body(store *s, void *arg)
     /* A retry starts over: ids read in the attempt that rolled back may
      * name rows that are gone. */
     if (b->attempt++) employer_cache_clear(&b->cache);
-    b->tx_employers = b->tx_talents = b->tx_first = b->tx_last = 0;
+    memset(&b->tx, 0, sizeof b->tx);
+    b->tx_first = b->tx_last = 0;
     int rc = b->fn(b, b->ctx);
-    if (rc || (!b->tx_employers && !b->tx_talents)) return rc;
+    if (rc || tx_empty(&b->tx)) return rc;
+    const struct registry_bulk_counts *c = &b->tx;
     json_t *detail = json_pack("{s:s, s:I, s:I}", "source", b->source, "employers",
-                               (json_int_t)b->tx_employers, "talents", (json_int_t)b->tx_talents);
-    if (b->tx_talents) {
+                               (json_int_t)c->employers, "talents", (json_int_t)c->talents);
+    if (c->talents) {
         json_object_set_new(detail, "first_talent_id", json_integer(b->tx_first));
         json_object_set_new(detail, "last_talent_id", json_integer(b->tx_last));
     }
-    return reg_audit(s, b->a, "registry.bulk_load", b->tx_talents ? "talent" : "employer", 0, NULL,
-                     NULL, detail, b->err);
+    const int housing = c->operators || c->units || c->leases || c->leases_ended;
+    if (housing) {
+        json_object_set_new(detail, "operators", json_integer(c->operators));
+        json_object_set_new(detail, "units", json_integer(c->units));
+        json_object_set_new(detail, "leases", json_integer(c->leases));
+        json_object_set_new(detail, "leases_ended", json_integer(c->leases_ended));
+    }
+    const char *type = c->talents ? "talent" : c->employers ? "employer" : "housing";
+    return reg_audit(s, b->a, "registry.bulk_load", type, 0, NULL, NULL, detail, b->err);
 }
 
 int registry_bulk_tx(registry_bulk *b, registry_bulk_fn fn, void *ctx, ql_err *err)
@@ -95,12 +110,16 @@ int registry_bulk_tx(registry_bulk *b, registry_bulk_fn fn, void *ctx, ql_err *e
     b->attempt = 0;
     int rc = reg_write_tx(b->s, bulk_body, b);
     if (rc == 0) {
-        b->employers += b->tx_employers;
-        b->talents += b->tx_talents;
+        b->done.employers += b->tx.employers;
+        b->done.talents += b->tx.talents;
+        b->done.operators += b->tx.operators;
+        b->done.units += b->tx.units;
+        b->done.leases += b->tx.leases;
+        b->done.leases_ended += b->tx.leases_ended;
     } else {
         employer_cache_clear(&b->cache);
     }
-    b->tx_employers = b->tx_talents = 0;
+    memset(&b->tx, 0, sizeof b->tx);
     return rc;
 }
 
@@ -123,7 +142,7 @@ int registry_bulk_employer(registry_bulk *b, const struct employer_input *in, in
     if (rc) return rc;
     /* A code remembered missing is missing no more. */
     employer_cache_clear(&b->cache);
-    b->tx_employers++;
+    b->tx.employers++;
     if (id) *id = eid;
     return 0;
 }
@@ -209,9 +228,67 @@ int registry_bulk_talent(registry_bulk *b, const struct talent_input *in,
     }
     talent_rec_free(&t);
     if (rc) return rc;
-    if (!b->tx_talents) b->tx_first = tid;
+    if (!b->tx.talents) b->tx_first = tid;
     b->tx_last = tid;
-    b->tx_talents++;
+    b->tx.talents++;
     if (id) *id = tid;
     return 0;
+}
+
+/* ---- housing --------------------------------------------------------- */
+
+/* After a housing service call inside the load's transaction: a refusal
+ * the service reported only in err goes to report->errors too. */
+static int housing_done(int rc, const ql_err *e, reg_report *report)
+{
+    if (rc && !report->errors.n && e->en[0]) ql_errs_add(&report->errors, e);
+    return rc;
+}
+
+int registry_bulk_operator(registry_bulk *b, const struct operator_input *in, int64_t *id,
+                           reg_report *report)
+{
+    ql_err e = {0};
+    int64_t oid = 0;
+    int rc = registry_operator_create(b->s, b->a, in, &oid, report, &e);
+    if (!rc) {
+        b->tx.operators++;
+        if (id) *id = oid;
+    }
+    return housing_done(rc, &e, report);
+}
+
+int registry_bulk_unit(registry_bulk *b, const struct unit_input *in, int64_t *id,
+                       reg_report *report)
+{
+    ql_err e = {0};
+    int64_t uid = 0;
+    int rc = registry_unit_create(b->s, b->a, in, &uid, report, &e);
+    if (!rc) {
+        b->tx.units++;
+        if (id) *id = uid;
+    }
+    return housing_done(rc, &e, report);
+}
+
+int registry_bulk_lease(registry_bulk *b, const struct lease_input *in, int64_t *id,
+                        reg_report *report)
+{
+    ql_err e = {0};
+    int64_t lid = 0;
+    int rc = registry_lease_create(b->s, b->a, in, &lid, report, &e);
+    if (!rc) {
+        b->tx.leases++;
+        if (id) *id = lid;
+    }
+    return housing_done(rc, &e, report);
+}
+
+int registry_bulk_lease_end(registry_bulk *b, int64_t lease_id, const char *ended_on,
+                            const char *reason, reg_report *report)
+{
+    ql_err e = {0};
+    int rc = registry_lease_end(b->s, b->a, lease_id, ended_on, reason, report, &e);
+    if (!rc) b->tx.leases_ended++;
+    return housing_done(rc, &e, report);
 }

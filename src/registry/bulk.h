@@ -4,12 +4,15 @@
  * Every record goes through the same checks, sealing and insert as
  * registry_employer_create / registry_talent_create, but many records share
  * one transaction, and each transaction is audited as one row
- * (registry.bulk_load: the source, how many employers and talents, the
- * first and last talent id) instead of one row per record.
+ * (registry.bulk_load: the source, how many employers, talents, operators,
+ * units and leases, the first and last talent id) instead of one row per
+ * employer or talent. Housing records keep the housing service's own
+ * audit rows as well (see below).
  */
 #ifndef QL_REGISTRY_BULK_H
 #define QL_REGISTRY_BULK_H
 
+#include "registry/housing.h"
 #include "registry/registry.h"
 
 typedef struct registry_bulk registry_bulk;
@@ -57,7 +60,28 @@ int registry_bulk_talent(registry_bulk *b, const struct talent_input *in,
                          const struct registry_employment *previous, int64_t *id,
                          reg_report *report);
 
-/* Records stored by the load so far (committed transactions only). */
-void registry_bulk_counts(const registry_bulk *b, int64_t *employers, int64_t *talents);
+/* ---- housing ------------------------------------------------------------
+ * Operators, units and leases go through the housing service itself
+ * (registry_operator_create, registry_unit_create, registry_lease_create,
+ * registry_lease_end: the same permission checks, field checks, conflict
+ * checks inside the transaction, unit status and per-record audit rows),
+ * run inside the load's transaction instead of one transaction each. Each
+ * returns 0, QL_EINVAL or QL_ECONFLICT with the reasons in report->errors
+ * (a refused record writes nothing), QL_EFORBIDDEN, or a store error. */
+
+int registry_bulk_operator(registry_bulk *b, const struct operator_input *in, int64_t *id,
+                           reg_report *report);
+int registry_bulk_unit(registry_bulk *b, const struct unit_input *in, int64_t *id,
+                       reg_report *report);
+int registry_bulk_lease(registry_bulk *b, const struct lease_input *in, int64_t *id,
+                        reg_report *report);
+int registry_bulk_lease_end(registry_bulk *b, int64_t lease_id, const char *ended_on,
+                            const char *reason, reg_report *report);
+
+/* What a load stored so far (committed transactions only). */
+struct registry_bulk_counts {
+    int64_t employers, talents, operators, units, leases, leases_ended;
+};
+void registry_bulk_counts(const registry_bulk *b, struct registry_bulk_counts *out);
 
 #endif

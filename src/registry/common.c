@@ -97,6 +97,9 @@ int reg_audit(store *s, const actor *a, const char *action, const char *object_t
 
 int reg_write_tx(store *s, store_tx_fn fn, void *ctx)
 {
+    /* Inside another write transaction (a bulk load): its rows are not
+     * committed yet, so the anchor is moved by the outer reg_write_tx. */
+    if (store_in_tx(s)) return fn(s, ctx);
     int rc = store_tx(s, STORE_TX_WRITE, fn, ctx);
     if (rc == 0) {
         ql_err e;

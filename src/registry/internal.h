@@ -38,7 +38,10 @@ int reg_audit(store *s, const actor *a, const char *action, const char *object_t
  * cannot be resized only makes the load slower, so that is not an error. */
 #define REG_LOAD_CACHE ((int64_t)256 << 20)
 
-/* Runs a write transaction and moves the audit anchor after it commits. */
+/* Runs a write transaction and moves the audit anchor after it commits.
+ * Inside a transaction already open on s (the bulk load calls the
+ * services' create functions in its own), runs fn there and leaves the
+ * anchor to the outer reg_write_tx. */
 int reg_write_tx(store *s, store_tx_fn fn, void *ctx);
 
 /* Text of a field as given, "" for NULL, with surrounding spaces trimmed

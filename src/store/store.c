@@ -225,6 +225,11 @@ int store_set_cache(store *s, int64_t bytes)
     return store_script(s, sql);
 }
 
+int store_in_tx(const store *s)
+{
+    return s->in_tx;
+}
+
 int store_ping(store *s)
 {
     int64_t one = 0;

@@ -137,6 +137,10 @@ int store_tx(store *s, enum store_tx_mode mode, store_tx_fn fn, void *ctx);
  * settings decide. Returns 0 or a store error. */
 int store_set_cache(store *s, int64_t bytes);
 
+/* 1 while a store_tx body runs on this connection (a nested store_tx then
+ * runs its body inside the outer transaction), else 0. */
+int store_in_tx(const store *s);
+
 /* Checks the connection with a trivial query. Returns 0 or an error. */
 int store_ping(store *s);
 

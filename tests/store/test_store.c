@@ -152,6 +152,39 @@ static void test_migrate_refuses_newer_schema(void **state)
     store_close(s);
 }
 
+/* A database that has a later migration but not an earlier one (0006
+ * applied by a binary that had no 0005 yet) gets the earlier one on the
+ * next run, and nothing else. */
+static void test_migrate_fills_a_gap(void **state)
+{
+    (void)state;
+    store *s = open_fresh();
+    ql_err err = {0};
+    assert_int_equal(store_migrate(s, NULL, &err), 0);
+    int64_t all = count_rows(s, "schema_version");
+    const char *has_index =
+        store_kind_of(s) == STORE_POSTGRES
+            ? "SELECT count(*) FROM pg_indexes WHERE indexname = 'talents_education_level'"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+              "'talents_education_level'";
+    int64_t n = -1;
+    assert_int_equal(store_query_int(s, has_index, NULL, 0, &n), 0);
+    assert_int_equal(n, 1);
+    /* As main's binary left it: 0006 applied, 0005 never. */
+    exec_ok(s, "DROP INDEX talents_employer_education");
+    exec_ok(s, "DROP INDEX talents_employer_level");
+    exec_ok(s, "DROP INDEX talents_education_level");
+    exec_ok(s, "DELETE FROM schema_version WHERE version = 5");
+    assert_int_equal(count_rows(s, "schema_version"), all - 1);
+    int applied = -1;
+    assert_int_equal(store_migrate(s, &applied, &err), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(count_rows(s, "schema_version"), all);
+    assert_int_equal(store_query_int(s, has_index, NULL, 0, &n), 0);
+    assert_int_equal(n, 1);
+    store_close(s);
+}
+
 static void test_migrate_detects_edited_migration(void **state)
 {
     (void)state;
@@ -769,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_migrate),
         cmocka_unit_test(test_migrate_refuses_newer_schema),
         cmocka_unit_test(test_migrate_detects_edited_migration),
+        cmocka_unit_test(test_migrate_fills_a_gap),
         cmocka_unit_test(test_typed_binding),
         cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_constraints),
