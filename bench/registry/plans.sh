@@ -55,13 +55,22 @@ plan "by education" " AND t.education = 'doctor'" " ORDER BY t.id DESC"
 plan "by level" " AND t.level = 'A'" " ORDER BY t.id DESC"
 plan "by education and level" " AND t.education = 'master' AND t.level = 'B'" " ORDER BY t.id DESC"
 plan "by employer and education" " AND t.employer_id = $emp AND t.education = 'master'" " ORDER BY t.id DESC"
-plan "name prefix, common (王)" " AND t.name >= '王' AND t.name < '王$hi'" " ORDER BY t.id DESC"
+plan "name prefix, common (王), as counted" " AND t.name >= '王' AND t.name < '王$hi'" " ORDER BY t.id DESC"
+# A prefix whose count reaches the cap is paged with the name index kept
+# out of it (registry_talent_list, "broad"): newest first by walking ids.
+plan "name prefix, common (王), as paged" " AND (t.name || '') >= '王' AND (t.name || '') < '王$hi'" " ORDER BY t.id DESC"
 plan "name prefix, rare (诸葛)" " AND t.name >= '诸葛' AND t.name < '诸葛$hi'" " ORDER BY t.id DESC"
 plan "name prefix sorted by name" " AND t.name >= '李' AND t.name < '李$hi'" " ORDER BY t.name, t.id"
 plan "sorted by name" "" " ORDER BY t.name, t.id"
 plan "exact ID number (blind index)" " AND t.id_index = '$id_index'" " ORDER BY t.id DESC"
 plan "exact mobile (blind index)" " AND t.phone_index = '$phone_index'" " ORDER BY t.id DESC"
 plan "exact card (blind index)" " AND t.bank_index = '$bank_index'" " ORDER BY t.id DESC"
+echo "== the employer list, by name (the console's default)"
+if ((pg)); then
+  psql -X -At -d "$DB" -c "EXPLAIN (COSTS OFF) SELECT e.id, e.name FROM employers e WHERE 1 = 1 ORDER BY e.name, e.id LIMIT 20" | sed 's/^/   /'
+else
+  sqlite3 "$DB" "EXPLAIN QUERY PLAN SELECT e.id, e.name FROM employers e WHERE 1 = 1 ORDER BY e.name, e.id LIMIT 20" | grep -v '^QUERY PLAN' | sed 's/^/   /'
+fi
 echo "== an employer's staff count (registry_employer_get)"
 if ((pg)); then
   psql -X -At -d "$DB" -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM talents WHERE employer_id = $emp" | sed 's/^/   /'

@@ -10,9 +10,12 @@
 #   (d) qianlima serve on the imported database, and wrk with CONNECTIONS
 #       connections on GET /api/v1/talents?employer_id=E&per_page=50 (E the
 #       employer with the most staff) and on the unfiltered first page, with
-#       an API token; rate, p99 latency, the server's peak RSS;
-#   (e) with DEMO_STORE=1 (default), qianlima demo storing the same district
-#       straight into another fresh SQLite file (the demo's own bulk path).
+#       an API token, and on the console's page of the same filter
+#       (/registry/talents?employer_id=E, 20 rows of HTML) with a signed-in
+#       session; rate, p99 latency, the server's peak RSS;
+#   (e) with DEMO_STORE=1 (default), qianlima demo storing the same district,
+#       with its housing operators, units and leases, straight into another
+#       fresh SQLite file (the demo's own bulk path).
 # Usage: bench/registry/run.sh [BIN [RAW]]
 # Environment: PEOPLE=1000000 DURATION=10s CONNECTIONS=64 DEMO_STORE=1 KEEP=0
 #   (KEEP=1 keeps the work directory, e.g. to look at query plans).
@@ -95,9 +98,10 @@ eid=$(curl -sf -H "$auth" "http://$addr/api/v1/employers?q=$code" | sed -n 's/.*
 staff=$(curl -sf -H "$auth" "http://$addr/api/v1/employers/$eid" | sed -n 's/.*"staff": *\([0-9]*\).*/\1/p')
 rows=$(curl -sf -H "$auth" "http://$addr/api/v1/talents?employer_id=$eid&per_page=50" | grep -o '"id_masked"' | wc -l)
 [[ $rows == 50 ]] || { echo "bench/registry: the filtered page has $rows rows, not 50" >&2; exit 1; }
-load() { # NAME URL
-  wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$2" >/dev/null # warm-up
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$auth" "$2" >"$W/$1.wrk" 2>&1
+load() { # NAME URL TITLE [HEADER]
+  local hdr=${4:-$auth}
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "$hdr" "$2" >/dev/null # warm-up
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$hdr" "$2" >"$W/$1.wrk" 2>&1
   local rate p99 non2xx
   rate=$(awk '/Requests\/sec/ {print $2}' "$W/$1.wrk")
   p99=$(awk '$1 == "99%" {print $2}' "$W/$1.wrk")
@@ -108,11 +112,23 @@ echo "  wrk -t2 -c$CONNECTIONS -d$DURATION, API token, $PEOPLE talents:"
 load employer "http://$addr/api/v1/talents?employer_id=$eid&per_page=50" \
   "talents?employer_id=$eid&per_page=50 ($staff staff)"
 load first "http://$addr/api/v1/talents?per_page=50" "talents?per_page=50 (newest first)"
+# The console: a reviewer signed in with a password, its session cookie.
+jar=$W/cookies
+curl -sf -c "$jar" -b "$jar" "http://$addr/signin" >"$W/signin.html"
+csrf=$(sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$W/signin.html" | head -1)
+curl -sf -o /dev/null -c "$jar" -b "$jar" --data-urlencode username=bench \
+  --data-urlencode 'password=Wrk-Load-2026!x' --data-urlencode "_csrf=$csrf" "http://$addr/signin"
+session=$(awk '$6 == "ql_session" {print $7}' "$jar")
+[[ -n $session ]] || { echo "bench/registry: could not sign in to the console" >&2; exit 1; }
+page=$(curl -sf -H "Cookie: ql_session=$session" "http://$addr/registry/talents?employer_id=$eid")
+[[ $(grep -c 'href="/registry/talents/[0-9]' <<<"$page") -ge 20 ]] ||
+  { echo "bench/registry: the console page does not list 20 talents" >&2; exit 1; }
+load console "http://$addr/registry/talents?employer_id=$eid" \
+  "console /registry/talents?employer_id=$eid (HTML)" "Cookie: ql_session=$session"
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$QPID/status)
 printf '  server peak RSS:      %.1f MB (VmHWM)\n' "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')"
 kill "$QPID" && wait "$QPID" 2>/dev/null || true
 QPID=""
-echo "  (the console has no talent list page yet: only the JSON API is measured)"
 
 # (e) the demo's own path into the store
 if [[ $DEMO_STORE == 1 ]]; then

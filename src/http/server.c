@@ -5,6 +5,7 @@
 
 #include "account/account.h"
 #include "auth/session.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http/metrics.h"
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -283,9 +285,12 @@ int http_reply_fd(http_req *r, int status, const char *content_type, int fd, siz
     return 0;
 }
 
-static int dump_to_evbuffer(const char *p, size_t n, void *arg)
+/* jansson hands the text over a few bytes at a time (a quote, a key, a
+ * colon): gathered in a buf and added to the reply once, since an
+ * evbuffer_add per piece cost a tenth of a 50-row list. */
+static int dump_to_buf(const char *p, size_t n, void *arg)
 {
-    return evbuffer_add(arg, p, n);
+    return buf_append(arg, p, n);
 }
 
 int http_reply_json(http_req *r, int status, json_t *json)
@@ -297,8 +302,12 @@ int http_reply_json(http_req *r, int status, json_t *json)
     }
     common_headers(r, "application/json; charset=utf-8");
     struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-    json_dump_callback(json, dump_to_evbuffer, out, JSON_COMPACT);
-    evbuffer_add(out, "\n", 1);
+    buf text;
+    buf_init(&text, 0);
+    json_dump_callback(json, dump_to_buf, &text, JSON_COMPACT);
+    buf_putc(&text, '\n');
+    evbuffer_add(out, text.data, text.len);
+    buf_free(&text);
     json_decref(json);
     send_reply(r, status);
     return 0;
@@ -859,6 +868,11 @@ static int open_listener(const ql_addr *addr, int backlog, ql_addr *bound_out, q
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
         goto fail;
     if (addr->sa.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    /* Accepted connections inherit TCP_NODELAY (Linux). Without it, a
+     * response larger than about 16 KB (a list page of 50 talents, the API
+     * description) is written in two parts and the second waits for the
+     * client's delayed ACK: 40 ms a request. */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) goto fail;
     if (bind(fd, (const struct sockaddr *)&addr->sa, addr->len) < 0) goto fail;
     if (listen(fd, backlog) < 0) goto fail;
     if (bound_out) {
