@@ -1688,11 +1688,15 @@ static void test_talent_self_scope(void **state)
     reg_report rep = {0};
     rc = registry_talent_create(F.s, &self, &p.in, &(int64_t){0}, &rep, &err);
     expect_err("self registers", rc, &err, QL_EFORBIDDEN, NULL);
-    rc = registry_talent_get(F.s, &plain_talent, me, &x, &err);
-    expect_err("talent role reads", rc, &err, QL_EFORBIDDEN, NULL);
-    rc = registry_talent_list(F.s, &plain_talent, &(struct talent_filter){.page = 1, .per_page = 5},
-                              &x, &total, &err);
-    expect_err("talent role lists", rc, &err, QL_EFORBIDDEN, NULL);
+    /* The talent role alone reads its own record (registry.read within
+     * scope self) and nobody else's. */
+    t = get_talent(&plain_talent, me);
+    json_decref(t);
+    rc = registry_talent_get(F.s, &plain_talent, other, &x, &err);
+    expect_hidden("talent role, another person", rc, &err, &nf);
+    rows = list_talents(&plain_talent, (struct talent_filter){0}, &total);
+    expect_ids("talent role's list", rows, id_list(me, 0, 0));
+    json_decref(rows);
 }
 
 /* Whether needle occurs in the len bytes at data (none when data is NULL). */
