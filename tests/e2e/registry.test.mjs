@@ -277,7 +277,8 @@ test("an employer's HR account sees its own staff only and registers only its ow
   const s = await pageAs('hr.one');
   const { page } = s;
   const items = await page.locator('nav.main-nav a').evaluateAll((as) => as.map((a) => a.textContent.trim()));
-  assert.deepEqual(items, ['首页', '人才信息', '用人单位', '批量导入']);
+  // Housing: the listed units, and the leases of its own staff (no operators).
+  assert.deepEqual(items, ['首页', '人才信息', '用人单位', '批量导入', '房源', '租约']);
   await page.goto('/registry/talents');
   const names = await page.locator('#talent-table tbody tr td:first-child').allInnerTexts();
   assert.ok(!names.includes('王外单位'), `another employer's person is listed: ${names}`);
