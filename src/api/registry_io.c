@@ -38,15 +38,21 @@ int api_send_export(http_req *r, enum import_kind kind, const struct talent_filt
     if (fd < 0)
         return ql_errf(&r->err, QL_EIO, NULL, "cannot create a temporary file: %s",
                        "无法创建临时文件：%s", strerror(errno));
-    close(fd);
+    /* The file loses its name at once: the export is written through
+     * /proc/self/fd (which reopens the nameless file) and sent from the
+     * descriptor, so no path ever shows the rows, even after a crash. */
+    unlink(path);
+    char fdpath[64];
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
     int64_t rows = 0;
     int rc = kind == IMPORT_TALENTS
-                 ? registry_export_talents(r->db, &r->who, tf, reason, format, path, &rows, &r->err)
-                 : registry_export_employers(r->db, &r->who, ef, format, path, &rows, &r->err);
-    fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-    /* The file is read through the descriptor; its name goes at once. */
-    unlink(path);
-    if (rc) return rc;
+                 ? registry_export_talents(r->db, &r->who, tf, reason, format, fdpath, &rows,
+                                           &r->err)
+                 : registry_export_employers(r->db, &r->who, ef, format, fdpath, &rows, &r->err);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         if (fd >= 0) close(fd);

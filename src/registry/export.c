@@ -44,7 +44,7 @@ static const char *id_kind_zh(const char *kind)
 }
 
 static const char *const talent_titles[] = {
-    "编号",     "姓名",     "证件号码", "证件类型", "出生日期",     "性别",
+    "编号",     "姓名",     "证件号码", "证件类型", "出生年份",     "性别",
     "手机号码", "学历",     "毕业日期", "人才类别", "人才层次",     "用人单位",
     "用人单位统一社会信用代码", "入职日期", "本区社保缴纳月数",
     "本人配偶或未成年子女在沪有住房", "银行卡号", "登记时间"};
@@ -60,7 +60,7 @@ static int talent_row(const json_t *row, void *ctx)
         text_cell(str(row, "name")),
         text_cell(job->unmask ? str(row, "id_number") : str(row, "id_masked")),
         text_cell(id_kind_zh(str(row, "id_kind"))),
-        date_cell(str(row, "birth_date")),
+        {CELL_INT, NULL, json_integer_value(json_object_get(row, "birth_year"))},
         text_cell(!strcmp(sex, "f") ? "女" : !strcmp(sex, "m") ? "男" : sex),
         text_cell(job->unmask ? str(row, "phone") : str(row, "phone_masked")),
         text_cell(reg_education_zh(str(row, "education"))),
@@ -112,7 +112,7 @@ static json_t *audit_q(const char *q)
     int also_card = 0;
     int kind = reg_query_kind(text, norm, sizeof norm, &also_card);
     if (!kind) {
-        json_t *v = json_string(text);
+        json_t *v = json_string(pii_scrub(text, norm, sizeof norm));
         return v ? v : json_string(""); /* not UTF-8: nothing to keep */
     }
     pii_mask((enum pii_kind)kind, norm, masked, sizeof masked);
@@ -135,7 +135,11 @@ static int audit_body(store *s, void *arg)
     json_t *detail = json_pack("{s:s, s:s, s:I, s:b, s:O}", "kind", c->kind, "format", c->format,
                                "rows", (json_int_t)c->rows, "unmasked", c->unmask, "filter",
                                c->filter);
-    if (c->unmask) json_object_set_new(detail, "reason", json_string(c->reason));
+    if (c->unmask) {
+        char reason[800];
+        json_object_set_new(detail, "reason",
+                            json_string(pii_scrub(c->reason, reason, sizeof reason)));
+    }
     return reg_audit(s, c->a, c->unmask ? "registry.export_unmasked" : "registry.export",
                      !strcmp(c->kind, "talents") ? "talent" : "employer", 0, NULL, NULL, detail,
                      c->err);

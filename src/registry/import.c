@@ -6,6 +6,7 @@
 #include "auth/session.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/pii.h"
 #include "core/xalloc.h"
 #include "registry/employer.h"
 #include "registry/talent.h"
@@ -201,10 +202,14 @@ static int import_body(store *s, void *arg)
     for (int i = 0; i < nf; i++) {
         map[i] = field_of(cols, ncols, fields[i]);
         if (!map[i] && fields[i][0]) {
+            /* A file without its header row would show a person's number
+             * here: numbers in the name are starred. */
+            char shown[128];
+            pii_scrub(fields[i], shown, sizeof shown);
             rc = ql_errf(x->err, QL_EINVAL, "file",
                          "row 1, column %d: the column '%s' is not one this import knows; use the "
                          "template's column names",
-                         "第 1 行第 %d 列：不认识列名“%s”，请使用模板中的列名", i + 1, fields[i]);
+                         "第 1 行第 %d 列：不认识列名“%s”，请使用模板中的列名", i + 1, shown);
             csv_close(csv);
             return rc;
         }
@@ -367,10 +372,11 @@ static int import_body(store *s, void *arg)
                       .object_type = x->kind == IMPORT_TALENTS ? "talent" : "employer",
                       .ip = x->a->ip,
                       .request_id = x->a->request_id};
+    char file[512];
     json_t *detail = json_pack("{s:s, s:I, s:s, s:s}", "kind",
                                x->kind == IMPORT_TALENTS ? "talents" : "employers", "rows",
                                (json_int_t)rep->imported, "file_digest", x->digest, "file",
-                               x->name);
+                               pii_scrub(x->name, file, sizeof file));
     ev.detail = detail;
     rc = audit_append(s, &ev, &rep->audit_seq, x->err);
     json_decref(detail);
