@@ -27,9 +27,8 @@ static void set_attachment(http_req *r, const char *ascii, const char *utf8)
     free(enc);
 }
 
-int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
-                    const struct employer_filter *ef, const char *reason,
-                    enum export_format format)
+int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
+                  enum export_format format, api_export_writer write, void *ctx)
 {
     const char *dir = getenv("TMPDIR");
     char path[512];
@@ -45,29 +44,51 @@ int api_send_export(http_req *r, enum import_kind kind, const struct talent_filt
     char fdpath[64];
     snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
     int64_t rows = 0;
-    int rc = kind == IMPORT_TALENTS
-                 ? registry_export_talents(r->db, &r->who, tf, reason, format, fdpath, &rows,
-                                           &r->err)
-                 : registry_export_employers(r->db, &r->who, ef, format, fdpath, &rows, &r->err);
+    int rc = write(r, fdpath, format, &rows, ctx);
+    struct stat st;
+    if (!rc && fstat(fd, &st) != 0)
+        rc = ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file: %s",
+                     "无法读取导出文件：%s", strerror(errno));
     if (rc) {
         close(fd);
         return rc;
     }
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0) close(fd);
-        return ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file", "无法读取导出文件");
-    }
-    char day[16], ascii[64], utf8[96];
+    char day[16], ascii[96], utf8[128];
     date_format(date_today(), day, sizeof day);
     const char *ext = export_extension(format);
-    snprintf(ascii, sizeof ascii, "%s-%s%s", kind == IMPORT_TALENTS ? "talents" : "employers", day,
-             ext);
-    snprintf(utf8, sizeof utf8, "%s-%s%s", kind == IMPORT_TALENTS ? "人才" : "用人单位", day, ext);
+    snprintf(ascii, sizeof ascii, "%s-%s%s", ascii_stem, day, ext);
+    snprintf(utf8, sizeof utf8, "%s-%s%s", utf8_stem, day, ext);
     set_attachment(r, ascii, utf8);
     http_set_header(r, "Cache-Control", "no-store");
     http_set_header(r, "X-Export-Rows", arena_printf(r->arena, "%lld", (long long)rows));
     return http_reply_fd(r, 200, export_content_type(format), fd, (size_t)st.st_size);
+}
+
+struct registry_export {
+    enum import_kind kind;
+    const struct talent_filter *tf;
+    const struct employer_filter *ef;
+    const char *reason;
+};
+
+static int write_registry(http_req *r, const char *path, enum export_format format,
+                          int64_t *rows, void *ctx)
+{
+    const struct registry_export *x = ctx;
+    return x->kind == IMPORT_TALENTS
+               ? registry_export_talents(r->db, &r->who, x->tf, x->reason, format, path, rows,
+                                         &r->err)
+               : registry_export_employers(r->db, &r->who, x->ef, format, path, rows, &r->err);
+}
+
+int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
+                    const struct employer_filter *ef, const char *reason,
+                    enum export_format format)
+{
+    struct registry_export x = {kind, tf, ef, reason};
+    int talents = kind == IMPORT_TALENTS;
+    return api_send_file(r, talents ? "talents" : "employers", talents ? "人才" : "用人单位",
+                         format, write_registry, &x);
 }
 
 int api_export_format(http_req *r, const char *value, enum export_format *out)

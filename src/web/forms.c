@@ -164,3 +164,10 @@ void web_warnings(http_req *r, json_t *page, const reg_report *rep)
                                   (const char *)NULL)));
     json_object_set_new(page, "warnings", w);
 }
+
+void web_export_links(json_t *page, const char *path, const char *keep, int masked)
+{
+    json_object_set_new(page, "keep", json_string(keep ? keep : ""));
+    json_object_set_new(page, "export_path", json_string(path));
+    json_object_set_new(page, "export_masked", json_boolean(masked));
+}

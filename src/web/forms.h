@@ -59,6 +59,11 @@ int web_form_can_show(int rc);
  * hidden as {name, value} when it is given. */
 const char *web_keep_query(http_req *r, const char *const *keys, size_t n, json_t *hidden);
 
+/* The data of templates/export_links: the list's export path (xlsx and CSV
+ * links carry keep, the list's filters), and whether to say that personal
+ * data in the file is masked. Also sets "keep". */
+void web_export_links(json_t *page, const char *path, const char *keep, int masked);
+
 /* Over the count cap, replaces page.results by "more than N; narrow it". */
 void web_results_text(http_req *r, json_t *page, int64_t total);
 

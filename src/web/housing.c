@@ -188,6 +188,7 @@ int web_operators(http_req *r)
                                          "registry.operators.sort_newest"};
     json_object_set_new(d, "sort_options", sort_options(r, sorts, labels, COUNT(sorts), f.sort));
     const char *keep = web_keep_query(r, operator_keys, COUNT(operator_keys), NULL);
+    web_export_links(d, "/registry/operators/export", keep, 0);
     json_object_set_new(d, "can_write", json_boolean(writes_operators(r)));
     web_pager(r, d, "/registry/operators", keep, f.page, PER_PAGE, total);
     web_results_text(r, d, total);
@@ -458,6 +459,7 @@ int web_units(http_req *r)
         "registry.units.sort_address"};
     json_object_set_new(d, "sort_options", sort_options(r, sorts, labels, COUNT(sorts), f.sort));
     const char *keep = web_keep_query(r, unit_keys, COUNT(unit_keys), NULL);
+    web_export_links(d, "/registry/units/export", keep, 0);
     json_object_set_new(d, "can_manage", json_boolean(manages_housing(r)));
     json_object_set_new(d, "sees_operators", json_boolean(sees_operators(r)));
     web_pager(r, d, "/registry/units", keep, f.page, PER_PAGE, total);
@@ -800,6 +802,7 @@ int web_leases(http_req *r)
         "registry.leases.sort_end_desc"};
     json_object_set_new(d, "sort_options", sort_options(r, sorts, labels, COUNT(sorts), f.sort));
     const char *keep = web_keep_query(r, lease_keys, COUNT(lease_keys), NULL);
+    web_export_links(d, "/registry/leases/export", keep, 1);
     json_object_set_new(d, "can_manage", json_boolean(manages_housing(r)));
     web_pager(r, d, "/registry/leases", keep, f.page, PER_PAGE, total);
     web_results_text(r, d, total);

@@ -450,7 +450,7 @@ int web_employers(http_req *r)
                                         web_t(r, "registry.employers.sort_newest"), "selected", newest));
     json_object_set_new(d, "sort_options", so);
     const char *keep = web_keep_query(r, employer_keys, COUNT(employer_keys), NULL);
-    json_object_set_new(d, "keep", json_string(keep));
+    web_export_links(d, "/registry/employers/export", keep, 0);
     json_object_set_new(d, "can_write", json_boolean(actor_can(&r->who, P_REGISTRY_WRITE) &&
                                                      (r->who.scope == SCOPE_DISTRICT ||
                                                       r->who.scope == SCOPE_DEPARTMENT)));

@@ -265,6 +265,16 @@ test('the unit list: selects filter at once, a rent range typed wrong is pointed
     await page.selectOption('select#operator_id', { label: `${OP_2.name}（${OP_2.code}）` });
     await page.waitForFunction(() => document.querySelectorAll('#unit-table tbody tr').length === 1);
     assert.match(await text(page.locator('#unit-table tbody tr')), /龙腾大道/);
+    // The export link follows the filter chosen through htmx.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('a:text-is("导出 CSV")'),
+    ]);
+    assert.match(download.suggestedFilename(), /^房源-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    const lines = csv.trim().split(/\r\n/);
+    assert.equal(lines.length, 2, `one unit under the header: ${csv}`);
+    assert.ok(lines[1].includes('龙腾大道') && lines[1].includes(OP_2.code), lines[1]);
     await page.selectOption('select#operator_id', '');
     await page.waitForFunction(() => document.querySelectorAll('#unit-table tbody tr').length === 3);
 
