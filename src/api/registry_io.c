@@ -136,14 +136,15 @@ json_t *api_import_report_json(const struct import_report *rep, int commit)
     static const char *const enc[] = {[CSV_UTF8] = "utf-8", [CSV_UTF8_BOM] = "utf-8-bom",
                                       [CSV_GB18030] = "gb18030"};
     json_t *list = rep->list ? json_incref(rep->list) : json_array();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b}", "rows",
+    json_t *warnings = rep->warning_list ? json_incref(rep->warning_list) : json_array();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:b, s:b}", "rows",
                      (json_int_t)rep->rows, "bad_rows", (json_int_t)rep->bad_rows, "problems",
                      (json_int_t)rep->problems, "imported", (json_int_t)rep->imported, "warnings",
                      (json_int_t)rep->warnings, "encoding",
                      rep->encoding < sizeof enc / sizeof enc[0] && enc[rep->encoding]
                          ? enc[rep->encoding]
                          : "utf-8",
-                     "problem_list", list, "committed",
+                     "problem_list", list, "warning_list", warnings, "committed",
                      commit && rep->imported > 0, "dry_run", !commit);
 }
 

@@ -157,13 +157,18 @@ struct import_ctx {
     ql_err *err;
 };
 
+static void listed(json_t *list, long row, const char *column, const ql_err *e)
+{
+    if (json_array_size(list) >= IMPORT_PROBLEMS_MAX) return;
+    json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row", (json_int_t)row,
+                                          "column", column, "field", e->field, "message_zh",
+                                          e->zh, "message_en", e->en));
+}
+
 static void problem(struct import_report *rep, long row, const char *column, const ql_err *e)
 {
     rep->problems++;
-    if (json_array_size(rep->list) >= IMPORT_PROBLEMS_MAX) return;
-    json_array_append_new(rep->list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row", (json_int_t)row,
-                                               "column", column, "field", e->field, "message_zh",
-                                               e->zh, "message_en", e->en));
+    listed(rep->list, row, column, e);
 }
 
 /* Signals store_tx to roll back a dry run or an import with problems. */
@@ -177,6 +182,8 @@ static int import_body(store *s, void *arg)
     rewind(x->f);
     json_decref(rep->list);
     rep->list = json_array();
+    json_decref(rep->warning_list);
+    rep->warning_list = json_array();
     rep->rows = rep->bad_rows = rep->problems = rep->imported = rep->warnings = 0;
 
     size_t ncols;
@@ -352,8 +359,14 @@ static int import_body(store *s, void *arg)
         }
         for (int i = 0; i < rr.errors.n; i++)
             problem(rep, row, title_of(cols, ncols, rr.errors.e[i].field), &rr.errors.e[i]);
-        if (rep->problems > before) rep->bad_rows++;
-        else if (rr.warnings.n) rep->warnings++;
+        if (rep->problems > before) {
+            rep->bad_rows++;
+        } else if (rr.warnings.n) {
+            rep->warnings++;
+            for (int i = 0; i < rr.warnings.n; i++)
+                listed(rep->warning_list, row, title_of(cols, ncols, rr.warnings.e[i].field),
+                       &rr.warnings.e[i]);
+        }
     }
     free(seen.keys);
     free(cache);
@@ -428,4 +441,6 @@ void import_report_free(struct import_report *report)
 {
     json_decref(report->list);
     report->list = NULL;
+    json_decref(report->warning_list);
+    report->warning_list = NULL;
 }

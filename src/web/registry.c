@@ -645,6 +645,23 @@ static int can_import_employers(const http_req *r)
     return r->who.scope == SCOPE_DISTRICT || r->who.scope == SCOPE_DEPARTMENT;
 }
 
+/* The rows of an import report's problem or warning list, for the page:
+ * row, column, message in the page's language. */
+static json_t *import_rows(http_req *r, const json_t *from)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(from, i, p)
+    {
+        json_array_append_new(
+            list, json_pack("{s:O, s:s, s:s}", "row", json_object_get(p, "row"), "column",
+                            web_str(p, "column"),
+                            "message", web_str(p, r->lang == LANG_EN ? "message_en" : "message_zh")));
+    }
+    return list;
+}
+
 static json_t *import_page(http_req *r, const char *title, const char *kind)
 {
     json_t *d = web_page(r, title, AREA_IMPORT);
@@ -721,17 +738,7 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
                             json_string(web_tf(r, "registry.import.bad", "bad", num(r, rep.bad_rows),
                                                "problems", num(r, rep.problems),
                                                (const char *)NULL)));
-        json_t *list = json_array();
-        size_t i;
-        json_t *p;
-        json_array_foreach(rep.list, i, p)
-        {
-            json_array_append_new(
-                list, json_pack("{s:O, s:s, s:s}", "row", json_object_get(p, "row"), "column",
-                                web_str(p, "column"),
-                                "message", web_str(p, r->lang == LANG_EN ? "message_en" : "message_zh")));
-        }
-        json_object_set_new(d, "problems", list);
+        json_object_set_new(d, "problems", import_rows(r, rep.list));
         int64_t more = rep.problems - (int64_t)json_array_size(rep.list);
         if (more > 0)
             json_object_set_new(d, "more_text",
@@ -751,10 +758,12 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
         json_object_set_new(d, "confirm_text",
                             json_string(web_tf(r, "registry.import.confirm", "rows",
                                                num(r, rep.rows), (const char *)NULL)));
-        if (rep.warnings)
+        if (rep.warnings) {
             json_object_set_new(d, "warnings_text",
                                 json_string(web_tf(r, "registry.import.warnings", "count",
                                                    num(r, rep.warnings), (const char *)NULL)));
+            json_object_set_new(d, "warning_rows", import_rows(r, rep.warning_list));
+        }
     } else {
         json_object_set_new(d, "done_text",
                             json_string(web_tf(r, "registry.import.done", "rows",

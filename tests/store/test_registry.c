@@ -2096,6 +2096,30 @@ static void test_import_encodings_and_headers(void **state)
     import_report_free(&rep);
     buf_free(&body);
 
+    /* A card that fails the Luhn check is a warning: the row is good, and
+     * the report lists it with its row and column. */
+    buf_init(&body, 0);
+    buf_puts(&body, "\xEF\xBB\xBF" "姓名,身份证号码,学历,银行卡号\r\n");
+    for (int i = 0; i < 3; i++) {
+        struct person p;
+        person(&p, 700 + i, NULL);
+        if (i == 1) p.card[15] = p.card[15] == '9' ? '0' : (char)(p.card[15] + 1);
+        buf_printf(&body, "%s,%s,本科,%s\r\n", p.name, p.id, p.card);
+    }
+    path = tmp_file("luhn.csv");
+    write_bytes(path, body.data, body.len);
+    buf_free(&body);
+    import_file(&F.admin, IMPORT_TALENTS, path, 0, &rep);
+    assert_int_equal(rep.bad_rows, 0);
+    assert_int_equal(rep.warnings, 1);
+    assert_int_equal(json_array_size(rep.warning_list), 1);
+    json_t *w = json_array_get(rep.warning_list, 0);
+    assert_int_equal(json_integer_value(json_object_get(w, "row")), 3);
+    assert_string_equal(jstr(w, "field"), "bank_account");
+    assert_string_equal(jstr(w, "column"), "银行卡号");
+    assert_non_null(strstr(jstr(w, "message_en"), "Luhn"));
+    import_report_free(&rep);
+
     /* Without BOM, LF line ends, English names in another order, aliases and notes. */
     buf b;
     buf_init(&b, 0);
