@@ -63,9 +63,14 @@ int api_talent_history(http_req *r);
 
 /* registry_io.c */
 struct employer_filter;
-/* Writes the export (talents with tf, or employers with ef; reason for an
- * unmasked talent export) to a private temporary file that is unlinked at
- * once, and sends it as an attachment named by kind and date. */
+/* Writes an export file through write (given a path to write to) into a
+ * temporary file that is unlinked before anything is written, and sends it
+ * as an attachment named STEM-YYYY-MM-DD.xlsx (ASCII and UTF-8 names). */
+typedef int (*api_export_writer)(http_req *r, const char *path, enum export_format format,
+                                 int64_t *rows, void *ctx);
+int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
+                  enum export_format format, api_export_writer write, void *ctx);
+/* The talents (tf; reason for an unmasked export) or employers (ef) export. */
 int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
                     const struct employer_filter *ef, const char *reason,
                     enum export_format format);
@@ -91,6 +96,10 @@ int api_operator_filter(http_req *r, struct operator_filter *f);
 int api_unit_filter(http_req *r, struct unit_filter *f);
 int api_lease_filter(http_req *r, struct lease_filter *f);
 int api_operators_list(http_req *r);
+/* GET .../export?format=xlsx|csv and the list's filters: the whole list. */
+int api_operators_export(http_req *r);
+int api_units_export(http_req *r);
+int api_leases_export(http_req *r);
 int api_operators_create(http_req *r);
 int api_operator_get(http_req *r);
 int api_operator_update(http_req *r);

@@ -2,6 +2,7 @@
  * and leases. */
 #include "api/api.h"
 
+#include "registry/export.h"
 #include "registry/housing.h"
 
 #include <stdio.h>
@@ -387,4 +388,59 @@ int api_lease_end(http_req *r)
 int api_lease_history(http_req *r)
 {
     return history(r, "lease");
+}
+
+/* ---- exports: the list's filters, as .xlsx (default) or CSV ----------- */
+
+enum housing_list { LIST_OPERATORS, LIST_UNITS, LIST_LEASES };
+
+struct housing_export {
+    enum housing_list list;
+    const void *filter;
+};
+
+static int write_housing(http_req *r, const char *path, enum export_format format, int64_t *rows,
+                         void *ctx)
+{
+    const struct housing_export *x = ctx;
+    switch (x->list) {
+    case LIST_OPERATORS:
+        return registry_export_operators(r->db, &r->who, x->filter, format, path, rows, &r->err);
+    case LIST_UNITS:
+        return registry_export_units(r->db, &r->who, x->filter, format, path, rows, &r->err);
+    case LIST_LEASES:
+        return registry_export_leases(r->db, &r->who, x->filter, format, path, rows, &r->err);
+    }
+    return QL_EINTERNAL;
+}
+
+static int send_housing(http_req *r, enum housing_list list, const void *filter,
+                        const char *ascii, const char *utf8)
+{
+    enum export_format fmt;
+    int rc = api_export_format(r, http_query(r, "format"), &fmt);
+    if (rc) return rc;
+    struct housing_export x = {list, filter};
+    return api_send_file(r, ascii, utf8, fmt, write_housing, &x);
+}
+
+int api_operators_export(http_req *r)
+{
+    struct operator_filter f;
+    int rc = api_operator_filter(r, &f);
+    return rc ? rc : send_housing(r, LIST_OPERATORS, &f, "operators", "住房租赁企业");
+}
+
+int api_units_export(http_req *r)
+{
+    struct unit_filter f;
+    int rc = api_unit_filter(r, &f);
+    return rc ? rc : send_housing(r, LIST_UNITS, &f, "units", "房源");
+}
+
+int api_leases_export(http_req *r)
+{
+    struct lease_filter f;
+    int rc = api_lease_filter(r, &f);
+    return rc ? rc : send_housing(r, LIST_LEASES, &f, "leases", "租约");
 }

@@ -27,9 +27,8 @@ static void set_attachment(http_req *r, const char *ascii, const char *utf8)
     free(enc);
 }
 
-int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
-                    const struct employer_filter *ef, const char *reason,
-                    enum export_format format)
+int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
+                  enum export_format format, api_export_writer write, void *ctx)
 {
     const char *dir = getenv("TMPDIR");
     char path[512];
@@ -38,30 +37,58 @@ int api_send_export(http_req *r, enum import_kind kind, const struct talent_filt
     if (fd < 0)
         return ql_errf(&r->err, QL_EIO, NULL, "cannot create a temporary file: %s",
                        "无法创建临时文件：%s", strerror(errno));
-    close(fd);
-    int64_t rows = 0;
-    int rc = kind == IMPORT_TALENTS
-                 ? registry_export_talents(r->db, &r->who, tf, reason, format, path, &rows, &r->err)
-                 : registry_export_employers(r->db, &r->who, ef, format, path, &rows, &r->err);
-    fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-    /* The file is read through the descriptor; its name goes at once. */
+    /* The file loses its name at once: the export is written through
+     * /proc/self/fd (which reopens the nameless file) and sent from the
+     * descriptor, so no path ever shows the rows, even after a crash. */
     unlink(path);
-    if (rc) return rc;
+    char fdpath[64];
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    int64_t rows = 0;
+    int rc = write(r, fdpath, format, &rows, ctx);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0) close(fd);
-        return ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file", "无法读取导出文件");
+    if (!rc && fstat(fd, &st) != 0)
+        rc = ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file: %s",
+                     "无法读取导出文件：%s", strerror(errno));
+    if (rc) {
+        close(fd);
+        return rc;
     }
-    char day[16], ascii[64], utf8[96];
+    char day[16], ascii[96], utf8[128];
     date_format(date_today(), day, sizeof day);
     const char *ext = export_extension(format);
-    snprintf(ascii, sizeof ascii, "%s-%s%s", kind == IMPORT_TALENTS ? "talents" : "employers", day,
-             ext);
-    snprintf(utf8, sizeof utf8, "%s-%s%s", kind == IMPORT_TALENTS ? "人才" : "用人单位", day, ext);
+    snprintf(ascii, sizeof ascii, "%s-%s%s", ascii_stem, day, ext);
+    snprintf(utf8, sizeof utf8, "%s-%s%s", utf8_stem, day, ext);
     set_attachment(r, ascii, utf8);
     http_set_header(r, "Cache-Control", "no-store");
     http_set_header(r, "X-Export-Rows", arena_printf(r->arena, "%lld", (long long)rows));
     return http_reply_fd(r, 200, export_content_type(format), fd, (size_t)st.st_size);
+}
+
+struct registry_export {
+    enum import_kind kind;
+    const struct talent_filter *tf;
+    const struct employer_filter *ef;
+    const char *reason;
+};
+
+static int write_registry(http_req *r, const char *path, enum export_format format,
+                          int64_t *rows, void *ctx)
+{
+    const struct registry_export *x = ctx;
+    return x->kind == IMPORT_TALENTS
+               ? registry_export_talents(r->db, &r->who, x->tf, x->reason, format, path, rows,
+                                         &r->err)
+               : registry_export_employers(r->db, &r->who, x->ef, format, path, rows, &r->err);
+}
+
+int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
+                    const struct employer_filter *ef, const char *reason,
+                    enum export_format format)
+{
+    struct registry_export x = {kind, tf, ef, reason};
+    int talents = kind == IMPORT_TALENTS;
+    return api_send_file(r, talents ? "talents" : "employers", talents ? "人才" : "用人单位",
+                         format, write_registry, &x);
 }
 
 int api_export_format(http_req *r, const char *value, enum export_format *out)
@@ -109,14 +136,15 @@ json_t *api_import_report_json(const struct import_report *rep, int commit)
     static const char *const enc[] = {[CSV_UTF8] = "utf-8", [CSV_UTF8_BOM] = "utf-8-bom",
                                       [CSV_GB18030] = "gb18030"};
     json_t *list = rep->list ? json_incref(rep->list) : json_array();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:b, s:b}", "rows",
+    json_t *warnings = rep->warning_list ? json_incref(rep->warning_list) : json_array();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:b, s:b}", "rows",
                      (json_int_t)rep->rows, "bad_rows", (json_int_t)rep->bad_rows, "problems",
                      (json_int_t)rep->problems, "imported", (json_int_t)rep->imported, "warnings",
                      (json_int_t)rep->warnings, "encoding",
                      rep->encoding < sizeof enc / sizeof enc[0] && enc[rep->encoding]
                          ? enc[rep->encoding]
                          : "utf-8",
-                     "problem_list", list, "committed",
+                     "problem_list", list, "warning_list", warnings, "committed",
                      commit && rep->imported > 0, "dry_run", !commit);
 }
 

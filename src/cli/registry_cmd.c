@@ -118,10 +118,19 @@ int cmd_import(int argc, char **argv)
             printf("every row is good; run again with --commit to store them\n"
                    "所有行均无问题；加 --commit 重新运行即可导入\n");
         }
-        if (rep.warnings)
+        if (rep.warnings) {
             printf("%lld row(s) with a warning%s\n%lld 行有警告%s\n", (long long)rep.warnings,
                    rep.imported ? " (stored)" : "", (long long)rep.warnings,
                    rep.imported ? "（已导入）" : "");
+            json_array_foreach(rep.warning_list, i, p)
+            {
+                printf("  warning, row %lld, %s: %s\n      %s\n",
+                       (long long)json_integer_value(json_object_get(p, "row")),
+                       json_string_value(json_object_get(p, "column")),
+                       json_string_value(json_object_get(p, "message_en")),
+                       json_string_value(json_object_get(p, "message_zh")));
+            }
+        }
     }
     import_report_free(&rep);
     store_close(s);

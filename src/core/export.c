@@ -613,8 +613,13 @@ static int check_sheet_name(lxw_workbook *wb, const char *name, ql_err *err)
 
 static int xlsx_open(exporter *x, const char *sheet_name, ql_err *err)
 {
+    /* libxlsxwriter keeps its working files (nameless) beside the output,
+     * or in TMPDIR when the output is an open descriptor (/proc/self/fd/N). */
     const char *slash = strrchr(x->path, '/');
-    if (!slash)
+    const char *env_tmp = getenv("TMPDIR");
+    if (!strncmp(x->path, "/proc/self/fd/", 14))
+        x->tmpdir = xstrdup(env_tmp && *env_tmp ? env_tmp : "/tmp");
+    else if (!slash)
         x->tmpdir = xstrdup(".");
     else if (slash == x->path)
         x->tmpdir = xstrdup("/");

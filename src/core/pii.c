@@ -253,6 +253,47 @@ void pii_mask(enum pii_kind kind, const char *plain, char *out, size_t n)
                   out, n);
 }
 
+static int scrub_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == 'X' || c == 'x';
+}
+
+char *pii_scrub(const char *in, char *out, size_t n)
+{
+    if (!n) return out;
+    size_t o = 0;
+    const char *p = in ? in : "";
+    while (*p) {
+        size_t len = 0, digits = 0;
+        while (scrub_char(p[len])) {
+            if (p[len] != 'X' && p[len] != 'x') digits++;
+            len++;
+        }
+        if (!len) len = 1;
+        if (o + len >= n) {
+            size_t room = n - 1 - o;
+            if (digits >= PII_SCRUB_DIGITS) memset(out + o, '*', room);
+            else memcpy(out + o, p, room);
+            o += room;
+            /* Drop a UTF-8 character cut short at the end. */
+            size_t lead = o;
+            while (lead > 0 && ((unsigned char)out[lead - 1] & 0xC0) == 0x80) lead--;
+            if (lead > 0 && ((unsigned char)out[lead - 1] & 0x80)) {
+                unsigned char c = (unsigned char)out[lead - 1];
+                size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+                if (o - (lead - 1) < need) o = lead - 1;
+            }
+            break;
+        }
+        if (digits >= PII_SCRUB_DIGITS) memset(out + o, '*', len);
+        else memcpy(out + o, p, len);
+        o += len;
+        p += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 void pii_sealed_key(const void *sealed, size_t len, char out[9])
 {
     const unsigned char *s = sealed;

@@ -51,6 +51,14 @@ void pii_index(enum pii_kind kind, const char *plain, char out[PII_INDEX_HEX]);
 /* The masked form of a value, for lists and exports. */
 void pii_mask(enum pii_kind kind, const char *plain, char *out, size_t n);
 
+/* Free text (a reason, a search, a file name) as the audit log and messages
+ * may keep it: every run of digits and X/x holding PII_SCRUB_DIGITS or more
+ * digits (an ID, mobile or card number, whole or in part) becomes as many
+ * '*'. Writes at most n bytes (NUL-terminated; cut at a character boundary)
+ * and returns out. */
+#define PII_SCRUB_DIGITS 8
+char *pii_scrub(const char *in, char *out, size_t n);
+
 /* Fingerprint (8 hex characters) of the key that sealed these bytes, and of
  * the current key. Used by key rotation to find rows to re-seal. */
 void pii_sealed_key(const void *sealed, size_t len, char out[9]);

@@ -27,9 +27,16 @@ int validate_id_number(const char *field, const char *s, int32_t today, struct i
     static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     static const char check_chars[] = "10X98765432";
     size_t n = strlen(s);
-    if (n != 18)
+    if (n != 18) {
+        size_t chars = 0; /* characters, not bytes: 全角 digits count once */
+        for (size_t i = 0; i < n; i++) chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+        if (chars == 18)
+            return ql_errf(err, QL_EINVAL, field,
+                           "%s: write the ID number in half-width digits 0-9 and X",
+                           "%s：身份证号码请使用半角数字 0-9 和 X 填写", field);
         return ql_errf(err, QL_EINVAL, field, "%s: an ID number has 18 characters, not %zu",
-                       "%s：身份证号码应为 18 位，而不是 %zu 位", field, n);
+                       "%s：身份证号码应为 18 位，而不是 %zu 位", field, chars);
+    }
     if (!all_digits(s, 17))
         return ql_errf(err, QL_EINVAL, field, "%s: the first 17 characters must be digits",
                        "%s：身份证号码前 17 位必须是数字", field);
@@ -39,12 +46,14 @@ int validate_id_number(const char *field, const char *s, int32_t today, struct i
                        "%s：身份证号码最后一位必须是数字或 X", field);
     int y = num(s + 6, 4), m = num(s + 10, 2), d = num(s + 12, 2);
     if (!date_valid(y, m, d) || y < 1900)
-        return ql_errf(err, QL_EINVAL, field, "%s: the birth date %.8s is not a real date",
-                       "%s：出生日期 %.8s 不是有效日期", field, s + 6);
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: the birth date in it (characters 7 to 14) is not a real date",
+                       "%s：其中的出生日期（第 7 至 14 位）不是有效日期", field);
     int32_t birth = date_from_ymd(y, m, d);
     if (birth > today)
-        return ql_errf(err, QL_EINVAL, field, "%s: the birth date %.8s is in the future",
-                       "%s：出生日期 %.8s 晚于今天", field, s + 6);
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: the birth date in it (characters 7 to 14) is in the future",
+                       "%s：其中的出生日期（第 7 至 14 位）晚于今天", field);
     enum id_kind kind = s[0] == '9' ? ID_FOREIGN_PERMANENT : ID_RESIDENT;
     /* Area codes start with 1-8 (the region of the country); 9 is the
      * foreigner form, 0 is not used. */

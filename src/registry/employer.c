@@ -174,6 +174,28 @@ static int update_body(store *s, void *arg)
     int rc = state_of(s, x->id, &before);
     if (rc == QL_ENOTFOUND) return not_found(x->err, x->id);
     if (rc) return rc;
+    /* An employer's accounts are bound to its credit code (scope
+     * employer:CODE): while any exists, the code stays, or they would see
+     * whichever employer is registered under the old code next. */
+    const char *old_code = json_string_value(json_object_get(before, "credit_code"));
+    if (old_code && strcmp(old_code, e->credit_code)) {
+        int64_t bound = 0;
+        rc = store_query_int(s,
+                             "SELECT COUNT(*) FROM users WHERE scope_kind = 'employer' AND "
+                             "scope_id = $1",
+                             (store_val[]){SV_TEXT(old_code)}, 1, &bound);
+        if (!rc && bound > 0)
+            rc = ql_errf(x->err, QL_ECONFLICT, "credit_code",
+                         "credit_code: %lld account(s) are bound to this employer's code %s; "
+                         "it cannot change while they exist",
+                         "credit_code：有 %lld 个账号绑定在该单位的信用代码 %s 上，"
+                         "这些账号存在期间代码不能修改",
+                         (long long)bound, old_code);
+        if (rc) {
+            json_decref(before);
+            return rc;
+        }
+    }
     rc = store_exec(s,
                     "UPDATE employers SET credit_code = $1, name = $2, registered_in_district = $3, "
                     "taxed_in_district = $4, industry = $5, key_enterprise = $6, updated_at = $7 "

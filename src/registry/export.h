@@ -27,4 +27,19 @@ int registry_export_employers(store *s, const actor *a, const struct employer_fi
                               enum export_format format, const char *path, int64_t *rows,
                               ql_err *err);
 
+/* Writes the operators, housing units or leases matching f to path: the
+ * rows the console's list shows the account for the same filter (tenants'
+ * ID numbers masked), each export one audit row registry.export. */
+struct operator_filter;
+struct unit_filter;
+struct lease_filter;
+int registry_export_operators(store *s, const actor *a, const struct operator_filter *f,
+                              enum export_format format, const char *path, int64_t *rows,
+                              ql_err *err);
+int registry_export_units(store *s, const actor *a, const struct unit_filter *f,
+                          enum export_format format, const char *path, int64_t *rows, ql_err *err);
+int registry_export_leases(store *s, const actor *a, const struct lease_filter *f,
+                           enum export_format format, const char *path, int64_t *rows,
+                           ql_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include "auth/session.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/pii.h"
 #include "core/xalloc.h"
 #include "registry/employer.h"
 #include "registry/talent.h"
@@ -156,13 +157,18 @@ struct import_ctx {
     ql_err *err;
 };
 
+static void listed(json_t *list, long row, const char *column, const ql_err *e)
+{
+    if (json_array_size(list) >= IMPORT_PROBLEMS_MAX) return;
+    json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row", (json_int_t)row,
+                                          "column", column, "field", e->field, "message_zh",
+                                          e->zh, "message_en", e->en));
+}
+
 static void problem(struct import_report *rep, long row, const char *column, const ql_err *e)
 {
     rep->problems++;
-    if (json_array_size(rep->list) >= IMPORT_PROBLEMS_MAX) return;
-    json_array_append_new(rep->list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row", (json_int_t)row,
-                                               "column", column, "field", e->field, "message_zh",
-                                               e->zh, "message_en", e->en));
+    listed(rep->list, row, column, e);
 }
 
 /* Signals store_tx to roll back a dry run or an import with problems. */
@@ -176,6 +182,8 @@ static int import_body(store *s, void *arg)
     rewind(x->f);
     json_decref(rep->list);
     rep->list = json_array();
+    json_decref(rep->warning_list);
+    rep->warning_list = json_array();
     rep->rows = rep->bad_rows = rep->problems = rep->imported = rep->warnings = 0;
 
     size_t ncols;
@@ -201,10 +209,14 @@ static int import_body(store *s, void *arg)
     for (int i = 0; i < nf; i++) {
         map[i] = field_of(cols, ncols, fields[i]);
         if (!map[i] && fields[i][0]) {
+            /* A file without its header row would show a person's number
+             * here: numbers in the name are starred. */
+            char shown[128];
+            pii_scrub(fields[i], shown, sizeof shown);
             rc = ql_errf(x->err, QL_EINVAL, "file",
                          "row 1, column %d: the column '%s' is not one this import knows; use the "
                          "template's column names",
-                         "第 1 行第 %d 列：不认识列名“%s”，请使用模板中的列名", i + 1, fields[i]);
+                         "第 1 行第 %d 列：不认识列名“%s”，请使用模板中的列名", i + 1, shown);
             csv_close(csv);
             return rc;
         }
@@ -347,8 +359,14 @@ static int import_body(store *s, void *arg)
         }
         for (int i = 0; i < rr.errors.n; i++)
             problem(rep, row, title_of(cols, ncols, rr.errors.e[i].field), &rr.errors.e[i]);
-        if (rep->problems > before) rep->bad_rows++;
-        else if (rr.warnings.n) rep->warnings++;
+        if (rep->problems > before) {
+            rep->bad_rows++;
+        } else if (rr.warnings.n) {
+            rep->warnings++;
+            for (int i = 0; i < rr.warnings.n; i++)
+                listed(rep->warning_list, row, title_of(cols, ncols, rr.warnings.e[i].field),
+                       &rr.warnings.e[i]);
+        }
     }
     free(seen.keys);
     employer_cache_free(&cache);
@@ -367,10 +385,11 @@ static int import_body(store *s, void *arg)
                       .object_type = x->kind == IMPORT_TALENTS ? "talent" : "employer",
                       .ip = x->a->ip,
                       .request_id = x->a->request_id};
+    char file[512];
     json_t *detail = json_pack("{s:s, s:I, s:s, s:s}", "kind",
                                x->kind == IMPORT_TALENTS ? "talents" : "employers", "rows",
                                (json_int_t)rep->imported, "file_digest", x->digest, "file",
-                               x->name);
+                               pii_scrub(x->name, file, sizeof file));
     ev.detail = detail;
     rc = audit_append(s, &ev, &rep->audit_seq, x->err);
     json_decref(detail);
@@ -424,4 +443,6 @@ void import_report_free(struct import_report *report)
 {
     json_decref(report->list);
     report->list = NULL;
+    json_decref(report->warning_list);
+    report->warning_list = NULL;
 }

@@ -30,6 +30,9 @@ struct import_report {
     enum csv_encoding encoding;
     json_t *list;          /* [{row, column, field, message_zh, message_en}], first
                               IMPORT_PROBLEMS_MAX; owned by the report */
+    json_t *warning_list;  /* the same for warnings (rows that are good but worth a
+                              look, e.g. a card failing the Luhn check), of rows
+                              without problems; owned by the report */
     int64_t audit_seq;
 };
 

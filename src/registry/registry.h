@@ -108,7 +108,8 @@ int registry_talent_update(store *s, const actor *a, int64_t id, const struct ta
                            reg_report *report, ql_err *err);
 
 /* One talent as JSON, personal data masked: id, name, id_masked, id_kind,
- * birth_date, sex, phone_masked, education, graduation_date, category,
+ * birth_year (never the date: with the masked number it would give the
+ * whole number back), sex, phone_masked, education, graduation_date, category,
  * level, employer {id, name, credit_code} or null, employed_since,
  * insurance_months, owns_housing, bank_masked, employments [..],
  * created_at, updated_at. */

@@ -315,11 +315,15 @@ static json_t *talent_json(store_rows *r)
                            : json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_col_int(r, 11),
                                        "name", store_col_text(r, 12, NULL), "credit_code",
                                        store_col_text(r, 13, NULL));
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, "
+    /* The year only: the masked ID number hides exactly the birth date, so
+     * showing the date beside it would give the whole number back. */
+    int birth_year, month, day;
+    date_to_ymd((int32_t)store_col_int(r, 4), &birth_year, &month, &day);
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, "
                      "s:b, s:s, s:o, s:o}",
                      "id", (json_int_t)store_col_int(r, 0), "name", store_col_text(r, 1, NULL),
                      "id_masked", store_col_text(r, 2, NULL), "id_kind",
-                     store_col_text(r, 3, NULL), "birth_date", reg_day(store_col_int(r, 4), 0),
+                     store_col_text(r, 3, NULL), "birth_year", (json_int_t)birth_year,
                      "sex", store_col_text(r, 5, NULL), "phone_masked",
                      store_col_text(r, 6, NULL), "education", store_col_text(r, 7, NULL),
                      "graduation_date", reg_day(store_col_int(r, 8), store_col_isnull(r, 8)),
@@ -490,6 +494,48 @@ int registry_talent_create(store *s, const actor *a, const struct talent_input *
     return rc;
 }
 
+/* Whether the employment an update records fits the person's earlier ones:
+ * periods never overlap. A new employer begins after the current
+ * employment's first day (which then ends the day before); any employment
+ * begins after the last one that has ended. QL_ECONFLICT (field
+ * employed_since) otherwise. */
+static int employment_fits(store *s, int64_t id, int64_t old_employer,
+                           const struct talent_rec *t, ql_err *err)
+{
+    if (!t->has_employer) return 0;
+    int64_t current = 0, ended = 0;
+    int rc = 0;
+    if (old_employer && old_employer != t->employer_id) {
+        rc = store_query_int(s,
+                             "SELECT start_date FROM employments WHERE talent_id = $1 AND "
+                             "end_date IS NULL",
+                             (store_val[]){SV_INT(id)}, 1, &current);
+        if (rc == QL_ENOTFOUND) rc = 0;
+        if (!rc && current && t->employed_since <= current) {
+            char day[16];
+            date_format((int32_t)current, day, sizeof day);
+            return ql_errf(err, QL_ECONFLICT, "employed_since",
+                           "employed_since: the new employment must begin after the current "
+                           "one began (%s)",
+                           "employed_since：新的任职开始日期应晚于当前任职的开始日期（%s）", day);
+        }
+    }
+    rc = store_query_int(s,
+                         "SELECT COALESCE(MAX(end_date), 0) FROM employments WHERE talent_id = $1 "
+                         "AND end_date IS NOT NULL",
+                         (store_val[]){SV_INT(id)}, 1, &ended);
+    if (rc) return rc;
+    if (ended && t->employed_since <= ended) {
+        char day[16];
+        date_format((int32_t)ended, day, sizeof day);
+        return ql_errf(err, QL_ECONFLICT, "employed_since",
+                       "employed_since: an earlier employment ran until %s; the periods must not "
+                       "overlap",
+                       "employed_since：之前的任职截至 %s，任职期间不能重叠", day);
+    }
+    return 0;
+}
+
 int talent_store_update(store *s, int64_t id, int64_t old_employer, const struct talent_rec *t,
                         int64_t now)
 {
@@ -574,6 +620,11 @@ static int update_body(store *s, void *arg)
     if (rc) return rc;
     json_t *emp = json_object_get(before, "employer");
     int64_t old_employer = json_is_object(emp) ? json_integer_value(json_object_get(emp, "id")) : 0;
+    rc = employment_fits(s, x->id, old_employer, x->t, x->err);
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
     rc = talent_store_update(s, x->id, old_employer, x->t, auth_now());
     if (rc == QL_ECONFLICT) rc = id_taken(x->err);
     if (!rc) rc = state_of(s, x->sc, x->id, &after);
@@ -695,8 +746,12 @@ static int unmask_body(store *s, void *arg)
     }
     store_rows_close(r);
     if (rc) return rc;
+    /* The reason as typed, but any number in it starred: the audit log keeps
+     * no personal numbers. */
+    char reason[800];
+    pii_scrub(x->reason, reason, sizeof reason);
     return reg_audit(s, x->a, "personal.unmask", "talent", x->id, NULL, NULL,
-                     json_pack("{s:s, s:s}", "field", x->field, "reason", x->reason), x->err);
+                     json_pack("{s:s, s:s}", "field", x->field, "reason", reason), x->err);
 }
 
 int registry_talent_unmask(store *s, const actor *a, int64_t id, const char *field,

@@ -132,6 +132,9 @@ static const struct {
     {AREA_TALENTS, "/registry/talents", "nav.talents", P_REGISTRY_READ},
     {AREA_EMPLOYERS, "/registry/employers", "nav.employers", P_REGISTRY_READ},
     {AREA_IMPORT, "/registry/import", "nav.import", P_REGISTRY_WRITE},
+    {AREA_UNITS, "/registry/units", "nav.units", P_REGISTRY_READ},
+    {AREA_LEASES, "/registry/leases", "nav.leases", P_REGISTRY_READ},
+    {AREA_OPERATORS, "/registry/operators", "nav.operators", P_REGISTRY_READ},
     {AREA_USERS, "/admin/users", "nav.users", P_USER_READ},
     {AREA_ROLES, "/admin/roles", "nav.roles", P_ROLE_READ},
     {AREA_AUDIT, "/admin/audit", "nav.audit", P_AUDIT_READ},
@@ -161,6 +164,11 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
             if (areas[i].perm >= 0 && !actor_can(&r->who, (enum perm)areas[i].perm)) continue;
             /* A talent reads their own record; the employers list is not theirs. */
             if (areas[i].area == AREA_EMPLOYERS && r->who.scope == SCOPE_SELF) continue;
+            /* Operator records: district and department staff, and an
+             * operator's own accounts (its own record). */
+            if (areas[i].area == AREA_OPERATORS && r->who.scope != SCOPE_DISTRICT &&
+                r->who.scope != SCOPE_DEPARTMENT && r->who.scope != SCOPE_OPERATOR)
+                continue;
             json_t *item = json_pack("{s:s, s:s}", "href", areas[i].href, "label",
                                      web_t(r, areas[i].label));
             if (areas[i].area == current) json_object_set_new(item, "current", json_true());

@@ -5,6 +5,8 @@
  * service's. */
 #include "web/web.h"
 
+#include "web/forms.h"
+
 #include "api/api.h"
 #include "auth/session.h"
 #include "core/buf.h"
@@ -24,43 +26,9 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static const char *str(const json_t *o, const char *key)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : "";
-}
-
-/* The string at "registry.<group>.<code>", or code when there is none. */
-static const char *code_text(http_req *r, const char *group, const char *code)
-{
-    if (!code || !*code) return "";
-    char key[96];
-    snprintf(key, sizeof key, "registry.%s.%s", group, code);
-    const char *t = web_t(r, key);
-    return strcmp(t, key) == 0 ? code : t;
-}
-
 static const char *yes_no(http_req *r, const json_t *v)
 {
     return web_t(r, json_is_true(v) ? "common.yes" : "common.no");
-}
-
-/* Options of a select: value/label pairs; labels from "registry.<group>.<value>"
- * (group NULL: the value is its own label). first_label, when given, adds an
- * option with the empty value first. */
-static json_t *options(http_req *r, const char *group, const char *const *values, size_t n,
-                       const char *selected, const char *first_label)
-{
-    json_t *list = json_array();
-    if (!selected) selected = "";
-    if (first_label)
-        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", "", "label", first_label,
-                                              "selected", selected[0] == '\0'));
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "value", values[i], "label",
-                                              group ? code_text(r, group, values[i]) : values[i],
-                                              "selected", strcmp(selected, values[i]) == 0));
-    return list;
 }
 
 static const char *const educations[] = {"bachelor", "master", "doctor", "other"};
@@ -73,132 +41,6 @@ static const char *const industries[] = {"ai",
                                          "culture_creative",
                                          "other"};
 static const char *const yes_no_values[] = {"no", "yes"};
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* One field of a record form. */
-struct fdef {
-    const char *name;
-    const char *label;    /* a strings path */
-    int required;
-    const char *type;     /* input type; NULL for a select */
-    const char *hint;     /* text, or NULL */
-    const char *inputmode;
-    json_t *options;      /* a select's options (stolen) */
-    int wide;
-};
-
-/* Adds the field to page.form_fields, with the value typed (or loaded)
- * and the error found, from page.fields. */
-static void add_field(http_req *r, json_t *page, const struct fdef *f)
-{
-    json_t *list = json_object_get(page, "form_fields");
-    if (!list) {
-        list = json_array();
-        json_object_set_new(page, "form_fields", list);
-    }
-    json_t *state = json_object_get(json_object_get(page, "fields"), f->name);
-    const char *value = str(state, "value"), *error = str(state, "error");
-    json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:s}", "name", f->name, "label",
-                          web_t(r, f->label), "required", f->required, "type",
-                          f->type ? f->type : "text", "value", value);
-    if (f->hint) json_object_set_new(o, "hint", json_string(f->hint));
-    if (*error) json_object_set_new(o, "error", json_string(error));
-    if (f->inputmode) json_object_set_new(o, "inputmode", json_string(f->inputmode));
-    if (f->wide) json_object_set_new(o, "wide", json_true());
-    char described[160] = "";
-    if (f->hint) snprintf(described, sizeof described, "%s-hint", f->name);
-    if (*error) {
-        size_t n = strlen(described);
-        snprintf(described + n, sizeof described - n, "%s%s-error", n ? " " : "", f->name);
-    }
-    if (described[0]) json_object_set_new(o, "described", json_string(described));
-    if (f->options) {
-        /* Mark the option matching the value. */
-        size_t i;
-        json_t *opt;
-        json_array_foreach(f->options, i, opt)
-        {
-            json_object_set_new(opt, "selected",
-                                json_boolean(strcmp(str(opt, "value"), value) == 0));
-        }
-        json_object_set_new(o, "select", json_true());
-        json_object_set_new(o, "options", f->options);
-    }
-    json_array_append_new(list, o);
-}
-
-/* Puts every error of a record report on the page: the summary and each
- * field. Returns the HTTP status for the form. */
-static int report_errors(http_req *r, json_t *page, int rc, const reg_report *rep,
-                         const ql_err *err)
-{
-    if (rep->errors.n)
-        for (int i = 0; i < rep->errors.n; i++) web_error(r, page, &rep->errors.e[i]);
-    else web_error(r, page, err);
-    return rc == QL_ECONFLICT ? 409 : 400;
-}
-
-/* A service error that a form cannot show (forbidden, not found, store). */
-static int form_can_show(int rc)
-{
-    return rc == QL_EINVAL || rc == QL_ECONFLICT;
-}
-
-/* The query string of the current filters ("&q=..&level=.."), for pager
- * and export links, and the same as hidden fields. */
-static const char *keep_query(http_req *r, const char *const *keys, size_t n, json_t *hidden)
-{
-    buf keep;
-    buf_init(&keep, 0);
-    for (size_t k = 0; k < n; k++) {
-        const char *v = http_query(r, keys[k]);
-        if (!v || !*v) continue;
-        char *enc = evhttp_encode_uri(v);
-        buf_printf(&keep, "&%s=%s", keys[k], enc ? enc : "");
-        free(enc);
-        if (hidden) json_array_append_new(hidden, json_pack("{s:s, s:s}", "name", keys[k], "value", v));
-    }
-    const char *out = arena_strdup(r->arena, keep.data ? keep.data : "");
-    buf_free(&keep);
-    return out;
-}
-
-/* "共 N 条" or, past the count cap, "超过 10000 条". */
-static void results_text(http_req *r, json_t *page, int64_t total)
-{
-    if (total <= REGISTRY_COUNT_CAP) return;
-    char cap[24];
-    snprintf(cap, sizeof cap, "%d", REGISTRY_COUNT_CAP);
-    json_object_set_new(page, "results",
-                        json_string(web_tf(r, "common.more_than", "total", cap, (const char *)NULL)));
-}
-
-static void decorate_history(http_req *r, json_t *page, json_t *history)
-{
-    size_t i;
-    json_t *h;
-    json_array_foreach(history, i, h)
-    {
-        json_object_set_new(h, "at_text", web_time(json_object_get(h, "at")));
-        /* Actions are named "talent.update"; their strings "talent_update". */
-        char action[64];
-        snprintf(action, sizeof action, "%s", str(h, "action"));
-        for (char *c = action; *c; c++)
-            if (*c == '.') *c = '_';
-        json_object_set_new(h, "action_text", json_string(code_text(r, "actions", action)));
-        json_t *names = json_array();
-        size_t k;
-        json_t *c;
-        json_array_foreach(json_object_get(h, "changed"), k, c)
-        {
-            json_array_append_new(names,
-                                  json_string(code_text(r, "field", json_string_value(c))));
-        }
-        json_object_set_new(h, "changed_text", names);
-    }
-    json_object_set_new(page, "has_history", json_boolean(json_array_size(history) > 0));
-    json_object_set_new(page, "history", history);
-}
 
 /* ---- talents: list ---------------------------------------------------- */
 
@@ -218,9 +60,9 @@ int web_talents(http_req *r)
     json_t *t;
     json_array_foreach(rows, i, t)
     {
-        json_object_set_new(t, "sex_text", json_string(code_text(r, "sex", str(t, "sex"))));
+        json_object_set_new(t, "sex_text", json_string(web_code_text(r, "sex", web_str(t, "sex"))));
         json_object_set_new(t, "education_text",
-                            json_string(code_text(r, "education", str(t, "education"))));
+                            json_string(web_code_text(r, "education", web_str(t, "education"))));
         json_object_set_new(t, "created_at_text", web_time(json_object_get(t, "created_at")));
     }
     json_t *d = web_page(r, web_t(r, "registry.talents.title"), AREA_TALENTS);
@@ -229,10 +71,10 @@ int web_talents(http_req *r)
     json_object_set_new(d, "talents", rows);
     json_object_set_new(d, "f", json_pack("{s:s}", "q", f.q ? f.q : ""));
     json_object_set_new(d, "education_options",
-                        options(r, "education", educations, COUNT(educations), f.education,
+                        web_options(r, "education", educations, COUNT(educations), f.education,
                                 web_t(r, "common.all")));
     json_object_set_new(d, "level_options",
-                        options(r, NULL, levels, COUNT(levels), f.level, web_t(r, "common.all")));
+                        web_options(r, NULL, levels, COUNT(levels), f.level, web_t(r, "common.all")));
     static const char *const sorts[] = {"-id", "id", "name"};
     static const char *const sort_keys[] = {"registry.talents.sort_newest",
                                             "registry.talents.sort_oldest",
@@ -248,19 +90,19 @@ int web_talents(http_req *r)
         if (registry_employer_get(r->db, &r->who, f.employer_id, &e, &r->err) == 0) {
             json_object_set_new(d, "employer_filter",
                                 json_string(web_tf(r, "registry.talents.employer_filter", "name",
-                                                   str(e, "name"), (const char *)NULL)));
+                                                   web_str(e, "name"), (const char *)NULL)));
             json_decref(e);
         }
         json_object_set_new(d, "employer_id", json_integer(f.employer_id));
     }
     json_t *hidden = json_array();
-    const char *keep = keep_query(r, talent_keys, COUNT(talent_keys), hidden);
+    const char *keep = web_keep_query(r, talent_keys, COUNT(talent_keys), hidden);
     json_object_set_new(d, "keep", json_string(keep));
     json_object_set_new(d, "hidden", hidden);
     json_object_set_new(d, "can_write", json_boolean(actor_can(&r->who, P_REGISTRY_WRITE)));
     json_object_set_new(d, "can_unmask", json_boolean(actor_can(&r->who, P_PERSONAL_UNMASK)));
     web_pager(r, d, "/registry/talents", keep, f.page, PER_PAGE, total);
-    results_text(r, d, total);
+    web_results_text(r, d, total);
     return web_render(r, 200, "talents", d);
 }
 
@@ -277,15 +119,15 @@ static int render_talent(http_req *r, int64_t id, json_t *page_in, int status,
         json_decref(page_in);
         return rc;
     }
-    json_t *d = page_in ? page_in : web_page(r, str(t, "name"), AREA_TALENTS);
-    json_object_set_new(d, "title", json_string(str(t, "name")));
+    json_t *d = page_in ? page_in : web_page(r, web_str(t, "name"), AREA_TALENTS);
+    json_object_set_new(d, "title", json_string(web_str(t, "name")));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/registry/talents", web_t(r, "registry.talents.title"));
-    web_crumb(d, NULL, str(t, "name"));
-    json_object_set_new(d, "sex_text", json_string(code_text(r, "sex", str(t, "sex"))));
-    json_object_set_new(d, "id_kind_text", json_string(code_text(r, "id_kind", str(t, "id_kind"))));
+    web_crumb(d, NULL, web_str(t, "name"));
+    json_object_set_new(d, "sex_text", json_string(web_code_text(r, "sex", web_str(t, "sex"))));
+    json_object_set_new(d, "id_kind_text", json_string(web_code_text(r, "id_kind", web_str(t, "id_kind"))));
     json_object_set_new(d, "education_text",
-                        json_string(code_text(r, "education", str(t, "education"))));
+                        json_string(web_code_text(r, "education", web_str(t, "education"))));
     json_object_set_new(d, "owns_housing_text",
                         json_string(yes_no(r, json_object_get(t, "owns_housing"))));
     json_object_set_new(d, "created_at_text", web_time(json_object_get(t, "created_at")));
@@ -298,23 +140,14 @@ static int render_talent(http_req *r, int64_t id, json_t *page_in, int status,
     if (unmask_value)
         json_object_set_new(d, "unmasked", json_pack("{s:s, s:s}", "label", unmask_label, "value",
                                                      unmask_value));
-    if (rep && rep->warnings.n) {
-        json_t *w = json_array();
-        for (int i = 0; i < rep->warnings.n; i++)
-            json_array_append_new(
-                w, json_string(web_tf(r, "registry.talents.warning", "message",
-                                      r->lang == LANG_EN ? rep->warnings.e[i].en
-                                                         : rep->warnings.e[i].zh,
-                                      (const char *)NULL)));
-        json_object_set_new(d, "warnings", w);
-    }
+    web_warnings(r, d, rep);
     json_t *history;
     rc = registry_history(r->db, &r->who, "talent", id, &history, &r->err);
     if (rc) {
         json_decref(d);
         return rc;
     }
-    decorate_history(r, d, history);
+    web_history(r, d, history, "field");
     return web_render(r, status, "talent", d);
 }
 
@@ -361,40 +194,40 @@ static void talent_fields(http_req *r, json_t *d, const json_t *masked)
     int hr = r->who.scope == SCOPE_EMPLOYER;
     const char *date_hint = web_t(r, "registry.hint.date");
     const char *id_hint = masked ? web_tf(r, "registry.hint.id_number_keep", "masked",
-                                          str(masked, "id_masked"), (const char *)NULL)
+                                          web_str(masked, "id_masked"), (const char *)NULL)
                                  : web_t(r, "registry.hint.id_number");
-    const char *phone_hint = masked && *str(masked, "phone_masked")
+    const char *phone_hint = masked && *web_str(masked, "phone_masked")
                                  ? web_tf(r, "registry.hint.phone_keep", "masked",
-                                          str(masked, "phone_masked"), (const char *)NULL)
+                                          web_str(masked, "phone_masked"), (const char *)NULL)
                                  : web_t(r, "registry.hint.phone");
-    const char *bank_hint = masked && *str(masked, "bank_masked")
+    const char *bank_hint = masked && *web_str(masked, "bank_masked")
                                 ? web_tf(r, "registry.hint.bank_keep", "masked",
-                                         str(masked, "bank_masked"), (const char *)NULL)
+                                         web_str(masked, "bank_masked"), (const char *)NULL)
                                 : web_t(r, "registry.hint.bank_account");
     const struct fdef defs[] = {
-        {"name", "registry.field.name", 1, "text", NULL, NULL, NULL, 0},
-        {"id_number", "registry.field.id_number", !masked, "text", id_hint, NULL, NULL, 1},
-        {"phone", "registry.field.phone", 0, "tel", phone_hint, "numeric", NULL, 0},
+        {"name", "registry.field.name", 1, "text", NULL, NULL, NULL, 0, 0},
+        {"id_number", "registry.field.id_number", !masked, "text", id_hint, NULL, NULL, 1, 0},
+        {"phone", "registry.field.phone", 0, "tel", phone_hint, "numeric", NULL, 0, 0},
         {"education", "registry.field.education", 1, NULL, NULL, NULL,
-         options(r, "education", educations, COUNT(educations), NULL, NULL), 0},
-        {"graduation_date", "registry.field.graduation_date", 0, "date", date_hint, NULL, NULL, 0},
-        {"category", "registry.field.category", 0, "text", NULL, NULL, NULL, 0},
+         web_options(r, "education", educations, COUNT(educations), NULL, NULL), 0, 0},
+        {"graduation_date", "registry.field.graduation_date", 0, "date", date_hint, NULL, NULL, 0, 0},
+        {"category", "registry.field.category", 0, "text", NULL, NULL, NULL, 0, 0},
         {"level", "registry.field.level", 0, NULL, NULL, NULL,
-         options(r, NULL, levels, COUNT(levels), NULL, "—"), 0},
+         web_options(r, NULL, levels, COUNT(levels), NULL, "—"), 0, 0},
         {"employer", "registry.field.employer", hr, "text",
-         web_t(r, hr ? "registry.hint.employer_hr" : "registry.hint.employer"), NULL, NULL, 1},
-        {"employed_since", "registry.field.employed_since", 0, "date", date_hint, NULL, NULL, 0},
+         web_t(r, hr ? "registry.hint.employer_hr" : "registry.hint.employer"), NULL, NULL, 1, 0},
+        {"employed_since", "registry.field.employed_since", 0, "date", date_hint, NULL, NULL, 0, 0},
         {"insurance_months", "registry.field.insurance_months", 0, "text",
-         web_t(r, "registry.hint.insurance_months"), "numeric", NULL, 0},
+         web_t(r, "registry.hint.insurance_months"), "numeric", NULL, 0, 0},
         {"owns_housing", "registry.field.owns_housing", 0, NULL, NULL, NULL,
-         options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0},
-        {"bank_account", "registry.field.bank_account", 0, "text", bank_hint, "numeric", NULL, 1},
+         web_options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0, 0},
+        {"bank_account", "registry.field.bank_account", 0, "text", bank_hint, "numeric", NULL, 1, 0},
     };
     /* Yes/no options read as the page's language. */
     json_t *yn = defs[10].options;
     json_object_set_new(json_array_get(yn, 0), "label", json_string(web_t(r, "common.no")));
     json_object_set_new(json_array_get(yn, 1), "label", json_string(web_t(r, "common.yes")));
-    for (size_t i = 0; i < COUNT(defs); i++) add_field(r, d, &defs[i]);
+    for (size_t i = 0; i < COUNT(defs); i++) web_add_field(r, d, &defs[i]);
 }
 
 static const char *const talent_form_names[] = {
@@ -461,14 +294,14 @@ int web_talent_create(http_req *r)
     ql_err err = {0};
     int rc = registry_talent_create(r->db, &r->who, &in, &id, &rep, &err);
     if (rc) {
-        if (!form_can_show(rc)) {
+        if (!web_form_can_show(rc)) {
             r->err = err;
             return rc;
         }
         json_t *d = talent_form_page(r, web_t(r, "registry.talents.new_title"),
                                      "/registry/talents", "/registry/talents");
         keep_typed(r, d);
-        int status = report_errors(r, d, rc, &rep, &err);
+        int status = web_report_errors(r, d, rc, &rep, &err);
         talent_fields(r, d, NULL);
         return web_render(r, status, "record_form", d);
     }
@@ -480,14 +313,14 @@ int web_talent_create(http_req *r)
 /* Loads the stored talent into the form fields. */
 static void talent_stored_fields(json_t *d, const json_t *t)
 {
-    web_field(d, "name", str(t, "name"));
-    web_field(d, "education", str(t, "education"));
-    web_field(d, "graduation_date", str(t, "graduation_date"));
-    web_field(d, "category", str(t, "category"));
-    web_field(d, "level", str(t, "level"));
+    web_field(d, "name", web_str(t, "name"));
+    web_field(d, "education", web_str(t, "education"));
+    web_field(d, "graduation_date", web_str(t, "graduation_date"));
+    web_field(d, "category", web_str(t, "category"));
+    web_field(d, "level", web_str(t, "level"));
     const json_t *e = json_object_get(t, "employer");
-    web_field(d, "employer", json_is_object(e) ? str(e, "credit_code") : "");
-    web_field(d, "employed_since", str(t, "employed_since"));
+    web_field(d, "employer", json_is_object(e) ? web_str(e, "credit_code") : "");
+    web_field(d, "employed_since", web_str(t, "employed_since"));
     char months[24];
     snprintf(months, sizeof months, "%lld",
              (long long)json_integer_value(json_object_get(t, "insurance_months")));
@@ -524,14 +357,14 @@ int web_talent_update(http_req *r)
     rc = registry_talent_update(r->db, &r->who, id, &in, &rep, &err);
     if (rc) {
         json_t *t;
-        if (!form_can_show(rc) || registry_talent_get(r->db, &r->who, id, &t, &r->err) != 0) {
-            if (!form_can_show(rc)) r->err = err;
-            return form_can_show(rc) ? QL_ENOTFOUND : rc;
+        if (!web_form_can_show(rc) || registry_talent_get(r->db, &r->who, id, &t, &r->err) != 0) {
+            if (!web_form_can_show(rc)) r->err = err;
+            return web_form_can_show(rc) ? QL_ENOTFOUND : rc;
         }
         const char *self = arena_printf(r->arena, "/registry/talents/%lld", (long long)id);
         json_t *d = talent_form_page(r, web_t(r, "registry.talents.edit_title"), self, self);
         keep_typed(r, d);
-        int status = report_errors(r, d, rc, &rep, &err);
+        int status = web_report_errors(r, d, rc, &rep, &err);
         talent_fields(r, d, t);
         json_decref(t);
         return web_render(r, status, "record_form", d);
@@ -578,7 +411,7 @@ int web_talents_export_unmasked(http_req *r)
 static void decorate_employer(http_req *r, json_t *e)
 {
     json_object_set_new(e, "industry_text",
-                        json_string(code_text(r, "industry", str(e, "industry"))));
+                        json_string(web_code_text(r, "industry", web_str(e, "industry"))));
     json_object_set_new(e, "registered_text", json_string(yes_no(r, json_object_get(e, "registered"))));
     json_object_set_new(e, "taxed_text", json_string(yes_no(r, json_object_get(e, "taxed"))));
     json_object_set_new(e, "key_enterprise_text",
@@ -607,7 +440,7 @@ int web_employers(http_req *r)
     json_object_set_new(d, "employers", rows);
     json_object_set_new(d, "f", json_pack("{s:s}", "q", f.q ? f.q : ""));
     json_object_set_new(d, "industry_options",
-                        options(r, "industry", industries, COUNT(industries), f.industry,
+                        web_options(r, "industry", industries, COUNT(industries), f.industry,
                                 web_t(r, "common.all")));
     json_t *so = json_array();
     int newest = f.sort && !strcmp(f.sort, "-created");
@@ -616,13 +449,13 @@ int web_employers(http_req *r)
     json_array_append_new(so, json_pack("{s:s, s:s, s:b}", "value", "-created", "label",
                                         web_t(r, "registry.employers.sort_newest"), "selected", newest));
     json_object_set_new(d, "sort_options", so);
-    const char *keep = keep_query(r, employer_keys, COUNT(employer_keys), NULL);
-    json_object_set_new(d, "keep", json_string(keep));
+    const char *keep = web_keep_query(r, employer_keys, COUNT(employer_keys), NULL);
+    web_export_links(d, "/registry/employers/export", keep, 0);
     json_object_set_new(d, "can_write", json_boolean(actor_can(&r->who, P_REGISTRY_WRITE) &&
                                                      (r->who.scope == SCOPE_DISTRICT ||
                                                       r->who.scope == SCOPE_DEPARTMENT)));
     web_pager(r, d, "/registry/employers", keep, f.page, PER_PAGE, total);
-    results_text(r, d, total);
+    web_results_text(r, d, total);
     return web_render(r, 200, "employers", d);
 }
 
@@ -635,10 +468,10 @@ static int render_employer(http_req *r, int64_t id, json_t *page_in, int status)
         return rc;
     }
     json_t *d = page_in ? page_in : web_page(r, "", AREA_EMPLOYERS);
-    json_object_set_new(d, "title", json_string(str(e, "name")));
+    json_object_set_new(d, "title", json_string(web_str(e, "name")));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/registry/employers", web_t(r, "registry.employers.title"));
-    web_crumb(d, NULL, str(e, "name"));
+    web_crumb(d, NULL, web_str(e, "name"));
     decorate_employer(r, e);
     static const char *const copy[] = {"industry_text", "registered_text", "taxed_text",
                                        "key_enterprise_text"};
@@ -656,7 +489,7 @@ static int render_employer(http_req *r, int64_t id, json_t *page_in, int status)
         json_decref(d);
         return rc;
     }
-    decorate_history(r, d, history);
+    web_history(r, d, history, "field");
     return web_render(r, status, "employer", d);
 }
 
@@ -675,16 +508,16 @@ static void employer_fields(http_req *r, json_t *d)
 {
     const struct fdef defs[] = {
         {"credit_code", "registry.field.credit_code", 1, "text",
-         web_t(r, "registry.hint.credit_code"), NULL, NULL, 1},
-        {"name", "registry.field.employer_title", 1, "text", NULL, NULL, NULL, 1},
+         web_t(r, "registry.hint.credit_code"), NULL, NULL, 1, 0},
+        {"name", "registry.field.employer_title", 1, "text", NULL, NULL, NULL, 1, 0},
         {"industry", "registry.field.industry", 1, NULL, NULL, NULL,
-         options(r, "industry", industries, COUNT(industries), NULL, NULL), 0},
+         web_options(r, "industry", industries, COUNT(industries), NULL, NULL), 0, 0},
         {"registered", "registry.field.registered", 0, NULL, NULL, NULL,
-         options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0},
+         web_options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0, 0},
         {"taxed", "registry.field.taxed", 0, NULL, NULL, NULL,
-         options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0},
+         web_options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0, 0},
         {"key_enterprise", "registry.field.key_enterprise", 0, NULL, NULL, NULL,
-         options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0},
+         web_options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0, 0},
     };
     for (size_t i = 3; i < COUNT(defs); i++) {
         json_object_set_new(json_array_get(defs[i].options, 0), "label",
@@ -692,7 +525,7 @@ static void employer_fields(http_req *r, json_t *d)
         json_object_set_new(json_array_get(defs[i].options, 1), "label",
                             json_string(web_t(r, "common.yes")));
     }
-    for (size_t i = 0; i < COUNT(defs); i++) add_field(r, d, &defs[i]);
+    for (size_t i = 0; i < COUNT(defs); i++) web_add_field(r, d, &defs[i]);
 }
 
 static json_t *employer_form_page(http_req *r, const char *title, const char *action,
@@ -731,14 +564,14 @@ int web_employer_new(http_req *r)
 static int employer_form_failed(http_req *r, int rc, const reg_report *rep, const ql_err *err,
                                 const char *title, const char *action, const char *cancel)
 {
-    if (!form_can_show(rc)) {
+    if (!web_form_can_show(rc)) {
         r->err = *err;
         return rc;
     }
     json_t *d = employer_form_page(r, title, action, cancel);
     for (size_t i = 0; i < COUNT(employer_form_names); i++)
         web_field(d, employer_form_names[i], http_form(r, employer_form_names[i]));
-    int status = report_errors(r, d, rc, rep, err);
+    int status = web_report_errors(r, d, rc, rep, err);
     employer_fields(r, d);
     return web_render(r, status, "record_form", d);
 }
@@ -769,9 +602,9 @@ int web_employer_edit(http_req *r)
     if (rc) return rc;
     const char *self = arena_printf(r->arena, "/registry/employers/%lld", (long long)id);
     json_t *d = employer_form_page(r, web_t(r, "registry.employers.edit_title"), self, self);
-    web_field(d, "credit_code", str(e, "credit_code"));
-    web_field(d, "name", str(e, "name"));
-    web_field(d, "industry", str(e, "industry"));
+    web_field(d, "credit_code", web_str(e, "credit_code"));
+    web_field(d, "name", web_str(e, "name"));
+    web_field(d, "industry", web_str(e, "industry"));
     web_field(d, "registered", json_is_true(json_object_get(e, "registered")) ? "yes" : "no");
     web_field(d, "taxed", json_is_true(json_object_get(e, "taxed")) ? "yes" : "no");
     web_field(d, "key_enterprise", json_is_true(json_object_get(e, "key_enterprise")) ? "yes" : "no");
@@ -810,6 +643,23 @@ int web_employers_export(http_req *r)
 static int can_import_employers(const http_req *r)
 {
     return r->who.scope == SCOPE_DISTRICT || r->who.scope == SCOPE_DEPARTMENT;
+}
+
+/* The rows of an import report's problem or warning list, for the page:
+ * row, column, message in the page's language. */
+static json_t *import_rows(http_req *r, const json_t *from)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(from, i, p)
+    {
+        json_array_append_new(
+            list, json_pack("{s:O, s:s, s:s}", "row", json_object_get(p, "row"), "column",
+                            web_str(p, "column"),
+                            "message", web_str(p, r->lang == LANG_EN ? "message_en" : "message_zh")));
+    }
+    return list;
 }
 
 static json_t *import_page(http_req *r, const char *title, const char *kind)
@@ -888,17 +738,7 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
                             json_string(web_tf(r, "registry.import.bad", "bad", num(r, rep.bad_rows),
                                                "problems", num(r, rep.problems),
                                                (const char *)NULL)));
-        json_t *list = json_array();
-        size_t i;
-        json_t *p;
-        json_array_foreach(rep.list, i, p)
-        {
-            json_array_append_new(
-                list, json_pack("{s:O, s:s, s:s}", "row", json_object_get(p, "row"), "column",
-                                str(p, "column"),
-                                "message", str(p, r->lang == LANG_EN ? "message_en" : "message_zh")));
-        }
-        json_object_set_new(d, "problems", list);
+        json_object_set_new(d, "problems", import_rows(r, rep.list));
         int64_t more = rep.problems - (int64_t)json_array_size(rep.list);
         if (more > 0)
             json_object_set_new(d, "more_text",
@@ -918,10 +758,12 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
         json_object_set_new(d, "confirm_text",
                             json_string(web_tf(r, "registry.import.confirm", "rows",
                                                num(r, rep.rows), (const char *)NULL)));
-        if (rep.warnings)
+        if (rep.warnings) {
             json_object_set_new(d, "warnings_text",
                                 json_string(web_tf(r, "registry.import.warnings", "count",
                                                    num(r, rep.warnings), (const char *)NULL)));
+            json_object_set_new(d, "warning_rows", import_rows(r, rep.warning_list));
+        }
     } else {
         json_object_set_new(d, "done_text",
                             json_string(web_tf(r, "registry.import.done", "rows",

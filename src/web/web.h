@@ -31,6 +31,9 @@ enum web_area {
     AREA_TALENTS,
     AREA_EMPLOYERS,
     AREA_IMPORT,
+    AREA_UNITS,
+    AREA_LEASES,
+    AREA_OPERATORS,
     AREA_USERS,
     AREA_ROLES,
     AREA_AUDIT,
@@ -110,5 +113,26 @@ int web_import_form(http_req *r);
 int web_import_check(http_req *r);
 int web_import_commit(http_req *r);
 int web_import_template(http_req *r);
+
+/* housing.c: operators, housing units and leases */
+int web_operators(http_req *r);
+int web_operator(http_req *r);
+int web_operator_new(http_req *r);
+int web_operator_create(http_req *r);
+int web_operator_edit(http_req *r);
+int web_operator_update(http_req *r);
+int web_units(http_req *r);
+int web_unit(http_req *r);
+int web_unit_new(http_req *r);
+int web_unit_create(http_req *r);
+int web_unit_edit(http_req *r);
+int web_unit_update(http_req *r);
+int web_leases(http_req *r);
+int web_lease(http_req *r);
+int web_lease_new(http_req *r);
+int web_lease_create(http_req *r);
+int web_lease_edit(http_req *r);
+int web_lease_update(http_req *r);
+int web_lease_end(http_req *r);
 
 #endif

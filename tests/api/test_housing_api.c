@@ -13,6 +13,7 @@ static struct tu_server srv;
 
 /* "Authorization: Bearer ...\r\n" of each account. */
 static char clerk[200], op1[200], op2[200], hr1[200], hr2[200], tal1[200], boss[200];
+static char auditor[200];
 static long long t1, t2, o1;
 static const char e1[] = "91350100M000100Y43";
 static char e2[20];
@@ -145,6 +146,10 @@ static int setup(void **state)
     token_for("op1", "housing_operator", "operator:OP-1", op1, sizeof op1);
     token_for("op2", "housing_operator", "operator:OP-2", op2, sizeof op2);
     token_for("boss", "leadership", NULL, boss, sizeof boss);
+    tu_add_user(&srv, "auditor", "auditor", NULL, "Harbor-Lantern-2026");
+    char *tok = tu_token(&srv, "auditor", "audit.read");
+    snprintf(auditor, sizeof auditor, "Authorization: Bearer %s\r\n", tok);
+    free(tok);
 
     char body[512];
     snprintf(body, sizeof body, "{\"credit_code\":\"%s\",\"name\":\"徐汇智能科技有限公司\"}", e1);
@@ -546,6 +551,85 @@ static void test_leases(void **state)
     expect_error(op2, "GET", end, NULL, 404, "id", NULL);
 }
 
+/* Exports of the housing lists: CSV and .xlsx, the list's filters, within
+ * the account's scope, tenants' ID numbers masked, each one audited. */
+static void test_exports(void **state)
+{
+    (void)state;
+    if (!unit_u1) skip();
+    struct tu_resp r;
+    call(op1, "GET", "/api/v1/units/export?format=csv", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tu_header(&r, "Content-Type"), "text/csv"));
+    assert_non_null(strstr(tu_header(&r, "Content-Disposition"), "units-"));
+    assert_int_equal(memcmp(r.body, "\xEF\xBB\xBF", 3), 0);
+    assert_non_null(strstr(r.body, "房源核验码"));
+    assert_non_null(strstr(r.body, "宜山路 700 号 1201 室"));
+    assert_non_null(strstr(r.body, "4500.00"));
+    assert_non_null(strstr(r.body, "45.50"));
+    assert_null(strstr(r.body, "桂平路")); /* OP-2's unit */
+    assert_string_equal(tu_header(&r, "X-Export-Rows"), "2");
+    tu_resp_free(&r);
+    /* The list's filters: the clerk's market units of OP-2. */
+    call(clerk, "GET", "/api/v1/units/export?format=csv&q=%E6%A1%82%E5%B9%B3%E8%B7%AF", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(tu_header(&r, "X-Export-Rows"), "1");
+    assert_non_null(strstr(r.body, "桂平路"));
+    tu_resp_free(&r);
+    expect_error(clerk, "GET", "/api/v1/units/export?rent_min=abc", NULL, 400, "rent_min", NULL);
+    expect_error(clerk, "GET", "/api/v1/units/export?format=pdf", NULL, 400, "format", NULL);
+
+    /* Leases: the tenant's ID number masked, never whole. */
+    call(op1, "GET", "/api/v1/leases/export?format=csv", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "承租人证件号码"));
+    char masked[24];
+    snprintf(masked, sizeof masked, "%.6s********%.4s", id1, id1 + 14);
+    assert_non_null(strstr(r.body, masked));
+    assert_null(strstr(r.body, id1));
+    tu_resp_free(&r);
+    call(op2, "GET", "/api/v1/leases/export?format=csv", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(tu_header(&r, "X-Export-Rows"), "0");
+    assert_null(strstr(r.body, masked));
+    tu_resp_free(&r);
+
+    /* Operators as .xlsx (a zip); an operator's account gets its own. */
+    json_t *list = expect(clerk, "GET", "/api/v1/operators", NULL, 200);
+    char total[24];
+    snprintf(total, sizeof total, "%lld",
+             (long long)json_integer_value(json_object_get(list, "total")));
+    json_decref(list);
+    call(clerk, "GET", "/api/v1/operators/export", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(memcmp(r.body, "PK", 2), 0);
+    assert_string_equal(tu_header(&r, "X-Export-Rows"), total);
+    tu_resp_free(&r);
+    call(op2, "GET", "/api/v1/operators/export?format=csv", NULL, &r);
+    assert_string_equal(tu_header(&r, "X-Export-Rows"), "1");
+    assert_non_null(strstr(r.body, "OP-2"));
+    assert_null(strstr(r.body, "OP-1"));
+    tu_resp_free(&r);
+
+    /* Each export is an audit row of its kind. */
+    json_t *j = expect(auditor, "GET", "/api/v1/audit?action=registry.export&per_page=50", NULL,
+                       200);
+    int units = 0, leases = 0, operators = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(j, "entries"), i, row)
+    {
+        const char *type = str(row, "object_type");
+        units += !strcmp(type, "unit");
+        leases += !strcmp(type, "lease");
+        operators += !strcmp(type, "operator");
+    }
+    json_decref(j);
+    assert_int_equal(units, 2);
+    assert_int_equal(leases, 2);
+    assert_int_equal(operators, 2);
+}
+
 /* Chinese by default: the same refusal in the other language. */
 static void test_chinese_errors(void **state)
 {
@@ -571,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_operators),
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_leases),
+        cmocka_unit_test(test_exports),
         cmocka_unit_test(test_chinese_errors),
     };
     return cmocka_run_group_tests_name(

@@ -659,14 +659,23 @@ static void test_talent_history(void **state)
     char path[128], hpath[160];
     snprintf(path, sizeof path, "/api/v1/talents/%lld", id);
     snprintf(hpath, sizeof hpath, "%s/history", path);
+    /* A new employment dated the day the old one began would overlap it:
+     * refused at the field. */
     char *body = talent_body(40, code2, NULL);
-    json_t *j = call(h_admin, "PUT", path, body, 200);
+    json_t *j = call(h_admin, "PUT", path, body, 409);
+    check_error(j, "conflict", "body.employed_since");
+    json_decref(j);
+    json_t *b = json_loads(body, 0, NULL);
+    free(body);
+    json_object_set_new(b, "employed_since", json_string("2025-03-01"));
+    body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    j = call(h_admin, "PUT", path, body, 200);
     free(body);
     json_t *jobs = json_object_get(j, "employments");
     assert_int_equal(json_array_size(jobs), 2);
-    /* The new employment began the day the old one did: the old one ends
-     * on its own first day. */
-    assert_string_equal(jstr(json_array_get(jobs, 0), "end_date"), "2024-05-01");
+    /* The old one ends the day before the new one begins. */
+    assert_string_equal(jstr(json_array_get(jobs, 0), "end_date"), "2025-02-28");
     json_decref(j);
     j = call(h_admin, "GET", hpath, NULL, 200);
     json_t *h = json_object_get(j, "history");

@@ -96,7 +96,9 @@ test('sign-in with the first-password change lands on the home page with the adm
     const items = await menu.evaluateAll((as) => as.map((a) => [a.textContent.trim(),
       a.getAttribute('href')]));
     assert.deepEqual(items, [['首页', '/'], ['人才信息', '/registry/talents'],
-      ['用人单位', '/registry/employers'], ['批量导入', '/registry/import'], ['用户管理', '/admin/users'],
+      ['用人单位', '/registry/employers'], ['批量导入', '/registry/import'],
+      ['房源', '/registry/units'], ['租约', '/registry/leases'], ['住房租赁企业', '/registry/operators'],
+      ['用户管理', '/admin/users'],
       ['角色与权限', '/admin/roles'], ['操作日志', '/admin/audit'],
       ['登录日志', '/admin/signins']]);
     assert.equal(await page.locator('nav.main-nav a[aria-current=page]').getAttribute('href'), '/');

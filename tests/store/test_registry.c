@@ -627,6 +627,16 @@ static void test_employer_create_get_update(void **state)
     rc = registry_employer_update(F.s, &F.admin, F.e2, &dup, &rep, &err);
     expect_err("update to a taken code", rc, &err, QL_ECONFLICT, "credit_code");
     expect_unchanged("update to a taken code", before);
+    /* E2's HR account is bound to its code: a new code is refused, naming
+     * the field, so the account cannot come to see another employer's staff
+     * registered under the old code later. */
+    char fresh[19];
+    gen_credit(77, fresh);
+    struct employer_input recode = {fresh, "某生命健康有限公司", "life_health", "yes", "yes", "no"};
+    rc = registry_employer_update(F.s, &F.admin, F.e2, &recode, &rep, &err);
+    expect_err("code of an employer with accounts", rc, &err, QL_ECONFLICT, "credit_code");
+    assert_non_null(strstr(err.zh, "账号"));
+    expect_unchanged("code of an employer with accounts", before);
     /* No such employer. */
     rc = registry_employer_update(F.s, &F.admin, 999999, &in, &rep, &err);
     expect_err("update of nothing", rc, &err, QL_ENOTFOUND, "id");
@@ -636,6 +646,17 @@ static void test_employer_create_get_update(void **state)
     expect_err("history of nothing", rc, &err, QL_ENOTFOUND, "id");
     expect_unchanged("refused changes", before);
     free(before);
+
+    /* An employer without accounts may correct its code. */
+    char typo[19];
+    gen_credit(78, typo);
+    int64_t e3 = create_employer(&F.admin, typo, "某集成电路有限公司", "advanced_manufacturing");
+    recode.name = "某集成电路有限公司";
+    recode.industry = "advanced_manufacturing";
+    assert_int_equal(registry_employer_update(F.s, &F.admin, e3, &recode, &rep, &err), 0);
+    assert_int_equal(registry_employer_get(F.s, &F.admin, e3, &e, &err), 0);
+    assert_string_equal(jstr(e, "credit_code"), fresh);
+    json_decref(e);
 }
 
 static void test_employer_invalid(void **state)
@@ -780,7 +801,8 @@ static void test_talent_create_get(void **state)
     snprintf(want, sizeof want, "622200******%.4s", p.card + 12);
     assert_string_equal(jstr(t, "bank_masked"), want);
     assert_string_equal(jstr(t, "id_kind"), "resident");
-    assert_string_equal(jstr(t, "birth_date"), "1990-01-01");
+    assert_int_equal(json_integer_value(json_object_get(t, "birth_year")), 1990);
+    assert_null(json_object_get(t, "birth_date"));
     assert_string_equal(jstr(t, "sex"), "f"); /* sequence 142: even */
     assert_string_equal(jstr(t, "education"), "master");
     assert_string_equal(jstr(t, "graduation_date"), "2015-07-01");
@@ -821,7 +843,7 @@ static void test_talent_create_get(void **state)
     t = get_talent(&F.admin, fid_id);
     assert_string_equal(jstr(t, "name"), "John Smith");
     assert_string_equal(jstr(t, "id_kind"), "foreign_permanent");
-    assert_string_equal(jstr(t, "birth_date"), "1988-06-15");
+    assert_int_equal(json_integer_value(json_object_get(t, "birth_year")), 1988);
     assert_string_equal(jstr(t, "sex"), "f");
     assert_string_equal(jstr(t, "education"), "doctor");
     assert_string_equal(jstr(t, "level"), "A");
@@ -1073,6 +1095,20 @@ static void test_talent_employer_change(void **state)
     assert_int_equal(json_array_size(jobs), 2);
     assert_string_equal(jstr(json_array_get(jobs, 1), "start_date"), "2025-02-01");
     json_decref(t);
+    /* Periods never overlap: a move dated on or before the current start,
+     * refused at the field, nothing changed. */
+    char *before = snapshot();
+    p.in.employer = CODE1;
+    p.in.employed_since = "2025-02-01";
+    rc = registry_talent_update(F.s, &F.admin, id, &p.in, &rep, &err);
+    expect_err("move dated at the current start", rc, &err, QL_ECONFLICT, "employed_since");
+    assert_non_null(strstr(err.en, "2025-02-01"));
+    p.in.employed_since = "2024-06-01";
+    rc = registry_talent_update(F.s, &F.admin, id, &p.in, &rep, &err);
+    expect_err("move dated before the current start", rc, &err, QL_ECONFLICT, "employed_since");
+    expect_unchanged("overlapping moves", before);
+    free(before);
+    p.in.employer = F.code2;
     /* Leaving: no employer, the open employment ends. */
     p.in.employer = NULL;
     p.in.employed_since = NULL;
@@ -1085,6 +1121,17 @@ static void test_talent_employer_change(void **state)
     assert_true(json_is_null(json_object_get(t, "employer")));
     assert_string_equal(jstr(t, "employed_since"), "");
     json_decref(t);
+    /* Coming back with a start inside the period that has ended (it ended
+     * today): refused, naming the field. */
+    p.in.employer = F.code2;
+    p.in.employed_since = "2025-06-01";
+    before = snapshot();
+    rc = registry_talent_update(F.s, &F.admin, id, &p.in, &rep, &err);
+    expect_err("back inside the ended period", rc, &err, QL_ECONFLICT, "employed_since");
+    expect_unchanged("back inside the ended period", before);
+    free(before);
+    p.in.employer = NULL;
+    p.in.employed_since = NULL;
     /* History: create and three updates, newest first. */
     json_t *h = NULL;
     assert_int_equal(registry_history(F.s, &F.admin, "talent", id, &h, &err), 0);
@@ -1292,7 +1339,16 @@ static void test_talent_unmask(void **state)
                                             plain, sizeof plain, &err),
                      0);
     assert_string_equal(plain, p.card);
-    assert_int_equal(audit_count("personal.unmask"), rows0 + 3);
+    /* A reason that quotes the number: the audit row keeps it starred. */
+    char reason[96];
+    snprintf(reason, sizeof reason, "核对 %s 的材料", p.id);
+    assert_int_equal(registry_talent_unmask(F.s, &F.reviewer, id, "id_number", reason, plain,
+                                            sizeof plain, &err),
+                     0);
+    d = last_audit("personal.unmask", oid);
+    assert_string_equal(jstr(d, "reason"), "核对 ****************** 的材料");
+    json_decref(d);
+    assert_int_equal(audit_count("personal.unmask"), rows0 + 4);
 
     /* Refusals: nothing shown, nothing logged. */
     char *before = snapshot();
@@ -1776,6 +1832,17 @@ static void test_no_plaintext_in_database(void **state)
     assert_int_equal(export_as(&F.reviewer, (struct talent_filter){.q = new_card, .unmask = 1},
                                "年度核查", EXPORT_CSV, x),
                      1);
+    /* Free text that quotes numbers: part of an ID number as a search, the
+     * whole one in an unmask reason. The audit rows keep them starred. */
+    char partial[17], quoted[80];
+    snprintf(partial, sizeof partial, "%.16s", p.id);
+    snprintf(quoted, sizeof quoted, "核对 %s", p.id);
+    assert_int_equal(export_as(&F.reviewer, (struct talent_filter){.q = partial, .unmask = 1},
+                               quoted, EXPORT_CSV, x),
+                     0);
+    assert_int_equal(registry_talent_unmask(F.s, &F.reviewer, first_form, "id_number", quoted,
+                                            plain, sizeof plain, &err),
+                     0);
     struct collected c = {0};
     assert_int_equal(registry_talent_each(F.s, &F.admin, &(struct talent_filter){.q = p.phone},
                                           collect, &c, &err),
@@ -1822,6 +1889,10 @@ static void test_no_plaintext_in_database(void **state)
         }
     }
     assert_int_equal(checked, 3 * (N_IMPORT + N_FORM + 1));
+    if (memmem(rows_text, rows_len, partial, strlen(partial)))
+        fail_msg("the store holds part of an ID number, %s", partial);
+    if (db && (has_bytes(db, db_len, partial) || has_bytes(wal, wal_len, partial)))
+        fail_msg("the database file holds part of an ID number, %s", partial);
     free(rows_text);
     free(db);
     free(wal);
@@ -2024,6 +2095,30 @@ static void test_import_encodings_and_headers(void **state)
     assert_int_equal(rep.imported, 20);
     import_report_free(&rep);
     buf_free(&body);
+
+    /* A card that fails the Luhn check is a warning: the row is good, and
+     * the report lists it with its row and column. */
+    buf_init(&body, 0);
+    buf_puts(&body, "\xEF\xBB\xBF" "姓名,身份证号码,学历,银行卡号\r\n");
+    for (int i = 0; i < 3; i++) {
+        struct person p;
+        person(&p, 700 + i, NULL);
+        if (i == 1) p.card[15] = p.card[15] == '9' ? '0' : (char)(p.card[15] + 1);
+        buf_printf(&body, "%s,%s,本科,%s\r\n", p.name, p.id, p.card);
+    }
+    path = tmp_file("luhn.csv");
+    write_bytes(path, body.data, body.len);
+    buf_free(&body);
+    import_file(&F.admin, IMPORT_TALENTS, path, 0, &rep);
+    assert_int_equal(rep.bad_rows, 0);
+    assert_int_equal(rep.warnings, 1);
+    assert_int_equal(json_array_size(rep.warning_list), 1);
+    json_t *w = json_array_get(rep.warning_list, 0);
+    assert_int_equal(json_integer_value(json_object_get(w, "row")), 3);
+    assert_string_equal(jstr(w, "field"), "bank_account");
+    assert_string_equal(jstr(w, "column"), "银行卡号");
+    assert_non_null(strstr(jstr(w, "message_en"), "Luhn"));
+    import_report_free(&rep);
 
     /* Without BOM, LF line ends, English names in another order, aliases and notes. */
     buf b;

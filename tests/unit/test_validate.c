@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "core/date.h"
+#include "core/pii.h"
 #include "core/validate.h"
 
 #include <stdio.h>
@@ -203,12 +204,62 @@ static void test_mask(void **state)
     assert_string_equal(tiny, "3101");
 }
 
+/* Free text loses every run of 8 or more digits, whole or part of a number,
+ * and keeps the rest; a short buffer cuts at a character boundary. */
+static void test_scrub(void **state)
+{
+    (void)state;
+    char out[128];
+    assert_string_equal(pii_scrub("审核 310104199001011233 的申请", out, sizeof out),
+                        "审核 ****************** 的申请");
+    assert_string_equal(pii_scrub("id 11010519491231002x, tel 13812345678", out, sizeof out),
+                        "id ******************, tel ***********");
+    assert_string_equal(pii_scrub("part 3101041990", out, sizeof out), "part **********");
+    /* Short numbers, words with x, dates with dashes stay. */
+    assert_string_equal(pii_scrub("room 1203, 2026-11-29, xbox 7", out, sizeof out),
+                        "room 1203, 2026-11-29, xbox 7");
+    assert_string_equal(pii_scrub(NULL, out, sizeof out), "");
+    /* 6 bytes of room: "ab" then "审" (3 bytes) fits, "核" is dropped whole. */
+    char small[7];
+    assert_string_equal(pii_scrub("ab审核", small, sizeof small), "ab审");
+    char tiny[5];
+    assert_string_equal(pii_scrub("ab审核", tiny, sizeof tiny), "ab");
+    assert_string_equal(pii_scrub("12345678901", tiny, sizeof tiny), "****");
+}
+
+/* Messages about a bad ID number count characters and do not repeat the
+ * birth date it holds. */
+static void test_id_messages(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    struct id_info info;
+    /* 18 full-width digits: 54 bytes, 18 characters, but not ASCII. */
+    const char *wide = "３１０１０４１９９００１０１１２３３";
+    assert_int_not_equal(validate_id_number("id_number", wide, today(), &info, &err), 0);
+    assert_string_equal(err.field, "id_number");
+    assert_non_null(strstr(err.en, "half-width"));
+    assert_non_null(strstr(err.zh, "半角"));
+    /* 17 full-width digits: counted as 17, not 51. */
+    assert_int_not_equal(validate_id_number("id_number", "３１０１０４１９９００１０１１２３", today(),
+                                            &info, &err),
+                         0);
+    assert_non_null(strstr(err.en, "not 17"));
+    char bad[19] = "310104199002301233"; /* 1990-02-30 */
+    assert_int_not_equal(validate_id_number("id_number", bad, today(), &info, &err), 0);
+    assert_string_equal(err.field, "id_number");
+    assert_null(strstr(err.en, "19900230"));
+    assert_null(strstr(err.zh, "19900230"));
+    assert_non_null(strstr(err.zh, "出生日期"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dates),        cmocka_unit_test(test_id_number),
         cmocka_unit_test(test_id_number_foreigner_and_sex), cmocka_unit_test(test_credit_code),
-        cmocka_unit_test(test_mobile_and_card), cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_mobile_and_card), cmocka_unit_test(test_mask), cmocka_unit_test(test_scrub),
+        cmocka_unit_test(test_id_messages),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
