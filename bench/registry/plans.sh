@@ -65,6 +65,28 @@ plan "sorted by name" "" " ORDER BY t.name, t.id"
 plan "exact ID number (blind index)" " AND t.id_index = '$id_index'" " ORDER BY t.id DESC"
 plan "exact mobile (blind index)" " AND t.phone_index = '$phone_index'" " ORDER BY t.id DESC"
 plan "exact card (blind index)" " AND t.bank_index = '$bank_index'" " ORDER BY t.id DESC"
+# The housing lists' defaults (newest first), as registry_unit_list and
+# registry_lease_list run them: the count without the joins that only bring
+# columns to show. On a database from the demo's store path they have rows.
+hplan() { # TITLE COUNT_SQL PAGE_SQL
+  echo "== $1"
+  for sql in "$2" "$3"; do
+    if ((pg)); then
+      psql -X -At -d "$DB" -c "EXPLAIN (COSTS OFF) $sql" | sed 's/^/   /'
+    else
+      sqlite3 "$DB" "EXPLAIN QUERY PLAN $sql" | grep -v '^QUERY PLAN' | sed 's/^/   /'
+    fi
+  done
+}
+hplan "units, newest first (the console's default)" \
+  "SELECT count(*) FROM (SELECT 1 FROM housing_units u WHERE 1 = 1 LIMIT 10001) c" \
+  "SELECT u.id, o.code FROM housing_units u JOIN operators o ON o.id = u.operator_id WHERE 1 = 1 ORDER BY u.id DESC LIMIT 20"
+hplan "leases, newest first (the console's default)" \
+  "SELECT count(*) FROM (SELECT 1 FROM leases l LEFT JOIN housing_units u ON u.id = l.unit_id WHERE 1 = 1 LIMIT 10001) c" \
+  "SELECT l.id, t.name, o.code FROM leases l JOIN talents t ON t.id = l.talent_id LEFT JOIN housing_units u ON u.id = l.unit_id LEFT JOIN operators o ON o.id = u.operator_id WHERE 1 = 1 ORDER BY l.id DESC LIMIT 20"
+hplan "leases of an employer's staff (an HR account's scope)" \
+  "SELECT count(*) FROM (SELECT 1 FROM leases l LEFT JOIN housing_units u ON u.id = l.unit_id WHERE 1 = 1 AND l.talent_id IN (SELECT st.id FROM talents st WHERE st.employer_id = $emp) LIMIT 10001) c" \
+  "SELECT l.id, t.name FROM leases l JOIN talents t ON t.id = l.talent_id WHERE 1 = 1 AND l.talent_id IN (SELECT st.id FROM talents st WHERE st.employer_id = $emp) ORDER BY l.id DESC LIMIT 20"
 echo "== the employer list, by name (the console's default)"
 if ((pg)); then
   psql -X -At -d "$DB" -c "EXPLAIN (COSTS OFF) SELECT e.id, e.name FROM employers e WHERE 1 = 1 ORDER BY e.name, e.id LIMIT 20" | sed 's/^/   /'

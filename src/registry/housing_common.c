@@ -197,14 +197,15 @@ json_t *hs_area(int64_t cm2)
     return json_string(t);
 }
 
-int hs_page(store *s, const char *columns, const char *from_where, const char *order,
+int hs_page(store *s, const char *columns, const char *from_where, const char *count_from_where,
+            const char *order,
             store_val *args, int n, int64_t page, int64_t per_page, hs_row_json to_json,
             json_t **rows, int64_t *total)
 {
     buf sql;
     buf_init(&sql, 0);
-    buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c", from_where,
-               REGISTRY_COUNT_CAP + 1);
+    buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c",
+               count_from_where ? count_from_where : from_where, REGISTRY_COUNT_CAP + 1);
     int rc = store_query_int(s, sql.data, args, n, total);
     json_t *list = NULL;
     if (!rc) {

@@ -315,6 +315,12 @@ static int lease_check(store *s, const struct reg_scope *sc, const struct lease_
 #define LEASE_FROM                                                                                 \
     " FROM leases l JOIN talents t ON t.id = l.talent_id LEFT JOIN housing_units u ON "            \
     "u.id = l.unit_id LEFT JOIN operators o ON o.id = u.operator_id WHERE 1 = 1"
+/* Every lease has its talent (a foreign key), and no condition names t or
+ * o (the employer scope asks the talents in a subquery): the count joins
+ * the unit only, where a condition may name it. Joining the talents cost a
+ * random read of the talents per counted row (10,001 at most: 35 ms of a
+ * 37 ms page at a million talents). */
+#define LEASE_COUNT_FROM " FROM leases l LEFT JOIN housing_units u ON u.id = l.unit_id WHERE 1 = 1"
 
 static json_t *lease_row_json(store_rows *r)
 {
@@ -754,9 +760,15 @@ int registry_lease_list(store *s, const actor *a, const struct lease_filter *f, 
     struct lease_scratch x;
     const char *order = "";
     rc = lease_where(&sc, f, &where, args, &n, &x, &order, err);
-    if (!rc)
-        rc = hs_page(s, LEASE_COLUMNS, where.data, order, args, n, f->page, f->per_page,
-                     lease_row_json, rows, total);
+    buf count;
+    buf_init(&count, 0);
+    if (!rc) {
+        buf_puts(&count, LEASE_COUNT_FROM);
+        buf_puts(&count, where.data + strlen(LEASE_FROM));
+        rc = hs_page(s, LEASE_COLUMNS, where.data, count.data, order, args, n, f->page,
+                     f->per_page, lease_row_json, rows, total);
+    }
+    buf_free(&count);
     buf_free(&where);
     return rc;
 }
