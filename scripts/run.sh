@@ -29,11 +29,12 @@ if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 acco
   add leader leadership district '分管领导'
   add hr.acme employer_hr employer:91350100M000100Y43 '某科技公司人事'
   add operator housing_operator operator:OP-001 '人才公寓运营方'
-  add talent talent self '人才 张三'
+  add talent talent self:1 '演示人才'
   created=1
   # A small district, generated from a fixed seed. Its first employer is the
   # one hr.acme belongs to, its first housing operator (OP-001) the one
-  # 'operator' belongs to. --if-empty leaves a registry with data alone.
+  # 'operator' belongs to, its first talent (id 1) the person 'talent' is.
+  # --if-empty leaves a registry with data alone.
   "$BIN" demo --people 300 --seed 1 --if-empty --log-level warn "${args[@]}" >/dev/null
 fi
 
@@ -50,7 +51,8 @@ if [[ ${created:-0} == 1 ]]; then
   Demo accounts (password $demo_password):
     admin, reviewer, clerk, finance, auditor, leader, hr.acme, operator, talent
   Demo data: 300 talents, 10 employers, 3 housing operators, 18 units and their
-  leases (hr.acme belongs to the first employer, operator to OP-001).
+  leases (hr.acme belongs to the first employer, operator to OP-001, and
+  talent is the first talent).
 MSG
 fi
 echo
