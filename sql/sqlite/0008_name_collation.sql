@@ -1,0 +1,3 @@
+-- SQLite compares text by code point (BINARY) already; this migration
+-- gives PostgreSQL the same order for names (see postgres/0008).
+SELECT 1;
