@@ -44,7 +44,8 @@ int holidays_read_year(store *s, int year, cal_year *out, ql_err *err)
     while ((rc = store_step(r)) == 1) {
         const char *kind = store_col_text(r, 1, NULL);
         rc = cal_year_set(out, (int32_t)store_col_int(r, 0),
-                          !strcmp(kind, "work") ? CAL_WORK : CAL_OFF, store_col_text(r, 2, NULL), err);
+                          !strcmp(kind, "work") ? CAL_WORK : CAL_OFF, store_col_text(r, 2, NULL),
+                          err);
         if (rc) break;
     }
     store_rows_close(r);
@@ -152,9 +153,11 @@ static int load_body(store *s, void *vctx)
     char who[128];
     if (x->a->via == VIA_TOKEN)
         snprintf(who, sizeof who, "%s (token %lld)", x->a->username, (long long)x->a->token_id);
-    else snprintf(who, sizeof who, "%s", x->a->username[0] ? x->a->username : "anonymous");
-    store_val row[] = {SV_INT(y->year), SV_TEXT(x->source), SV_TEXT(x->digest), SV_INT(rep->off),
-                       SV_INT(rep->work), SV_INT((int64_t)time(NULL)), SV_TEXT(who)};
+    else
+        snprintf(who, sizeof who, "%s", x->a->username[0] ? x->a->username : "anonymous");
+    store_val row[] = {SV_INT(y->year),  SV_TEXT(x->source), SV_TEXT(x->digest),
+                       SV_INT(rep->off), SV_INT(rep->work),  SV_INT((int64_t)time(NULL)),
+                       SV_TEXT(who)};
     rc = store_exec(s,
                     "INSERT INTO calendar_years (year, source, digest, off_days, work_days, "
                     "loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -164,7 +167,8 @@ static int load_body(store *s, void *vctx)
         if (!y->kind[i]) continue;
         store_val dv[] = {SV_INT(y->first + i), SV_INT(y->year),
                           SV_TEXT(y->kind[i] == CAL_WORK ? "work" : "off"), SV_TEXT(y->name[i])};
-        rc = store_exec(s, "INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)",
+        rc = store_exec(s,
+                        "INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)",
                         dv, 4, NULL);
         if (rc) return store_fail(s, rc, err);
     }

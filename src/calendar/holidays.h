@@ -18,10 +18,10 @@ void holidays_digest(const void *buf, size_t len, char out[65]);
 
 /* What holidays_load did. */
 struct holidays_load_report {
-    int replaced;       /* 1 if the year was loaded before (before holds it), else 0 */
-    int unchanged;      /* 1 if the stored year already had exactly these days: nothing written */
-    int off, work;      /* days of the new year */
-    int64_t audit_seq;  /* the audit row (0 when unchanged) */
+    int replaced;      /* 1 if the year was loaded before (before holds it), else 0 */
+    int unchanged;     /* 1 if the stored year already had exactly these days: nothing written */
+    int off, work;     /* days of the new year */
+    int64_t audit_seq; /* the audit row (0 when unchanged) */
 };
 
 /* Stores year y, parsed from the file named source (1-255 bytes, e.g. its

@@ -72,8 +72,8 @@ static int read_file(const char *path, char **out, size_t *len, ql_err *err)
     }
     if (n > CAL_FILE_MAX) {
         free(buf);
-        return ql_errf(err, QL_ETOOBIG, "file", "%s is larger than %d bytes",
-                       "%s 超过 %d 字节", path, CAL_FILE_MAX);
+        return ql_errf(err, QL_ETOOBIG, "file", "%s is larger than %d bytes", "%s 超过 %d 字节",
+                       path, CAL_FILE_MAX);
     }
     *out = buf;
     *len = n;
@@ -85,7 +85,8 @@ static void print_day(const cal_year *y, int32_t d, const char *prefix)
     char ds[16];
     date_format(d, ds, sizeof ds);
     enum cal_kind k = cal_year_kind(y, d);
-    printf("%s%s %s  %-4s  %s\n", prefix, ds, weekday_en(d), cal_kind_name(k), y->name[d - y->first]);
+    printf("%s%s %s  %-4s  %s\n", prefix, ds, weekday_en(d), cal_kind_name(k),
+           y->name[d - y->first]);
 }
 
 static int do_load(const char *cmd, const char *path, int check, store *s)
@@ -275,9 +276,12 @@ int cmd_calendar(int argc, char **argv)
     rc = cli_store(cmd, &cfg, 1, &s);
     if (!rc) rc = cli_services(cmd, &cfg);
     if (!rc) {
-        if (!strcmp(v->name, "load")) rc = do_load(cmd, argv[2], 0, s);
-        else if (!strcmp(v->name, "show")) rc = do_show(cmd, argv[2], s);
-        else rc = do_add_workdays(cmd, argv[2], argv[3], s);
+        if (!strcmp(v->name, "load"))
+            rc = do_load(cmd, argv[2], 0, s);
+        else if (!strcmp(v->name, "show"))
+            rc = do_show(cmd, argv[2], s);
+        else
+            rc = do_add_workdays(cmd, argv[2], argv[3], s);
     }
     store_close(s);
     config_free(&cfg);

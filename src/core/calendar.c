@@ -44,7 +44,8 @@ int cal_year_set(cal_year *y, int32_t day, enum cal_kind kind, const char *name,
     char d[16];
     date_format(day, d, sizeof d);
     if (day < y->first || day >= y->first + y->ndays)
-        return ql_errf(err, QL_EINVAL, "calendar", "%s is not in %d", "%s 不在 %d 年内", d, y->year);
+        return ql_errf(err, QL_EINVAL, "calendar", "%s is not in %d", "%s 不在 %d 年内", d,
+                       y->year);
     if (kind != CAL_OFF && kind != CAL_WORK)
         return ql_errf(err, QL_EINVAL, "calendar", "%s: the kind must be off or work",
                        "%s：类型必须是 off 或 work", d);
@@ -106,8 +107,8 @@ fail(const struct parser *p, const char *at, const char *fmt_en, const char *fmt
     vsnprintf(zh, sizeof zh, fmt_zh, ap);
     va_end(ap);
     int col = column(p, at);
-    return ql_errf(p->err, QL_EINVAL, "calendar", "%s:%d:%d: %s%.0s", "%s:%d:%d：%.0s%s", p->file, p->line,
-                   col, en, zh);
+    return ql_errf(p->err, QL_EINVAL, "calendar", "%s:%d:%d: %s%.0s", "%s:%d:%d：%.0s%s", p->file,
+                   p->line, col, en, zh);
 }
 
 static int is_blank(char c)
@@ -146,7 +147,8 @@ static int parse_day(const struct parser *p, const cal_year *y, const char *tok,
 }
 
 /* The rest of the line after *s, blanks trimmed, as the name. */
-static int parse_name(const struct parser *p, const char *s, const char *end, char out[CAL_NAME_MAX])
+static int parse_name(const struct parser *p, const char *s, const char *end,
+                      char out[CAL_NAME_MAX])
 {
     while (s < end && is_blank(*s)) s++;
     const char *e = end;
@@ -187,16 +189,16 @@ static int parse_line(struct parser *p, cal_year *y, int *have_year, const char 
     if (kn == 0 || *kw == '#') return 0;
     if (kn == 4 && !memcmp(kw, "year", 4)) {
         if (*have_year)
-            return fail(p, kw, "the year is declared twice (first: %d)", "年份重复声明（之前为 %d）",
-                        y->year);
+            return fail(p, kw, "the year is declared twice (first: %d)",
+                        "年份重复声明（之前为 %d）", y->year);
         const char *tok;
         size_t n;
         next_token(&s, end, &tok, &n);
         int digits = n == 4 && tok[0] >= '1' && tok[0] <= '9';
         for (size_t i = 1; digits && i < 4; i++) digits = tok[i] >= '0' && tok[i] <= '9';
-        if (!digits)
-            return fail(p, tok, "the year must be four digits", "年份必须是四位数字");
-        int year = (tok[0] - '0') * 1000 + (tok[1] - '0') * 100 + (tok[2] - '0') * 10 + (tok[3] - '0');
+        if (!digits) return fail(p, tok, "the year must be four digits", "年份必须是四位数字");
+        int year =
+            (tok[0] - '0') * 1000 + (tok[1] - '0') * 100 + (tok[2] - '0') * 10 + (tok[3] - '0');
         ql_err e;
         if (cal_year_init(y, year, &e)) return fail(p, tok, "%s%.0s", "%.0s%s", e.en, e.zh);
         const char *rest;
@@ -251,8 +253,9 @@ static int parse_line(struct parser *p, cal_year *y, int *have_year, const char 
     if (!weekdays)
         return t2 ? fail(p, t1, "every day of this range is a Saturday or Sunday, off anyway",
                          "该范围内全是周六或周日，本来就休息")
-                  : fail(p, t1, "%.10s is a Saturday or Sunday, off anyway (list it within its "
-                                "holiday's range)",
+                  : fail(p, t1,
+                         "%.10s is a Saturday or Sunday, off anyway (list it within its "
+                         "holiday's range)",
                          "%.10s 是周六或周日，本来就休息（请写在节假日的日期范围内）", t1);
     for (int32_t d = first; d <= last; d++)
         if ((rc = mark(p, y, d == first ? t1 : t2, d, CAL_OFF, name))) return rc;
@@ -263,8 +266,8 @@ int cal_year_parse(const char *buf, size_t len, const char *file, cal_year *out,
 {
     struct parser p = {.file = file ? file : "calendar", .line = 0, .ls = buf, .err = err};
     if (len > CAL_FILE_MAX)
-        return ql_errf(err, QL_ETOOBIG, "calendar", "%s: larger than %d bytes",
-                       "%s：超过 %d 字节", p.file, CAL_FILE_MAX);
+        return ql_errf(err, QL_ETOOBIG, "calendar", "%s: larger than %d bytes", "%s：超过 %d 字节",
+                       p.file, CAL_FILE_MAX);
     memset(out, 0, sizeof *out);
     int have_year = 0;
     const char *s = buf, *end = buf + len;
@@ -279,7 +282,8 @@ int cal_year_parse(const char *buf, size_t len, const char *file, cal_year *out,
         if (e > s && e[-1] == '\r') e--;
         for (const char *c = s; c < e; c++)
             if ((unsigned char)*c < 0x20 && *c != '\t')
-                return fail(&p, c, "control character 0x%02X", "控制字符 0x%02X", (unsigned char)*c);
+                return fail(&p, c, "control character 0x%02X", "控制字符 0x%02X",
+                            (unsigned char)*c);
         if (!text_valid(s, (size_t)(e - s), 1))
             return fail(&p, s, "the line is not valid UTF-8", "该行不是有效的 UTF-8");
         int rc = parse_line(&p, out, &have_year, s, e);
@@ -336,6 +340,9 @@ const cal_year *calendar_year_of(const calendar *c, int32_t day)
 static int not_loaded(int32_t day, ql_err *err)
 {
     int y, m, d;
+    if (day < date_from_ymd(1, 1, 1) || day > date_from_ymd(9999, 12, 31))
+        return ql_errf(err, QL_ENOTFOUND, "calendar", "day %ld is outside the years 1-9999",
+                       "第 %ld 天不在 1–9999 年之间", (long)day);
     date_to_ymd(day, &y, &m, &d);
     return ql_errf(err, QL_ENOTFOUND, "calendar",
                    "the holiday calendar of %d is not loaded (qianlima calendar load)",
@@ -365,6 +372,7 @@ int calendar_add_workdays(const calendar *c, int32_t day, int n, int32_t *out, q
     int32_t d = day;
     const cal_year *y = NULL;
     while (n > 0) {
+        if (d == INT32_MAX) return not_loaded(d, err);
         d++;
         if (!y || d < y->first || d >= y->first + y->ndays) y = calendar_year_of(c, d);
         if (!y) return not_loaded(d, err);
@@ -381,10 +389,11 @@ int calendar_count_workdays(const calendar *c, int32_t from, int32_t to, int *ou
                        "结束日期早于开始日期");
     int count = 0;
     const cal_year *y = NULL;
-    for (int32_t d = from + 1; d <= to; d++) {
-        if (!y || d < y->first || d >= y->first + y->ndays) y = calendar_year_of(c, d);
-        if (!y) return not_loaded(d, err);
-        count += workday_in(y, d);
+    for (int64_t d = (int64_t)from + 1; d <= to; d++) {
+        int32_t day = (int32_t)d;
+        if (!y || day < y->first || day >= y->first + y->ndays) y = calendar_year_of(c, day);
+        if (!y) return not_loaded(day, err);
+        count += workday_in(y, day);
     }
     *out = count;
     return 0;

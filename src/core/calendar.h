@@ -40,10 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAL_NAME_MAX 64            /* bytes of a holiday name, with its NUL */
-#define CAL_FILE_MAX (64 * 1024)   /* bytes of a calendar file */
-#define CAL_YEARS_MAX 32           /* years one calendar holds */
-#define CAL_ADD_MAX 3660           /* most working days calendar_add_workdays counts */
+#define CAL_NAME_MAX  64          /* bytes of a holiday name, with its NUL */
+#define CAL_FILE_MAX  (64 * 1024) /* bytes of a calendar file */
+#define CAL_YEARS_MAX 32          /* years one calendar holds */
+#define CAL_ADD_MAX   3660        /* most working days calendar_add_workdays counts */
 
 enum cal_kind { CAL_NORMAL = 0, CAL_OFF = 1, CAL_WORK = 2 };
 

@@ -44,14 +44,15 @@ static const char *write_file(const char *name, const char *text)
 static void test_help_and_usage(void **state)
 {
     (void)state;
-    assert_int_equal(tu_run((const char *[]){"--help", NULL}, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(
+        tu_run((const char *[]){"--help", NULL}, NULL, out, sizeof out, err, sizeof err), 0);
     assert_non_null(strstr(out, "calendar"));
-    assert_int_equal(tu_run((const char *[]){"calendar", "--help", NULL}, NULL, out, sizeof out, err,
-                            sizeof err),
+    assert_int_equal(tu_run((const char *[]){"calendar", "--help", NULL}, NULL, out, sizeof out,
+                            err, sizeof err),
                      0);
     assert_non_null(strstr(out, "add-workdays DATE N"));
-    assert_int_equal(tu_run((const char *[]){"calendar", NULL}, NULL, out, sizeof out, err, sizeof err),
-                     2);
+    assert_int_equal(
+        tu_run((const char *[]){"calendar", NULL}, NULL, out, sizeof out, err, sizeof err), 2);
     static const char *verbs[] = {"load", "show", "add-workdays"};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(tu_run((const char *[]){"calendar", verbs[i], "--help", NULL}, NULL, out,
@@ -101,8 +102,9 @@ static void test_load_show_count(void **state)
     /* Load: every day is new. */
     assert_int_equal(cal("load", "data/calendar/2026.txt", NULL, NULL), 0);
     assert_non_null(strstr(out, "  + 2026-10-10 Sat  work  国庆节调休"));
-    assert_non_null(strstr(out, "loaded 2026 from 2026.txt: 33 day(s) off, 6 worked weekend day(s); "
-                                "39 day(s) changed"));
+    assert_non_null(strstr(out,
+                           "loaded 2026 from 2026.txt: 33 day(s) off, 6 worked weekend day(s); "
+                           "39 day(s) changed"));
     assert_int_equal(cal("show", "2026", NULL, NULL), 0);
     assert_non_null(strstr(out, "2026: 33 day(s) off, 6 worked weekend day(s)"));
     assert_non_null(strstr(out, "  2026-02-14 Sat  work  春节调休"));

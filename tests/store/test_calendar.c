@@ -75,7 +75,8 @@ static void test_load_read_reload(void **state)
     size_t len;
     char *file = tu_slurp("data/calendar/2026.txt", &len);
     assert_non_null(file);
-    cal_year *want = malloc(sizeof *want), *got = malloc(sizeof *got), *before = malloc(sizeof *before);
+    cal_year *want = malloc(sizeof *want), *got = malloc(sizeof *got),
+             *before = malloc(sizeof *before);
     assert_non_null(want);
     assert_non_null(got);
     assert_non_null(before);

@@ -75,7 +75,7 @@ static void test_2026_file(void **state)
     /* 3 + 9 + 3 + 5 + 3 + 3 + 7 */
     assert_int_equal(off, 33);
     assert_int_equal(work, 6);
-    static const int offs[][3] = {{1, 1, 3},   {2, 15, 23}, {4, 4, 6},  {5, 1, 5},
+    static const int offs[][3] = {{1, 1, 3},   {2, 15, 23}, {4, 4, 6}, {5, 1, 5},
                                   {6, 19, 21}, {9, 25, 27}, {10, 1, 7}};
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
         for (int d = offs[i][1]; d <= offs[i][2]; d++) {
@@ -169,6 +169,14 @@ static void test_unloaded_year(void **state)
     calendar_init(&empty);
     assert_int_equal(calendar_is_workday(&empty, D(2026, 3, 2), &w, &err), QL_ENOTFOUND);
     calendar_free(&empty);
+    /* The ends of the day numbers are not loaded either (and do not overflow). */
+    assert_int_equal(calendar_add_workdays(&CAL, INT32_MAX, 1, &out, &err), QL_ENOTFOUND);
+    assert_int_equal(calendar_add_workdays(&CAL, INT32_MAX - 1, 1, &out, &err), QL_ENOTFOUND);
+    assert_int_equal(calendar_count_workdays(&CAL, INT32_MAX, INT32_MAX, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(calendar_count_workdays(&CAL, INT32_MIN, D(2026, 1, 1), &n, &err),
+                     QL_ENOTFOUND);
+    assert_int_equal(calendar_is_workday(&CAL, INT32_MIN, &w, &err), QL_ENOTFOUND);
     /* Bad counts. */
     assert_int_equal(calendar_add_workdays(&CAL, D(2026, 3, 2), 0, &out, &err), QL_EINVAL);
     assert_int_equal(calendar_add_workdays(&CAL, D(2026, 3, 2), -3, &out, &err), QL_EINVAL);
@@ -319,8 +327,8 @@ static void test_set_and_init(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_2026_file),     cmocka_unit_test(test_hand_checked),
-        cmocka_unit_test(test_unloaded_year), cmocka_unit_test(test_two_years),
+        cmocka_unit_test(test_2026_file),      cmocka_unit_test(test_hand_checked),
+        cmocka_unit_test(test_unloaded_year),  cmocka_unit_test(test_two_years),
         cmocka_unit_test(test_parse_variants), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_set_and_init),
     };
