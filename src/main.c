@@ -17,6 +17,7 @@ static const struct {
     {"keys", cmd_keys, "personal-data keys: status, rotate and re-seal"},
     {"import", cmd_import, "check and import talents or employers from a CSV file"},
     {"export", cmd_export, "write talents or employers to an .xlsx or CSV file"},
+    {"calendar", cmd_calendar, "load, show and count the working-day (holiday) calendar"},
     {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},
     {"version", cmd_version, "print the version"},
 };

@@ -58,6 +58,7 @@ int cmd_import(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_calendar(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif
