@@ -32,6 +32,12 @@ int api_day_ms(http_req *r, const char *name, int next_day, int64_t *out);
 
 /* accounts.c */
 int api_me(http_req *r);
+
+/* calendar.c: GET /api/v1/calendar/{year} (a loaded year's off and working
+ * days) and GET /api/v1/calendar/workdays?from=DATE&n=N (the n-th working
+ * day after from). */
+int api_calendar_year(http_req *r);
+int api_calendar_workdays(http_req *r);
 int api_users_list(http_req *r);
 int api_users_create(http_req *r);
 int api_user_get(http_req *r);

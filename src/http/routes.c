@@ -31,6 +31,8 @@ const http_route http_routes[] = {
     {HTTP_POST, "/account/password", web_password, ROUTE_SIGNED_IN, FORM_LIMIT,
      ROUTE_HTML | ROUTE_FORM | ROUTE_PW_CHANGE},
     {HTTP_GET, "/api/v1/me", api_me, ROUTE_SIGNED_IN, 0, ROUTE_PW_CHANGE},
+    {HTTP_GET, "/api/v1/calendar/workdays", api_calendar_workdays, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/calendar/{year}", api_calendar_year, ROUTE_SIGNED_IN, 0, 0},
 
     /* console: administration */
     {HTTP_GET, "/admin/users", web_users, P_USER_READ, 0, ROUTE_HTML},

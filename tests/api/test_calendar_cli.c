@@ -5,6 +5,7 @@
  * store, and an unloaded year is an error. Run from the repository root. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,68 @@ static void test_load_show_count(void **state)
     assert_non_null(strstr(out, "intact: 2 row(s)"));
 }
 
+/* The same calendar through the API, for other systems: a year, and the
+ * n-th working day after a date; any signed-in caller, nobody else. */
+static void test_api(void **state)
+{
+    (void)state;
+    struct tu_server srv;
+    tu_server_start(&srv, NULL);
+    tu_add_user(&srv, "someone", "talent", "self", "Harbor-Lantern-2026");
+    char *tok = tu_token(&srv, "someone", "registry.read");
+    char h[300];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\nAccept-Language: en\r\n", tok);
+    free(tok);
+    struct tu_resp r;
+    /* Not loaded: 404 naming the year, never a guess. */
+    tu_request(srv.port, "GET", "/api/v1/calendar/2026", h, NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "\"field\":\"year\""));
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/api/v1/calendar/workdays?from=2026-09-30&n=1", h, NULL, &r);
+    assert_int_equal(r.status, 404);
+    tu_resp_free(&r);
+
+    const char *load[] = {"calendar", "load", "data/calendar/2026.txt", NULL};
+    assert_int_equal(tu_cli(&srv, load, NULL, out, sizeof out, err, sizeof err), 0);
+    tu_request(srv.port, "GET", "/api/v1/calendar/2026", h, NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    tu_resp_free(&r);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "off")), 33);
+    assert_int_equal(json_array_size(json_object_get(j, "work")), 6);
+    assert_int_equal(json_integer_value(json_object_get(j, "working_days")), 248);
+    json_t *first = json_array_get(json_object_get(j, "work"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "date")), "2026-01-04");
+    json_decref(j);
+    /* After the National Day holiday: the next working day is 8 October. */
+    tu_request(srv.port, "GET", "/api/v1/calendar/workdays?from=2026-09-30&n=1", h, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"date\":\"2026-10-08\""));
+    tu_resp_free(&r);
+    /* Bad questions name their field; a year not loaded is 404. */
+    tu_request(srv.port, "GET", "/api/v1/calendar/workdays?from=2026-09-30&n=0", h, NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"n\""));
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/api/v1/calendar/workdays?from=30.9.2026", h, NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"from\""));
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/api/v1/calendar/workdays?from=2026-12-30&n=5", h, NULL, &r);
+    assert_int_equal(r.status, 404);
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", "/api/v1/calendar/2027", h, NULL, &r);
+    assert_int_equal(r.status, 404);
+    tu_resp_free(&r);
+    /* Without a token: 401. */
+    tu_request(srv.port, "GET", "/api/v1/calendar/2026", "", NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
+    assert_int_equal(tu_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     snprintf(url, sizeof url, "%s", tu_fresh_store_url());
@@ -160,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_usage),
         cmocka_unit_test(test_load_show_count),
+        cmocka_unit_test(test_api),
     };
     return cmocka_run_group_tests_name("calendar_cli", tests, NULL, NULL);
 }
