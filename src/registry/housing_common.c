@@ -197,15 +197,18 @@ json_t *hs_area(int64_t cm2)
     return json_string(t);
 }
 
-int hs_page(store *s, const char *columns, const char *from_where, const char *count_from_where,
-            const char *order,
-            store_val *args, int n, int64_t page, int64_t per_page, hs_row_json to_json,
+int hs_page(store *s, const char *columns, const char *from_where, const char *from,
+            const char *count_from, const char *order, store_val *args, int n, int64_t page, int64_t per_page, hs_row_json to_json,
             json_t **rows, int64_t *total)
 {
     buf sql;
     buf_init(&sql, 0);
-    buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c",
-               count_from_where ? count_from_where : from_where, REGISTRY_COUNT_CAP + 1);
+    if (count_from && from && !strncmp(from_where, from, strlen(from)))
+        buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s%s LIMIT %d) c", count_from,
+                   from_where + strlen(from), REGISTRY_COUNT_CAP + 1);
+    else
+        buf_printf(&sql, "SELECT count(*) FROM (SELECT 1%s LIMIT %d) c", from_where,
+                   REGISTRY_COUNT_CAP + 1);
     int rc = store_query_int(s, sql.data, args, n, total);
     json_t *list = NULL;
     if (!rc) {

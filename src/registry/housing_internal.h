@@ -64,11 +64,13 @@ json_t *hs_area(int64_t cm2);
 typedef json_t *(*hs_row_json)(store_rows *r);
 
 /* Runs "SELECT count(*)" (capped) and "SELECT <columns><from_where><order>
- * LIMIT OFFSET" with args[0..n) (args has room for n + 2). The count runs
- * on count_from_where when it is not NULL: the same conditions without the
- * joins that only bring columns to show. */
-int hs_page(store *s, const char *columns, const char *from_where, const char *count_from_where,
-            const char *order,
+ * LIMIT OFFSET" with args[0..n) (args has room for n + 2). from_where is the
+ * FROM clause from followed by the conditions; when count_from is not NULL,
+ * the count runs on count_from followed by the same conditions: without the
+ * joins that only bring columns to show (from_where must begin with from;
+ * otherwise, or without count_from, the count runs on from_where). */
+int hs_page(store *s, const char *columns, const char *from_where, const char *from,
+            const char *count_from, const char *order,
             store_val *args, int n, int64_t page, int64_t per_page, hs_row_json to_json,
             json_t **rows, int64_t *total);
 

@@ -760,15 +760,9 @@ int registry_lease_list(store *s, const actor *a, const struct lease_filter *f, 
     struct lease_scratch x;
     const char *order = "";
     rc = lease_where(&sc, f, &where, args, &n, &x, &order, err);
-    buf count;
-    buf_init(&count, 0);
-    if (!rc) {
-        buf_puts(&count, LEASE_COUNT_FROM);
-        buf_puts(&count, where.data + strlen(LEASE_FROM));
-        rc = hs_page(s, LEASE_COLUMNS, where.data, count.data, order, args, n, f->page,
+    if (!rc)
+        rc = hs_page(s, LEASE_COLUMNS, where.data, LEASE_FROM, LEASE_COUNT_FROM, order, args, n, f->page,
                      f->per_page, lease_row_json, rows, total);
-    }
-    buf_free(&count);
     buf_free(&where);
     return rc;
 }

@@ -378,8 +378,8 @@ int registry_operator_list(store *s, const actor *a, const struct operator_filte
     const char *order = "";
     rc = operator_where(&sc, f, &where, args, &n, &x, &order, err);
     if (!rc)
-        rc = hs_page(s, OPERATOR_COLUMNS, where.data, NULL, order, args, n, f->page, f->per_page,
-                     operator_row_json, rows, total);
+        rc = hs_page(s, OPERATOR_COLUMNS, where.data, NULL, NULL, order, args, n, f->page,
+                     f->per_page, operator_row_json, rows, total);
     buf_free(&where);
     return rc;
 }

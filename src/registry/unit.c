@@ -546,15 +546,9 @@ int registry_unit_list(store *s, const actor *a, const struct unit_filter *f, js
     struct unit_scratch x;
     const char *order = "";
     rc = unit_where(&sc, f, &where, args, &n, &x, &order, err);
-    buf count;
-    buf_init(&count, 0);
-    if (!rc) {
-        buf_puts(&count, UNIT_COUNT_FROM);
-        buf_puts(&count, where.data + strlen(UNIT_FROM));
-        rc = hs_page(s, UNIT_COLUMNS, where.data, count.data, order, args, n, f->page,
+    if (!rc)
+        rc = hs_page(s, UNIT_COLUMNS, where.data, UNIT_FROM, UNIT_COUNT_FROM, order, args, n, f->page,
                      f->per_page, unit_row_json, rows, total);
-    }
-    buf_free(&count);
     buf_free(&where);
     return rc;
 }
