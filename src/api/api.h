@@ -66,6 +66,12 @@ int api_talent_get(http_req *r);
 int api_talent_update(http_req *r);
 int api_talent_unmask(http_req *r);
 int api_talent_history(http_req *r);
+/* A list page: {<name>: rows, total (capped at REGISTRY_COUNT_CAP), more,
+ * page, per_page}. */
+int api_reply_page(http_req *r, const char *name, json_t *rows, int64_t total, int64_t page,
+                   int64_t per_page);
+/* GET .../{id}/history of a record of type ("talent", "unit", ...). */
+int api_record_history(http_req *r, const char *type);
 
 /* registry_io.c */
 struct employer_filter;

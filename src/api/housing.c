@@ -85,28 +85,6 @@ static int report_error(http_req *r, int rc, reg_report *rep)
     return rc;
 }
 
-/* A list page: {<name>: rows, total, more, page, per_page}. */
-static int reply_page(http_req *r, const char *name, json_t *rows, int64_t total, int64_t page,
-                      int64_t per_page)
-{
-    return http_reply_json(
-        r, 200,
-        json_pack("{s:o, s:I, s:b, s:I, s:I}", name, rows, "total",
-                  (json_int_t)(total > REGISTRY_COUNT_CAP ? REGISTRY_COUNT_CAP : total), "more",
-                  total > REGISTRY_COUNT_CAP, "page", (json_int_t)page, "per_page",
-                  (json_int_t)per_page));
-}
-
-static int history(http_req *r, const char *type)
-{
-    int64_t id;
-    json_t *rows;
-    int rc = api_path_id(r, &id);
-    if (!rc) rc = registry_history(r->db, &r->who, type, id, &rows, &r->err);
-    if (rc) return rc;
-    return http_reply_json(r, 200, json_pack("{s:o}", "history", rows));
-}
-
 /* Answers 201 with the record, its Location and its warnings. */
 static int reply_created(http_req *r, const char *kind, int64_t id, json_t *rec,
                          const reg_report *rep)
@@ -146,7 +124,7 @@ int api_operators_list(http_req *r)
     int rc = api_operator_filter(r, &f);
     if (!rc) rc = registry_operator_list(r->db, &r->who, &f, &rows, &total, &r->err);
     if (rc) return rc;
-    return reply_page(r, "operators", rows, total, f.page, f.per_page);
+    return api_reply_page(r, "operators", rows, total, f.page, f.per_page);
 }
 
 int api_operator_get(http_req *r)
@@ -191,7 +169,7 @@ int api_operator_update(http_req *r)
 
 int api_operator_history(http_req *r)
 {
-    return history(r, "operator");
+    return api_record_history(r, "operator");
 }
 
 /* ---- units ----------------------------------------------------------- */
@@ -237,7 +215,7 @@ int api_units_list(http_req *r)
     int rc = api_unit_filter(r, &f);
     if (!rc) rc = registry_unit_list(r->db, &r->who, &f, &rows, &total, &r->err);
     if (rc) return rc;
-    return reply_page(r, "units", rows, total, f.page, f.per_page);
+    return api_reply_page(r, "units", rows, total, f.page, f.per_page);
 }
 
 int api_unit_get(http_req *r)
@@ -282,7 +260,7 @@ int api_unit_update(http_req *r)
 
 int api_unit_history(http_req *r)
 {
-    return history(r, "unit");
+    return api_record_history(r, "unit");
 }
 
 /* ---- leases ---------------------------------------------------------- */
@@ -324,7 +302,7 @@ int api_leases_list(http_req *r)
     int rc = api_lease_filter(r, &f);
     if (!rc) rc = registry_lease_list(r->db, &r->who, &f, &rows, &total, &r->err);
     if (rc) return rc;
-    return reply_page(r, "leases", rows, total, f.page, f.per_page);
+    return api_reply_page(r, "leases", rows, total, f.page, f.per_page);
 }
 
 int api_lease_get(http_req *r)
@@ -387,7 +365,7 @@ int api_lease_end(http_req *r)
 
 int api_lease_history(http_req *r)
 {
-    return history(r, "lease");
+    return api_record_history(r, "lease");
 }
 
 /* ---- exports: the list's filters, as .xlsx (default) or CSV ----------- */

@@ -179,12 +179,7 @@ int api_talents_list(http_req *r)
     int64_t total;
     if (!rc) rc = registry_talent_list(r->db, &r->who, &f, &rows, &total, &r->err);
     if (rc) return rc;
-    return http_reply_json(r, 200,
-                           json_pack("{s:o, s:I, s:b, s:I, s:I}", "talents", rows, "total",
-                                     (json_int_t)(total > REGISTRY_COUNT_CAP ? REGISTRY_COUNT_CAP
-                                                                             : total),
-                                     "more", total > REGISTRY_COUNT_CAP, "page",
-                                     (json_int_t)f.page, "per_page", (json_int_t)f.per_page));
+    return api_reply_page(r, "talents", rows, total, f.page, f.per_page);
 }
 
 int api_talent_get(http_req *r)
@@ -249,7 +244,18 @@ int api_talent_unmask(http_req *r)
                                      "this view is logged / 本次查看已记录"));
 }
 
-static int history(http_req *r, const char *type)
+int api_reply_page(http_req *r, const char *name, json_t *rows, int64_t total, int64_t page,
+                   int64_t per_page)
+{
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:o, s:I, s:b, s:I, s:I}", name, rows, "total",
+                  (json_int_t)(total > REGISTRY_COUNT_CAP ? REGISTRY_COUNT_CAP : total), "more",
+                  total > REGISTRY_COUNT_CAP, "page", (json_int_t)page, "per_page",
+                  (json_int_t)per_page));
+}
+
+int api_record_history(http_req *r, const char *type)
 {
     int64_t id;
     json_t *rows;
@@ -261,10 +267,10 @@ static int history(http_req *r, const char *type)
 
 int api_talent_history(http_req *r)
 {
-    return history(r, "talent");
+    return api_record_history(r, "talent");
 }
 
 int api_employer_history(http_req *r)
 {
-    return history(r, "employer");
+    return api_record_history(r, "employer");
 }
