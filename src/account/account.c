@@ -63,11 +63,7 @@ static int audit(store *s, const actor *a, const char *action, const char *objec
 {
     char oid[24] = "", who[128];
     if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
-    /* An API token is named with its account, so that the log tells a
-     * person from a system acting for them. */
-    if (a && a->via == VIA_TOKEN)
-        snprintf(who, sizeof who, "%s (token %lld)", a->username, (long long)a->token_id);
-    else snprintf(who, sizeof who, "%s", a && a->username[0] ? a->username : "anonymous");
+    actor_label(a, who);
     audit_event ev = {
         .actor_id = a ? a->user_id : 0,
         .actor = who,

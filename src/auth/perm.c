@@ -214,3 +214,12 @@ int actor_require(const actor *a, enum perm p, ql_err *err)
                        perm_title(p, 1));
     return 0;
 }
+
+void actor_label(const actor *a, char out[128])
+{
+    /* an API token is named with its account, so that the log tells a
+     * person from a system acting for them */
+    if (a && a->via == VIA_TOKEN)
+        snprintf(out, 128, "%s (token %lld)", a->username, (long long)a->token_id);
+    else snprintf(out, 128, "%s", a && a->username[0] ? a->username : "anonymous");
+}

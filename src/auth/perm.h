@@ -102,6 +102,11 @@ typedef struct actor {
  * permission, district scope, named "cli:<unix user>". */
 void actor_cli(actor *a);
 
+/* How the audit log names a (at most 127 bytes and NUL): the user name, with
+ * "(token N)" when it acts through an API token; "anonymous" for NULL or no
+ * name. */
+void actor_label(const actor *a, char out[128]);
+
 /* 1 if a holds p. */
 int actor_can(const actor *a, enum perm p);
 

@@ -151,10 +151,7 @@ static int load_body(store *s, void *vctx)
         (rc = store_exec(s, "DELETE FROM calendar_years WHERE year = $1", yv, 1, NULL)))
         return store_fail(s, rc, err);
     char who[128];
-    if (x->a->via == VIA_TOKEN)
-        snprintf(who, sizeof who, "%s (token %lld)", x->a->username, (long long)x->a->token_id);
-    else
-        snprintf(who, sizeof who, "%s", x->a->username[0] ? x->a->username : "anonymous");
+    actor_label(x->a, who);
     store_val row[] = {SV_INT(y->year),  SV_TEXT(x->source), SV_TEXT(x->digest),
                        SV_INT(rep->off), SV_INT(rep->work),  SV_INT((int64_t)time(NULL)),
                        SV_TEXT(who)};

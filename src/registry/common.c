@@ -66,20 +66,13 @@ void reg_scope_talents(const struct reg_scope *sc, buf *sql, store_val *args, in
     args[(*n)++] = SV_INT(sc->id);
 }
 
-void reg_actor_name(const actor *a, char out[128])
-{
-    if (a->via == VIA_TOKEN)
-        snprintf(out, 128, "%s (token %lld)", a->username, (long long)a->token_id);
-    else snprintf(out, 128, "%s", a->username[0] ? a->username : "anonymous");
-}
-
 int reg_audit(store *s, const actor *a, const char *action, const char *object_type,
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
               ql_err *err)
 {
     char oid[24] = "", who[128];
     if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
-    reg_actor_name(a, who);
+    actor_label(a, who);
     audit_event ev = {.actor_id = a->user_id,
                       .actor = who,
                       .action = action,

@@ -378,7 +378,7 @@ static int import_body(store *s, void *arg)
     }
     rep->imported = rep->rows;
     char who[128];
-    reg_actor_name(x->a, who);
+    actor_label(x->a, who);
     audit_event ev = {.actor_id = x->a->user_id,
                       .actor = who,
                       .action = "registry.import",

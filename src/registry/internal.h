@@ -24,9 +24,6 @@ void reg_scope_talents(const struct reg_scope *sc, buf *sql, store_val *args, in
 /* 1 if the scope covers the whole district (district or department). */
 int reg_scope_all(const struct reg_scope *sc);
 
-/* How audit rows name the actor: "name", or "name (token N)". */
-void reg_actor_name(const actor *a, char out[128]);
-
 /* Appends an audit row for a registry change (inside the transaction). */
 int reg_audit(store *s, const actor *a, const char *action, const char *object_type,
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
