@@ -18,6 +18,7 @@ static const struct {
     {"import", cmd_import, "check and import talents or employers from a CSV file"},
     {"export", cmd_export, "write talents or employers to an .xlsx or CSV file"},
     {"calendar", cmd_calendar, "load, show and count the working-day (holiday) calendar"},
+    {"policy", cmd_policy, "check, store, activate, decide and simulate subsidy policies"},
     {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},
     {"version", cmd_version, "print the version"},
 };

@@ -55,31 +55,6 @@ static const char *weekday_en(int32_t day)
     return names[((day % 7) + 7 + 4) % 7];
 }
 
-/* Reads path (at most CAL_FILE_MAX bytes) into a malloc'd buffer. */
-static int read_file(const char *path, char **out, size_t *len, ql_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ql_errf(err, QL_EIO, "file", "cannot open %s: %s", "无法打开 %s：%s", path,
-                       strerror(errno));
-    char *buf = xmalloc(CAL_FILE_MAX + 1);
-    size_t n = fread(buf, 1, CAL_FILE_MAX + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return ql_errf(err, QL_EIO, "file", "cannot read %s", "无法读取 %s", path);
-    }
-    if (n > CAL_FILE_MAX) {
-        free(buf);
-        return ql_errf(err, QL_ETOOBIG, "file", "%s is larger than %d bytes", "%s 超过 %d 字节",
-                       path, CAL_FILE_MAX);
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 static void print_day(const cal_year *y, int32_t d, const char *prefix)
 {
     char ds[16];
@@ -94,7 +69,7 @@ static int do_load(const char *cmd, const char *path, int check, store *s)
     char *buf = NULL;
     size_t len = 0;
     ql_err err = {0};
-    if (read_file(path, &buf, &len, &err)) return fail(cmd, &err);
+    if (cli_read_file(path, CAL_FILE_MAX, &buf, &len, &err)) return fail(cmd, &err);
     cal_year *y = xmalloc(sizeof *y);
     cal_year *before = xmalloc(sizeof *before);
     int rc = cal_year_parse(buf, len, path, y, &err);

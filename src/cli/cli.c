@@ -5,7 +5,9 @@
 #include "audit/audit.h"
 #include "core/pii.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +183,29 @@ int cli_services(const char *cmd, const ql_config *cfg)
     }
     account_init(cfg);
     return EXIT_OK;
+}
+
+int cli_read_file(const char *path, size_t max, char **out, size_t *len, ql_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ql_errf(err, QL_EIO, "file", "cannot open %s: %s", "无法打开 %s：%s", path,
+                       strerror(errno));
+    char *data = xmalloc(max + 1);
+    size_t n = fread(data, 1, max + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(data);
+        return ql_errf(err, QL_EIO, "file", "cannot read %s", "无法读取 %s", path);
+    }
+    if (n > max) {
+        free(data);
+        return ql_errf(err, QL_ETOOBIG, "file", "%s is larger than %zu bytes", "%s 超过 %zu 字节",
+                       path, max);
+    }
+    data[n] = '\0';
+    *out = data;
+    *len = n;
+    return 0;
 }

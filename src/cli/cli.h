@@ -49,6 +49,11 @@ int cli_store(const char *cmd, const ql_config *cfg, int migrate, store **out);
  * settings. Returns EXIT_OK, or EXIT_FAIL after printing the error. */
 int cli_services(const char *cmd, const ql_config *cfg);
 
+/* Reads the file at path (at most max bytes) into a malloc'd buffer *out,
+ * NUL-terminated, of *len bytes. Returns 0, QL_EIO or QL_ETOOBIG with err
+ * naming the file. */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len, ql_err *err);
+
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
@@ -59,6 +64,7 @@ int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif
