@@ -30,6 +30,18 @@ int api_path_id(http_req *r, int64_t *id);
  * absent. QL_EINVAL naming the parameter when malformed. */
 int api_day_ms(http_req *r, const char *name, int next_day, int64_t *out);
 
+/* policy.c: GET /api/v1/policies, GET /api/v1/policies/{id} (any signed-in
+ * caller), POST /api/v1/policies/check, POST /api/v1/policies (save a
+ * draft), POST /api/v1/policies/{id}/activate, POST /api/v1/policies/simulate
+ * (policy.manage); GET /api/v1/talents/{id}/decision (subsidy.review). */
+int api_policies_list(http_req *r);
+int api_policy_get(http_req *r);
+int api_policy_check(http_req *r);
+int api_policy_create(http_req *r);
+int api_policy_activate(http_req *r);
+int api_policy_simulate(http_req *r);
+int api_talent_decision(http_req *r);
+
 /* accounts.c */
 int api_me(http_req *r);
 

@@ -10,6 +10,7 @@
 
 #define FORM_LIMIT   16384     /* console forms */
 #define IMPORT_LIMIT (16u << 20) /* CSV imports (server.body_limit must allow them too) */
+#define POLICY_LIMIT (1u << 20)  /* a policy text (at most 256 KB) as a JSON string */
 
 const http_route http_routes[] = {
     /* public on purpose: probes, the API description, static files, signing in */
@@ -33,6 +34,8 @@ const http_route http_routes[] = {
     {HTTP_GET, "/api/v1/me", api_me, ROUTE_SIGNED_IN, 0, ROUTE_PW_CHANGE},
     {HTTP_GET, "/api/v1/calendar/workdays", api_calendar_workdays, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/calendar/{year}", api_calendar_year, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/policies", api_policies_list, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/policies/{id}", api_policy_get, ROUTE_SIGNED_IN, 0, 0},
 
     /* console: administration */
     {HTTP_GET, "/admin/users", web_users, P_USER_READ, 0, ROUTE_HTML},
@@ -116,6 +119,14 @@ const http_route http_routes[] = {
     /* JSON API */
     {HTTP_GET, "/metrics", api_metrics, P_SYSTEM_METRICS, 0, 0},
     {HTTP_POST, "/api/v1/validate", api_validate, P_SERVICE_VALIDATE, 4096, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/policies/check", api_policy_check, P_POLICY_MANAGE, POLICY_LIMIT,
+     ROUTE_JSON},
+    {HTTP_POST, "/api/v1/policies/simulate", api_policy_simulate, P_POLICY_MANAGE, POLICY_LIMIT,
+     ROUTE_JSON},
+    {HTTP_POST, "/api/v1/policies", api_policy_create, P_POLICY_MANAGE, POLICY_LIMIT, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/policies/{id}/activate", api_policy_activate, P_POLICY_MANAGE, 1024,
+     ROUTE_JSON},
+    {HTTP_GET, "/api/v1/talents/{id}/decision", api_talent_decision, P_SUBSIDY_REVIEW, 0, 0},
     {HTTP_GET, "/api/v1/users", api_users_list, P_USER_READ, 0, 0},
     {HTTP_POST, "/api/v1/users", api_users_create, P_USER_MANAGE, 8192, ROUTE_JSON},
     {HTTP_GET, "/api/v1/users/{id}", api_user_get, P_USER_READ, 0, 0},

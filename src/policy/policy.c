@@ -134,7 +134,7 @@ int policy_save(store *s, const actor *a, const char *text, size_t len, const ch
     if (!file_name) file_name = "";
     if ((rc = file_name_ok(file_name, err))) return rc;
     pol_programme p;
-    rc = policy_check_text(text, len, file_name[0] ? file_name : "policy", &p, &out->issues, err);
+    rc = policy_check_text(text, len, file_name[0] ? file_name : "source", &p, &out->issues, err);
     if (!rc) {
         snprintf(out->programme, sizeof out->programme, "%s", p.code);
         struct save_ctx x = {a, text, len, file_name, &p, out, err};
@@ -199,7 +199,7 @@ static int activate_body(store *s, void *vctx)
     if (out->unchanged) goto done;
     /* checked again now: the checks may know more than when it was saved */
     pol_issues *is = xmalloc(sizeof *is);
-    rc = policy_check_text(source, len, file_name[0] ? file_name : "policy", NULL, is, x->err);
+    rc = policy_check_text(source, len, file_name[0] ? file_name : "source", NULL, is, x->err);
     if (!rc && is->nerrors) {
         const pol_issue *first = NULL;
         for (int i = 0; i < is->n && i < (int)(sizeof is->item / sizeof is->item[0]); i++)
@@ -355,7 +355,7 @@ int policy_get(store *s, int64_t id, json_t **out, ql_err *err)
     ql_err perr = {0};
     const char *name = json_string_value(json_object_get(o, "file_name"));
     json_t *issues = json_array();
-    if (policy_check_text(source, len, name && name[0] ? name : "policy", NULL, is, &perr) == 0) {
+    if (policy_check_text(source, len, name && name[0] ? name : "source", NULL, is, &perr) == 0) {
         int kept = is->n < (int)(sizeof is->item / sizeof is->item[0])
                        ? is->n
                        : (int)(sizeof is->item / sizeof is->item[0]);
@@ -391,7 +391,7 @@ static int load_where(store *s, const char *sql, store_val *args, int nargs, pol
     store_rows_close(r);
     if (rc < 0) return store_fail(s, rc, err);
     if (rc == 0) return QL_ENOTFOUND;
-    rc = pol_parse(source, len, file_name[0] ? file_name : "policy", out, err);
+    rc = pol_parse(source, len, file_name[0] ? file_name : "source", out, err);
     free(source);
     if (file_id) *file_id = id;
     return rc;
