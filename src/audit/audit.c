@@ -705,3 +705,23 @@ int audit_verify(store *s, audit_report *rep, ql_err *err)
     }
     return 0;
 }
+
+int audit_by(store *s, const actor *a, const char *action, const char *object_type,
+             int64_t object_id, const json_t *before, const json_t *after, const json_t *detail,
+             int64_t *seq, ql_err *err)
+{
+    char oid[24] = "", who[128];
+    if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
+    actor_label(a, who);
+    audit_event ev = {.actor_id = a->user_id,
+                      .actor = who,
+                      .action = action,
+                      .object_type = object_type,
+                      .object_id = oid,
+                      .before = before,
+                      .after = after,
+                      .detail = detail,
+                      .ip = a->ip,
+                      .request_id = a->request_id};
+    return audit_append(s, &ev, seq, err);
+}

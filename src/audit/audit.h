@@ -23,6 +23,7 @@
 #ifndef QL_AUDIT_AUDIT_H
 #define QL_AUDIT_AUDIT_H
 
+#include "auth/perm.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -49,6 +50,13 @@ typedef struct audit_event {
     const char *ip;
     const char *request_id;
 } audit_event;
+
+/* Appends a row for a change made by a: its label (actor_label), user id,
+ * address and request id; object_id 0 for none. The JSON values are only
+ * read. Same transaction rule as audit_append. */
+int audit_by(store *s, const actor *a, const char *action, const char *object_type,
+             int64_t object_id, const json_t *before, const json_t *after, const json_t *detail,
+             int64_t *seq, ql_err *err);
 
 /* Appends ev after the current last row. Must run inside a write
  * transaction (store_tx STORE_TX_WRITE), so the row commits or rolls back

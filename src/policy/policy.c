@@ -94,22 +94,12 @@ static int save_body(store *s, void *vctx)
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                       row, 11, &out->id);
     if (rc) return store_fail(s, rc, x->err);
-    char oid[24];
-    snprintf(oid, sizeof oid, "%lld", (long long)out->id);
     json_t *after = json_pack("{sssssssi}", "programme", x->p->code, "digest", digest, "versions",
                               versions, "errors", errors);
     json_t *detail = json_pack("{sssssisi}", "programme", x->p->code, "file_name", x->file_name,
                                "errors", errors, "warnings", warnings);
-    audit_event ev = {.actor_id = x->a->user_id,
-                      .actor = who,
-                      .action = "policy.save",
-                      .object_type = "policy_file",
-                      .object_id = oid,
-                      .after = after,
-                      .detail = detail,
-                      .ip = x->a->ip,
-                      .request_id = x->a->request_id};
-    rc = audit_append(s, &ev, &out->audit_seq, x->err);
+    rc = audit_by(s, x->a, "policy.save", "policy_file", out->id, NULL, after, detail,
+                  &out->audit_seq, x->err);
     json_decref(after);
     json_decref(detail);
     return rc;
@@ -250,23 +240,12 @@ static int activate_body(store *s, void *vctx)
         rc = store_fail(s, rc, x->err);
         goto done;
     }
-    char oid[24];
-    snprintf(oid, sizeof oid, "%lld", (long long)x->id);
     json_t *before = json_pack("{sssI}", "status", status, "active_file", (json_int_t)old);
     json_t *after = json_pack("{sssI}", "status", "active", "active_file", (json_int_t)x->id);
     json_t *detail = json_pack("{sssIsI}", "programme", programme, "file", (json_int_t)x->id,
                                "retired", (json_int_t)old);
-    audit_event ev = {.actor_id = x->a->user_id,
-                      .actor = who,
-                      .action = "policy.activate",
-                      .object_type = "policy_file",
-                      .object_id = oid,
-                      .before = before,
-                      .after = after,
-                      .detail = detail,
-                      .ip = x->a->ip,
-                      .request_id = x->a->request_id};
-    rc = audit_append(s, &ev, &out->audit_seq, x->err);
+    rc = audit_by(s, x->a, "policy.activate", "policy_file", x->id, before, after, detail,
+                  &out->audit_seq, x->err);
     json_decref(before);
     json_decref(after);
     json_decref(detail);

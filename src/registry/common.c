@@ -44,6 +44,15 @@ int reg_scope_of(store *s, const actor *a, struct reg_scope *out)
     return rc;
 }
 
+int registry_scope(store *s, const actor *a, enum scope_kind *kind, int64_t *id)
+{
+    struct reg_scope sc;
+    int rc = reg_scope_of(s, a, &sc);
+    *kind = sc.kind;
+    *id = sc.id;
+    return rc;
+}
+
 int reg_scope_all(const struct reg_scope *sc)
 {
     return sc->kind == SCOPE_DISTRICT || sc->kind == SCOPE_DEPARTMENT;
@@ -70,20 +79,7 @@ int reg_audit(store *s, const actor *a, const char *action, const char *object_t
               int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
               ql_err *err)
 {
-    char oid[24] = "", who[128];
-    if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
-    actor_label(a, who);
-    audit_event ev = {.actor_id = a->user_id,
-                      .actor = who,
-                      .action = action,
-                      .object_type = object_type,
-                      .object_id = oid,
-                      .before = before,
-                      .after = after,
-                      .detail = detail,
-                      .ip = a->ip,
-                      .request_id = a->request_id};
-    int rc = audit_append(s, &ev, NULL, err);
+    int rc = audit_by(s, a, action, object_type, object_id, before, after, detail, NULL, err);
     json_decref(detail);
     return rc;
 }

@@ -34,6 +34,12 @@ typedef struct reg_report {
     ql_errs warnings;
 } reg_report;
 
+/* What a's scope names, for other services: *kind is its kind, *id the
+ * employer, operator or talent it names (0 for a district or department
+ * scope, -1 when the named record does not exist: then nothing is in
+ * scope). Returns 0 or a store error. */
+int registry_scope(store *s, const actor *a, enum scope_kind *kind, int64_t *id);
+
 /* ---- employers -------------------------------------------------------- */
 
 struct employer_input {
