@@ -36,6 +36,12 @@ const http_route http_routes[] = {
     {HTTP_GET, "/api/v1/calendar/{year}", api_calendar_year, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/policies", api_policies_list, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/policies/{id}", api_policy_get, ROUTE_SIGNED_IN, 0, 0},
+    /* applications: the service checks permission, scope and state */
+    {HTTP_GET, "/api/v1/applications", api_applications_list, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/applications/{id}", api_application_get, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_POST, "/api/v1/applications/{id}/actions", api_application_action, ROUTE_SIGNED_IN,
+     8192, ROUTE_JSON},
+    {HTTP_GET, "/api/v1/notices", api_notices, ROUTE_SIGNED_IN, 0, 0},
 
     /* console: administration */
     {HTTP_GET, "/admin/users", web_users, P_USER_READ, 0, ROUTE_HTML},
@@ -127,6 +133,12 @@ const http_route http_routes[] = {
     {HTTP_POST, "/api/v1/policies/{id}/activate", api_policy_activate, P_POLICY_MANAGE, 1024,
      ROUTE_JSON},
     {HTTP_GET, "/api/v1/talents/{id}/decision", api_talent_decision, P_SUBSIDY_REVIEW, 0, 0},
+    {HTTP_POST, "/api/v1/applications", api_applications_create, P_SUBSIDY_APPLY, 4096,
+     ROUTE_JSON},
+    {HTTP_POST, "/api/v1/applications/{id}/objections", api_application_objection,
+     ROUTE_SIGNED_IN, 8192, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/objections/{id}/settle", api_objection_settle, P_SUBSIDY_REVIEW, 8192,
+     ROUTE_JSON},
     {HTTP_GET, "/api/v1/users", api_users_list, P_USER_READ, 0, 0},
     {HTTP_POST, "/api/v1/users", api_users_create, P_USER_MANAGE, 8192, ROUTE_JSON},
     {HTTP_GET, "/api/v1/users/{id}", api_user_get, P_USER_READ, 0, 0},

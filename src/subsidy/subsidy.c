@@ -204,6 +204,15 @@ static int in_scope(store *s, const actor *who, const struct app_row *a, int *ye
     return 0;
 }
 
+/* Does who take part in the workflow at all? */
+static int may_see(const actor *who, ql_err *err)
+{
+    if (actor_can(who, P_SUBSIDY_APPLY) || actor_can(who, P_SUBSIDY_ATTEST) ||
+        actor_can(who, P_WINDOW_ACCEPT) || actor_can(who, P_SUBSIDY_REVIEW))
+        return 0;
+    return actor_require(who, P_SUBSIDY_REVIEW, err);
+}
+
 /* Loads application id if it is in who's scope (else QL_ENOTFOUND). */
 static int load(store *s, const actor *who, int64_t id, struct app_row *a, ql_err *err)
 {
@@ -1009,7 +1018,9 @@ int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **
                 ql_err *err)
 {
     struct app_row a;
-    int rc = load(s, who, id, &a, err);
+    int rc = may_see(who, err);
+    if (rc) return rc;
+    rc = load(s, who, id, &a, err);
     if (rc) return rc;
     json_t *o = row_json(&a);
     add_names(s, o, &a);
@@ -1068,8 +1079,9 @@ int subsidy_list(store *s, const actor *who, const struct app_filter *f, json_t 
 {
     enum scope_kind kind;
     int64_t sid;
-    int rc = registry_scope(s, who, &kind, &sid);
-    if (rc) return store_fail(s, rc, err);
+    int rc = may_see(who, err);
+    if (rc) return rc;
+    if ((rc = registry_scope(s, who, &kind, &sid))) return store_fail(s, rc, err);
     buf where;
     buf_init(&where, 0);
     store_val args[6];

@@ -146,7 +146,9 @@ int subsidy_settle(store *s, const actor *a, int64_t oid, bool upheld, const cha
 
 /* One application as JSON, with its events, objections, the stored
  * decision ("decision": the trace, or null) and "allowed": the actions a
- * may take now. QL_ENOTFOUND when not in a's scope. */
+ * may take now. QL_ENOTFOUND when not in a's scope; QL_EFORBIDDEN for an
+ * account with no part in the workflow (no subsidy.apply, subsidy.attest,
+ * window.accept or subsidy.review); the same for subsidy_list. */
 int subsidy_get(store *s, const actor *a, int64_t id, int32_t today, json_t **out,
                 ql_err *err);
 
