@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "demo/demo.h"
+#include "subsidy/subsidy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,9 +69,37 @@ static void show_progress(const char *what, int64_t done, int64_t total, void *a
     fflush(stderr);
 }
 
+/* After the registry: the calendar, the policies and the applications. */
+static int demo_subsidy(store *s, const actor *me, uint64_t seed, int64_t apps, struct progress *pr)
+{
+    ql_err err = {0};
+    struct demo_rules_loaded rl;
+    if (demo_rules(s, me, &rl, &err)) {
+        cli_error("demo", err.en, err.zh);
+        return EXIT_FAIL;
+    }
+    struct demo_apps da;
+    memset(&da, 0, sizeof da);
+    if (apps > 0 && demo_applications(s, me, seed, apps, &da, &err)) {
+        cli_error("demo", err.en, err.zh);
+        fprintf(stderr, "qianlima demo: %lld application(s) were made before the failure\n",
+                (long long)da.applications);
+        return EXIT_FAIL;
+    }
+    printf("demo: loaded %d calendar year(s) and %d policy file(s); made %lld subsidy "
+           "applications (%lld active, %lld under notice, %lld rejected) and %lld filed leases "
+           "for applicants, in %.1f s\n"
+           "演示数据：已加载 %d 个年度日历、%d 个政策文件；已生成 %lld 份补贴申请\n",
+           rl.years, rl.policies, (long long)da.applications, (long long)da.by_state[AS_ACTIVE],
+           (long long)da.by_state[AS_NOTICE], (long long)da.by_state[AS_REJECTED],
+           (long long)da.leases, seconds_since(&pr->t0), rl.years, rl.policies,
+           (long long)da.applications);
+    return EXIT_OK;
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    const char *people_s = NULL, *seed_s = NULL, *employers_s = NULL, *csv = NULL;
+    const char *people_s = NULL, *seed_s = NULL, *employers_s = NULL, *csv = NULL, *apps_s = NULL;
     int if_empty = 0;
     const struct cli_flag extra[] = {
         {"people", "N", "talents to generate (default 300, at most 10000000)", &people_s, NULL},
@@ -85,6 +114,10 @@ int cmd_demo(int argc, char **argv)
          &csv, NULL},
         {"if-empty", NULL, "do nothing (and succeed) when the registry already holds data",
          NULL, &if_empty},
+        {"applications", "N",
+         "subsidy applications to make through the workflow, in every state (default: one per "
+         "8 talents, at most 2000; 0 for none)",
+         &apps_s, NULL},
         {0},
     };
     ql_config cfg;
@@ -97,7 +130,8 @@ int cmd_demo(int argc, char **argv)
                   "education, employment (some with an earlier employer) and insurance months; "
                   "rental-housing operators, units and leases (current and earlier ones). "
                   "Stores them through the registry's and the housing service's own checks "
-                  "into an empty registry, or writes the employers and talents as CSV files "
+                  "into an empty registry, with the shipped working-day calendar and subsidy "
+                  "policies and applications in every state of the workflow, or writes the employers and talents as CSV files "
                   "that 'qianlima import' accepts. The same seed and sizes always give the "
                   "same data. The first employer has the credit code " DEMO_ANCHOR_CREDIT_CODE
                   ", the first operator the code " DEMO_ANCHOR_OPERATOR_CODE ".",
@@ -125,6 +159,13 @@ int cmd_demo(int argc, char **argv)
             rc = bad_flag("employers", "must be a whole number from 1 to 50000",
                           "必须是 1 到 50000 之间的整数");
         else p.employers = (int64_t)v;
+    }
+    int64_t apps = p.people / 8 < DEMO_APPS_DEFAULT_MAX ? p.people / 8 : DEMO_APPS_DEFAULT_MAX;
+    if (!rc && apps_s) {
+        if (parse_count(apps_s, 1000000, &v))
+            rc = bad_flag("applications", "must be a whole number from 0 to 1000000",
+                          "必须是 0 到 1000000 之间的整数");
+        else apps = (int64_t)v;
     }
     if (!rc && csv && if_empty)
         rc = bad_flag("if-empty", "applies to the store, not to --csv", "只适用于数据库，不适用于 --csv");
@@ -198,6 +239,7 @@ int cmd_demo(int argc, char **argv)
                    (long long)st.leases_ended, (unsigned long long)p.seed, seconds_since(&pr.t0),
                    (long long)st.employers, (long long)st.talents, (long long)st.operators,
                    (long long)st.units, (long long)st.leases);
+            rc = demo_subsidy(s, &me, p.seed, apps, &pr);
         }
     }
     store_close(s);

@@ -231,4 +231,40 @@ void demo_operator_input(const struct demo_operator *o, struct operator_input *i
 void demo_unit_input(const demo *d, const struct demo_unit *u, struct unit_input *in);
 void demo_lease_input(const struct demo_lease *l, const char *unit_id, struct lease_input *in);
 
+/* ---- rules and applications --------------------------------------------
+ * What the subsidy workflow needs, and applications in every state. */
+
+/* What demo_rules loaded. */
+struct demo_rules_loaded {
+    int years;    /* calendar years loaded (those not stored before) */
+    int policies; /* policy files stored and activated */
+};
+
+/* Loads the calendar years shipped in the binary (data/calendar/YEAR.txt)
+ * that are not stored yet, and stores and activates each shipped policy
+ * (policies/NAME.policy) whose programme has no active file. a needs
+ * policy.manage. */
+int demo_rules(store *s, const actor *a, struct demo_rules_loaded *out, ql_err *err);
+
+#define DEMO_APPS_DEFAULT_MAX 2000 /* applications made by default, at most */
+
+/* What demo_applications made. */
+struct demo_apps {
+    int64_t applications;
+    int64_t by_state[16]; /* enum app_state */
+    int64_t leases;       /* filed market leases recorded for applicants without one */
+};
+
+/* Makes count applications to the district programme through the
+ * workflow (every transition by the service, with its checks, events and
+ * audit rows), on days of 2026 after DEMO_AS_OF, in every state: most of
+ * them from people the district policy takes (found by the policy engine
+ * itself, as if they had a filed lease; those without one get a filed lease
+ * of a market flat outside the platform, which is how most applicants rent),
+ * the rejected ones from people it does not take. The same seed gives the
+ * same applications. Needs the district policy active and the 2026
+ * calendar (demo_rules). a: the CLI actor (every permission, district). */
+int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
+                      struct demo_apps *out, ql_err *err);
+
 #endif

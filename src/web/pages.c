@@ -126,7 +126,8 @@ char *web_tf(http_req *r, const char *path, ...)
 static const struct {
     enum web_area area;
     const char *href, *label;
-    int perm; /* enum perm, or -1 for every signed-in account */
+    int perm; /* enum perm, -1 for every signed-in account, -2 for staff of the
+                 subsidy workflow (attest, accept or review) */
 } areas[] = {
     {AREA_HOME, "/", "nav.home", -1},
     {AREA_TALENTS, "/registry/talents", "nav.talents", P_REGISTRY_READ},
@@ -135,6 +136,11 @@ static const struct {
     {AREA_UNITS, "/registry/units", "nav.units", P_REGISTRY_READ},
     {AREA_LEASES, "/registry/leases", "nav.leases", P_REGISTRY_READ},
     {AREA_OPERATORS, "/registry/operators", "nav.operators", P_REGISTRY_READ},
+    {AREA_APPLY, "/apply", "nav.apply", P_SUBSIDY_APPLY},
+    {AREA_SUBSIDY, "/subsidy", "nav.subsidy", -2},
+    {AREA_NOTICES, "/subsidy/notices", "nav.notices", -1},
+    {AREA_POLICIES, "/policies", "nav.policies", P_POLICY_MANAGE},
+    {AREA_CALENDAR, "/calendar", "nav.calendar", -1},
     {AREA_USERS, "/admin/users", "nav.users", P_USER_READ},
     {AREA_ROLES, "/admin/roles", "nav.roles", P_ROLE_READ},
     {AREA_AUDIT, "/admin/audit", "nav.audit", P_AUDIT_READ},
@@ -162,6 +168,9 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
     if (!r->who.must_change_password) {
         for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
             if (areas[i].perm >= 0 && !actor_can(&r->who, (enum perm)areas[i].perm)) continue;
+            if (areas[i].perm == -2 && !actor_can(&r->who, P_SUBSIDY_ATTEST) &&
+                !actor_can(&r->who, P_WINDOW_ACCEPT) && !actor_can(&r->who, P_SUBSIDY_REVIEW))
+                continue;
             /* A talent reads their own record; the employers list is not theirs. */
             if (areas[i].area == AREA_EMPLOYERS && r->who.scope == SCOPE_SELF) continue;
             /* Operator records: district and department staff, and an

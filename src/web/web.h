@@ -37,7 +37,12 @@ enum web_area {
     AREA_USERS,
     AREA_ROLES,
     AREA_AUDIT,
-    AREA_SIGNINS
+    AREA_SIGNINS,
+    AREA_APPLY,
+    AREA_SUBSIDY,
+    AREA_NOTICES,
+    AREA_POLICIES,
+    AREA_CALENDAR
 };
 
 /* The data every page starts from: title, strings (t), the signed-in
@@ -134,5 +139,33 @@ int web_lease_create(http_req *r);
 int web_lease_edit(http_req *r);
 int web_lease_update(http_req *r);
 int web_lease_end(http_req *r);
+
+/* subsidy.c: the staff queue and application pages, the notice list, and
+ * the applicant's pages */
+int web_subsidy_list(http_req *r);
+int web_subsidy_app(http_req *r);
+int web_subsidy_action(http_req *r);
+int web_subsidy_object(http_req *r);
+int web_subsidy_settle(http_req *r);
+int web_notices(http_req *r);
+int web_apply_home(http_req *r);
+int web_apply_start(http_req *r);
+int web_apply_app(http_req *r);
+int web_apply_declare_form(http_req *r);
+int web_apply_declare(http_req *r);
+int web_apply_check(http_req *r);
+int web_apply_submit(http_req *r);
+int web_apply_done(http_req *r);
+
+/* policy.c: policies (list, a file, the editor, activation, what-if) and
+ * the working-day calendar */
+int web_policies(http_req *r);
+int web_policy(http_req *r);
+int web_policy_new(http_req *r);
+int web_policy_save(http_req *r);
+int web_policy_activate(http_req *r);
+int web_policy_simulate_form(http_req *r);
+int web_policy_simulate(http_req *r);
+int web_calendar(http_req *r);
 
 #endif
