@@ -44,12 +44,14 @@ int api_talent_decision(http_req *r);
 
 /* subsidy.c: POST/GET /api/v1/applications, GET /api/v1/applications/{id},
  * POST /api/v1/applications/{id}/actions, POST
+ * /api/v1/applications/{id}/declarations, POST
  * /api/v1/applications/{id}/objections, POST /api/v1/objections/{id}/settle,
  * GET /api/v1/notices. The service checks permission, scope and state. */
 int api_applications_create(http_req *r);
 int api_applications_list(http_req *r);
 int api_application_get(http_req *r);
 int api_application_action(http_req *r);
+int api_application_declare(http_req *r);
 int api_application_objection(http_req *r);
 int api_objection_settle(http_req *r);
 int api_notices(http_req *r);

@@ -91,6 +91,20 @@ int api_applications_create(http_req *r)
     return reply_app(r, 201, id);
 }
 
+int api_application_declare(http_req *r)
+{
+    int64_t id;
+    int rc = api_path_id(r, &id);
+    struct app_declare d = {0, 0, 0};
+    if (!rc) rc = body_bool(r, "family_owns_housing", 0, &d.family_owns_housing);
+    if (!rc) rc = body_bool(r, "other_benefit", 0, &d.other_benefit);
+    if (!rc) rc = body_bool(r, "declared", 0, &d.declared);
+    if (rc) return rc;
+    rc = subsidy_declare(r->db, &r->who, id, &d, &r->err);
+    if (rc) return body_field(r, rc);
+    return reply_app(r, 200, id);
+}
+
 int api_applications_list(http_req *r)
 {
     struct app_filter f = {-1, 0, 1, 50};

@@ -169,6 +169,8 @@ const http_route http_routes[] = {
     {HTTP_GET, "/api/v1/talents/{id}/decision", api_talent_decision, P_SUBSIDY_REVIEW, 0, 0},
     {HTTP_POST, "/api/v1/applications", api_applications_create, P_SUBSIDY_APPLY, 4096,
      ROUTE_JSON},
+    {HTTP_POST, "/api/v1/applications/{id}/declarations", api_application_declare,
+     P_SUBSIDY_APPLY, 4096, ROUTE_JSON},
     {HTTP_POST, "/api/v1/applications/{id}/objections", api_application_objection,
      ROUTE_SIGNED_IN, 8192, ROUTE_JSON},
     {HTTP_POST, "/api/v1/objections/{id}/settle", api_objection_settle, P_SUBSIDY_REVIEW, 8192,

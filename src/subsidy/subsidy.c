@@ -846,30 +846,62 @@ int subsidy_create(store *s, const actor *a, const char *programme, int64_t tale
     return rc;
 }
 
+struct declare_ctx {
+    const actor *a;
+    int64_t id;
+    const struct app_declare *d;
+    ql_err *err;
+};
+
+static int declare_body(store *s, void *vctx)
+{
+    struct declare_ctx *x = vctx;
+    struct app_row row;
+    int rc = load(s, x->a, x->id, &row, x->err);
+    if (rc) return rc;
+    enum app_state st = row.state;
+    json_t *before = json_pack("{sbsbsb}", "family_owns_housing", row.family != 0,
+                               "other_benefit", row.other != 0, "declared", row.declared != 0);
+    row_free(&row);
+    if (st != AS_DRAFT) {
+        json_decref(before);
+        return ql_errf(x->err, QL_ECONFLICT, "state",
+                       "the declarations can be changed in a draft only",
+                       "只有草稿状态可以修改承诺事项");
+    }
+    rc = store_exec(s,
+                    "UPDATE applications SET family_owns_housing = $1, other_benefit = $2, "
+                    "declared = $3, updated_at = $4 WHERE id = $5",
+                    (store_val[]){SV_INT(x->d->family_owns_housing != 0),
+                                  SV_INT(x->d->other_benefit != 0), SV_INT(x->d->declared != 0),
+                                  SV_INT((int64_t)time(NULL)), SV_INT(x->id)},
+                    5, NULL);
+    json_t *after = json_pack("{sbsbsb}", "family_owns_housing", x->d->family_owns_housing != 0,
+                              "other_benefit", x->d->other_benefit != 0, "declared",
+                              x->d->declared != 0);
+    if (rc) rc = store_fail(s, rc, x->err);
+    else rc = audit_by(s, x->a, "subsidy.declare", "application", x->id, before, after, NULL,
+                       NULL, x->err);
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
 int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_declare *d,
                     ql_err *err)
 {
     int rc = actor_require(a, P_SUBSIDY_APPLY, err);
     if (rc) return rc;
-    struct app_row row;
-    if ((rc = load(s, a, id, &row, err))) return rc;
-    enum app_state st = row.state;
-    row_free(&row);
     if (a->scope != SCOPE_SELF)
         return ql_errf(err, QL_EFORBIDDEN, "", "only the applicant changes the declarations",
                        "只有申请人本人可以修改承诺事项");
-    if (st != AS_DRAFT)
-        return ql_errf(err, QL_ECONFLICT, "state",
-                       "the declarations can be changed in a draft only",
-                       "只有草稿状态可以修改承诺事项");
-    rc = store_exec(s,
-                    "UPDATE applications SET family_owns_housing = $1, other_benefit = $2, "
-                    "declared = $3, updated_at = $4 WHERE id = $5 AND state = 'draft'",
-                    (store_val[]){SV_INT(d->family_owns_housing != 0),
-                                  SV_INT(d->other_benefit != 0), SV_INT(d->declared != 0),
-                                  SV_INT((int64_t)time(NULL)), SV_INT(id)},
-                    5, NULL);
-    return rc ? store_fail(s, rc, err) : 0;
+    struct declare_ctx x = {a, id, d, err};
+    rc = store_tx(s, STORE_TX_WRITE, declare_body, &x);
+    if (!rc) {
+        ql_err e;
+        if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
+    }
+    return rc;
 }
 
 /* ---- objections -------------------------------------------------------- */

@@ -71,21 +71,21 @@ static void test_cli(void **state)
     assert_int_equal(tu_cli(&srv, demo, NULL, out, sizeof out, err, sizeof err), 0);
     const char *const load_bad[] = {"policy", "load", overlap, "--activate", NULL};
     assert_int_equal(tu_cli(&srv, load_bad, NULL, out, sizeof out, err, sizeof err), 1);
-    assert_non_null(strstr(out, "stored as policy file 1: 1 error(s)"));
-    assert_non_null(strstr(err, "policy file 1 cannot be activated: 1 error(s), the first at line 14"));
+    /* the demo stored and activated the shipped policies: files 1 to 3,
+     * district-rent is file 2 */
+    assert_non_null(strstr(out, "stored as policy file 4: 1 error(s)"));
+    assert_non_null(strstr(err, "policy file 4 cannot be activated: 1 error(s), the first at line 14"));
     const char *const load[] = {"policy", "load", "policies/district-rent.policy", "--activate",
                                 NULL};
     assert_int_equal(tu_cli(&srv, load, NULL, out, sizeof out, err, sizeof err), 0);
-    assert_non_null(strstr(out, "stored as policy file 2: 0 error(s)"));
-    assert_non_null(strstr(out, "policy file 2 is active"));
-    assert_int_equal(tu_cli(&srv, load, NULL, out, sizeof out, err, sizeof err), 0);
-    assert_non_null(strstr(out, "(already stored)"));
+    assert_non_null(strstr(out, "stored as policy file 2 (already stored): 0 error(s)"));
     assert_non_null(strstr(out, "is active already: nothing changed"));
     const char *const list[] = {"policy", "list", NULL};
     assert_int_equal(tu_cli(&srv, list, NULL, out, sizeof out, err, sizeof err), 0);
     assert_non_null(strstr(out, "2     district-rent        active   0"));
-    assert_non_null(strstr(out, "1     district-rent        draft    1"));
-    const char *const show[] = {"policy", "show", "1", NULL};
+    assert_non_null(strstr(out, "4     district-rent        draft    1"));
+    assert_non_null(strstr(out, "1     degree-3plus3        active   0"));
+    const char *const show[] = {"policy", "show", "4", NULL};
     assert_int_equal(tu_cli(&srv, show, NULL, out, sizeof out, err, sizeof err), 0);
     assert_non_null(strstr(out, "# line 14:1: error: version b"));
     const char *const act_bad[] = {"policy", "activate", "x1", NULL};
@@ -195,9 +195,10 @@ static void test_api(void **state)
     assert_int_equal(r.status, 403);
     tu_resp_free(&r);
     free(b);
+    /* the demo's three shipped policies */
     tu_request(srv.port, "GET", "/api/v1/policies", hr, NULL, &r);
     j = reply(&r, 200);
-    assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
     json_decref(j);
 
     /* bad bodies name their field and store nothing */
@@ -234,7 +235,19 @@ static void test_api(void **state)
     assert_int_equal(r.status, 409);
     assert_non_null(strstr(r.body, "cannot be activated"));
     tu_resp_free(&r);
+    /* the shipped text is stored already (by the demo) */
     b = body_with_source(district, "{\"file_name\": \"district-rent.policy\"}");
+    tu_request(srv.port, "POST", "/api/v1/policies", ha, b, &r);
+    j = reply(&r, 200);
+    assert_true(json_is_true(json_object_get(j, "unchanged")));
+    int64_t shipped = json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    free(b);
+    /* a revised text: a new draft, activated in the shipped one's place */
+    char *revised = malloc(len + 32);
+    assert_non_null(revised);
+    snprintf(revised, len + 32, "%s# revised\n", district);
+    b = body_with_source(revised, "{\"file_name\": \"district-rent.policy\"}");
     tu_request(srv.port, "POST", "/api/v1/policies", ha, b, &r);
     j = reply(&r, 201);
     int64_t id = json_integer_value(json_object_get(j, "id"));
@@ -252,6 +265,7 @@ static void test_api(void **state)
     tu_request(srv.port, "POST", path, ha, "{}", &r);
     j = reply(&r, 200);
     assert_false(json_is_true(json_object_get(j, "unchanged")));
+    assert_int_equal(json_integer_value(json_object_get(j, "retired_id")), shipped);
     json_decref(j);
     tu_request(srv.port, "POST", path, ha, "{}", &r);
     j = reply(&r, 200);
@@ -264,13 +278,13 @@ static void test_api(void **state)
     /* any signed-in caller reads them */
     tu_request(srv.port, "GET", "/api/v1/policies", ht, NULL, &r);
     j = reply(&r, 200);
-    assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 5);
     json_decref(j);
     snprintf(path, sizeof path, "/api/v1/policies/%lld", (long long)id);
     tu_request(srv.port, "GET", path, ht, NULL, &r);
     j = reply(&r, 200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "active");
-    assert_string_equal(json_string_value(json_object_get(j, "source")), district);
+    assert_string_equal(json_string_value(json_object_get(j, "source")), revised);
     json_decref(j);
     tu_request(srv.port, "GET", "/api/v1/policies/999", ht, NULL, &r);
     assert_int_equal(r.status, 404);
@@ -336,6 +350,7 @@ static void test_api(void **state)
     free(b);
     free(prop);
     free(district);
+    free(revised);
     tu_server_stop(&srv);
 }
 
