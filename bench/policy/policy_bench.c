@@ -26,6 +26,7 @@
  * Prints times, rates, the ratios engine/reference and peak RSS. */
 #include "auth/perm.h"
 #include "core/err.h"
+#include "core/xalloc.h"
 #include "policy/rules.h"
 #include "policy/simulate.h"
 #include "store/store.h"
@@ -202,7 +203,8 @@ struct ref_lease {
 static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) die("prepare: %s", sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        die("prepare: %s", sqlite3_errmsg(db));
     return st;
 }
 
@@ -228,9 +230,8 @@ static void reference_from_store(sqlite3 *db, const struct month *mo, struct tot
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (nemp == capemp) {
             capemp = capemp ? capemp * 2 : 1024;
-            emp_id = realloc(emp_id, capemp * sizeof *emp_id);
-            emp_reg = realloc(emp_reg, capemp);
-            if (!emp_id || !emp_reg) die("%s", "out of memory");
+            emp_id = xrealloc(emp_id, capemp * sizeof *emp_id);
+            emp_reg = xrealloc(emp_reg, capemp);
         }
         emp_id[nemp] = sqlite3_column_int64(st, 0);
         emp_reg[nemp++] = sqlite3_column_int(st, 1) != 0;
@@ -247,8 +248,7 @@ static void reference_from_store(sqlite3 *db, const struct month *mo, struct tot
         if (!nlease || lease[nlease - 1].talent != tid) { /* else the later lease wins */
             if (nlease == caplease) {
                 caplease = caplease ? caplease * 2 : 1024;
-                lease = realloc(lease, caplease * sizeof *lease);
-                if (!lease) die("%s", "out of memory");
+                lease = xrealloc(lease, caplease * sizeof *lease);
             }
             nlease++;
         }
@@ -267,15 +267,18 @@ static void reference_from_store(sqlite3 *db, const struct month *mo, struct tot
         r.birth = (int32_t)sqlite3_column_int64(st, 1);
         r.edu = edu_code(sqlite3_column_text(st, 2));
         const unsigned char *lv = sqlite3_column_text(st, 3);
-        r.level = lv[0] >= 'A' && lv[0] <= 'C' && !lv[1] ? (uint8_t)(lv[0] - 'A' + LVL_A) : LVL_NONE;
+        r.level =
+            lv[0] >= 'A' && lv[0] <= 'C' && !lv[1] ? (uint8_t)(lv[0] - 'A' + LVL_A) : LVL_NONE;
         r.employer_ok = 0;
         int64_t eid = sqlite3_column_int64(st, 4);
         if (eid) { /* binary search, as the engine does */
             size_t lo = 0, hi = nemp;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (emp_id[mid] < eid) lo = mid + 1;
-                else hi = mid;
+                if (emp_id[mid] < eid)
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
             int on_day = sqlite3_column_type(st, 5) == SQLITE_NULL ||
                          sqlite3_column_int64(st, 5) <= mo->first;
@@ -293,8 +296,7 @@ static void reference_from_store(sqlite3 *db, const struct month *mo, struct tot
         if (keep) {
             if (*nkeep == cap) {
                 cap = cap ? cap * 2 : 1 << 16;
-                *keep = realloc(*keep, cap * sizeof **keep);
-                if (!*keep) die("%s", "out of memory");
+                *keep = xrealloc(*keep, cap * sizeof **keep);
             }
             (*keep)[(*nkeep)++] = r;
         }
@@ -337,9 +339,8 @@ static int collect_one(const struct policy_subject *who, const pol_facts *f, voi
     struct engine_ctx *x = vctx;
     if (x->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1 << 16;
-        x->facts = realloc(x->facts, x->cap * sizeof *x->facts);
-        x->lease_end = realloc(x->lease_end, x->cap * sizeof *x->lease_end);
-        if (!x->facts || !x->lease_end) die("%s", "out of memory");
+        x->facts = xrealloc(x->facts, x->cap * sizeof *x->facts);
+        x->lease_end = xrealloc(x->lease_end, x->cap * sizeof *x->lease_end);
     }
     x->facts[x->n] = *f;
     x->lease_end[x->n++] = who->lease_end;
@@ -382,8 +383,7 @@ static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) die("cannot open %s", path);
-    char *buf = malloc(POL_FILE_MAX + 1);
-    if (!buf) die("%s", "out of memory");
+    char *buf = xmalloc(POL_FILE_MAX + 1);
     *len = fread(buf, 1, POL_FILE_MAX + 1, f);
     fclose(f);
     if (*len > POL_FILE_MAX) die("%s is too big", path);
@@ -404,9 +404,9 @@ static char *proposal_text(const char *text, size_t len)
 {
     static const char from[] = "pay 1000.00 for 36 months";
     const char *at = strstr(text, from);
-    if (!at || strstr(at + 1, from)) die("%s", "the policy has not exactly one \"pay 1000.00 for 36 months\"");
-    char *out = malloc(len + 1);
-    if (!out) die("%s", "out of memory");
+    if (!at || strstr(at + 1, from))
+        die("%s", "the policy has not exactly one \"pay 1000.00 for 36 months\"");
+    char *out = xmalloc(len + 1);
     memcpy(out, text, len + 1);
     memcpy(out + (at - text), "pay 1200.00", 11);
     return out;
@@ -442,13 +442,16 @@ int main(int argc, char **argv)
     const char *month_s = "2026-10";
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "--setup")) setup = 1;
-        else if (!strcmp(argv[i], "--month") && i + 1 < argc) month_s = argv[++i];
+        if (!strcmp(argv[i], "--setup"))
+            setup = 1;
+        else if (!strcmp(argv[i], "--month") && i + 1 < argc)
+            month_s = argv[++i];
         else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
             repeat = (int)parse_long(argv[++i], "--repeat");
         else if (!strcmp(argv[i], "--decide") && i + 1 < argc)
             decide_n = parse_long(argv[++i], "--decide");
-        else die("unknown option %s", argv[i]);
+        else
+            die("unknown option %s", argv[i]);
     }
     if (argc - i != 2)
         die("%s", "usage: policy_bench [--setup] [--month YYYY-MM] [--repeat N] [--decide N] "
@@ -487,8 +490,10 @@ int main(int argc, char **argv)
         reference_from_store(db, &mo, &ref, NULL, NULL);
         double dt = now_s() - t0;
         if (dt < t_ref) t_ref = dt;
-        if (r == 0) ref_first = ref;
-        else if (memcmp(&ref, &ref_first, sizeof ref)) die("%s", "the reference is not stable");
+        if (r == 0)
+            ref_first = ref;
+        else if (memcmp(&ref, &ref_first, sizeof ref))
+            die("%s", "the reference is not stable");
     }
     int64_t people = 0;
     {
@@ -580,8 +585,12 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < col.n; k++) {
             int tier = pol_match(&pol, v, &col.facts[k], NULL);
             if (tier < 0) continue;
-            pol_month_in in = {mo.first, mo.first, col.lease_end[k],
-                               (int)col.facts[k].v[F_MONTHS_RECEIVED], 0, col.facts[k].v[F_RENT]};
+            pol_month_in in = {mo.first,
+                               mo.first,
+                               col.lease_end[k],
+                               (int)col.facts[k].v[F_MONTHS_RECEIVED],
+                               0,
+                               col.facts[k].v[F_RENT]};
             pol_month_out out;
             if (pol_month_amount(v, tier, &in, false, &out, &err)) die("%s", err.en);
             c.eligible++;
