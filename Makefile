@@ -147,7 +147,13 @@ $(B)/bench/raw_insert: bench/registry/raw_insert.c
 	$(say) CC $<
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(MODE_CFLAGS) $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
-bench-bins: check-deps $(B)/bench/raw_insert
+# bench/policy measures the engine itself, so it links the library like the tests.
+$(B)/bench/policy_bench: $(B)/obj/bench/policy/policy_bench.o $(LIB)
+	@mkdir -p $(@D)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) $^ $(LIBS_ALL) -o $@
+
+bench-bins: check-deps $(B)/bench/raw_insert $(B)/bench/policy_bench
 
 setup:
 	scripts/setup.sh build test web
@@ -176,6 +182,7 @@ bench:
 	$(MAKE) all bench-bins
 	bench/http/run.sh $(BIN)
 	bench/registry/run.sh $(BIN) $(B)/bench/raw_insert
+	bench/policy/run.sh $(BIN) $(B)/bench/policy_bench
 
 format:
 	clang-format -i $$(find src tests tools bench -name '*.[ch]')
