@@ -56,13 +56,13 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
     int32_t a = in->start > first ? in->start : first;
     int32_t b = in->end < last ? in->end : last;
     out->days = b >= a ? (int)(b - a + 1) : 0;
-    if (out->days) {
+    if (out->days && steps) {
         char sa[16], sb[16];
         date_format(a, sa, sizeof sa);
         date_format(b, sb, sizeof sb);
         step(steps, "coverage", 0, "%04d-%02d: covered %s to %s, %d of %d days",
              "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天）", y, m, sa, sb, out->days, out->dim);
-    } else {
+    } else if (steps) {
         step(steps, "coverage", 0, "%04d-%02d: no day of the month is covered",
              "%04d-%02d：当月没有覆盖的日子", y, m);
     }
@@ -95,8 +95,8 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
         return 0;
     }
     out->index = index;
-    char yb[32];
-    validate_money_text(base, yb, sizeof yb);
+    char yb[32] = "";
+    if (steps) validate_money_text(base, yb, sizeof yb);
     step(steps, "schedule", base, "month %d of the subsidy: tier %s pays %s a month (months %d-%d)",
          "补贴第 %d 个月：档次 %s 每月 %s 元（第 %d–%d 个月）", index, t->id, yb, from,
          from + t->steps[s].months - 1);
@@ -110,22 +110,22 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
             return ql_errf(err, QL_EINVAL, "amount", "the amount is too large to pro-rate",
                            "金额过大，无法按天折算");
         amount = num / (2 * (int64_t)out->dim);
-        char ya[32];
-        validate_money_text(amount, ya, sizeof ya);
+        char ya[32] = "";
+        if (steps) validate_money_text(amount, ya, sizeof ya);
         step(steps, "prorate", amount, "%s x %d / %d days = %s (rounded half up to the fen)",
              "%s × %d ÷ %d 天 = %s（四舍五入到分）", yb, out->days, out->dim, ya);
     }
 
     /* 4. caps */
-    char yc[32];
+    char yc[32] = "";
     if (v->cap_month && amount > v->cap_month) {
         amount = v->cap_month;
-        validate_money_text(amount, yc, sizeof yc);
+        if (steps) validate_money_text(amount, yc, sizeof yc);
         step(steps, "cap_month", amount, "capped at %s a month", "每月上限 %s 元", yc);
     }
     if (v->cap_rent && amount > in->rent) {
         amount = in->rent < 0 ? 0 : in->rent;
-        validate_money_text(amount, yc, sizeof yc);
+        if (steps) validate_money_text(amount, yc, sizeof yc);
         step(steps, "cap_rent", amount, "capped at the month's rent, %s", "不超过当月租金 %s 元",
              yc);
     }
@@ -134,15 +134,15 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
         if (room < 0) room = 0;
         if (amount > room) {
             amount = min64(amount, room);
-            char yp[32];
-            validate_money_text(in->paid_year_before, yp, sizeof yp);
-            validate_money_text(amount, yc, sizeof yc);
+            char yp[32] = "";
+            if (steps) validate_money_text(in->paid_year_before, yp, sizeof yp);
+            if (steps) validate_money_text(amount, yc, sizeof yc);
             step(steps, "cap_year", amount, "the yearly cap leaves %s (paid %s this year)",
                  "年度上限剩余 %s 元（本年已发 %s 元）", yc, yp);
         }
     }
     out->fen = amount;
-    validate_money_text(amount, yc, sizeof yc);
+    if (steps) validate_money_text(amount, yc, sizeof yc);
     step(steps, "total", amount, "amount for the month: %s", "本月金额：%s 元", yc);
     return 0;
 }

@@ -98,6 +98,7 @@ test('sign-in with the first-password change lands on the home page with the adm
     assert.deepEqual(items, [['首页', '/'], ['人才信息', '/registry/talents'],
       ['用人单位', '/registry/employers'], ['批量导入', '/registry/import'],
       ['房源', '/registry/units'], ['租约', '/registry/leases'], ['住房租赁企业', '/registry/operators'],
+      ['公示', '/subsidy/notices'], ['补贴政策', '/policies'], ['工作日历', '/calendar'],
       ['用户管理', '/admin/users'],
       ['角色与权限', '/admin/roles'], ['操作日志', '/admin/audit'],
       ['登录日志', '/admin/signins']]);

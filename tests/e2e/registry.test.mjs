@@ -280,8 +280,11 @@ test("an employer's HR account sees its own staff only and registers only its ow
   const s = await pageAs('hr.one');
   const { page } = s;
   const items = await page.locator('nav.main-nav a').evaluateAll((as) => as.map((a) => a.textContent.trim()));
-  // Housing: the listed units, and the leases of its own staff (no operators).
-  assert.deepEqual(items, ['首页', '人才信息', '用人单位', '批量导入', '房源', '租约']);
+  // Housing: the listed units, and the leases of its own staff (no operators);
+  // the subsidy queue (its staff's applications to attest), the notices and
+  // the working-day calendar.
+  assert.deepEqual(items, ['首页', '人才信息', '用人单位', '批量导入', '房源', '租约', '补贴申请办理',
+    '公示', '工作日历']);
   await page.goto('/registry/talents');
   const names = await page.locator('#talent-table tbody tr td:first-child').allInnerTexts();
   assert.ok(!names.includes('王外单位'), `another employer's person is listed: ${names}`);
