@@ -61,24 +61,9 @@ static int audit(store *s, const actor *a, const char *action, const char *objec
                  int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
                  ql_err *err)
 {
-    char oid[24] = "", who[128];
-    if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
-    actor_label(a, who);
-    audit_event ev = {
-        .actor_id = a ? a->user_id : 0,
-        .actor = who,
-        .action = action,
-        .object_type = object_type,
-        .object_id = oid,
-        .before = before,
-        .after = after,
-        .detail = detail,
-        .ip = a ? a->ip : "",
-        .request_id = a ? a->request_id : "",
-    };
-    json_t *unavailable = NULL;
-    if (!detail) ev.detail = unavailable = json_pack("{s:s}", "detail", "unavailable");
-    int rc = audit_append(s, &ev, NULL, err);
+    json_t *unavailable = detail ? NULL : json_pack("{s:s}", "detail", "unavailable");
+    int rc = audit_by(s, a, action, object_type, object_id, before, after,
+                      detail ? detail : unavailable, NULL, err);
     json_decref(detail);
     json_decref(unavailable);
     return rc;

@@ -713,7 +713,7 @@ int audit_by(store *s, const actor *a, const char *action, const char *object_ty
     char oid[24] = "", who[128];
     if (object_id) snprintf(oid, sizeof oid, "%lld", (long long)object_id);
     actor_label(a, who);
-    audit_event ev = {.actor_id = a->user_id,
+    audit_event ev = {.actor_id = a ? a->user_id : 0,
                       .actor = who,
                       .action = action,
                       .object_type = object_type,
@@ -721,7 +721,7 @@ int audit_by(store *s, const actor *a, const char *action, const char *object_ty
                       .before = before,
                       .after = after,
                       .detail = detail,
-                      .ip = a->ip,
-                      .request_id = a->request_id};
+                      .ip = a ? a->ip : "",
+                      .request_id = a ? a->request_id : ""};
     return audit_append(s, &ev, seq, err);
 }

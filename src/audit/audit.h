@@ -51,8 +51,8 @@ typedef struct audit_event {
     const char *request_id;
 } audit_event;
 
-/* Appends a row for a change made by a: its label (actor_label), user id,
- * address and request id; object_id 0 for none. The JSON values are only
+/* Appends a row for a change made by a (NULL: anonymous): its label
+ * (actor_label), user id, address and request id; object_id 0 for none. The JSON values are only
  * read. Same transaction rule as audit_append. */
 int audit_by(store *s, const actor *a, const char *action, const char *object_type,
              int64_t object_id, const json_t *before, const json_t *after, const json_t *detail,

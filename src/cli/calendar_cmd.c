@@ -15,14 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-struct cal_verb {
-    const char *name;
-    int nargs;
-    const char *args; /* synopsis of the positional arguments */
-    const char *help;
-};
-
-static const struct cal_verb verbs[] = {
+static const struct cli_verb verbs[] = {
     {"load", 1, "FILE [--check]",
      "load a year's holidays and worked weekend days from FILE, replacing that year as a whole "
      "(one transaction, one audit row), and print what changed; with --check only parse FILE "
@@ -32,16 +25,6 @@ static const struct cal_verb verbs[] = {
      "print the day N working days after DATE (YYYY-MM-DD; DATE itself not counted)"},
     {0},
 };
-
-static void calendar_usage(FILE *f)
-{
-    fprintf(f, "usage:\n");
-    for (const struct cal_verb *v = verbs; v->name; v++)
-        fprintf(f, "  qianlima calendar %s %s [flags]\n      %s\n", v->name, v->args, v->help);
-    fprintf(f, "\nThe file format is described in docs/calendar.md.\n"
-               "'qianlima calendar VERB --help' lists the flags of each.\n"
-               "exit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n");
-}
 
 static int fail(const char *cmd, const ql_err *err)
 {
@@ -194,21 +177,11 @@ static int do_add_workdays(const char *cmd, const char *date_s, const char *n_s,
 
 int cmd_calendar(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        calendar_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    const struct cal_verb *v = NULL;
-    for (const struct cal_verb *w = verbs; w->name; w++)
-        if (!strcmp(argv[1], w->name)) v = w;
-    if (!v) {
-        char en[160], zh[160];
-        snprintf(en, sizeof en, "unknown action '%.100s'", argv[1]);
-        snprintf(zh, sizeof zh, "未知操作“%.100s”", argv[1]);
-        cli_error("calendar", en, zh);
-        calendar_usage(stderr);
-        return EXIT_USAGE;
-    }
+    int code;
+    const struct cli_verb *v = cli_verb_pick("calendar", argc, argv, verbs,
+                                             "The file format is described in docs/calendar.md.",
+                                             &code);
+    if (!v) return code;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "calendar %s", v->name);
     int check = 0;
@@ -218,29 +191,10 @@ int cmd_calendar(int argc, char **argv)
     };
     const struct cli_flag none[] = {{0}};
     const struct cli_flag *extra = !strcmp(v->name, "load") ? load_flags : none;
-    int help = 0;
-    for (int i = 2; i < argc && i < 2 + v->nargs; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = 1;
+    int help;
     ql_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    if (!help) {
-        for (int i = 0; i < v->nargs; i++)
-            if (2 + i >= argc || !strncmp(argv[2 + i], "--", 2)) {
-                char en[160], zh[160];
-                snprintf(en, sizeof en, "usage: qianlima %s %s", cmd, v->args);
-                snprintf(zh, sizeof zh, "用法：qianlima %s %s", cmd, v->args);
-                cli_error(cmd, en, zh);
-                return EXIT_USAGE;
-            }
-        int rc = cli_parse(cmd, argc - 1 - v->nargs, argv + 1 + v->nargs, extra, &cfg, &help);
-        if (rc) return rc;
-    }
-    if (help) {
-        char syn[96];
-        snprintf(syn, sizeof syn, "%s [flags]", v->args);
-        cli_usage(cmd, syn, v->help, extra, 1);
-        return EXIT_OK; /* cfg was not loaded */
-    }
+    int rc0 = cli_verb_args(cmd, v, argc, argv, extra, 1, &cfg, &help);
+    if (rc0 || help) return rc0; /* cfg was not loaded */
     int rc;
     store *s = NULL;
     if (!strcmp(v->name, "load") && check) {

@@ -209,3 +209,57 @@ int cli_read_file(const char *path, size_t max, char **out, size_t *len, ql_err 
     *len = n;
     return 0;
 }
+
+const struct cli_verb *cli_verb_pick(const char *cmd, int argc, char **argv,
+                                     const struct cli_verb *verbs, const char *doc,
+                                     int *exit_code)
+{
+    const struct cli_verb *v = NULL;
+    if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+        for (const struct cli_verb *w = verbs; w->name; w++)
+            if (!strcmp(argv[1], w->name)) v = w;
+    if (v) return v;
+    int asked = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    if (argc >= 2 && !asked) {
+        char en[160], zh[160];
+        snprintf(en, sizeof en, "unknown action '%.100s'", argv[1]);
+        snprintf(zh, sizeof zh, "未知操作“%.100s”", argv[1]);
+        cli_error(cmd, en, zh);
+    }
+    FILE *f = asked ? stdout : stderr;
+    fprintf(f, "usage:\n");
+    for (const struct cli_verb *w = verbs; w->name; w++)
+        fprintf(f, "  qianlima %s %s %s\n      %s\n", cmd, w->name, w->args, w->help);
+    fprintf(f, "\n%s\n'qianlima %s ACTION --help' lists the flags of each.\n"
+               "exit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n",
+            doc, cmd);
+    *exit_code = asked ? EXIT_OK : EXIT_USAGE;
+    return NULL;
+}
+
+int cli_verb_args(const char *cmd_verb, const struct cli_verb *v, int argc, char **argv,
+                  const struct cli_flag *extra, int with_config, ql_config *cfg, int *help)
+{
+    *help = 0;
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = 2; i < argc && i < 2 + v->nargs; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) *help = 1;
+    if (!*help) {
+        for (int i = 0; i < v->nargs; i++)
+            if (2 + i >= argc || !strncmp(argv[2 + i], "--", 2)) {
+                char en[200], zh[200];
+                snprintf(en, sizeof en, "usage: qianlima %s %s", cmd_verb, v->args);
+                snprintf(zh, sizeof zh, "用法：qianlima %s %s", cmd_verb, v->args);
+                cli_error(cmd_verb, en, zh);
+                return EXIT_USAGE;
+            }
+        int rc = cli_parse(cmd_verb, argc - 1 - v->nargs, argv + 1 + v->nargs, extra, cfg, help);
+        if (rc) return rc;
+    }
+    if (*help) {
+        char syn[160];
+        snprintf(syn, sizeof syn, "%s [flags]", v->args);
+        cli_usage(cmd_verb, syn, v->help, extra, with_config);
+    }
+    return EXIT_OK;
+}

@@ -49,6 +49,30 @@ int cli_store(const char *cmd, const ql_config *cfg, int migrate, store **out);
  * settings. Returns EXIT_OK, or EXIT_FAIL after printing the error. */
 int cli_services(const char *cmd, const ql_config *cfg);
 
+/* An action of a subcommand with actions ("qianlima calendar load FILE"). */
+struct cli_verb {
+    const char *name;
+    int nargs;        /* positional arguments after the action */
+    const char *args; /* their synopsis, e.g. "FILE [--check]" */
+    const char *help;
+};
+
+/* Picks the action argv[1] of subcommand cmd from verbs (ended by a zero
+ * entry). With no action, or --help, prints the usage (every action and
+ * doc, a last paragraph) and returns NULL with *exit_code EXIT_USAGE or
+ * EXIT_OK; an unknown action is an error (EXIT_USAGE). */
+const struct cli_verb *cli_verb_pick(const char *cmd, int argc, char **argv,
+                                     const struct cli_verb *verbs, const char *doc,
+                                     int *exit_code);
+
+/* For action v of cmd_verb ("calendar load"): checks that its positional
+ * arguments are there (not flags), then parses the rest as cli_parse does
+ * with v's extra flags, and prints the action's usage for --help (with the
+ * configuration flags when with_config). Returns EXIT_OK with *help set (cfg
+ * loaded only without help), or an exit code after printing the error. */
+int cli_verb_args(const char *cmd_verb, const struct cli_verb *v, int argc, char **argv,
+                  const struct cli_flag *extra, int with_config, ql_config *cfg, int *help);
+
 /* Reads the file at path (at most max bytes) into a malloc'd buffer *out,
  * NUL-terminated, of *len bytes. Returns 0, QL_EIO or QL_ETOOBIG with err
  * naming the file. */

@@ -15,47 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct pol_verb {
-    const char *name;
-    int nargs;
-    const char *args;
-    const char *help;
-    int store; /* needs the store */
-};
-
-static const struct pol_verb verbs[] = {
+static const struct cli_verb verbs[] = {
     {"check", 1, "FILE",
      "parse FILE and run the static checks (overlapping or gapped versions, criteria that can "
-     "never pass, unreachable tiers, ...); exit status 1 when an error is found",
-     0},
+     "never pass, unreachable tiers, ...); exit status 1 when an error is found"},
     {"load", 1, "FILE [--activate]",
      "store FILE as a draft of its programme (refused when it does not parse); with --activate "
-     "also make it the active policy, which needs a file without errors",
-     1},
-    {"activate", 1, "ID", "make stored file ID its programme's active policy", 1},
-    {"list", 0, "", "list the stored policy files", 1},
-    {"show", 1, "ID", "print stored file ID with the findings of the static checks", 1},
+     "also make it the active policy, which needs a file without errors"},
+    {"activate", 1, "ID", "make stored file ID its programme's active policy"},
+    {"list", 0, "", "list the stored policy files"},
+    {"show", 1, "ID", "print stored file ID with the findings of the static checks"},
     {"decide", 1, "TALENT_ID [--programme CODE] [--date YYYY-MM-DD]",
      "evaluate one talent of the registry under a programme's active policy and print the "
-     "decision with its trace (JSON); nothing is stored",
-     1},
+     "decision with its trace (JSON); nothing is stored"},
     {"simulate", 0, "--policy FILE --month YYYY-MM [--against FILE] [--json]",
      "run the proposed policy FILE against every talent in the registry for the month, beside "
      "the active policy of the same programme (or --against FILE): who gains, who loses, the "
-     "budget change, counts by tier and employer",
-     1},
+     "budget change, counts by tier and employer"},
     {0},
 };
-
-static void policy_usage(FILE *f)
-{
-    fprintf(f, "usage:\n");
-    for (const struct pol_verb *v = verbs; v->name; v++)
-        fprintf(f, "  qianlima policy %s %s\n      %s\n", v->name, v->args, v->help);
-    fprintf(f, "\nThe file format is described in docs/policy.md.\n"
-               "'qianlima policy VERB --help' lists the flags of each.\n"
-               "exit status: 0 success, 1 failure, 2 usage error, 3 configuration error\n");
-}
 
 static int fail(const char *cmd, const ql_err *err)
 {
@@ -366,21 +344,11 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
 
 int cmd_policy(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        policy_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    const struct pol_verb *v = NULL;
-    for (const struct pol_verb *w = verbs; w->name; w++)
-        if (!strcmp(argv[1], w->name)) v = w;
-    if (!v) {
-        char en[160], zh[160];
-        snprintf(en, sizeof en, "unknown action '%.100s'", argv[1]);
-        snprintf(zh, sizeof zh, "未知操作“%.100s”", argv[1]);
-        cli_error("policy", en, zh);
-        policy_usage(stderr);
-        return EXIT_USAGE;
-    }
+    int code;
+    const struct cli_verb *v = cli_verb_pick("policy", argc, argv, verbs,
+                                             "The file format is described in docs/policy.md.",
+                                             &code);
+    if (!v) return code;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "policy %s", v->name);
     int activate = 0, as_json = 0;
@@ -408,31 +376,12 @@ int cmd_policy(int argc, char **argv)
                                    : !strcmp(v->name, "decide")   ? decide_flags
                                    : !strcmp(v->name, "simulate") ? sim_flags
                                                                   : none;
-    int help = 0;
-    for (int i = 2; i < argc && i < 2 + v->nargs; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = 1;
+    int help;
     ql_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    if (!help) {
-        for (int i = 0; i < v->nargs; i++)
-            if (2 + i >= argc || !strncmp(argv[2 + i], "--", 2)) {
-                char en[200], zh[200];
-                snprintf(en, sizeof en, "usage: qianlima %s %s", cmd, v->args);
-                snprintf(zh, sizeof zh, "用法：qianlima %s %s", cmd, v->args);
-                cli_error(cmd, en, zh);
-                return EXIT_USAGE;
-            }
-        int rc = cli_parse(cmd, argc - 1 - v->nargs, argv + 1 + v->nargs, extra, &cfg, &help);
-        if (rc) return rc;
-    }
-    if (help) {
-        char syn[120];
-        snprintf(syn, sizeof syn, "%s [flags]", v->args);
-        cli_usage(cmd, syn, v->help, extra, v->store);
-        return EXIT_OK;
-    }
-    int rc;
-    if (!v->store) {
+    int store_verb = strcmp(v->name, "check") != 0;
+    int rc = cli_verb_args(cmd, v, argc, argv, extra, store_verb, &cfg, &help);
+    if (rc || help) return rc; /* cfg was not loaded */
+    if (!store_verb) {
         rc = do_check(cmd, argv[2]);
         config_free(&cfg);
         return rc;

@@ -101,10 +101,7 @@ fail(const struct parser *p, const char *at, const char *fmt_en, const char *fmt
     char en[256], zh[256];
     va_list ap;
     va_start(ap, fmt_zh);
-    vsnprintf(en, sizeof en, fmt_en, ap);
-    va_end(ap);
-    va_start(ap, fmt_zh);
-    vsnprintf(zh, sizeof zh, fmt_zh, ap);
+    ql_vformat2(en, sizeof en, zh, sizeof zh, fmt_en, fmt_zh, ap);
     va_end(ap);
     int col = column(p, at);
     return ql_errf(p->err, QL_EINVAL, "calendar", "%s:%d:%d: %s%.0s", "%s:%d:%d：%.0s%s", p->file,

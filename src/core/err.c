@@ -40,17 +40,24 @@ static const struct err_row *find(int code)
     return internal;
 }
 
+void ql_vformat2(char *en, size_t en_n, char *zh, size_t zh_n, const char *fmt_en,
+                 const char *fmt_zh, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    vsnprintf(en, en_n, fmt_en, ap);
+    vsnprintf(zh, zh_n, fmt_zh, aq);
+    va_end(aq);
+}
+
 int ql_errf(ql_err *e, int code, const char *field, const char *fmt_en, const char *fmt_zh, ...)
 {
     if (!e) return code;
-    va_list ap, aq;
+    va_list ap;
     va_start(ap, fmt_zh);
-    va_copy(aq, ap);
     e->code = code;
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    vsnprintf(e->en, sizeof e->en, fmt_en, ap);
-    vsnprintf(e->zh, sizeof e->zh, fmt_zh, aq);
-    va_end(aq);
+    ql_vformat2(e->en, sizeof e->en, e->zh, sizeof e->zh, fmt_en, fmt_zh, ap);
     va_end(ap);
     return code;
 }

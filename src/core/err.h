@@ -8,6 +8,7 @@
 #ifndef QL_CORE_ERR_H
 #define QL_CORE_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum {
@@ -42,6 +43,12 @@ typedef struct ql_err {
  * Both formats receive the same arguments in the same order. field may be NULL. */
 int ql_errf(ql_err *e, int code, const char *field, const char *fmt_en, const char *fmt_zh, ...)
     __attribute__((format(printf, 4, 6), format(printf, 5, 6)));
+
+/* Formats fmt_en into en and fmt_zh into zh (n bytes each, cut if longer)
+ * with the same arguments, as ql_errf does; for messages built elsewhere
+ * (a parser's "FILE:LINE:COL: ..." texts, explanations). */
+void ql_vformat2(char *en, size_t en_n, char *zh, size_t zh_n, const char *fmt_en,
+                 const char *fmt_zh, va_list ap) __attribute__((format(printf, 5, 0), format(printf, 6, 0)));
 
 /* Several errors at once, e.g. every bad field of a form or an imported row. */
 #define QL_ERRS_MAX 24

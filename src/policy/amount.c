@@ -14,10 +14,7 @@ step(json_t *steps, const char *name, int64_t fen, const char *fmt_en, const cha
     char en[POL_TEXT_MAX], zh[POL_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt_zh);
-    vsnprintf(en, sizeof en, fmt_en, ap);
-    va_end(ap);
-    va_start(ap, fmt_zh);
-    vsnprintf(zh, sizeof zh, fmt_zh, ap);
+    ql_vformat2(en, sizeof en, zh, sizeof zh, fmt_en, fmt_zh, ap);
     va_end(ap);
     char yuan[32];
     validate_money_text(fen, yuan, sizeof yuan);

@@ -36,10 +36,7 @@ issue(pol_issues *out, int line, int col, bool warning, const char *fmt_en, cons
     it->warning = warning;
     va_list ap;
     va_start(ap, fmt_zh);
-    vsnprintf(it->en, sizeof it->en, fmt_en, ap);
-    va_end(ap);
-    va_start(ap, fmt_zh);
-    vsnprintf(it->zh, sizeof it->zh, fmt_zh, ap);
+    ql_vformat2(it->en, sizeof it->en, it->zh, sizeof it->zh, fmt_en, fmt_zh, ap);
     va_end(ap);
 }
 

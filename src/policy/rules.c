@@ -74,10 +74,7 @@ fail_at(const struct lexer *lx, int line, int col, const char *fmt_en, const cha
     char en[POL_TEXT_MAX], zh[POL_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt_zh);
-    vsnprintf(en, sizeof en, fmt_en, ap);
-    va_end(ap);
-    va_start(ap, fmt_zh);
-    vsnprintf(zh, sizeof zh, fmt_zh, ap);
+    ql_vformat2(en, sizeof en, zh, sizeof zh, fmt_en, fmt_zh, ap);
     va_end(ap);
     return ql_errf(lx->err, QL_EINVAL, "policy", "%s:%d:%d: %s%.0s", "%s:%d:%d：%.0s%s", lx->file,
                    line, col, en, zh);

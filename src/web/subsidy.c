@@ -199,19 +199,28 @@ static int can_review(const http_req *r)
            (r->who.scope == SCOPE_DISTRICT || r->who.scope == SCOPE_DEPARTMENT);
 }
 
-/* Draws an application's staff page into d (which it consumes). */
-static int render_app(http_req *r, int64_t id, json_t *d, int status)
+/* Reads application id for a page into *app, with its display texts. On
+ * an error, releases d and leaves the error for the error page. */
+static int page_app(http_req *r, int64_t id, json_t *d, json_t **app)
 {
-    json_t *app;
     ql_err err = {0};
-    int rc = subsidy_get(r->db, &r->who, id, date_today(), &app, &err);
+    int rc = subsidy_get(r->db, &r->who, id, date_today(), app, &err);
     if (rc) {
         json_decref(d);
         r->err = err;
         return rc;
     }
-    decorate(r, app);
-    events_view(r, app);
+    decorate(r, *app);
+    events_view(r, *app);
+    return 0;
+}
+
+/* Draws an application's staff page into d (which it consumes). */
+static int render_app(http_req *r, int64_t id, json_t *d, int status)
+{
+    json_t *app;
+    int rc = page_app(r, id, d, &app);
+    if (rc) return rc;
     json_object_set_new(d, "title", json_string(web_tf(r, "subsidy.app_title", "ref",
                                                        web_str(app, "ref"), (const char *)NULL)));
     web_crumb(d, "/", web_t(r, "nav.home"));
@@ -512,15 +521,8 @@ static void applicant_facts(http_req *r, json_t *d, json_t *app)
 static int web_applicant_page(http_req *r, int64_t id, json_t *d, int status)
 {
     json_t *app;
-    ql_err err = {0};
-    int rc = subsidy_get(r->db, &r->who, id, date_today(), &app, &err);
-    if (rc) {
-        json_decref(d);
-        r->err = err;
-        return rc;
-    }
-    decorate(r, app);
-    events_view(r, app);
+    int rc = page_app(r, id, d, &app);
+    if (rc) return rc;
     json_object_set_new(d, "title", json_string(web_tf(r, "apply.tasks_title", "ref",
                                                        web_str(app, "ref"), (const char *)NULL)));
     web_crumb(d, "/", web_t(r, "nav.home"));
@@ -572,13 +574,8 @@ int web_apply_app(http_req *r)
 static int render_declare(http_req *r, int64_t id, json_t *d, int status)
 {
     json_t *app;
-    ql_err err = {0};
-    int rc = subsidy_get(r->db, &r->who, id, date_today(), &app, &err);
-    if (rc) {
-        json_decref(d);
-        r->err = err;
-        return rc;
-    }
+    int rc = page_app(r, id, d, &app);
+    if (rc) return rc;
     json_object_set_new(d, "title", json_string(web_t(r, "apply.declare_title")));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/apply", web_t(r, "apply.title"));
@@ -665,14 +662,8 @@ int web_apply_declare(http_req *r)
 static int render_check(http_req *r, int64_t id, json_t *d, int status, const char *view)
 {
     json_t *app;
-    ql_err err = {0};
-    int rc = subsidy_get(r->db, &r->who, id, date_today(), &app, &err);
-    if (rc) {
-        json_decref(d);
-        r->err = err;
-        return rc;
-    }
-    decorate(r, app);
+    int rc = page_app(r, id, d, &app);
+    if (rc) return rc;
     json_object_set_new(d, "title", json_string(web_t(r, !strcmp(view, "apply_done")
                                                              ? "apply.done_title"
                                                              : "apply.check_title")));
