@@ -245,6 +245,19 @@ static int render_app(http_req *r, int64_t id, json_t *d, int status)
     return web_render(r, status, "subsidy_app", d);
 }
 
+/* After an action (?done=ACTION, &unchanged=1 when it was a repeat): the
+ * notice that says what was done. */
+static void done_notice(http_req *r, json_t *d)
+{
+    const char *done = http_query(r, "done");
+    if (done && subsidy_action_find(done) >= 0)
+        json_object_set_new(d, "notice",
+                            json_string(http_query(r, "unchanged")
+                                            ? web_t(r, "subsidy.unchanged")
+                                            : web_tf(r, "subsidy.done", "action",
+                                                     action_text(r, done), (const char *)NULL)));
+}
+
 int web_subsidy_list(http_req *r)
 {
     struct app_filter f = {-1, 0, 1, 50};
@@ -292,13 +305,7 @@ int web_subsidy_app(http_req *r)
     int rc = api_path_id(r, &id);
     if (rc) return rc;
     json_t *d = web_page(r, "", AREA_SUBSIDY);
-    const char *done = http_query(r, "done");
-    if (done && subsidy_action_find(done) >= 0)
-        json_object_set_new(d, "notice",
-                            json_string(http_query(r, "unchanged")
-                                            ? web_t(r, "subsidy.unchanged")
-                                            : web_tf(r, "subsidy.done", "action",
-                                                     action_text(r, done), (const char *)NULL)));
+    done_notice(r, d);
     return render_app(r, id, d, 200);
 }
 
@@ -560,13 +567,7 @@ int web_apply_app(http_req *r)
     int rc = applicant_id(r, &id);
     if (rc) return rc;
     json_t *d = web_page(r, "", AREA_APPLY);
-    const char *done = http_query(r, "done");
-    if (done && subsidy_action_find(done) >= 0)
-        json_object_set_new(d, "notice",
-                            json_string(http_query(r, "unchanged")
-                                            ? web_t(r, "subsidy.unchanged")
-                                            : web_tf(r, "subsidy.done", "action",
-                                                     action_text(r, done), (const char *)NULL)));
+    done_notice(r, d);
     return web_applicant_page(r, id, d, 200);
 }
 
