@@ -2,7 +2,8 @@
 # make run: serves the console and API on http://127.0.0.1:8080 with a SQLite
 # database in var/, and on first start demo accounts (one per role) and a
 # small demo district (qianlima demo: 300 talents, 10 employers, 3 housing
-# operators with their units and leases). Settings
+# operators with their units and leases, the 2026 calendar, the shipped
+# subsidy policies and applications in every state). Settings
 # can be changed with QIANLIMA_* variables or ./qianlima.ini (see README),
 # e.g. QIANLIMA_SERVER_LISTEN=0.0.0.0:8080 make run
 set -euo pipefail
@@ -51,8 +52,10 @@ if [[ ${created:-0} == 1 ]]; then
   Demo accounts (password $demo_password):
     admin, reviewer, clerk, finance, auditor, leader, hr.acme, operator, talent
   Demo data: 300 talents, 10 employers, 3 housing operators, 18 units and their
-  leases (hr.acme belongs to the first employer, operator to OP-001, and
-  talent is the first talent).
+  leases, the 2026 calendar, three subsidy policies and applications in every
+  state (hr.acme belongs to the first employer, operator to OP-001, and
+  talent is the first talent: sign in as talent to apply, hr.acme to attest,
+  clerk to accept, reviewer to review).
 MSG
 fi
 echo

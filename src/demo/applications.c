@@ -75,6 +75,7 @@ struct pools {
     int64_t *ok, *no;  /* talents the policy takes (given a filed lease), and does not */
     int *ok_lease;     /* ok[i] has a filed lease for the rest of 2026 */
     int64_t nok, nno, cap_ok, cap_no;
+    int one_ok, one_has_lease; /* talent 1 (the `talent` account of make run) */
 };
 
 /* The pools are drawn on 1 December 2026, after every review of the demo:
@@ -86,7 +87,6 @@ struct pools {
 static int sort_pool(const struct policy_subject *who, const pol_facts *facts, void *ctx)
 {
     struct pools *x = ctx;
-    if (who->talent_id == 1) return 0; /* the `talent` account of make run applies itself */
     pol_facts f = *facts;
     int had = f.v[F_LEASE_ACTIVE] && f.v[F_LEASE_FILED] &&
               who->lease_end >= date_from_ymd(DAY0_Y, 12, 31);
@@ -95,6 +95,11 @@ static int sort_pool(const struct policy_subject *who, const pol_facts *facts, v
     if (f.v[F_RENT] == 0) f.v[F_RENT] = 450000;
     int failed = -1;
     int m = pol_match(x->p, x->v, &f, &failed);
+    if (who->talent_id == 1) { /* the `talent` account of make run applies itself */
+        x->one_ok = m >= 0;
+        x->one_has_lease = had;
+        return 0;
+    }
     if (m >= 0) {
         if (x->nok == x->cap_ok) {
             x->cap_ok = x->cap_ok ? x->cap_ok * 2 : 256;
@@ -301,6 +306,12 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
     w.self.perms = role_perms(ROLE_TALENT);
     w.self.user_id = 0;
     snprintf(w.self.username, sizeof w.self.username, "demo:applicant");
+    /* the demo's own applicant: a filed lease too, when the policy would
+     * take them with one */
+    if (!rc && count > 0 && x.one_ok && !x.one_has_lease) {
+        rc = market_lease(&w, 1, count);
+        out->leases += !rc;
+    }
     int64_t iok = 0, ino = 0;
     for (int64_t k = 0; !rc && k < count; k++) {
         enum app_state target = pattern[k % PATTERN_N];
