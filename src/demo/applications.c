@@ -74,6 +74,7 @@ struct pools {
     const pol_version *v;
     int64_t *ok, *no;  /* talents the policy takes (given a filed lease), and does not */
     int *ok_lease;     /* ok[i] has a filed lease for the rest of 2026 */
+    int64_t *ok_emp;   /* ok[i]'s employer */
     int64_t nok, nno, cap_ok, cap_no;
     int one_ok, one_has_lease; /* talent 1 (the `talent` account of make run) */
 };
@@ -105,8 +106,10 @@ static int sort_pool(const struct policy_subject *who, const pol_facts *facts, v
             x->cap_ok = x->cap_ok ? x->cap_ok * 2 : 256;
             x->ok = xrealloc(x->ok, (size_t)x->cap_ok * sizeof *x->ok);
             x->ok_lease = xrealloc(x->ok_lease, (size_t)x->cap_ok * sizeof *x->ok_lease);
+            x->ok_emp = xrealloc(x->ok_emp, (size_t)x->cap_ok * sizeof *x->ok_emp);
         }
         x->ok_lease[x->nok] = had;
+        x->ok_emp[x->nok] = who->employer_id;
         x->ok[x->nok++] = who->talent_id;
     } else if (who->employer_id && failed >= 0 && strcmp(x->v->crit[failed].id, "age")) {
         if (x->nno == x->cap_no) {
@@ -126,19 +129,30 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Shuffles ids (and, when given, flags alongside) with the seed. */
-static void shuffle(int64_t *ids, int *flags, int64_t n, uint64_t *seed)
+/* Swaps entries i and j of the eligible pool. */
+static void swap_ok(struct pools *x, int64_t i, int64_t j)
 {
-    for (int64_t i = n - 1; i > 0; i--) {
+    int64_t t = x->ok[i];
+    x->ok[i] = x->ok[j];
+    x->ok[j] = t;
+    int f = x->ok_lease[i];
+    x->ok_lease[i] = x->ok_lease[j];
+    x->ok_lease[j] = f;
+    t = x->ok_emp[i];
+    x->ok_emp[i] = x->ok_emp[j];
+    x->ok_emp[j] = t;
+}
+
+/* Shuffles both pools with the seed. */
+static void shuffle(struct pools *x, uint64_t *seed)
+{
+    for (int64_t i = x->nok - 1; i > 0; i--)
+        swap_ok(x, i, (int64_t)(splitmix(seed) % (uint64_t)(i + 1)));
+    for (int64_t i = x->nno - 1; i > 0; i--) {
         int64_t j = (int64_t)(splitmix(seed) % (uint64_t)(i + 1));
-        int64_t t = ids[i];
-        ids[i] = ids[j];
-        ids[j] = t;
-        if (flags) {
-            int f = flags[i];
-            flags[i] = flags[j];
-            flags[j] = f;
-        }
+        int64_t t = x->no[i];
+        x->no[i] = x->no[j];
+        x->no[j] = t;
     }
 }
 
@@ -296,10 +310,7 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
     }
     rc = policy_registry_facts(s, day0, sort_pool, &x, err);
     uint64_t st = seed ^ 0x5A5A5A5A12345678ull;
-    if (!rc) {
-        shuffle(x.ok, x.ok_lease, x.nok, &st);
-        shuffle(x.no, NULL, x.nno, &st);
-    }
+    if (!rc) shuffle(&x, &st);
     struct walker w = {s, a, *a, err};
     w.self.scope = SCOPE_SELF;
     w.self.roles = 1u << ROLE_TALENT;
@@ -321,6 +332,14 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
             t = x.no[ino++];
         } else {
             if (iok >= x.nok) break;
+            /* something for the first employer's HR account (hr.acme of
+             * make run) to attest: the first submitted one is its staff's */
+            if (target == AS_SUBMITTED && k < PATTERN_N)
+                for (int64_t j = iok; j < x.nok; j++)
+                    if (x.ok_emp[j] == 1) {
+                        swap_ok(&x, iok, j);
+                        break;
+                    }
             if (!x.ok_lease[iok]) {
                 if ((rc = market_lease(&w, x.ok[iok], k))) break;
                 out->leases++;
@@ -336,6 +355,7 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
     }
     free(x.ok);
     free(x.ok_lease);
+    free(x.ok_emp);
     free(x.no);
     pol_free(&p);
     return rc;
