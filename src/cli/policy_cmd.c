@@ -262,8 +262,9 @@ static void print_side(const char *label, json_t *side)
            json_string_value(json_object_get(side, "budget_yuan")));
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(side, "by_tier"), k, v)
+    json_object_foreach(json_object_get(side, "by_tier"), k, v) {
         printf(" %s=%lld", k, (long long)json_integer_value(v));
+    }
     printf("\n");
 }
 

@@ -114,7 +114,7 @@ enum sat { SAT_NO = 0, SAT_YES = 1, SAT_UNKNOWN = 2 };
 static enum sat try_group(const pol_programme *p, const struct lit *lits, int nlits,
                           uint32_t mask, const struct cand cand[F_COUNT])
 {
-    int facts[F_COUNT], nf = 0;
+    int facts[F_COUNT] = {0}, nf = 0;
     long combos = 1;
     for (int f = 0; f < F_COUNT; f++)
         if (mask & (1u << f)) {
@@ -279,7 +279,7 @@ static int by_from(const void *a, const void *b)
 int pol_check(const pol_programme *p, pol_issues *out)
 {
     memset(out, 0, sizeof *out);
-    const pol_version *sorted[POL_VERSIONS_MAX];
+    const pol_version *sorted[POL_VERSIONS_MAX] = {0};
     for (int i = 0; i < p->nver; i++) sorted[i] = &p->ver[i];
     qsort(sorted, (size_t)p->nver, sizeof sorted[0], by_from);
     for (int i = 0; i + 1 < p->nver; i++) {

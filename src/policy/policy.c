@@ -22,6 +22,7 @@ int policy_check_text(const char *text, size_t len, const char *file_name, pol_p
                       pol_issues *issues, ql_err *err)
 {
     pol_programme local;
+    memset(&local, 0, sizeof local);
     pol_programme *p = parsed ? parsed : &local;
     memset(issues, 0, sizeof *issues);
     int rc = pol_parse(text, len, file_name, p, err);
