@@ -263,6 +263,14 @@ int web_subsidy_list(http_req *r)
     struct app_filter f = {-1, 0, 1, 50};
     const char *st = http_query(r, "state");
     if (st && *st) f.state = subsidy_state_find(st);
+    /* without a choice, each account starts at its own queue: the employer
+     * what is to attest, a window what is to accept, a reviewer what is to
+     * review ("state=" asks for all) */
+    if (!st) {
+        if (actor_can(&r->who, P_SUBSIDY_REVIEW)) f.state = AS_ACCEPTED;
+        else if (actor_can(&r->who, P_WINDOW_ACCEPT)) f.state = AS_ATTESTED;
+        else if (actor_can(&r->who, P_SUBSIDY_ATTEST)) f.state = AS_SUBMITTED;
+    }
     int64_t page = 1;
     if (api_query_int(r, "page", 1, 1, 100000, &page)) page = 1;
     f.page = page;
@@ -294,7 +302,7 @@ int web_subsidy_list(http_req *r)
     web_pager(r, d, "/subsidy",
               f.state >= 0 ? arena_printf(r->arena, "&state=%s",
                                           subsidy_state_name((enum app_state)f.state))
-                           : "",
+                           : "&state=",
               f.page, f.per_page, total);
     return web_render(r, 200, "subsidy_list", d);
 }
