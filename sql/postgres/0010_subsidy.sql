@@ -66,7 +66,10 @@ CREATE TABLE application_events (
     actor          TEXT NOT NULL CHECK (length(actor) <= 128),
     actor_id       BIGINT NOT NULL DEFAULT 0,
     reason         TEXT NOT NULL DEFAULT '' CHECK (length(reason) <= 2000),
-    request_key    TEXT NOT NULL CHECK (length(request_key) BETWEEN 1 AND 80),
+    -- activate, suspend, resume, end: the day it takes effect; publish: the
+    -- day of publication (the workflow's day, not the clock's)
+    effective      INTEGER,
+    request_key    TEXT NOT NULL CHECK (length(request_key) BETWEEN 1 AND 100),
     at             BIGINT NOT NULL,
     UNIQUE (application_id, request_key)
 );

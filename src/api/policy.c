@@ -49,7 +49,7 @@ static int source_error(http_req *r, int rc)
 int api_policies_list(http_req *r)
 {
     json_t *list;
-    int rc = policy_list(r->db, &list, &r->err);
+    int rc = policy_list(r->db, actor_can(&r->who, P_POLICY_MANAGE), &list, &r->err);
     if (rc) return rc;
     return http_reply_json(r, 200, json_pack("{so}", "items", list));
 }
@@ -59,7 +59,7 @@ int api_policy_get(http_req *r)
     int64_t id;
     int rc = api_path_id(r, &id);
     json_t *o;
-    if (!rc) rc = policy_get(r->db, id, &o, &r->err);
+    if (!rc) rc = policy_get(r->db, id, actor_can(&r->who, P_POLICY_MANAGE), &o, &r->err);
     if (rc) return rc;
     return http_reply_json(r, 200, o);
 }
@@ -159,12 +159,14 @@ int api_policy_simulate(http_req *r)
         pol_free(&prop);
         return source_error(r, rc);
     }
+    const pol_issue *first = pol_first_error(is);
     if (is->nerrors) {
+        rc = ql_errf(&r->err, QL_EINVAL, "body.source",
+                     "the proposed policy has %d error(s); the first at line %d: %s%.0s",
+                     "拟议政策有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
+                     first ? first->line : 0, first ? first->en : "", first ? first->zh : "");
         pol_free(&prop);
-        return ql_errf(&r->err, QL_EINVAL, "body.source",
-                       "the proposed policy has %d error(s); the first at line %d: %s%.0s",
-                       "拟议政策有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
-                       is->item[0].line, is->item[0].en, is->item[0].zh);
+        return rc;
     }
     int have_cur = 0;
     int64_t cur_id = 0;

@@ -148,7 +148,7 @@ static int do_list(const char *cmd, store *s)
 {
     json_t *list;
     ql_err err = {0};
-    if (policy_list(s, &list, &err)) return fail(cmd, &err);
+    if (policy_list(s, true, &list, &err)) return fail(cmd, &err);
     printf("%-5s %-20s %-8s %-6s %-8s %s\n", "id", "programme", "status", "errors", "warnings",
            "versions");
     size_t i;
@@ -170,7 +170,7 @@ static int do_show(const char *cmd, store *s, int64_t id)
 {
     json_t *o;
     ql_err err = {0};
-    if (policy_get(s, id, &o, &err)) return fail(cmd, &err);
+    if (policy_get(s, id, true, &o, &err)) return fail(cmd, &err);
     printf("# policy file %lld: %s (%s), %s, sha256 %s\n", (long long)id,
            json_string_value(json_object_get(o, "programme")),
            json_string_value(json_object_get(o, "name_en")),

@@ -66,3 +66,26 @@ void date_format(int32_t days, char *out, size_t n)
     date_to_ymd(days, &y, &m, &d);
     snprintf(out, n, "%04d-%02d-%02d", y, m, d);
 }
+
+int32_t date_month_first(int32_t day)
+{
+    int y, m, d;
+    date_to_ymd(day, &y, &m, &d);
+    return date_from_ymd(y, m, 1);
+}
+
+int32_t date_month_last(int32_t day)
+{
+    int y, m, d;
+    date_to_ymd(day, &y, &m, &d);
+    return (m == 12 ? date_from_ymd(y + 1, 1, 1) : date_from_ymd(y, m + 1, 1)) - 1;
+}
+
+int date_months_touched(int32_t from, int32_t to)
+{
+    if (to < from) return 0;
+    int fy, fm, fd, ty, tm, td;
+    date_to_ymd(from, &fy, &fm, &fd);
+    date_to_ymd(to, &ty, &tm, &td);
+    return (ty - fy) * 12 + (tm - fm) + 1;
+}

@@ -16,6 +16,14 @@ void date_to_ymd(int32_t days, int *y, int *m, int *d);
 /* Returns 1 if y-m-d is a real calendar date (years 1-9999), else 0. */
 int date_valid(int y, int m, int d);
 
+/* The first and the last day of day's month. */
+int32_t date_month_first(int32_t day);
+int32_t date_month_last(int32_t day);
+
+/* How many calendar months the days from..to (inclusive) touch:
+ * 2026-10-16..2026-12-01 touches 3; 0 when to < from. */
+int date_months_touched(int32_t from, int32_t to);
+
 /* Today's day number in Asia/Shanghai. */
 int32_t date_today(void);
 

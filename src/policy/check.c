@@ -42,6 +42,7 @@ issue(pol_issues *out, int line, int col, bool warning, const char *fmt_en, cons
 
 struct cand {
     int n;
+    int full; /* more values than CAND_MAX: the search is not exhaustive */
     int64_t v[CAND_MAX];
 };
 
@@ -51,6 +52,7 @@ static void cand_add(struct cand *c, int64_t v, const pol_fact_info *fi)
     for (int i = 0; i < c->n; i++)
         if (c->v[i] == v) return;
     if (c->n < CAND_MAX) c->v[c->n++] = v;
+    else c->full = 1;
 }
 
 /* Candidate values of every fact for version v. */
@@ -101,6 +103,25 @@ static void candidates(const pol_programme *p, const pol_version *v, struct cand
     }
 }
 
+/* Is the search exact for expression root? Only when it compares facts
+ * with constants: arithmetic and fact-to-fact comparisons can turn at
+ * values the candidates do not hold. */
+static bool exact(const pol_programme *p, int32_t root)
+{
+    const pol_node *n = &p->node[root];
+    switch (n->op) {
+    case OP_ADD:
+    case OP_SUB:
+    case OP_NEG:
+    case OP_CMP: return false;
+    case OP_NOT: return exact(p, n->a);
+    case OP_AND:
+    case OP_OR: return exact(p, n->a) && exact(p, n->b);
+    case OP_IN: return exact(p, n->a);
+    default: return true;
+    }
+}
+
 /* One condition of a conjunction: expr must evaluate to want. */
 struct lit {
     int32_t expr;
@@ -122,6 +143,9 @@ static enum sat try_group(const pol_programme *p, const struct lit *lits, int nl
             combos *= cand[f].n;
             if (combos > COMBOS_MAX) return SAT_UNKNOWN;
         }
+    bool sure = true; /* a "no" can be trusted */
+    for (int i = 0; i < nf; i++) sure = sure && !cand[facts[i]].full;
+    for (int i = 0; i < nlits; i++) sure = sure && exact(p, lits[i].expr);
     int idx[F_COUNT] = {0};
     pol_facts fx;
     pol_facts_clear(&fx);
@@ -136,7 +160,7 @@ static enum sat try_group(const pol_programme *p, const struct lit *lits, int nl
             idx[i] = 0;
         }
     }
-    return SAT_NO;
+    return sure ? SAT_NO : SAT_UNKNOWN;
 }
 
 /* Is there an applicant for whom every literal holds? */
@@ -179,8 +203,9 @@ static enum sat satisfiable(const pol_programme *p, const struct lit *lits, int 
 
 static void too_many(pol_issues *out, int line, int col, const char *what)
 {
-    issue(out, line, col, true, "%s: too many combinations of facts to check",
-          "%s：事实组合过多，未能检查", what);
+    issue(out, line, col, true,
+          "%s: could not be checked (arithmetic, or too many values to try): check it by hand",
+          "%s：无法自动检查（含运算或取值过多），请人工核对", what);
 }
 
 static void check_version(const pol_programme *p, const pol_version *v, pol_issues *out)
@@ -315,4 +340,14 @@ char *pol_issues_text(const pol_programme *p, const pol_issues *out)
     }
     if (out->n > kept) buf_printf(&b, "... %d more\n", out->n - kept);
     return buf_steal(&b);
+}
+
+const pol_issue *pol_first_error(const pol_issues *out)
+{
+    int kept = out->n < (int)(sizeof out->item / sizeof out->item[0])
+                   ? out->n
+                   : (int)(sizeof out->item / sizeof out->item[0]);
+    for (int i = 0; i < kept; i++)
+        if (!out->item[i].warning) return &out->item[i];
+    return NULL;
 }

@@ -191,13 +191,9 @@ static int activate_body(store *s, void *vctx)
     /* checked again now: the checks may know more than when it was saved */
     pol_issues *is = xmalloc(sizeof *is);
     rc = policy_check_text(source, len, file_name[0] ? file_name : "source", NULL, is, x->err);
+    int errors = is->nerrors, warnings = is->n - is->nerrors;
     if (!rc && is->nerrors) {
-        const pol_issue *first = NULL;
-        for (int i = 0; i < is->n && i < (int)(sizeof is->item / sizeof is->item[0]); i++)
-            if (!is->item[i].warning) {
-                first = &is->item[i];
-                break;
-            }
+        const pol_issue *first = pol_first_error(is);
         rc = ql_errf(x->err, QL_ECONFLICT, "policy",
                      "policy file %lld cannot be activated: %d error(s), the first at line %d: "
                      "%s%.0s",
@@ -232,11 +228,12 @@ static int activate_body(store *s, void *vctx)
             goto done;
         }
     }
-    store_val up[] = {SV_INT(now), SV_TEXT(who), SV_INT(x->id)};
+    /* the counts of the checks just run (they may know more than at saving) */
+    store_val up[] = {SV_INT(now), SV_TEXT(who), SV_INT(errors), SV_INT(warnings), SV_INT(x->id)};
     rc = store_exec(s,
                     "UPDATE policy_files SET status = 'active', activated_at = $1, "
-                    "activated_by = $2 WHERE id = $3",
-                    up, 3, NULL);
+                    "activated_by = $2, errors = $3, warnings = $4 WHERE id = $5",
+                    up, 5, NULL);
     if (rc) {
         rc = store_fail(s, rc, x->err);
         goto done;
@@ -294,11 +291,14 @@ static json_t *row_json(store_rows *r)
     return o;
 }
 
-int policy_list(store *s, json_t **out, ql_err *err)
+int policy_list(store *s, bool drafts, json_t **out, ql_err *err)
 {
     store_rows *r;
-    int rc = store_query(s, "SELECT " LIST_COLUMNS " FROM policy_files ORDER BY id DESC", NULL, 0,
-                         &r);
+    int rc = store_query(s,
+                         drafts ? "SELECT " LIST_COLUMNS " FROM policy_files ORDER BY id DESC"
+                                : "SELECT " LIST_COLUMNS " FROM policy_files "
+                                  "WHERE status <> 'draft' ORDER BY id DESC",
+                         NULL, 0, &r);
     if (rc) return store_fail(s, rc, err);
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1) json_array_append_new(list, row_json(r));
@@ -311,7 +311,7 @@ int policy_list(store *s, json_t **out, ql_err *err)
     return 0;
 }
 
-int policy_get(store *s, int64_t id, json_t **out, ql_err *err)
+int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err)
 {
     store_rows *r;
     int rc = store_query(s, "SELECT " LIST_COLUMNS ", source FROM policy_files WHERE id = $1",
@@ -327,6 +327,11 @@ int policy_get(store *s, int64_t id, json_t **out, ql_err *err)
     }
     store_rows_close(r);
     if (rc < 0) return store_fail(s, rc, err);
+    if (rc == 1 && !drafts && json_is_true(json_object_get(o, "draft"))) {
+        json_decref(o);
+        free(source);
+        rc = 0; /* a draft is not published: not there for this reader */
+    }
     if (rc == 0)
         return ql_errf(err, QL_ENOTFOUND, "id", "there is no policy file %lld",
                        "不存在编号为 %lld 的政策文件", (long long)id);

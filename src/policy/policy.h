@@ -2,9 +2,10 @@
  * sql/<dialect>/0009_policy.sql): saving a file as a draft, activating it
  * (only when it parses and its static checks find no error; the programme's
  * active file is retired in the same transaction), listing and reading
- * them, and loading a programme's active rules for decisions. Reading needs
- * no permission (policies are published law; the routes need a signed-in
- * account); saving and activating need policy.manage and are audited. */
+ * them, and loading a programme's active rules for decisions. Reading the
+ * active and retired files needs no permission (published law; the routes
+ * need a signed-in account), drafts need policy.manage; saving and
+ * activating need policy.manage and are audited. */
 #ifndef QL_POLICY_POLICY_H
 #define QL_POLICY_POLICY_H
 
@@ -63,15 +64,18 @@ struct policy_activated {
 int policy_activate(store *s, const actor *a, int64_t id, struct policy_activated *out,
                     ql_err *err);
 
-/* Every stored file, newest first, without its text:
+/* Every stored file, newest first, without its text (drafts only when
+ * drafts is set: a draft is not published; callers pass whether the
+ * reader holds policy.manage):
  * [{"id","programme","name_zh","name_en","status","digest","file_name",
  *   "versions","errors","warnings","created_at","created_by",
  *   "activated_at","activated_by"}]. */
-int policy_list(store *s, json_t **out, ql_err *err);
+int policy_list(store *s, bool drafts, json_t **out, ql_err *err);
 
 /* One file as in policy_list plus "source" (the text) and "issues" (the
- * static checks run now: [{"line","col","warning","en","zh"}]). */
-int policy_get(store *s, int64_t id, json_t **out, ql_err *err);
+ * static checks run now: [{"line","col","warning","en","zh"}]). A draft
+ * without drafts set is QL_ENOTFOUND. */
+int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err);
 
 /* Parses stored file id into *out (pol_free it). QL_ENOTFOUND for none. */
 int policy_load_file(store *s, int64_t id, pol_programme *out, ql_err *err);

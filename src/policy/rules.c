@@ -773,6 +773,12 @@ static int rest_text(struct lexer *lx, const char *kw_en, char *out, size_t cap)
     const char *e = s;
     while (e < lx->end && *e != '\n') e++;
     const char *next = e;
+    /* a comment after a blank ends the text */
+    for (const char *c = s + 1; c < e; c++)
+        if (*c == '#' && (c[-1] == ' ' || c[-1] == '\t')) {
+            e = c;
+            break;
+        }
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
     size_t n = (size_t)(e - s);
     int col = column_of(lx->ls, s);

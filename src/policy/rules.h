@@ -4,7 +4,8 @@
  * no clock. docs/policy.md is the reference for the file format; the short
  * version:
  *
- *   # a comment runs from '#' to the end of the line (outside strings)
+ *   # a comment runs from '#' to the end of the line (outside quoted values;
+ *   # in a text - zh, en, clause, basis - from a '#' after a blank)
  *   programme district-rent          code: [a-z0-9-], 1-40 characters
  *   zh 区人才租房补贴                 names of the programme
  *   en District talent rental subsidy
@@ -250,8 +251,13 @@ typedef struct pol_issues {
  * errors (warnings not counted). The search is exact for expressions that
  * compare facts with constants: it tries every value of each bool and enum
  * fact and, for numbers and dates, each constant the expressions use, one
- * either side, and the ends of the fact's range. */
+ * either side, and the ends of the fact's range. Where it cannot be exact
+ * (arithmetic, a fact compared with a fact, too many values), a condition
+ * it finds no applicant for is a warning to check by hand, not an error. */
 int pol_check(const pol_programme *p, pol_issues *out);
+
+/* The first finding of out that is an error (not a warning), or NULL. */
+const pol_issue *pol_first_error(const pol_issues *out);
 
 /* Formats out's findings as "FILE:LINE:COL: error|warning: text" lines
  * (Chinese then English) into a malloc'd string. */

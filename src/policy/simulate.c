@@ -296,7 +296,49 @@ struct emp_agg {
     int64_t cur_n, new_n, cur_fen, new_fen;
 };
 
+/* Months of the programme each person was paid before the month (each
+ * month a subsidy period touched), by talent id. */
+struct received {
+    int64_t talent;
+    int months;
+};
+
+static int load_received(store *s, const char *programme, int32_t month_first,
+                         struct received **out, size_t *n, ql_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT talent_id, start_date, end_date FROM applications "
+                         "WHERE programme = $1 AND start_date IS NOT NULL AND start_date < $2 "
+                         "ORDER BY talent_id",
+                         (store_val[]){SV_TEXT(programme), SV_INT(month_first)}, 2, &r);
+    if (rc) return store_fail(s, rc, err);
+    size_t cap = 0;
+    while ((rc = store_step(r)) == 1) {
+        int64_t t = store_col_int(r, 0);
+        int32_t from = (int32_t)store_col_int(r, 1);
+        int32_t to = store_col_isnull(r, 2) ? month_first - 1 : (int32_t)store_col_int(r, 2);
+        if (to > month_first - 1) to = month_first - 1;
+        int m = date_months_touched(from, to);
+        if (*n && (*out)[*n - 1].talent == t) {
+            (*out)[*n - 1].months += m;
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            *out = xrealloc(*out, cap * sizeof **out);
+        }
+        (*out)[(*n)++] = (struct received){t, m};
+    }
+    store_rows_close(r);
+    return rc < 0 ? store_fail(s, rc, err) : 0;
+}
+
 struct sim {
+    struct received *received;
+    size_t nreceived, ri;
     const pol_programme *cur, *prop;
     int32_t month;
     int64_t people, cur_n, new_n, cur_fen, new_fen, gain, lose, same, start, stop;
@@ -340,9 +382,14 @@ static const char *reason(const pol_programme *p, int32_t month, int tier, int f
     return "no tier";
 }
 
-static int sim_one(const struct policy_subject *who, const pol_facts *f, void *vctx)
+static int sim_one(const struct policy_subject *who, const pol_facts *facts, void *vctx)
 {
     struct sim *x = vctx;
+    pol_facts fx = *facts;
+    const pol_facts *f = &fx;
+    while (x->ri < x->nreceived && x->received[x->ri].talent < who->talent_id) x->ri++;
+    if (x->ri < x->nreceived && x->received[x->ri].talent == who->talent_id)
+        fx.v[F_MONTHS_RECEIVED] = x->received[x->ri].months;
     int ct = -1, nt = -1, cf = -1, nf = -1;
     int64_t cur = x->cur ? policy_month_for(x->cur, x->month, f, who->lease_end, &ct, &cf) : 0;
     int64_t now = policy_month_for(x->prop, x->month, f, who->lease_end, &nt, &nf);
@@ -421,7 +468,9 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
     x.month = month_first;
     x.lose_ex = json_array();
     x.gain_ex = json_array();
-    rc = policy_registry_facts(s, month_first, sim_one, &x, err);
+    rc = load_received(s, proposed->code, month_first, &x.received, &x.nreceived, err);
+    if (!rc) rc = policy_registry_facts(s, month_first, sim_one, &x, err);
+    free(x.received);
     if (rc) {
         json_decref(x.lose_ex);
         json_decref(x.gain_ex);

@@ -9,7 +9,9 @@
  * filed, its unit's kind (a lease without a platform unit is "market") and
  * its rent. What the registry does not hold is the applicant's declaration
  * (family_owns_housing, other_housing_benefit): false unless an application
- * says otherwise. months_received is 0 until subsidies are paid. */
+ * says otherwise. months_received is 0 here; the simulation counts the
+ * months of earlier subsidy periods of the programme (applications'
+ * start and end dates) before the month. */
 #ifndef QL_POLICY_SIMULATE_H
 #define QL_POLICY_SIMULATE_H
 

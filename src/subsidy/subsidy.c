@@ -279,31 +279,74 @@ static void states_text(unsigned mask, int zh, char *out, size_t n)
 
 /* ---- evaluation -------------------------------------------------------- */
 
-/* Months of the programme this person has been paid for before: each
- * month touched by an earlier subsidy period. */
+/* The months of [start, end] in which application app paid at least one
+ * day: each month touched, less those wholly inside a suspension (from a
+ * suspend event's effective day to the day before the resume's). */
+static int paid_months(store *s, int64_t app, int32_t start, int32_t end, int *out, ql_err *err)
+{
+    int32_t from[32], to[32];
+    int n = 0;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT action, effective FROM application_events WHERE application_id = $1 "
+                         "AND action IN ('suspend', 'resume') AND effective IS NOT NULL ORDER BY id",
+                         (store_val[]){SV_INT(app)}, 1, &r);
+    if (rc) return store_fail(s, rc, err);
+    while ((rc = store_step(r)) == 1) {
+        int32_t day = (int32_t)store_col_int(r, 1);
+        if (!strcmp(store_col_text(r, 0, NULL), "suspend")) {
+            if (n < 32) {
+                from[n] = day;
+                to[n++] = end;
+            }
+        } else if (n > 0) {
+            to[n - 1] = day - 1;
+        }
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_fail(s, rc, err);
+    int months = 0;
+    for (int32_t m = date_month_first(start); m <= end; m = date_month_last(m) + 1) {
+        int32_t a = m > start ? m : start, b = date_month_last(m) < end ? date_month_last(m) : end;
+        int paid = 1;
+        for (int k = 0; k < n && paid; k++)
+            if (from[k] <= a && b <= to[k]) paid = 0;
+        months += paid;
+    }
+    *out = months;
+    return 0;
+}
+
+/* Months of the programme this person has been paid for before, under
+ * earlier applications, up to today. */
 static int months_received(store *s, const struct app_row *a, int32_t today, int *out,
                            ql_err *err)
 {
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT start_date, end_date FROM applications WHERE talent_id = $1 "
+                         "SELECT id, start_date, end_date FROM applications WHERE talent_id = $1 "
                          "AND programme = $2 AND id <> $3 AND start_date IS NOT NULL",
                          (store_val[]){SV_INT(a->talent_id), SV_TEXT(a->programme), SV_INT(a->id)},
                          3, &r);
     if (rc) return store_fail(s, rc, err);
+    int64_t ids[64];
+    int32_t from[64], to[64];
     int n = 0;
-    while ((rc = store_step(r)) == 1) {
-        int32_t from = (int32_t)store_col_int(r, 0);
-        int32_t to = store_col_isnull(r, 1) ? today : (int32_t)store_col_int(r, 1);
-        if (to < from) continue;
-        int fy, fm, fd, ty, tm, td;
-        date_to_ymd(from, &fy, &fm, &fd);
-        date_to_ymd(to, &ty, &tm, &td);
-        n += (ty - fy) * 12 + (tm - fm) + 1;
+    while ((rc = store_step(r)) == 1 && n < 64) {
+        ids[n] = store_col_int(r, 0);
+        from[n] = (int32_t)store_col_int(r, 1);
+        int32_t end = store_col_isnull(r, 2) ? today : (int32_t)store_col_int(r, 2);
+        to[n++] = end < today ? end : today;
     }
     store_rows_close(r);
     if (rc < 0) return store_fail(s, rc, err);
-    *out = n;
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        int m = 0;
+        if (to[i] >= from[i] && (rc = paid_months(s, ids[i], from[i], to[i], &m, err))) return rc;
+        total += m;
+    }
+    *out = total;
     return 0;
 }
 
@@ -394,6 +437,22 @@ static int notice_days(store *s, int32_t today, int32_t *from, int32_t *to, ql_e
     return rc;
 }
 
+/* The day application id was last published (the notice began to be
+ * shown), or 0. */
+static int published_on(store *s, int64_t id, int32_t *day, ql_err *err)
+{
+    *day = 0;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT effective FROM application_events WHERE application_id = $1 AND "
+                         "action = 'publish' ORDER BY id DESC LIMIT 1",
+                         (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) return store_fail(s, rc, err);
+    if ((rc = store_step(r)) == 1) *day = (int32_t)store_col_int(r, 0);
+    store_rows_close(r);
+    return rc < 0 ? store_fail(s, rc, err) : 0;
+}
+
 /* ---- transitions ------------------------------------------------------- */
 
 struct tx_ctx {
@@ -436,19 +495,23 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
             return ql_errf(err, QL_ECONFLICT, "notice",
                            "the public notice of %s runs until %s: approve after it ends",
                            "申请 %s 的公示期至 %s：须在公示期满后批准", a->ref, to);
-        if ((rc = count_where(s,
-                              "SELECT count(*) FROM objections WHERE application_id = $1 AND "
-                              "outcome IS NULL",
-                              a->id, &n)))
+        /* the objections to this notice (an appeal starts a new one) */
+        int32_t pub = 0;
+        if ((rc = published_on(s, a->id, &pub, err))) return rc;
+        store_val ov[] = {SV_INT(a->id), SV_INT(pub)};
+        if ((rc = store_query_int(s,
+                                  "SELECT count(*) FROM objections WHERE application_id = $1 AND "
+                                  "received_on >= $2 AND outcome IS NULL",
+                                  ov, 2, &n)))
             return store_fail(s, rc, err);
         if (n)
             return ql_errf(err, QL_ECONFLICT, "notice",
                            "%lld objection(s) to %s are not settled yet",
                            "尚有 %lld 条异议未处理（申请 %s）", (long long)n, a->ref);
-        if ((rc = count_where(s,
-                              "SELECT count(*) FROM objections WHERE application_id = $1 AND "
-                              "outcome = 'upheld'",
-                              a->id, &n)))
+        if ((rc = store_query_int(s,
+                                  "SELECT count(*) FROM objections WHERE application_id = $1 AND "
+                                  "received_on >= $2 AND outcome = 'upheld'",
+                                  ov, 2, &n)))
             return store_fail(s, rc, err);
         if (n)
             return ql_errf(err, QL_ECONFLICT, "notice",
@@ -456,18 +519,58 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
                            "申请 %s 的异议已成立：只能不予通过", a->ref);
         break;
     }
-    case AA_APPEAL:
+    case AA_APPEAL: {
         if (a->appeals)
             return ql_errf(err, QL_ECONFLICT, "state",
                            "application %s was appealed once already; apply again instead",
                            "申请 %s 已申诉过一次；请重新申请", a->ref);
+        store_val ov[] = {SV_TEXT(a->programme), SV_INT(a->talent_id)};
+        rc = store_query_int(s,
+                             "SELECT count(*) FROM applications WHERE programme = $1 AND "
+                             "talent_id = $2 AND state NOT IN ('rejected', 'ended', 'withdrawn')",
+                             ov, 2, &n);
+        if (rc) return store_fail(s, rc, err);
+        if (n)
+            return ql_errf(err, QL_ECONFLICT, "programme",
+                           "there is an open application of this programme already: appeal is "
+                           "no longer possible",
+                           "该项目已有未办结的申请，不能再申诉");
         break;
+    }
     case AA_REJECT:
         /* the failed criteria of a decision are reasons enough */
         if (!reason[0] && !(a->state == AS_REVIEWED && a->eligible == 0))
             return ql_errf(err, QL_EINVAL, "reason", "give the reasons for the rejection",
                            "请填写不予通过的理由");
         return 0;
+    default: break;
+    }
+    int32_t eff = st->effective ? st->effective : st->today;
+    int32_t latest = st->today + 92; /* a quarter ahead at most */
+    char d1[16], d2[16];
+    switch (st->action) {
+    case AA_ACTIVATE:
+        if (eff <= a->notice_to || eff > latest) {
+            date_format(a->notice_to + 1, d1, sizeof d1);
+            date_format(latest, d2, sizeof d2);
+            return ql_errf(err, QL_EINVAL, "effective",
+                           "payments start on a day from %s (after the notice) to %s",
+                           "开始发放日期须在 %s（公示期满后）至 %s 之间", d1, d2);
+        }
+        break;
+    case AA_SUSPEND:
+    case AA_RESUME:
+    case AA_END: {
+        int32_t earliest = st->action == AA_END ? a->start_date - 1 : a->start_date;
+        if (eff < earliest || eff > latest) {
+            date_format(earliest, d1, sizeof d1);
+            date_format(latest, d2, sizeof d2);
+            return ql_errf(err, QL_EINVAL, "effective",
+                           "the day it takes effect must be from %s to %s",
+                           "生效日期须在 %s 至 %s 之间", d1, d2);
+        }
+        break;
+    }
     default: break;
     }
     if (rules[st->action].need_reason && !reason[0])
@@ -493,16 +596,18 @@ static int transition_body(store *s, void *vctx)
     if (st->request_key) {
         store_rows *r;
         rc = store_query(s,
-                         "SELECT id FROM application_events WHERE application_id = $1 AND "
+                         "SELECT id, action FROM application_events WHERE application_id = $1 AND "
                          "request_key = $2",
                          (store_val[]){SV_INT(a.id), SV_TEXT(st->request_key)}, 2, &r);
         if (rc) {
             rc = store_fail(s, rc, err);
             goto done;
         }
+        char used_for[24] = "";
         if ((rc = store_step(r)) == 1) {
             out->unchanged = true;
             out->event_id = store_col_int(r, 0);
+            snprintf(used_for, sizeof used_for, "%s", store_col_text(r, 1, NULL));
         }
         store_rows_close(r);
         if (rc < 0) {
@@ -510,6 +615,14 @@ static int transition_body(store *s, void *vctx)
             goto done;
         }
         rc = 0;
+        if (out->unchanged && strcmp(used_for, ru->name)) {
+            /* the key of another request: this one is not a repeat */
+            out->unchanged = false;
+            rc = ql_errf(err, QL_ECONFLICT, "request_key",
+                         "this request key was used for '%s' on application %s: send a new key",
+                         "此请求标识已用于“%s”操作（申请 %s）：请使用新的标识", used_for, a.ref);
+            goto done;
+        }
         if (out->unchanged) goto done;
     }
     if ((rc = may(x->who, st->action, &a, err))) goto done;
@@ -544,8 +657,13 @@ static int transition_body(store *s, void *vctx)
     }
     char reason[REASON_MAX + 1] = "";
     if (st->reason) {
-        size_t n = text_cut(st->reason, REASON_MAX);
-        if (!text_valid(st->reason, strlen(st->reason), 1)) {
+        size_t n = strlen(st->reason);
+        if (n > REASON_MAX) {
+            rc = ql_errf(err, QL_EINVAL, "reason", "the reason is longer than %d bytes",
+                         "理由超过 %d 字节", REASON_MAX);
+            goto done;
+        }
+        if (!text_valid(st->reason, n, 1)) {
             rc = ql_errf(err, QL_EINVAL, "reason", "the reason is not clean text",
                          "理由含有无效字符");
             goto done;
@@ -557,6 +675,31 @@ static int transition_body(store *s, void *vctx)
         if (!reason[k]) reason[0] = '\0';
     }
     if ((rc = action_checks(s, x, &a, reason))) goto done;
+
+    /* where it goes: an appeal returns to where the rejection found it
+     * (at most accepted: attestation and acceptance are not skipped) */
+    enum app_state target = ru->to;
+    if (st->action == AA_APPEAL) {
+        store_rows *r;
+        rc = store_query(s,
+                         "SELECT from_state FROM application_events WHERE application_id = $1 "
+                         "AND action = 'reject' ORDER BY id DESC LIMIT 1",
+                         (store_val[]){SV_INT(a.id)}, 1, &r);
+        if (rc) {
+            rc = store_fail(s, rc, err);
+            goto done;
+        }
+        if ((rc = store_step(r)) == 1) {
+            int from = subsidy_state_find(store_col_text(r, 0, NULL));
+            if (from == AS_SUBMITTED || from == AS_ATTESTED) target = (enum app_state)from;
+        }
+        store_rows_close(r);
+        if (rc < 0) {
+            rc = store_fail(s, rc, err);
+            goto done;
+        }
+        rc = 0;
+    }
 
     /* what the action changes besides the state */
     int64_t now = (int64_t)time(NULL);
@@ -615,7 +758,7 @@ static int transition_body(store *s, void *vctx)
     }
     if (rc) goto done;
     rc = store_exec(s, "UPDATE applications SET state = $1, updated_at = $2 WHERE id = $3",
-                    (store_val[]){SV_TEXT(states[ru->to].name), SV_INT(now), SV_INT(a.id)}, 3,
+                    (store_val[]){SV_TEXT(states[target].name), SV_INT(now), SV_INT(a.id)}, 3,
                     NULL);
     if (rc) {
         rc = store_fail(s, rc, err);
@@ -639,14 +782,19 @@ static int transition_body(store *s, void *vctx)
     char who[128], scrubbed[REASON_MAX + 1];
     actor_label(x->who, who);
     pii_scrub(reason, scrubbed, sizeof scrubbed);
+    /* the day it takes effect; for publish, the day of publication */
+    int dated = st->action == AA_ACTIVATE || st->action == AA_SUSPEND ||
+                st->action == AA_RESUME || st->action == AA_END || st->action == AA_PUBLISH;
+    if (st->action == AA_PUBLISH) eff = st->today;
     store_val ev[] = {SV_INT(a.id),        SV_TEXT(ru->name), SV_TEXT(states[a.state].name),
-                      SV_TEXT(states[ru->to].name), SV_TEXT(who), SV_INT(x->who->user_id),
-                      SV_TEXT(scrubbed),   SV_TEXT(key),      SV_INT(now)};
+                      SV_TEXT(states[target].name), SV_TEXT(who), SV_INT(x->who->user_id),
+                      SV_TEXT(scrubbed),   SV_TEXT(key),      SV_INT(now),
+                      dated ? SV_INT(eff) : SV_NULL};
     rc = store_insert(s,
                       "INSERT INTO application_events (application_id, action, from_state, "
-                      "to_state, actor, actor_id, reason, request_key, at) "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      ev, 9, &out->event_id);
+                      "to_state, actor, actor_id, reason, request_key, at, effective) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                      ev, 10, &out->event_id);
     if (rc) {
         rc = rc == QL_ECONFLICT ? QL_EBUSY : store_fail(s, rc, err); /* a twin won: retry */
         goto done;
@@ -654,13 +802,13 @@ static int transition_body(store *s, void *vctx)
     char action[40];
     snprintf(action, sizeof action, "subsidy.%s", ru->name);
     json_t *before = json_pack("{ss}", "state", states[a.state].name);
-    json_t *after = json_pack("{ss}", "state", states[ru->to].name);
+    json_t *after = json_pack("{ss}", "state", states[target].name);
     json_t *detail = json_pack("{ssssss}", "ref", a.ref, "reason", scrubbed, "request_key", key);
     rc = audit_by(s, x->who, action, "application", a.id, before, after, detail, NULL, err);
     json_decref(before);
     json_decref(after);
     json_decref(detail);
-    out->to = ru->to;
+    out->to = target;
 done:
     row_free(&a);
     return rc;
@@ -674,14 +822,13 @@ int subsidy_transition(store *s, const actor *a, int64_t id, const struct app_st
         return ql_errf(err, QL_EINVAL, "action", "unknown action", "未知操作");
     if (step->request_key) {
         size_t n = strlen(step->request_key);
-        if (n < 1 || n > 80 || !text_valid(step->request_key, n, 0))
+        if (n < 1 || n > 80 || !text_valid(step->request_key, n, 0) ||
+            !strncmp(step->request_key, "auto:", 5))
             return ql_errf(err, QL_EINVAL, "request_key",
-                           "the request key must be 1 to 80 bytes of text",
-                           "请求标识须为 1 至 80 字节的文字");
+                           "the request key must be 1 to 80 bytes of text, not beginning with "
+                           "'auto:'",
+                           "请求标识须为 1 至 80 字节的文字，且不以“auto:”开头");
     }
-    if (step->reason && strlen(step->reason) > REASON_MAX * 2)
-        return ql_errf(err, QL_EINVAL, "reason", "the reason is longer than %d bytes",
-                       "理由超过 %d 字节", REASON_MAX);
     struct tx_ctx x = {a, id, step, out, err};
     int rc = store_tx(s, STORE_TX_WRITE, transition_body, &x);
     if (!rc && !out->unchanged) {
@@ -796,7 +943,7 @@ static int create_body(store *s, void *vctx)
     return store_exec(s,
                       "INSERT INTO application_events (application_id, action, from_state, "
                       "to_state, actor, actor_id, request_key, at) "
-                      "VALUES ($1, 'create', 'draft', 'draft', $2, $3, 'create', $4)",
+                      "VALUES ($1, 'create', 'draft', 'draft', $2, $3, 'auto:create', $4)",
                       (store_val[]){SV_INT(*x->id), SV_TEXT(who), SV_INT(x->who->user_id),
                                     SV_INT(now)},
                       4, NULL)
@@ -915,6 +1062,117 @@ static int short_text(const char *field, const char *v, size_t max, ql_err *err)
     return 0;
 }
 
+struct object_ctx {
+    const actor *a;
+    int64_t id; /* the application (object) or the objection (settle) */
+    const char *source, *text;
+    int32_t received_on;
+    bool settle, upheld;
+    int64_t *objection_id;
+    ql_err *err;
+};
+
+static int object_body(store *s, void *vctx)
+{
+    struct object_ctx *x = vctx;
+    struct app_row row;
+    int rc = load(s, x->a, x->id, &row, x->err);
+    if (rc) return rc;
+    enum app_state st = row.state;
+    int32_t to = row.notice_to;
+    char ref[41];
+    snprintf(ref, sizeof ref, "%s", row.ref);
+    row_free(&row);
+    if (st != AS_NOTICE)
+        return ql_errf(x->err, QL_ECONFLICT, "state", "application %s is not under public notice",
+                       "申请 %s 不在公示期", ref);
+    /* from the day it was published (it is shown that day) to the last day */
+    int32_t from = 0;
+    if ((rc = published_on(s, x->id, &from, x->err))) return rc;
+    if (x->received_on < from || x->received_on > to) {
+        char f[16], t[16];
+        date_format(from, f, sizeof f);
+        date_format(to, t, sizeof t);
+        return ql_errf(x->err, QL_EINVAL, "received_on",
+                       "an objection is received during the notice, %s to %s",
+                       "异议须在公示期（%s 至 %s）内收到", f, t);
+    }
+    char who[128], src[256], body[4096];
+    actor_label(x->a, who);
+    pii_scrub(x->source, src, sizeof src);
+    pii_scrub(x->text, body, sizeof body);
+    rc = store_insert(s,
+                      "INSERT INTO objections (application_id, received_on, source, text, "
+                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                      (store_val[]){SV_INT(x->id), SV_INT(x->received_on), SV_TEXT(src),
+                                    SV_TEXT(body), SV_TEXT(who), SV_INT((int64_t)time(NULL))},
+                      6, x->objection_id);
+    if (rc) return store_fail(s, rc, x->err);
+    char day[16];
+    date_format(x->received_on, day, sizeof day);
+    json_t *detail = json_pack("{sssIssss}", "ref", ref, "objection", (json_int_t)*x->objection_id,
+                               "received_on", day, "source", src);
+    rc = audit_by(s, x->a, "subsidy.object", "application", x->id, NULL, NULL, detail, NULL,
+                  x->err);
+    json_decref(detail);
+    return rc;
+}
+
+static int settle_body(store *s, void *vctx)
+{
+    struct object_ctx *x = vctx;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT o.application_id, a.state, o.outcome IS NOT NULL FROM objections o "
+                         "JOIN applications a ON a.id = o.application_id WHERE o.id = $1",
+                         (store_val[]){SV_INT(x->id)}, 1, &r);
+    if (rc) return store_fail(s, rc, x->err);
+    int64_t app = 0;
+    int settled = 0, notice = 0;
+    if ((rc = store_step(r)) == 1) {
+        app = store_col_int(r, 0);
+        notice = !strcmp(store_col_text(r, 1, NULL), "notice");
+        settled = store_col_int(r, 2) != 0;
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_fail(s, rc, x->err);
+    if (rc == 0)
+        return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no objection %lld",
+                       "不存在编号为 %lld 的异议", (long long)x->id);
+    if (settled)
+        return ql_errf(x->err, QL_ECONFLICT, "id", "objection %lld is settled already",
+                       "异议 %lld 已处理", (long long)x->id);
+    if (!notice)
+        return ql_errf(x->err, QL_ECONFLICT, "state",
+                       "objection %lld belongs to a notice that is over",
+                       "异议 %lld 所属的公示已结束", (long long)x->id);
+    char who[128], res[4096];
+    actor_label(x->a, who);
+    pii_scrub(x->text, res, sizeof res);
+    rc = store_exec(s,
+                    "UPDATE objections SET outcome = $1, resolution = $2, resolved_by = $3, "
+                    "resolved_at = $4 WHERE id = $5",
+                    (store_val[]){SV_TEXT(x->upheld ? "upheld" : "dismissed"), SV_TEXT(res),
+                                  SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(x->id)},
+                    5, NULL);
+    if (rc) return store_fail(s, rc, x->err);
+    json_t *detail = json_pack("{sIsssb}", "objection", (json_int_t)x->id, "resolution", res,
+                               "upheld", x->upheld);
+    rc = audit_by(s, x->a, "subsidy.settle", "application", app, NULL, NULL, detail, NULL, x->err);
+    json_decref(detail);
+    return rc;
+}
+
+static int objection_tx(store *s, store_tx_fn fn, struct object_ctx *x)
+{
+    int rc = store_tx(s, STORE_TX_WRITE, fn, x);
+    if (!rc) {
+        ql_err e;
+        if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
+    }
+    return rc;
+}
+
 int subsidy_object(store *s, const actor *a, int64_t id, const char *source, const char *text,
                    int32_t received_on, int64_t *objection_id, ql_err *err)
 {
@@ -926,36 +1184,8 @@ int subsidy_object(store *s, const actor *a, int64_t id, const char *source, con
     int rc = short_text("source", source, 200, err);
     if (!rc) rc = short_text("text", text, 2000, err);
     if (rc) return rc;
-    struct app_row row;
-    if ((rc = load(s, a, id, &row, err))) return rc;
-    enum app_state st = row.state;
-    int32_t from = row.notice_from, to = row.notice_to;
-    char ref[41];
-    snprintf(ref, sizeof ref, "%s", row.ref);
-    row_free(&row);
-    if (st != AS_NOTICE)
-        return ql_errf(err, QL_ECONFLICT, "state",
-                       "application %s is not under public notice", "申请 %s 不在公示期",
-                       ref);
-    if (received_on < from || received_on > to) {
-        char f[16], t[16];
-        date_format(from, f, sizeof f);
-        date_format(to, t, sizeof t);
-        return ql_errf(err, QL_EINVAL, "received_on",
-                       "an objection is received during the notice, %s to %s",
-                       "异议须在公示期（%s 至 %s）内收到", f, t);
-    }
-    char who[128], src[256], body[2048 * 2];
-    actor_label(a, who);
-    pii_scrub(source, src, sizeof src);
-    pii_scrub(text, body, sizeof body);
-    rc = store_insert(s,
-                      "INSERT INTO objections (application_id, received_on, source, text, "
-                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                      (store_val[]){SV_INT(id), SV_INT(received_on), SV_TEXT(src),
-                                    SV_TEXT(body), SV_TEXT(who), SV_INT((int64_t)time(NULL))},
-                      6, objection_id);
-    return rc ? store_fail(s, rc, err) : 0;
+    struct object_ctx x = {a, id, source, text, received_on, false, false, objection_id, err};
+    return objection_tx(s, object_body, &x);
 }
 
 int subsidy_settle(store *s, const actor *a, int64_t oid, bool upheld, const char *resolution,
@@ -967,28 +1197,8 @@ int subsidy_settle(store *s, const actor *a, int64_t oid, bool upheld, const cha
         return ql_errf(err, QL_EFORBIDDEN, "", "objections are settled by district staff",
                        "异议由区级工作人员处理");
     if ((rc = short_text("resolution", resolution, 2000, err))) return rc;
-    char who[128], res[4096];
-    actor_label(a, who);
-    pii_scrub(resolution, res, sizeof res);
-    int64_t changed = 0;
-    rc = store_exec(s,
-                    "UPDATE objections SET outcome = $1, resolution = $2, resolved_by = $3, "
-                    "resolved_at = $4 WHERE id = $5 AND outcome IS NULL",
-                    (store_val[]){SV_TEXT(upheld ? "upheld" : "dismissed"), SV_TEXT(res),
-                                  SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(oid)},
-                    5, &changed);
-    if (rc) return store_fail(s, rc, err);
-    if (!changed) {
-        int64_t one;
-        rc = store_query_int(s, "SELECT 1 FROM objections WHERE id = $1",
-                             (store_val[]){SV_INT(oid)}, 1, &one);
-        if (rc == QL_ENOTFOUND)
-            return ql_errf(err, QL_ENOTFOUND, "id", "there is no objection %lld",
-                           "不存在编号为 %lld 的异议", (long long)oid);
-        return ql_errf(err, QL_ECONFLICT, "id", "objection %lld is settled already",
-                       "异议 %lld 已处理", (long long)oid);
-    }
-    return 0;
+    struct object_ctx x = {a, oid, NULL, resolution, 0, true, upheld, NULL, err};
+    return objection_tx(s, settle_body, &x);
 }
 
 /* ---- reading ----------------------------------------------------------- */

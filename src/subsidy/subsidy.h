@@ -9,7 +9,8 @@
  *   notice --approve--> approved (after the last notice day, with every
  *       objection settled and none upheld) --activate--> active
  *   active --suspend--> suspended --resume--> active; active/suspended --end--> ended
- *   submitted..notice --reject--> rejected (with reasons) --appeal--> accepted (once)
+ *   submitted..notice --reject--> rejected (with reasons) --appeal--> back (once) to
+ *       where the rejection found it, at most accepted
  *   draft..accepted --withdraw--> withdrawn;  submitted/attested/accepted --return--> draft
  *
  * Who: the applicant (subsidy.apply, scope self) creates, submits, withdraws
@@ -19,8 +20,10 @@
  * approves, rejects, activates, suspends, resumes and ends, and records and
  * settles objections. Every transition checks permission, scope and state,
  * records who and why (application_events and the audit log), and is
- * idempotent: a request with a key already used, or a repeat of the action
- * that brought the application to its state, changes nothing.
+ * idempotent: a request with a key already used for the same action, or a
+ * repeat of the action that brought the application to its state, changes
+ * nothing; a key used for another action is refused (QL_ECONFLICT, field
+ * request_key). Keys beginning with "auto:" are the service's own.
  *
  * "today" is an argument everywhere (the views pass date_today()), so that
  * the demo can build past applications and tests can cross a notice. */
@@ -106,10 +109,14 @@ int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_decla
 /* One transition. */
 struct app_step {
     enum app_action action;
-    const char *reason;      /* why; required to return, reject, suspend, end and appeal */
+    const char *reason;      /* why, at most 2000 bytes; required to return, reject, suspend,
+                                end and appeal */
     const char *request_key; /* the request's idempotency key (1-80 bytes), or NULL */
     int32_t today;           /* the day of the request */
-    int32_t effective;       /* activate, suspend, end: the day it takes effect (0: today) */
+    int32_t effective;       /* activate, suspend, resume, end: the day it takes effect (0:
+                                today); activate after the notice, the others from the first
+                                day paid (end: the day before it), none more than 92 days
+                                ahead (QL_EINVAL, field "effective") */
 };
 
 struct app_result {
@@ -132,15 +139,19 @@ int subsidy_transition(store *s, const actor *a, int64_t id, const struct app_st
  * pages; 0 when none or not in scope. */
 unsigned subsidy_allowed(store *s, const actor *a, int64_t id, int32_t today);
 
-/* Records an objection received on received_on during the notice.
- * Needs subsidy.review or window.accept (district). source: who objected
- * or how it came (1-200 bytes), text (1-2000). */
+/* Records an objection received on received_on, from the day of
+ * publication to the last notice day, with an audit row
+ * (subsidy.object). Needs subsidy.review or window.accept (district).
+ * source: who objected or how it came (1-200 bytes), text (1-2000). Only
+ * the objections to the current notice hold up approval. */
 int subsidy_object(store *s, const actor *a, int64_t id, const char *source, const char *text,
                    int32_t received_on, int64_t *objection_id, ql_err *err);
 
-/* Settles objection oid: upheld (then the application can only be
- * rejected) or dismissed, with the resolution (1-2000 bytes). Needs
- * subsidy.review. Settling a settled objection again is QL_ECONFLICT. */
+/* Settles objection oid while its application is under notice: upheld
+ * (then the application can only be rejected) or dismissed, with the
+ * resolution (1-2000 bytes) and an audit row (subsidy.settle). Needs
+ * subsidy.review. Settling a settled objection again, or one whose notice
+ * is over, is QL_ECONFLICT. */
 int subsidy_settle(store *s, const actor *a, int64_t oid, bool upheld, const char *resolution,
                    ql_err *err);
 

@@ -43,7 +43,7 @@ int web_policies(http_req *r)
 {
     json_t *list;
     ql_err err = {0};
-    int rc = policy_list(r->db, &list, &err);
+    int rc = policy_list(r->db, true, &list, &err);
     if (rc) {
         r->err = err;
         return rc;
@@ -80,7 +80,7 @@ static int render_file(http_req *r, int64_t id, json_t *d, int status)
 {
     json_t *o;
     ql_err err = {0};
-    int rc = policy_get(r->db, id, &o, &err);
+    int rc = policy_get(r->db, id, true, &o, &err);
     if (rc) {
         json_decref(d);
         r->err = err;
@@ -157,7 +157,7 @@ static void source_of(http_req *r, json_t *d, const char *from_s)
     int64_t from = from_s ? strtoll(from_s, NULL, 10) : 0;
     json_t *o;
     ql_err err;
-    if (from > 0 && !policy_get(r->db, from, &o, &err)) {
+    if (from > 0 && !policy_get(r->db, from, true, &o, &err)) {
         web_field(d, "source", web_str(o, "source"));
         web_field(d, "file_name", web_str(o, "file_name"));
         json_decref(o);
@@ -285,10 +285,11 @@ int web_policy_simulate(http_req *r)
     memset(&cur, 0, sizeof cur);
     pol_issues *is = arena_alloc(r->arena, sizeof *is);
     int rc = policy_check_text(source, strlen(source), "source", &prop, is, &err);
+    const pol_issue *first = rc ? NULL : pol_first_error(is);
     if (!rc && is->nerrors)
         rc = ql_errf(&err, QL_EINVAL, "source", "the text has %d error(s); the first at line %d: %s%.0s",
-                     "文本有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors, is->item[0].line,
-                     is->item[0].en, is->item[0].zh);
+                     "文本有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
+                     first ? first->line : 0, first ? first->en : "", first ? first->zh : "");
     if (rc) {
         pol_free(&prop);
         source_error(r, d, &err);

@@ -342,8 +342,10 @@ int web_subsidy_action(http_req *r)
         rc = ql_errf(&err, QL_EINVAL, "effective", "the date must be like 2026-10-01",
                      "日期格式应如 2026-10-01");
     } else {
-        struct app_step st = {(enum app_action)act, reason, key && *key ? key : NULL,
-                              date_today(), eff};
+        /* one key per page and button: the same button sent twice is one
+         * request, another button on the same page another */
+        const char *k = key && *key ? arena_printf(r->arena, "%.60s/%s", key, action) : NULL;
+        struct app_step st = {(enum app_action)act, reason, k, date_today(), eff};
         struct app_result res;
         rc = subsidy_transition(r->db, &r->who, id, &st, &res, &err);
         if (!rc) {
@@ -443,7 +445,7 @@ static json_t *open_programmes(http_req *r)
 {
     json_t *all, *out = json_array();
     ql_err err;
-    if (policy_list(r->db, &all, &err)) return out;
+    if (policy_list(r->db, false, &all, &err)) return out;
     size_t i;
     json_t *p;
     json_array_foreach(all, i, p) {

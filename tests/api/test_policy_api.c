@@ -275,11 +275,23 @@ static void test_api(void **state)
     assert_int_equal(r.status, 404);
     tu_resp_free(&r);
 
-    /* any signed-in caller reads them */
+    /* any signed-in caller reads the published ones; drafts are for
+     * policy.manage */
     tu_request(srv.port, "GET", "/api/v1/policies", ht, NULL, &r);
+    j = reply(&r, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 4);
+    json_decref(j);
+    tu_request(srv.port, "GET", "/api/v1/policies", ha, NULL, &r);
     j = reply(&r, 200);
     assert_int_equal(json_array_size(json_object_get(j, "items")), 5);
     json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/policies/%lld", (long long)bad_id);
+    tu_request(srv.port, "GET", path, ht, NULL, &r);
+    assert_int_equal(r.status, 404);
+    tu_resp_free(&r);
+    tu_request(srv.port, "GET", path, ha, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
     snprintf(path, sizeof path, "/api/v1/policies/%lld", (long long)id);
     tu_request(srv.port, "GET", path, ht, NULL, &r);
     j = reply(&r, 200);

@@ -183,18 +183,23 @@ static void test_save_activate_retire(void **state)
 
     /* list and get */
     json_t *list, *one;
-    assert_int_equal(policy_list(S, &list, &err), 0);
+    assert_int_equal(policy_list(S, true, &list, &err), 0);
     assert_int_equal(json_array_size(list), 3);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), second);
     json_decref(list);
-    assert_int_equal(policy_get(S, bad, &one, &err), 0);
+    assert_int_equal(policy_get(S, bad, true, &one, &err), 0);
     assert_string_equal(json_string_value(json_object_get(one, "status")), "draft");
     assert_int_equal(json_integer_value(json_object_get(one, "errors")), 1);
     json_t *issue = json_array_get(json_object_get(one, "issues"), 0);
     assert_int_equal(json_integer_value(json_object_get(issue, "line")), 14);
     assert_int_equal(strlen(json_string_value(json_object_get(one, "source"))), strlen(OVERLAP));
     json_decref(one);
-    assert_int_equal(policy_get(S, 9999, &one, &err), QL_ENOTFOUND);
+    assert_int_equal(policy_get(S, 9999, true, &one, &err), QL_ENOTFOUND);
+    /* a draft is not published: readers without policy.manage do not see it */
+    assert_int_equal(policy_get(S, bad, false, &one, &err), QL_ENOTFOUND);
+    assert_int_equal(policy_list(S, false, &list, &err), 0);
+    assert_int_equal(json_array_size(list), 2); /* the active one and the retired one */
+    json_decref(list);
 }
 
 static void test_permissions(void **state)

@@ -264,7 +264,8 @@ static void test_whole_path(void **state)
     assert_string_equal(err.field, "notice");
     assert_non_null(strstr(err.en, "runs until 2026-10-13"));
     int64_t oid;
-    assert_int_equal(subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 10, 7),
+    /* objections count from the day of publication (30 September) */
+    assert_int_equal(subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 9, 29),
                                     &oid, &err),
                      QL_EINVAL);
     assert_string_equal(err.field, "received_on");
@@ -283,15 +284,28 @@ static void test_whole_path(void **state)
     assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), &unchanged, &err), 0);
     assert_int_equal(unchanged, 1);
 
-    /* payments: start, suspend (a reason is needed), resume, end */
-    struct app_step act = {AA_ACTIVATE, NULL, NULL, D(2026, 10, 14), D(2026, 10, 15)};
+    /* payments: start (not during the notice, not a year ahead), suspend
+     * (a reason is needed) for the whole of November, resume, end */
     struct app_result res;
+    struct app_step early = {AA_ACTIVATE, NULL, NULL, D(2026, 10, 14), D(2026, 10, 13)};
+    assert_int_equal(subsidy_transition(S, &REVIEWER, id, &early, &res, &err), QL_EINVAL);
+    assert_string_equal(err.field, "effective");
+    struct app_step late = {AA_ACTIVATE, NULL, NULL, D(2026, 10, 14), D(2027, 10, 1)};
+    assert_int_equal(subsidy_transition(S, &REVIEWER, id, &late, &res, &err), QL_EINVAL);
+    struct app_step act = {AA_ACTIVATE, NULL, NULL, D(2026, 10, 14), D(2026, 10, 15)};
     assert_int_equal(subsidy_transition(S, &REVIEWER, id, &act, &res, &err), 0);
     assert_int_equal(res.to, AS_ACTIVE);
     assert_int_equal(step(&REVIEWER, id, AA_SUSPEND, "  ", D(2026, 11, 2), NULL, &err), QL_EINVAL);
     assert_string_equal(err.field, "reason");
-    ok(&REVIEWER, id, AA_SUSPEND, "租约备案核查中", D(2026, 11, 2), "suspended");
-    ok(&REVIEWER, id, AA_RESUME, NULL, D(2026, 11, 9), "active");
+    struct app_step sus = {AA_SUSPEND, "租约备案核查中", NULL, D(2026, 11, 2), D(2026, 11, 1)};
+    assert_int_equal(subsidy_transition(S, &REVIEWER, id, &sus, &res, &err), 0);
+    assert_string_equal(state_of(id), "suspended");
+    struct app_step resume = {AA_RESUME, NULL, NULL, D(2026, 11, 28), D(2026, 12, 1)};
+    assert_int_equal(subsidy_transition(S, &REVIEWER, id, &resume, &res, &err), 0);
+    assert_string_equal(state_of(id), "active");
+    struct app_step far = {AA_END, "购买住房", NULL, D(2026, 12, 20), D(2099, 12, 31)};
+    assert_int_equal(subsidy_transition(S, &REVIEWER, id, &far, &res, &err), QL_EINVAL);
+    assert_string_equal(err.field, "effective");
     struct app_step end = {AA_END, "购买住房", NULL, D(2026, 12, 20), D(2026, 12, 31)};
     assert_int_equal(subsidy_transition(S, &REVIEWER, id, &end, &res, &err), 0);
     assert_string_equal(state_of(id), "ended");
@@ -302,13 +316,18 @@ static void test_whole_path(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM application_events WHERE application_id = %lld",
              (long long)id);
     assert_int_equal(count(sql), 11); /* create + 10 transitions */
-    /* and an audit row each, with the declaration's */
-    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action LIKE 'subsidy.%'"), 12);
+    /* and an audit row each, with the declaration's, the objection's and
+     * its settlement's */
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action LIKE 'subsidy.%'"), 14);
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action IN ('subsidy.object', "
+                           "'subsidy.settle')"),
+                     2);
     ql_err verr;
     audit_report vr;
     assert_int_equal(audit_verify(S, &vr, &verr), 0);
 
-    /* applying again counts the months received: October to December */
+    /* applying again counts the months received: October and December
+     * (November was suspended throughout) */
     d.declared = 1;
     assert_int_equal(subsidy_create(S, &T1, "district-rent", 0, &d, D(2027, 1, 4), &id2, ref2, &err),
                      0);
@@ -319,7 +338,7 @@ static void test_whole_path(void **state)
     ok(&REVIEWER, id2, AA_REVIEW, NULL, D(2027, 1, 5), "reviewed");
     assert_int_equal(subsidy_get(S, &REVIEWER, id2, D(2027, 1, 5), &app, &err), 0);
     dec = json_object_get(app, "decision");
-    assert_int_equal(json_integer_value(json_object_get(dec, "months_received")), 3);
+    assert_int_equal(json_integer_value(json_object_get(dec, "months_received")), 2);
     json_decref(app);
     /* publishing needs the 2027 calendar */
     assert_int_equal(step(&REVIEWER, id2, AA_PUBLISH, NULL, D(2027, 1, 5), NULL, &err),
@@ -363,6 +382,14 @@ static void test_rejection_appeal_and_keys(void **state)
     assert_true(res.unchanged);
     assert_int_equal(res.event_id, ev);
     assert_string_equal(state_of(id), "rejected");
+    /* the same key for another action is another request: refused */
+    struct app_step other = {AA_APPEAL, "年龄计算有误", "form-7f3a", today, 0};
+    assert_int_equal(subsidy_transition(S, &T2, id, &other, &res, &err), QL_ECONFLICT);
+    assert_string_equal(err.field, "request_key");
+    assert_string_equal(state_of(id), "rejected");
+    /* keys beginning with "auto:" are the service's own */
+    struct app_step autokey = {AA_APPEAL, "x", "auto:create", today, 0};
+    assert_int_equal(subsidy_transition(S, &T2, id, &autokey, &res, &err), QL_EINVAL);
     /* one appeal, with a reason, back to review */
     assert_int_equal(step(&HR, id, AA_APPEAL, "x", today, NULL, &err), QL_EFORBIDDEN);
     assert_int_equal(step(&T2, id, AA_APPEAL, NULL, today, NULL, &err), QL_EINVAL);
@@ -371,13 +398,22 @@ static void test_rejection_appeal_and_keys(void **state)
     ok(&REVIEWER, id, AA_REJECT, "经复核，年龄超过本科学历上限", today, "rejected");
     assert_int_equal(step(&T2, id, AA_APPEAL, "again", today, NULL, &err), QL_ECONFLICT);
     assert_non_null(strstr(err.en, "appealed once already"));
-    /* a rejection needs reasons when the decision had none */
+    /* a rejection needs reasons when the decision had none; an appeal of a
+     * rejection made before attestation goes back there (no step is
+     * skipped); a reason longer than 2000 bytes is refused, not cut */
     struct app_declare d3 = {0, 0, 1};
     int64_t id3;
     char ref3[24];
     assert_int_equal(subsidy_create(S, &T2, "district-rent", 0, &d3, today, &id3, ref3, &err), 0);
     ok(&T2, id3, AA_SUBMIT, NULL, today, "submitted");
     assert_int_equal(step(&REVIEWER, id3, AA_REJECT, "", today, NULL, &err), QL_EINVAL);
+    char long_reason[2100];
+    memset(long_reason, 'x', sizeof long_reason - 1);
+    long_reason[sizeof long_reason - 1] = '\0';
+    assert_int_equal(step(&REVIEWER, id3, AA_REJECT, long_reason, today, NULL, &err), QL_EINVAL);
+    assert_string_equal(err.field, "reason");
+    ok(&REVIEWER, id3, AA_REJECT, "单位未确认在职", today, "rejected");
+    ok(&T2, id3, AA_APPEAL, "已入职，请单位确认", today, "submitted");
     ok(&T2, id3, AA_WITHDRAW, NULL, today, "withdrawn");
 
     /* lists are scoped: the talent sees its own, the other employer none */

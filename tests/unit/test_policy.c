@@ -501,6 +501,19 @@ static char *check_text(const char *src, int *errors)
 }
 
 
+static void test_comments_in_texts(void **state)
+{
+    (void)state;
+    pol_programme p;
+    const char *src = "programme t # the code\nzh 测试 # 名称\nen Test\nversion 1\n"
+                      "from 2026-01-01 # begins\ntier t\nclause 第5条#1 # see art. 5\n"
+                      "when true # always\npay 1.00 for 1 month\nzh 档\nen Tier\n";
+    assert_string_equal(parse_text(src, &p), "");
+    assert_string_equal(p.zh, "测试");
+    assert_string_equal(p.ver[0].tier[0].clause, "第5条#1"); /* '#' without a blank before it stays */
+    pol_free(&p);
+}
+
 static void test_static_checks(void **state)
 {
     (void)state;
@@ -540,7 +553,7 @@ static void test_static_checks(void **state)
     assert_non_null(strstr(t, "warning: criterion any always passes"));
     free(t);
     t = check_text(HEAD "version v\nfrom 2026-01-01\n" CRIT("young", "age < 30")
-                       CRIT("old", "age + 0 > 40") TIER("t", "true", "1.00"),
+                       CRIT("old", "age > 40") TIER("t", "true", "1.00"),
                    &errors);
     expect_errors(t, errors, 1);
     assert_non_null(strstr(t, "the criteria together can never pass"));
@@ -571,6 +584,17 @@ static void test_static_checks(void **state)
     assert_non_null(strstr(t, "tier in is unreachable"));
     free(t);
 
+    /* arithmetic: the search cannot be exact, so what it finds no one for
+     * is a warning to check by hand, never an error that blocks activation
+     * (age 40 passes "age + 10 == 50"; a rent of 2000.00 reaches the tier) */
+    t = check_text(HEAD "version v\nfrom 2026-01-01\n" CRIT("a", "age + 10 == 50")
+                       TIER("t", "rent == 1500.00 + 500.00", "1.00"),
+                   &errors);
+    expect_errors(t, errors, 0);
+    assert_non_null(strstr(t, "warning: a: could not be checked"));
+    assert_non_null(strstr(t, "warning: t: could not be checked"));
+    free(t);
+
     /* a schedule step that starts after the month cap is never paid */
     t = check_text(HEAD "version v\nfrom 2026-01-01\ncap months 6\ntier t\nclause 1\nwhen true\n"
                         "pay 3.00 for 6 months, then 2.00 for 6 months\nzh 档\nen T\n",
@@ -594,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_caps_and_whole_months),
         cmocka_unit_test(test_type_errors_with_position),
         cmocka_unit_test(test_file_errors_with_position),
+        cmocka_unit_test(test_comments_in_texts),
         cmocka_unit_test(test_static_checks),
     };
     return cmocka_run_group_tests_name("policy", tests, setup, teardown);
