@@ -23,12 +23,14 @@ if ! command -v cppcheck >/dev/null; then
   echo "lint: cppcheck is not installed (run: scripts/setup.sh lint)" >&2
   exit 1
 fi
-make -s build/release/gen/embedded.c >/dev/null
+# The generated table of embedded files (build/*/gen/embedded.c) is not
+# checked: it is 1.6 MB of string literals made by tools/embed.c (which is),
+# and cppcheck takes minutes over it and finds nothing there to find.
 cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
   --enable=warning,performance,portability \
   --suppress=missingIncludeSystem \
-  -D_GNU_SOURCE -Isrc -Itests/support -Ibuild/release/gen \
-  $files build/release/gen/embedded.c || status=1
+  -D_GNU_SOURCE -Isrc -Itests/support \
+  $files || status=1
 
 if ((status == 0)); then echo "lint: clean"; fi
 exit $status
