@@ -526,7 +526,7 @@ static void applicant_facts(http_req *r, json_t *d, json_t *app)
     char edu[32];
     pol_fact_text(F_EDUCATION, &f, edu, sizeof edu);
     json_object_set_new(d, "education", json_string(web_code_text(r, "education", edu)));
-    const char *lease = web_t(r, f.v[F_LEASE_ACTIVE] ? (f.v[F_LEASE_FILED] ? "apply.status.done"
+    const char *lease = web_t(r, f.v[F_LEASE_ACTIVE] ? (f.v[F_LEASE_FILED] ? "apply.lease_ok"
                                                                            : "apply.lease_not_filed")
                                                      : "apply.lease_none");
     json_object_set_new(d, "lease_text", json_string(lease));
