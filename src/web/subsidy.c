@@ -258,6 +258,24 @@ static void done_notice(http_req *r, json_t *d)
                                                      action_text(r, done), (const char *)NULL)));
 }
 
+/* Lists the applications f selects into d.apps, with their display texts.
+ * On an error leaves it in r->err and returns it. */
+static int list_apps(http_req *r, json_t *d, const struct app_filter *f, int64_t *total)
+{
+    json_t *rows;
+    ql_err err = {0};
+    int rc = subsidy_list(r->db, &r->who, f, &rows, total, &err);
+    if (rc) {
+        r->err = err;
+        return rc;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(rows, i, o) { decorate(r, o); }
+    json_object_set_new(d, "apps", rows);
+    return 0;
+}
+
 int web_subsidy_list(http_req *r)
 {
     struct app_filter f = {-1, 0, 1, 50};
@@ -277,19 +295,12 @@ int web_subsidy_list(http_req *r)
     json_t *d = web_page(r, web_t(r, "subsidy.title"), AREA_SUBSIDY);
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, NULL, web_t(r, "subsidy.title"));
-    json_t *rows;
     int64_t total = 0;
-    ql_err err = {0};
-    int rc = subsidy_list(r->db, &r->who, &f, &rows, &total, &err);
+    int rc = list_apps(r, d, &f, &total);
     if (rc) {
         json_decref(d);
-        r->err = err;
         return rc;
     }
-    size_t i;
-    json_t *o;
-    json_array_foreach(rows, i, o) { decorate(r, o); }
-    json_object_set_new(d, "apps", rows);
     json_t *opts = json_array();
     json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", "", "label",
                                           web_t(r, "common.all"), "selected", f.state < 0));
@@ -457,30 +468,29 @@ static json_t *open_programmes(http_req *r)
     return out;
 }
 
-int web_apply_home(http_req *r)
+/* The applicant's home page into d (consumed): their applications and
+ * the programmes open. */
+static int render_apply_home(http_req *r, json_t *d, int status)
 {
-    json_t *d = web_page(r, web_t(r, "apply.title"), AREA_APPLY);
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, NULL, web_t(r, "apply.title"));
     struct app_filter f = {-1, 0, 1, 50};
-    json_t *rows;
     int64_t total = 0;
-    ql_err err = {0};
-    int rc = subsidy_list(r->db, &r->who, &f, &rows, &total, &err);
+    int rc = list_apps(r, d, &f, &total);
     if (rc) {
         json_decref(d);
-        r->err = err;
         return rc;
     }
-    size_t i;
-    json_t *o;
-    json_array_foreach(rows, i, o) { decorate(r, o); }
-    json_object_set_new(d, "apps", rows);
     json_object_set_new(d, "has_apps", json_boolean(total > 0));
     json_t *progs = open_programmes(r);
     json_object_set_new(d, "has_programmes", json_boolean(json_array_size(progs) > 0));
     json_object_set_new(d, "programmes", progs);
-    return web_render(r, 200, "apply_home", d);
+    return web_render(r, status, "apply_home", d);
+}
+
+int web_apply_home(http_req *r)
+{
+    return render_apply_home(r, web_page(r, web_t(r, "apply.title"), AREA_APPLY), 200);
 }
 
 int web_apply_start(http_req *r)
@@ -499,19 +509,7 @@ int web_apply_start(http_req *r)
     }
     json_t *d = web_page(r, web_t(r, "apply.title"), AREA_APPLY);
     web_error(r, d, &err);
-    struct app_filter f = {-1, 0, 1, 50};
-    json_t *rows = NULL;
-    int64_t total = 0;
-    if (subsidy_list(r->db, &r->who, &f, &rows, &total, &err)) rows = json_array();
-    size_t i;
-    json_t *o;
-    json_array_foreach(rows, i, o) { decorate(r, o); }
-    json_object_set_new(d, "apps", rows);
-    json_object_set_new(d, "has_apps", json_boolean(json_array_size(rows) > 0));
-    json_t *progs = open_programmes(r);
-    json_object_set_new(d, "has_programmes", json_boolean(json_array_size(progs) > 0));
-    json_object_set_new(d, "programmes", progs);
-    return web_render(r, rc == QL_ECONFLICT ? 409 : 400, "apply_home", d);
+    return render_apply_home(r, d, rc == QL_ECONFLICT ? 409 : 400);
 }
 
 /* The applicant's facts for their own pages: degree, employer, lease. */
