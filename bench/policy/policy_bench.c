@@ -590,7 +590,8 @@ int main(int argc, char **argv)
                                col.lease_end[k],
                                (int)col.facts[k].v[F_MONTHS_RECEIVED],
                                0,
-                               col.facts[k].v[F_RENT]};
+                               col.facts[k].v[F_RENT],
+                               0};
             pol_month_out out;
             if (pol_month_amount(v, tier, &in, false, &out, &err)) die("%s", err.en);
             c.eligible++;

@@ -89,6 +89,7 @@ int cmd_export(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_cycle(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

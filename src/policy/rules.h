@@ -295,6 +295,7 @@ typedef struct pol_month_in {
     int months_before;        /* months of this programme paid before this one */
     int64_t paid_year_before; /* fen paid earlier in the same calendar year */
     int64_t rent;             /* the month's rent in fen (for cap rent) */
+    int excluded_days;        /* days of start..end in the month not paid (a suspension) */
 } pol_month_in;
 
 typedef struct pol_month_out {

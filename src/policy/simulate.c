@@ -24,6 +24,7 @@ struct employer_row {
 
 struct lease_row {
     int64_t talent_id;
+    int64_t operator_id;
     int64_t rent;
     int32_t end;
     uint8_t filed;
@@ -84,7 +85,7 @@ static int load_leases(store *s, struct fact_tables *t, int32_t day, const char 
     char sql[700];
     snprintf(sql, sizeof sql,
              "SELECT l.talent_id, l.filing_no IS NOT NULL, u.kind, l.rent_fen, "
-             "COALESCE(l.ended_on, l.end_date) FROM leases l "
+             "COALESCE(l.ended_on, l.end_date), COALESCE(u.operator_id, 0) FROM leases l "
              "LEFT JOIN housing_units u ON u.id = l.unit_id "
              "WHERE l.start_date <= $1 AND COALESCE(l.ended_on, l.end_date) >= $1 %s "
              "ORDER BY l.talent_id, l.start_date, l.id",
@@ -113,6 +114,7 @@ static int load_leases(store *s, struct fact_tables *t, int32_t day, const char 
                                : enum_of(PE_UNIT_KIND, store_col_text(r, 2, NULL), market));
         l->rent = store_col_int(r, 3);
         l->end = (int32_t)store_col_int(r, 4);
+        l->operator_id = store_col_int(r, 5);
     }
     store_rows_close(r);
     return rc < 0 ? store_fail(s, rc, err) : 0;
@@ -189,6 +191,7 @@ static void row_facts(store_rows *r, const struct fact_tables *t, size_t *lease_
     while (*lease_i < t->nlease && t->lease[*lease_i].talent_id < who->talent_id) (*lease_i)++;
     f->v[F_LEASE_KIND] = none_kind;
     who->lease_end = POL_OPEN_END;
+    who->operator_id = 0;
     if (*lease_i < t->nlease && t->lease[*lease_i].talent_id == who->talent_id) {
         const struct lease_row *l = &t->lease[*lease_i];
         f->v[F_LEASE_ACTIVE] = 1;
@@ -196,6 +199,7 @@ static void row_facts(store_rows *r, const struct fact_tables *t, size_t *lease_
         f->v[F_LEASE_KIND] = l->kind;
         f->v[F_RENT] = l->rent;
         who->lease_end = l->end;
+        who->operator_id = l->operator_id;
     }
 }
 
@@ -282,7 +286,7 @@ int64_t policy_month_for(const pol_programme *p, int32_t month_first, const pol_
     if (t < 0) return 0;
     *tier = t;
     pol_month_in in = {month_first, month_first, lease_end, (int)facts->v[F_MONTHS_RECEIVED], 0,
-                       facts->v[F_RENT]};
+                       facts->v[F_RENT], 0};
     pol_month_out out;
     ql_err err;
     if (pol_month_amount(v, t, &in, false, &out, &err)) return 0;

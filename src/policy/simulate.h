@@ -28,6 +28,7 @@ struct policy_subject {
     int64_t talent_id;
     int64_t employer_id; /* 0 without one */
     int32_t lease_end;   /* last day of the lease covering the day, or POL_OPEN_END */
+    int64_t operator_id; /* that lease's unit's operator, 0 for none */
 };
 
 /* Called once per talent, in id order; a non-zero return stops the walk

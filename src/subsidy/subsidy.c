@@ -279,13 +279,10 @@ static void states_text(unsigned mask, int zh, char *out, size_t n)
 
 /* ---- evaluation -------------------------------------------------------- */
 
-/* The months of [start, end] in which application app paid at least one
- * day: each month touched, less those wholly inside a suspension (from a
- * suspend event's effective day to the day before the resume's). */
-static int paid_months(store *s, int64_t app, int32_t start, int32_t end, int *out, ql_err *err)
+int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to,
+                        int max, int *n, ql_err *err)
 {
-    int32_t from[32], to[32];
-    int n = 0;
+    *n = 0;
     store_rows *r;
     int rc = store_query(s,
                          "SELECT action, effective FROM application_events WHERE application_id = $1 "
@@ -295,16 +292,26 @@ static int paid_months(store *s, int64_t app, int32_t start, int32_t end, int *o
     while ((rc = store_step(r)) == 1) {
         int32_t day = (int32_t)store_col_int(r, 1);
         if (!strcmp(store_col_text(r, 0, NULL), "suspend")) {
-            if (n < 32) {
-                from[n] = day;
-                to[n++] = end;
+            if (*n < max) {
+                from[*n] = day;
+                to[(*n)++] = until;
             }
-        } else if (n > 0) {
-            to[n - 1] = day - 1;
+        } else if (*n > 0) {
+            to[*n - 1] = day - 1;
         }
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    return rc < 0 ? store_fail(s, rc, err) : 0;
+}
+
+int subsidy_paid_months(store *s, int64_t app, int32_t start, int32_t end, int *out, ql_err *err)
+{
+    int32_t from[32], to[32];
+    int n = 0;
+    *out = 0;
+    if (end < start) return 0;
+    int rc = subsidy_suspensions(s, app, end, from, to, 32, &n, err);
+    if (rc) return rc;
     int months = 0;
     for (int32_t m = date_month_first(start); m <= end; m = date_month_last(m) + 1) {
         int32_t a = m > start ? m : start, b = date_month_last(m) < end ? date_month_last(m) : end;
@@ -343,7 +350,7 @@ static int months_received(store *s, const struct app_row *a, int32_t today, int
     int total = 0;
     for (int i = 0; i < n; i++) {
         int m = 0;
-        if (to[i] >= from[i] && (rc = paid_months(s, ids[i], from[i], to[i], &m, err))) return rc;
+        if ((rc = subsidy_paid_months(s, ids[i], from[i], to[i], &m, err))) return rc;
         total += m;
     }
     *out = total;
@@ -385,7 +392,7 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
         /* a whole month at the place in the schedule this person has reached */
         int y, m, d;
         date_to_ymd(today, &y, &m, &d);
-        pol_month_in in = {today, date_from_ymd(y, m, 1), POL_OPEN_END, received, 0, f.v[F_RENT]};
+        pol_month_in in = {today, date_from_ymd(y, m, 1), POL_OPEN_END, received, 0, f.v[F_RENT], 0};
         pol_month_out mo;
         if (!pol_month_amount(v, tier, &in, false, &mo, err)) monthly = mo.fen;
     } else {

@@ -182,4 +182,13 @@ int subsidy_notices(store *s, int32_t today, json_t **out, ql_err *err);
  * demo): {"draft": n, ...}. */
 int subsidy_counts(store *s, json_t **out, ql_err *err);
 
+/* The suspensions of application app, as day ranges from[i]..to[i] (a
+ * suspension not resumed runs to until), at most max of them, in *n. */
+int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to,
+                        int max, int *n, ql_err *err);
+
+/* The months of start..end in which application app paid at least one
+ * day: each month touched, less those wholly inside a suspension. */
+int subsidy_paid_months(store *s, int64_t app, int32_t start, int32_t end, int *out, ql_err *err);
+
 #endif

@@ -1,0 +1,96 @@
+/* cycle_cmd.c - the cycle subcommand: compute a month's disbursement cycle
+ * and show one (acting as "cli:<unix user>"). src/ledger/cycle.h has the
+ * rules. */
+#include "cli/cli.h"
+
+#include "core/date.h"
+#include "ledger/cycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cli_verb verbs[] = {
+    {"run", 1, "YYYY-MM",
+     "compute the month's cycle: freeze the inputs of every subsidy that pays in it, compute "
+     "each entitlement with its trace and post it to the ledger; a cycle computed already is "
+     "not computed again, and a run that stopped goes on where it stopped"},
+    {"show", 1, "YYYY-MM", "print a cycle's state and totals, and its first entitlements"},
+    {0},
+};
+
+static void show_progress(int64_t done, int64_t total, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "%scycle: %lld/%lld%s", isatty(2) ? "\r" : "", (long long)done,
+            (long long)total, isatty(2) ? "" : "\n");
+}
+
+static int month_arg(const char *cmd, const char *s, int32_t *first)
+{
+    char day[16];
+    snprintf(day, sizeof day, "%.7s-01", s);
+    if (strlen(s) != 7 || date_parse(day, first)) {
+        cli_error(cmd, "the month must be YYYY-MM, such as 2026-11", "月份格式应为 YYYY-MM，例如 2026-11");
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int cmd_cycle(int argc, char **argv)
+{
+    int code;
+    const struct cli_verb *v = cli_verb_pick("cycle", argc, argv, verbs,
+                                             "Cycles are described in docs/ledger.md.", &code);
+    if (!v) return code;
+    char cmd[40];
+    snprintf(cmd, sizeof cmd, "cycle %s", v->name);
+    const struct cli_flag none[] = {{0}};
+    int help;
+    ql_config cfg;
+    int rc = cli_verb_args(cmd, v, argc, argv, none, 1, &cfg, &help);
+    if (rc || help) return rc;
+    int32_t first;
+    if ((rc = month_arg(cmd, argv[2], &first))) {
+        config_free(&cfg);
+        return rc;
+    }
+    store *s = NULL;
+    rc = cli_store(cmd, &cfg, 1, &s);
+    if (!rc) rc = cli_services(cmd, &cfg);
+    actor me;
+    actor_cli(&me);
+    ql_err err = {0};
+    if (!rc && !strcmp(v->name, "run")) {
+        struct cycle_report rep;
+        if (cycle_run(s, &me, first, show_progress, NULL, &rep, &err)) {
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            char yuan[32];
+            snprintf(yuan, sizeof yuan, "%lld.%02lld", (long long)(rep.total_fen / 100),
+                     (long long)(rep.total_fen % 100));
+            printf("cycle %s: %s; %lld subsidies, %lld paid, %s yuan (%lld written by this run)\n"
+                   "发放批次 %s：%s；%lld 笔，应发 %lld 笔，合计 %s 元\n",
+                   argv[2], rep.unchanged ? "computed before, nothing changed" : "computed",
+                   (long long)rep.entitlements, (long long)rep.paid, yuan,
+                   (long long)rep.new_rows, argv[2], rep.unchanged ? "此前已计算，无变化" : "已计算",
+                   (long long)rep.entitlements, (long long)rep.paid, yuan);
+        }
+    } else if (!rc) {
+        json_t *o;
+        if (cycle_get(s, &me, argv[2], true, &o, &err)) {
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+            json_decref(o);
+        }
+    }
+    store_close(s);
+    config_free(&cfg);
+    return rc;
+}

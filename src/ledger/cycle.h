@@ -1,0 +1,60 @@
+/* cycle.h - monthly disbursement cycles (tables cycles, entitlements;
+ * sql/<dialect>/0012_cycles.sql).
+ *
+ * Computing a month's cycle freezes the inputs of every subsidy that pays in
+ * the month (an application active, suspended or ended whose paid period
+ * meets the month), computes each entitlement with the policy file, version
+ * and tier stored at its review (policy/rules.h, pol_month_amount: the days
+ * covered up to the end of the subsidy and of the lease, less the days
+ * suspended; the month's place in the schedule from the months paid before;
+ * the caps), keeps the steps, and posts it to the ledger: budget of the
+ * programme's year -> payable to the payee, key entitlement:<month>:<id>.
+ * Entitlements are written in batches, each batch one transaction; a run
+ * that stops (a crash, a kill) is run again and goes on where it stopped,
+ * and a cycle computed already is not computed again.
+ *
+ * The cycle then moves draft -> computed -> approved (a second person) ->
+ * exported -> reconciled -> closed; approval and the bank files are the
+ * next steps of this module. */
+#ifndef QL_LEDGER_CYCLE_H
+#define QL_LEDGER_CYCLE_H
+
+#include "auth/perm.h"
+#include "core/err.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CYCLE_BATCH 500 /* entitlements per transaction */
+
+struct cycle_report {
+    int64_t cycle_id;
+    bool unchanged;        /* computed before: nothing was done */
+    int64_t entitlements;  /* subsidies that pay in the month */
+    int64_t paid;          /* of them with an amount above 0 */
+    int64_t total_fen;
+    int64_t new_rows;      /* written by this run (a resumed run writes the rest) */
+};
+
+/* Called after each batch: done of total subsidies. */
+typedef void (*cycle_progress_fn)(int64_t done, int64_t total, void *ctx);
+
+/* Computes the cycle of the month whose first day is month_first. Needs
+ * ledger.run. Returns 0 with *out, QL_EINVAL for a day that is not a
+ * month's first, or the error of a batch (the batches before it stay, and
+ * a run again goes on). progress may be NULL. Audit row cycle.compute. */
+int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress,
+              void *ctx, struct cycle_report *out, ql_err *err);
+
+/* A cycle and its totals: {"month","state","entitlements","total_fen",
+ * "total_yuan","computed_by","computed_at","approved_by"}; with
+ * entitlements set, "items": the first 200 entitlements
+ * [{"application_id","talent_id","tier","payee_type","payee_id",
+ *   "month_index","days","amount_fen","amount_yuan"}]. Needs ledger.run,
+ * ledger.approve or ledger.export. QL_ENOTFOUND for no such cycle. */
+int cycle_get(store *s, const actor *a, const char *month, bool entitlements, json_t **out,
+              ql_err *err);
+
+#endif

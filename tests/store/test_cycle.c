@@ -1,0 +1,268 @@
+/* test_cycle.c - computing a month's disbursement cycle, on SQLite and
+ * (with QL_TEST_PG) PostgreSQL, with amounts worked out by hand: a subsidy
+ * that starts on 15 October (17 of 31 days at 2,000.00 = 1,096.77), one
+ * paid the whole month (1,500.00) and suspended from 11 to 20 November
+ * (20 of 30 days = 1,000.00), one ended on 20 October (20 of 31 days at
+ * 1,000.00 = 645.16) and nothing after; every amount posted once to the
+ * ledger (budget -> payable), the ledger summing to zero; running a cycle
+ * again changes nothing; only ledger.run computes; the schema keeps the
+ * approver apart from the computer. Run from the repository root. */
+#include "testutil.h"
+
+#include "audit/audit.h"
+#include "auth/perm.h"
+#include "calendar/holidays.h"
+#include "core/calendar.h"
+#include "core/date.h"
+#include "ledger/cycle.h"
+#include "ledger/ledger.h"
+#include "policy/policy.h"
+#include "store/store.h"
+#include "subsidy/subsidy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static store *S;
+static actor CLI;
+static int64_t EMP;
+
+static int32_t D(int y, int m, int d)
+{
+    return date_from_ymd(y, m, d);
+}
+
+static int64_t ins(const char *sql, store_val *v, int n)
+{
+    int64_t id;
+    if (store_insert(S, sql, v, n, &id)) fail_msg("%s: %s", sql, store_errmsg(S));
+    return id;
+}
+
+static int load_rules(void)
+{
+    ql_err err = {0};
+    size_t len;
+    char *text = tu_slurp("data/calendar/2026.txt", &len);
+    cal_year *y = malloc(sizeof *y);
+    if (!text || !y || cal_year_parse(text, len, "2026.txt", y, &err)) return -1;
+    char digest[65];
+    holidays_digest(text, len, digest);
+    struct holidays_load_report rep;
+    int rc = holidays_load(S, &CLI, y, "2026.txt", digest, NULL, &rep, &err);
+    free(text);
+    free(y);
+    if (rc) return -1;
+    text = tu_slurp("policies/district-rent.policy", &len);
+    struct policy_saved *sv = malloc(sizeof *sv);
+    struct policy_activated act;
+    rc = !text || !sv || policy_save(S, &CLI, text, len, "district-rent.policy", sv, &err) ||
+         policy_activate(S, &CLI, sv->id, &act, &err);
+    free(text);
+    free(sv);
+    return rc ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    char keys_dir[512];
+    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
+        print_error("store: %s\n", err.en);
+        return -1;
+    }
+    snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
+    if (audit_init(keys_dir, "blake2b", &err)) return -1;
+    actor_cli(&CLI);
+    if (load_rules()) return -1;
+    store_val e[] = {SV_TEXT("91310104MA1FL00001")};
+    EMP = ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
+              "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
+              e, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    store_close(S);
+    return 0;
+}
+
+/* A talent of level with a filed lease for all of 2026 and 2027, whose
+ * application is walked to active from `activate` on. */
+static int64_t active_subsidy(const char *name, const char *level, int32_t activate)
+{
+    char idx[40], filing[32];
+    snprintf(idx, sizeof idx, "index-%s", name);
+    snprintf(filing, sizeof filing, "F-%s", name);
+    store_val t[] = {SV_TEXT(name), SV_BLOB("x", 1), SV_TEXT(idx), SV_INT(D(1992, 3, 4)),
+                     SV_TEXT(level), SV_INT(EMP)};
+    int64_t tid = ins("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
+                      "sex, education, level, employer_id, employed_since, insurance_months, "
+                      "owns_housing, created_at, updated_at) VALUES ($1, $2, $3, '1101**********"
+                      "0000', 'resident', $4, 'm', 'master', $5, $6, 19000, 24, 0, 0, 0)",
+                      t, 6);
+    store_val l[] = {SV_INT(tid), SV_TEXT(filing), SV_INT(D(2026, 1, 1)), SV_INT(D(2027, 12, 31))};
+    ins("INSERT INTO leases (talent_id, address, start_date, end_date, rent_fen, signed_date, "
+        "filing_no, filed_date, created_at, updated_at) VALUES ($1, '徐汇区虹桥路 1 号', $3, $4, "
+        "450000, $3, $2, $3, 0, 0)",
+        l, 4);
+    actor self = CLI;
+    self.scope = SCOPE_SELF;
+    self.roles = 1u << ROLE_TALENT;
+    self.perms = role_perms(ROLE_TALENT);
+    snprintf(self.scope_id, sizeof self.scope_id, "%lld", (long long)tid);
+    struct app_declare d = {0, 0, 1};
+    int64_t id;
+    char ref[24];
+    ql_err err;
+    int32_t day = D(2026, 9, 1);
+    if (subsidy_create(S, &self, "district-rent", 0, &d, day, &id, ref, &err))
+        fail_msg("create: %s", err.en);
+    struct {
+        const actor *who;
+        enum app_action a;
+        int32_t today, effective;
+    } steps[] = {
+        {&self, AA_SUBMIT, day, 0},       {&CLI, AA_ATTEST, day, 0},
+        {&CLI, AA_ACCEPT, day, 0},        {&CLI, AA_REVIEW, day, 0},
+        {&CLI, AA_PUBLISH, day, 0},       {&CLI, AA_APPROVE, D(2026, 9, 14), 0},
+        {&CLI, AA_ACTIVATE, D(2026, 9, 14), activate},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct app_step st = {steps[i].a, NULL, NULL, steps[i].today, steps[i].effective};
+        struct app_result res;
+        if (subsidy_transition(S, steps[i].who, id, &st, &res, &err))
+            fail_msg("%s: %s", subsidy_action_name(steps[i].a), err.en);
+    }
+    return id;
+}
+
+static int64_t amount(int64_t app, const char *month)
+{
+    int64_t fen = -1;
+    store_val v[] = {SV_INT(app), SV_TEXT(month)};
+    if (store_query_int(S,
+                        "SELECT e.amount_fen FROM entitlements e JOIN cycles c ON c.id = e.cycle_id "
+                        "WHERE e.application_id = $1 AND c.month = $2",
+                        v, 2, &fen))
+        return -1; /* no entitlement */
+    return fen;
+}
+
+static int64_t count(const char *sql)
+{
+    int64_t n = -1;
+    if (store_query_int(S, sql, NULL, 0, &n)) fail_msg("%s: %s", sql, store_errmsg(S));
+    return n;
+}
+
+static void test_cycles_by_hand(void **state)
+{
+    (void)state;
+    int64_t a = active_subsidy("甲", "A", D(2026, 10, 15));
+    int64_t b = active_subsidy("乙", "B", D(2026, 10, 1));
+    int64_t c = active_subsidy("丙", "C", D(2026, 10, 1));
+    ql_err err;
+    struct app_step end = {AA_END, "已购房", NULL, D(2026, 10, 21), D(2026, 10, 20)};
+    struct app_result res;
+    assert_int_equal(subsidy_transition(S, &CLI, c, &end, &res, &err), 0);
+    struct app_step sus = {AA_SUSPEND, "租约核查", NULL, D(2026, 11, 10), D(2026, 11, 11)};
+    assert_int_equal(subsidy_transition(S, &CLI, b, &sus, &res, &err), 0);
+    struct app_step resume = {AA_RESUME, NULL, NULL, D(2026, 11, 20), D(2026, 11, 21)};
+    assert_int_equal(subsidy_transition(S, &CLI, b, &resume, &res, &err), 0);
+
+    /* only ledger.run computes */
+    actor reviewer = CLI;
+    reviewer.perms = role_perms(ROLE_REVIEWER);
+    struct cycle_report rep;
+    assert_int_equal(cycle_run(S, &reviewer, D(2026, 10, 1), NULL, NULL, &rep, &err),
+                     QL_EFORBIDDEN);
+    assert_int_equal(cycle_run(S, &CLI, D(2026, 10, 2), NULL, NULL, &rep, &err), QL_EINVAL);
+
+    assert_int_equal(cycle_run(S, &CLI, D(2026, 10, 1), NULL, NULL, &rep, &err), 0);
+    assert_false(rep.unchanged);
+    assert_int_equal(rep.entitlements, 3);
+    assert_int_equal(amount(a, "2026-10"), 109677); /* 2000 x 17 / 31 */
+    assert_int_equal(amount(b, "2026-10"), 150000);
+    assert_int_equal(amount(c, "2026-10"), 64516); /* 1000 x 20 / 31 */
+    assert_int_equal(rep.total_fen, 109677 + 150000 + 64516);
+
+    /* again: nothing changes */
+    int64_t transfers = count("SELECT count(*) FROM ledger_transfers");
+    assert_int_equal(cycle_run(S, &CLI, D(2026, 10, 1), NULL, NULL, &rep, &err), 0);
+    assert_true(rep.unchanged);
+    assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
+
+    /* November: the whole month for a (its 2nd month), 20 of 30 days for b
+     * (suspended 11 to 20 November), nothing for c (ended) */
+    assert_int_equal(cycle_run(S, &CLI, D(2026, 11, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.entitlements, 2);
+    assert_int_equal(amount(a, "2026-11"), 200000);
+    assert_int_equal(amount(b, "2026-11"), 100000);
+    assert_int_equal(amount(c, "2026-11"), -1);
+    assert_int_equal(count("SELECT month_index FROM entitlements WHERE amount_fen = 200000"), 2);
+
+    /* the ledger: every amount posted once, the whole summing to zero */
+    int64_t sum = -1, n = 0;
+    assert_int_equal(ledger_check(S, &sum, &n, &err), 0);
+    assert_int_equal(sum, 0);
+    assert_int_equal(n, 5);
+    struct ledger_account budget = {"budget:district-rent:2026", LK_BUDGET, "district-rent", "", 0};
+    int64_t bid, bal;
+    assert_int_equal(ledger_account_id(S, &budget, &bid, &err), 0);
+    assert_int_equal(ledger_balance(S, bid, &bal, &err), 0);
+    assert_int_equal(bal, -(109677 + 150000 + 64516 + 200000 + 100000));
+
+    /* what a cycle shows; the approver is never the one who computed it */
+    json_t *o;
+    assert_int_equal(cycle_get(S, &CLI, "2026-11", true, &o, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "state")), "computed");
+    assert_string_equal(json_string_value(json_object_get(o, "total_yuan")), "3000.00");
+    assert_int_equal(json_array_size(json_object_get(o, "items")), 2);
+    json_decref(o);
+    assert_int_equal(cycle_get(S, &CLI, "2030-01", false, &o, &err), QL_ENOTFOUND);
+    assert_int_not_equal(store_exec(S,
+                                    "UPDATE cycles SET approved_by = computed_by, "
+                                    "state = 'approved' WHERE month = '2026-11'",
+                                    NULL, 0, NULL),
+                         0);
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = 'cycle.compute'"), 2);
+
+    /* a run that stopped after a's December entitlement goes on with b */
+    store_val m[] = {SV_TEXT("2026-12")};
+    int64_t cyc = ins("INSERT INTO cycles (month, created_at) VALUES ($1, 0)", m, 1);
+    struct ledger_account pay = {"payable:person:x", LK_PAYABLE, "", "person", 0};
+    int64_t pid, tid;
+    int dup;
+    assert_int_equal(ledger_account_id(S, &pay, &pid, &err), 0);
+    char key[64];
+    snprintf(key, sizeof key, "entitlement:2026-12:%lld", (long long)a);
+    struct ledger_transfer t = {key, bid, pid, 200000, "2026-12", a, "entitlement"};
+    assert_int_equal(ledger_post(S, &t, &tid, &dup, &err), 0);
+    store_val row[] = {SV_INT(cyc), SV_INT(a), SV_INT(tid)};
+    ins("INSERT INTO entitlements (cycle_id, application_id, talent_id, programme, policy_version, "
+        "tier, payee_type, month_index, days, amount_fen, inputs, steps, transfer_id, created_at) "
+        "SELECT $1, $2, talent_id, programme, policy_version, tier, 'person', 3, 31, 200000, '{}', "
+        "'[]', $3, 0 FROM applications WHERE id = $2",
+        row, 3);
+    assert_int_equal(cycle_run(S, &CLI, D(2026, 12, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.new_rows, 1);
+    assert_int_equal(rep.entitlements, 2);
+    assert_int_equal(amount(b, "2026-12"), 150000);
+    assert_int_equal(rep.total_fen, 350000);
+    assert_int_equal(ledger_check(S, &sum, &n, &err), 0);
+    assert_int_equal(sum, 0);
+    assert_int_equal(n, 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cycles_by_hand),
+    };
+    return cmocka_run_group_tests_name("cycle", tests, setup, teardown);
+}
