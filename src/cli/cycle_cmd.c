@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "core/date.h"
+#include "core/validate.h"
 #include "ledger/cycle.h"
 
 #include <stdio.h>
@@ -17,6 +18,10 @@ static const struct cli_verb verbs[] = {
      "each entitlement with its trace and post it to the ledger; a cycle computed already is "
      "not computed again, and a run that stopped goes on where it stopped"},
     {"show", 1, "YYYY-MM", "print a cycle's state and totals, and its first entitlements"},
+    {"approve", 1, "YYYY-MM",
+     "approve a computed cycle: another account than the one that computed it, and within "
+     "each programme's budget for the year"},
+    {"budget", 3, "PROGRAMME YEAR AMOUNT", "set a programme's budget for a year (yuan)"},
     {0},
 };
 
@@ -51,8 +56,24 @@ int cmd_cycle(int argc, char **argv)
     ql_config cfg;
     int rc = cli_verb_args(cmd, v, argc, argv, none, 1, &cfg, &help);
     if (rc || help) return rc;
-    int32_t first;
-    if ((rc = month_arg(cmd, argv[2], &first))) {
+    int32_t first = 0;
+    int64_t fen = 0;
+    long year = 0;
+    if (!strcmp(v->name, "budget")) {
+        char *end;
+        ql_err e = {0};
+        year = strtol(argv[3], &end, 10);
+        if (*end || end == argv[3] || year < 2000 || year > 9999) {
+            cli_error(cmd, "YEAR must be a year such as 2026", "年度格式应如 2026");
+            rc = EXIT_USAGE;
+        } else if (validate_money("amount", argv[4], &fen, &e)) {
+            cli_error(cmd, e.en, e.zh);
+            rc = EXIT_USAGE;
+        }
+    } else {
+        rc = month_arg(cmd, argv[2], &first);
+    }
+    if (rc) {
         config_free(&cfg);
         return rc;
     }
@@ -77,6 +98,26 @@ int cmd_cycle(int argc, char **argv)
                    (long long)rep.entitlements, (long long)rep.paid, yuan,
                    (long long)rep.new_rows, argv[2], rep.unchanged ? "此前已计算，无变化" : "已计算",
                    (long long)rep.entitlements, (long long)rep.paid, yuan);
+        }
+    } else if (!rc && !strcmp(v->name, "approve")) {
+        struct cycle_approval ap;
+        if (cycle_approve(s, &me, argv[2], &ap, &err)) {
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            printf("cycle %s: %s\n发放批次 %s：%s\n", argv[2],
+                   ap.unchanged ? "approved before, nothing changed" : "approved", argv[2],
+                   ap.unchanged ? "此前已复核，无变化" : "已复核");
+        }
+    } else if (!rc && !strcmp(v->name, "budget")) {
+        if (cycle_budget_set(s, &me, argv[2], (int)year, fen, &err)) {
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            char y[32];
+            validate_money_text(fen, y, sizeof y);
+            printf("budget of %s for %ld: %s yuan\n%s %ld 年预算：%s 元\n", argv[2], year, y,
+                   argv[2], year, y);
         }
     } else if (!rc) {
         json_t *o;

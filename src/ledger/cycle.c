@@ -444,3 +444,176 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
     *out = o;
     return 0;
 }
+
+/* ---- budgets and approval ---------------------------------------------- */
+
+struct budget_ctx {
+    const actor *a;
+    const char *programme;
+    int year;
+    int64_t fen;
+    ql_err *err;
+};
+
+static int budget_body(store *s, void *vctx)
+{
+    struct budget_ctx *x = vctx;
+    char who[128];
+    actor_label(x->a, who);
+    int64_t before = -1;
+    store_val key[] = {SV_TEXT(x->programme), SV_INT(x->year)};
+    int rc = store_query_int(s, "SELECT amount_fen FROM budgets WHERE programme = $1 AND year = $2",
+                             key, 2, &before);
+    if (rc && rc != QL_ENOTFOUND) return store_fail(s, rc, x->err);
+    store_val v[] = {SV_TEXT(x->programme), SV_INT(x->year), SV_INT(x->fen), SV_TEXT(who),
+                     SV_INT((int64_t)time(NULL))};
+    rc = rc == QL_ENOTFOUND
+             ? store_exec(s,
+                          "INSERT INTO budgets (programme, year, amount_fen, set_by, set_at) "
+                          "VALUES ($1, $2, $3, $4, $5)",
+                          v, 5, NULL)
+             : store_exec(s,
+                          "UPDATE budgets SET amount_fen = $3, set_by = $4, set_at = $5 "
+                          "WHERE programme = $1 AND year = $2",
+                          v, 5, NULL);
+    if (rc) return store_fail(s, rc, x->err);
+    json_t *b = before >= 0 ? json_pack("{sI}", "amount_fen", (json_int_t)before) : NULL;
+    json_t *after = json_pack("{sI}", "amount_fen", (json_int_t)x->fen);
+    json_t *detail = json_pack("{sssi}", "programme", x->programme, "year", x->year);
+    rc = audit_by(s, x->a, "cycle.budget", "budget", 0, b, after, detail, NULL, x->err);
+    json_decref(b);
+    json_decref(after);
+    json_decref(detail);
+    return rc;
+}
+
+int cycle_budget_set(store *s, const actor *a, const char *programme, int year, int64_t fen,
+                     ql_err *err)
+{
+    int rc = actor_require(a, P_LEDGER_APPROVE, err);
+    if (rc) return rc;
+    size_t n = programme ? strlen(programme) : 0;
+    if (n < 1 || n > 40)
+        return ql_errf(err, QL_EINVAL, "programme", "name the programme (1 to 40 bytes)",
+                       "请指定补贴项目（1 至 40 字节）");
+    if (year < 2000 || year > 9999)
+        return ql_errf(err, QL_EINVAL, "year", "the year must be from 2000 to 9999",
+                       "年度须在 2000 至 9999 之间");
+    if (fen < 0)
+        return ql_errf(err, QL_EINVAL, "amount", "a budget is 0 or more", "预算不能为负数");
+    struct budget_ctx x = {a, programme, year, fen, err};
+    rc = store_tx(s, STORE_TX_WRITE, budget_body, &x);
+    if (!rc) {
+        ql_err e;
+        if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
+    }
+    return rc;
+}
+
+struct approve_ctx {
+    const actor *a;
+    const char *month;
+    struct cycle_approval *out;
+    ql_err *err;
+};
+
+static int approve_body(store *s, void *vctx)
+{
+    struct approve_ctx *x = vctx;
+    ql_err *err = x->err;
+    store_rows *r;
+    int rc = store_query(s, "SELECT id, state, computed_by FROM cycles WHERE month = $1",
+                         (store_val[]){SV_TEXT(x->month)}, 1, &r);
+    if (rc) return store_fail(s, rc, err);
+    int64_t id = 0;
+    char state[16] = "", by[128] = "";
+    if ((rc = store_step(r)) == 1) {
+        id = store_col_int(r, 0);
+        snprintf(state, sizeof state, "%s", store_col_text(r, 1, NULL));
+        snprintf(by, sizeof by, "%s", store_col_text(r, 2, NULL));
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_fail(s, rc, err);
+    if (rc == 0)
+        return ql_errf(err, QL_ENOTFOUND, "month", "there is no cycle for %s", "%s 没有发放批次",
+                       x->month);
+    if (strcmp(state, "computed")) {
+        if (!strcmp(state, "draft"))
+            return ql_errf(err, QL_ECONFLICT, "state",
+                           "cycle %s is not computed yet: qianlima cycle run %s",
+                           "发放批次 %s 尚未计算：qianlima cycle run %s", x->month, x->month);
+        x->out->unchanged = true; /* approved (and maybe further) before */
+        return 0;
+    }
+    char who[128];
+    actor_label(x->a, who);
+    if (!strcmp(who, by))
+        return ql_errf(err, QL_EFORBIDDEN, "approved_by",
+                       "cycle %s was computed by %s: a second person approves it",
+                       "发放批次 %s 由 %s 计算：须由另一人复核", x->month, by);
+    /* each programme within its year's budget, the year's earlier cycles with it */
+    char jan[8], year[8];
+    snprintf(year, sizeof year, "%.4s", x->month);
+    int y = (year[0] - '0') * 1000 + (year[1] - '0') * 100 + (year[2] - '0') * 10 + (year[3] - '0');
+    snprintf(jan, sizeof jan, "%.4s-01", x->month);
+    rc = store_query(s,
+                     "SELECT e.programme, COALESCE(SUM(e.amount_fen), 0) FROM entitlements e "
+                     "JOIN cycles c ON c.id = e.cycle_id WHERE c.month >= $1 AND c.month <= $2 "
+                     "AND (c.id = $3 OR c.state <> 'computed') AND c.state <> 'draft' "
+                     "AND e.programme IN (SELECT programme FROM entitlements WHERE cycle_id = $3) "
+                     "GROUP BY e.programme ORDER BY e.programme",
+                     (store_val[]){SV_TEXT(jan), SV_TEXT(x->month), SV_INT(id)}, 3, &r);
+    if (rc) return store_fail(s, rc, err);
+    char programmes[16][41];
+    int64_t spent[16];
+    int np = 0;
+    while ((rc = store_step(r)) == 1 && np < 16) {
+        snprintf(programmes[np], sizeof programmes[np], "%s", store_col_text(r, 0, NULL));
+        spent[np++] = store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_fail(s, rc, err);
+    for (int i = 0; i < np; i++) {
+        int64_t budget = -1;
+        rc = store_query_int(s, "SELECT amount_fen FROM budgets WHERE programme = $1 AND year = $2",
+                             (store_val[]){SV_TEXT(programmes[i]), SV_INT(y)}, 2,
+                             &budget);
+        if (rc && rc != QL_ENOTFOUND) return store_fail(s, rc, err);
+        char b[32] = "none", sp[32];
+        if (budget >= 0) validate_money_text(budget, b, sizeof b);
+        validate_money_text(spent[i], sp, sizeof sp);
+        if (budget < 0 || spent[i] > budget)
+            return ql_errf(err, QL_ECONFLICT, "budget",
+                           "%s in %s: the year's cycles would pay %s yuan, the budget is %s",
+                           "%s %s 年：本年各批次将发放 %s 元，预算为 %s", programmes[i], year, sp, b);
+    }
+    rc = store_exec(s,
+                    "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2 "
+                    "WHERE id = $3 AND state = 'computed'",
+                    (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id)}, 3, NULL);
+    if (rc) return store_fail(s, rc, err);
+    json_t *detail = json_pack("{ssss}", "month", x->month, "computed_by", by);
+    rc = audit_by(s, x->a, "cycle.approve", "cycle", id, NULL, NULL, detail, NULL, err);
+    json_decref(detail);
+    return rc;
+}
+
+int cycle_approve(store *s, const actor *a, const char *month, struct cycle_approval *out,
+                  ql_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = actor_require(a, P_LEDGER_APPROVE, err);
+    if (rc) return rc;
+    char day[16];
+    int32_t first;
+    snprintf(day, sizeof day, "%.7s-01", month ? month : "");
+    if (!month || strlen(month) != 7 || date_parse(day, &first))
+        return ql_errf(err, QL_EINVAL, "month", "the month must be YYYY-MM", "月份格式应为 YYYY-MM");
+    struct approve_ctx x = {a, month, out, err};
+    rc = store_tx(s, STORE_TX_WRITE, approve_body, &x);
+    if (!rc && !out->unchanged) {
+        ql_err e;
+        if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
+    }
+    return rc;
+}

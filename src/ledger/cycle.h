@@ -57,4 +57,23 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
 int cycle_get(store *s, const actor *a, const char *month, bool entitlements, json_t **out,
               ql_err *err);
 
+/* Sets programme's budget for year (amount in fen, 0 or more), replacing
+ * the one before, with an audit row cycle.budget. Needs ledger.approve. */
+int cycle_budget_set(store *s, const actor *a, const char *programme, int year, int64_t fen,
+                     ql_err *err);
+
+struct cycle_approval {
+    bool unchanged; /* approved before */
+};
+
+/* Approves the computed cycle of month ("YYYY-MM"): by a second person (an
+ * account other than the one that computed it: QL_EFORBIDDEN, field
+ * "approved_by"), and only when, for each programme the cycle pays, what
+ * the year's cycles pay with this one stays within the year's budget
+ * (QL_ECONFLICT, field "budget", naming the programme, the budget and the
+ * amount; no budget set is refused the same way). Needs ledger.approve.
+ * Approving an approved cycle changes nothing. Audit row cycle.approve. */
+int cycle_approve(store *s, const actor *a, const char *month, struct cycle_approval *out,
+                  ql_err *err);
+
 #endif

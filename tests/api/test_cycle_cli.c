@@ -39,6 +39,15 @@ static void test_cycle_cli(void **state)
     assert_true(json_integer_value(json_object_get(j, "total_fen")) > 0);
     assert_true(json_array_size(json_object_get(j, "items")) > 0);
     json_decref(j);
+    /* the account that computed it cannot approve it; budgets are set in yuan */
+    const char *const budget[] = {"cycle", "budget", "district-rent", "2026", "500000", NULL};
+    assert_int_equal(tu_cli(&srv, budget, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "budget of district-rent for 2026: 500000.00 yuan"));
+    const char *const badbudget[] = {"cycle", "budget", "district-rent", "26", "1", NULL};
+    assert_int_equal(tu_cli(&srv, badbudget, NULL, out, sizeof out, err, sizeof err), 2);
+    const char *const approve[] = {"cycle", "approve", "2026-10", NULL};
+    assert_int_equal(tu_cli(&srv, approve, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "a second person approves it"));
     const char *const missing[] = {"cycle", "show", "2030-01", NULL};
     assert_int_equal(tu_cli(&srv, missing, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "there is no cycle for 2030-01"));

@@ -257,6 +257,39 @@ static void test_cycles_by_hand(void **state)
     assert_int_equal(ledger_check(S, &sum, &n, &err), 0);
     assert_int_equal(sum, 0);
     assert_int_equal(n, 7);
+
+    /* approval: a second person, within the year's budget */
+    actor finance = CLI;
+    snprintf(finance.username, sizeof finance.username, "finance.two");
+    finance.perms = role_perms(ROLE_FINANCE);
+    struct cycle_approval ap;
+    assert_int_equal(cycle_approve(S, &reviewer, "2026-10", &ap, &err), QL_EFORBIDDEN);
+    assert_int_equal(cycle_approve(S, &finance, "2026-10", &ap, &err), QL_ECONFLICT);
+    assert_string_equal(err.field, "budget"); /* no budget set */
+    /* October pays 3,241.93; a budget of 3,000.00 is too small */
+    assert_int_equal(cycle_budget_set(S, &finance, "district-rent", 2026, 300000, &err), 0);
+    assert_int_equal(cycle_approve(S, &finance, "2026-10", &ap, &err), QL_ECONFLICT);
+    assert_non_null(strstr(err.en, "district-rent in 2026: the year's cycles would pay 3241.93 yuan, "
+                                   "the budget is 3000.00"));
+    assert_int_equal(cycle_budget_set(S, &reviewer, "district-rent", 2026, 900000, &err),
+                     QL_EFORBIDDEN);
+    assert_int_equal(cycle_budget_set(S, &finance, "district-rent", 2026, -1, &err), QL_EINVAL);
+    assert_int_equal(cycle_budget_set(S, &finance, "district-rent", 2026, 600000, &err), 0);
+    /* the one who computed it may not approve it */
+    assert_int_equal(cycle_approve(S, &CLI, "2026-10", &ap, &err), QL_EFORBIDDEN);
+    assert_string_equal(err.field, "approved_by");
+    assert_int_equal(cycle_approve(S, &finance, "2026-10", &ap, &err), 0);
+    assert_false(ap.unchanged);
+    assert_int_equal(cycle_approve(S, &finance, "2026-10", &ap, &err), 0);
+    assert_true(ap.unchanged);
+    /* November with October: 3,241.93 + 3,000.00 > 6,000.00 */
+    assert_int_equal(cycle_approve(S, &finance, "2026-11", &ap, &err), QL_ECONFLICT);
+    assert_non_null(strstr(err.en, "6241.93"));
+    assert_int_equal(cycle_approve(S, &finance, "2030-01", &ap, &err), QL_ENOTFOUND);
+    assert_int_equal(cycle_approve(S, &finance, "2026-1", &ap, &err), QL_EINVAL);
+    assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action IN ('cycle.approve', "
+                           "'cycle.budget')"),
+                     3);
 }
 
 int main(void)
