@@ -113,11 +113,7 @@ static int body_roles(http_req *r, unsigned *roles)
 /* Field names of the service ("username") become body fields ("body.username"). */
 static int body_field_error(http_req *r, int rc)
 {
-    size_t n = strlen(r->err.field);
-    if (rc && n && n + 5 < sizeof r->err.field && strncmp(r->err.field, "body.", 5) != 0) {
-        memmove(r->err.field + 5, r->err.field, n + 1);
-        memcpy(r->err.field, "body.", 5);
-    }
+    if (rc) api_body_field(&r->err);
     return rc;
 }
 

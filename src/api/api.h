@@ -13,6 +13,10 @@ int api_metrics(http_req *r);
 int api_openapi(http_req *r);
 int api_validate(http_req *r);
 
+/* Names a service's field ("reason") as the body does ("body.reason"),
+ * unless it is empty or named so already. */
+void api_body_field(ql_err *e);
+
 /* Reads a required string member of the request body; on failure fills
  * r->err naming "body.<name>" and returns QL_EINVAL. */
 int api_body_string(http_req *r, const char *name, size_t max_len, const char **out);

@@ -14,19 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *issues_json(const pol_issues *is)
-{
-    json_t *a = json_array();
-    int kept = is->n < (int)(sizeof is->item / sizeof is->item[0])
-                   ? is->n
-                   : (int)(sizeof is->item / sizeof is->item[0]);
-    for (int i = 0; i < kept; i++)
-        json_array_append_new(a, json_pack("{sisisbssss}", "line", is->item[i].line, "col",
-                                           is->item[i].col, "warning", is->item[i].warning, "en",
-                                           is->item[i].en, "zh", is->item[i].zh));
-    return a;
-}
-
 /* The "source" member: a policy text. */
 static int body_source(http_req *r, const char **text, size_t *len)
 {
@@ -82,7 +69,7 @@ int api_policy_check(http_req *r)
     policy_versions_text(&p, versions, sizeof versions);
     json_t *o = json_pack("{sssssssisiso}", "programme", p.code, "name_zh", p.zh, "versions",
                           versions, "errors", is->nerrors, "warnings", is->n - is->nerrors,
-                          "issues", issues_json(is));
+                          "issues", policy_issues_json(is));
     pol_free(&p);
     return http_reply_json(r, 200, o);
 }
@@ -109,7 +96,7 @@ int api_policy_create(http_req *r)
                                      sv->unchanged, "programme", sv->programme, "errors",
                                      sv->issues.nerrors, "warnings",
                                      sv->issues.n - sv->issues.nerrors, "issues",
-                                     issues_json(&sv->issues)));
+                                     policy_issues_json(&sv->issues)));
 }
 
 int api_policy_activate(http_req *r)
@@ -125,15 +112,6 @@ int api_policy_activate(http_req *r)
                                      act.retired_id ? json_integer(act.retired_id) : json_null()));
 }
 
-/* "2026-10" -> the first day of that month. */
-static int parse_month(const char *s, int32_t *first)
-{
-    char day[16];
-    if (!s || strlen(s) != 7) return QL_EINVAL;
-    snprintf(day, sizeof day, "%s-01", s);
-    return date_parse(day, first);
-}
-
 int api_policy_simulate(http_req *r)
 {
     const char *text;
@@ -143,7 +121,7 @@ int api_policy_simulate(http_req *r)
     if (rc) return rc;
     json_t *m = json_object_get(r->json, "month");
     int32_t month;
-    if (!json_is_string(m) || parse_month(json_string_value(m), &month))
+    if (!json_is_string(m) || date_parse_month(json_string_value(m), &month))
         return ql_errf(&r->err, QL_EINVAL, "body.month", "body.month must be a month like 2026-10",
                        "body.month 须为年月，例如 2026-10");
     json_t *against = json_object_get(r->json, "against");
@@ -151,42 +129,12 @@ int api_policy_simulate(http_req *r)
         return ql_errf(&r->err, QL_EINVAL, "body.against",
                        "body.against must be the id of a stored policy file",
                        "body.against 须为已存储政策文件的编号");
-    pol_programme prop, cur;
-    memset(&cur, 0, sizeof cur);
-    pol_issues *is = arena_alloc(r->arena, sizeof *is);
-    rc = policy_check_text(text, len, "source", &prop, is, &r->err);
-    if (rc) {
-        pol_free(&prop);
-        return source_error(r, rc);
-    }
-    const pol_issue *first = pol_first_error(is);
-    if (is->nerrors) {
-        rc = ql_errf(&r->err, QL_EINVAL, "body.source",
-                     "the proposed policy has %d error(s); the first at line %d: %s%.0s",
-                     "拟议政策有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
-                     first ? first->line : 0, first ? first->en : "", first ? first->zh : "");
-        pol_free(&prop);
-        return rc;
-    }
-    int have_cur = 0;
-    int64_t cur_id = 0;
-    if (json_is_integer(against)) {
-        cur_id = json_integer_value(against);
-        rc = policy_load_file(r->db, cur_id, &cur, &r->err);
-        if (rc == QL_ENOTFOUND) snprintf(r->err.field, sizeof r->err.field, "body.against");
-        have_cur = !rc;
-    } else {
-        rc = policy_load_active(r->db, prop.code, &cur, &cur_id, &r->err);
-        if (rc == QL_ENOTFOUND) rc = 0;
-        else have_cur = !rc;
-    }
-    json_t *res = NULL;
-    if (!rc) rc = policy_simulate(r->db, &r->who, have_cur ? &cur : NULL, &prop, month, &res,
-                                  &r->err);
-    pol_free(&prop);
-    pol_free(&cur);
+    json_t *res;
+    rc = policy_simulate_text(r->db, &r->who, text, len, month,
+                              json_is_integer(against) ? json_integer_value(against) : 0, &res,
+                              &r->err);
+    if (rc == QL_EINVAL || rc == QL_ETOOBIG || rc == QL_ENOTFOUND) api_body_field(&r->err);
     if (rc) return rc;
-    json_object_set_new(res, "against", have_cur ? json_integer(cur_id) : json_null());
     return http_reply_json(r, 200, res);
 }
 

@@ -32,22 +32,12 @@ static int body_text(http_req *r, const char *name, const char **out)
     return 0;
 }
 
-/* A field of the service ("reason") as the body names it ("body.reason"). */
-static void body_field(ql_err *e)
-{
-    size_t n = strlen(e->field);
-    if (n && n + 5 < sizeof e->field && strncmp(e->field, "body.", 5) != 0) {
-        memmove(e->field + 5, e->field, n + 1);
-        memcpy(e->field, "body.", 5);
-    }
-}
-
 /* Errors of a record: the first becomes the uniform error, all are listed
  * under "errors", each field named as body.<field>. A record not found
  * keeps its field ("id", the path parameter). */
 static int report_error(http_req *r, int rc, reg_report *rep)
 {
-    for (int i = 0; i < rep->errors.n; i++) body_field(&rep->errors.e[i]);
+    for (int i = 0; i < rep->errors.n; i++) api_body_field(&rep->errors.e[i]);
     if (rep->errors.n) {
         /* Copied: the server writes the error body after the handler (and
          * its report on the stack) is gone. */
@@ -56,7 +46,7 @@ static int report_error(http_req *r, int rc, reg_report *rep)
         r->err = rep->errors.e[0];
         r->errs = copy;
     } else if (rc != QL_ENOTFOUND) {
-        body_field(&r->err);
+        api_body_field(&r->err);
     }
     return rc;
 }
@@ -236,7 +226,7 @@ int api_talent_unmask(http_req *r)
     if (rc) return rc;
     char value[128];
     rc = registry_talent_unmask(r->db, &r->who, id, field, reason, value, sizeof value, &r->err);
-    if (rc == QL_EINVAL) body_field(&r->err); /* "reason", "field": members of the body */
+    if (rc == QL_EINVAL) api_body_field(&r->err); /* "reason", "field": members of the body */
     if (rc) return rc;
     return http_reply_json(r, 200,
                            json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "field", field,

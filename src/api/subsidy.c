@@ -47,14 +47,11 @@ static int body_opt_string(http_req *r, const char *name, const char **out)
     return 0;
 }
 
+/* A service's error with its field as the body names it (a record not
+ * found keeps its field, the path's id). */
 static int body_field(http_req *r, int rc)
 {
-    size_t n = strlen(r->err.field);
-    if (rc && rc != QL_ENOTFOUND && n && n + 5 < sizeof r->err.field &&
-        strncmp(r->err.field, "body.", 5) != 0) {
-        memmove(r->err.field + 5, r->err.field, n + 1);
-        memcpy(r->err.field, "body.", 5);
-    }
+    if (rc && rc != QL_ENOTFOUND) api_body_field(&r->err);
     return rc;
 }
 

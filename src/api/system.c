@@ -66,6 +66,15 @@ int api_openapi(http_req *r)
     return http_reply_bytes(r, 200, "application/json; charset=utf-8", f->data, f->len);
 }
 
+void api_body_field(ql_err *e)
+{
+    size_t n = strlen(e->field);
+    if (n && n + 5 < sizeof e->field && strncmp(e->field, "body.", 5) != 0) {
+        memmove(e->field + 5, e->field, n + 1);
+        memcpy(e->field, "body.", 5);
+    }
+}
+
 int api_body_string(http_req *r, const char *name, size_t max_len, const char **out)
 {
     char field[96];

@@ -21,11 +21,6 @@ void holidays_digest(const void *buf, size_t len, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "calendar", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
-
 int holidays_read_year(store *s, int year, cal_year *out, ql_err *err)
 {
     int64_t one;
@@ -35,12 +30,12 @@ int holidays_read_year(store *s, int year, cal_year *out, ql_err *err)
         return ql_errf(err, QL_ENOTFOUND, "calendar",
                        "the holiday calendar of %d is not loaded (qianlima calendar load)",
                        "%d 年的节假日安排尚未加载（qianlima calendar load）", year);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "calendar", err);
     if ((rc = cal_year_init(out, year, err))) return rc;
     store_rows *r;
     rc = store_query(s, "SELECT day, kind, name FROM calendar_days WHERE year = $1 ORDER BY day",
                      (store_val[]){SV_INT(year)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "calendar", err);
     while ((rc = store_step(r)) == 1) {
         const char *kind = store_col_text(r, 1, NULL);
         rc = cal_year_set(out, (int32_t)store_col_int(r, 0),
@@ -49,7 +44,7 @@ int holidays_read_year(store *s, int year, cal_year *out, ql_err *err)
         if (rc) break;
     }
     store_rows_close(r);
-    if (rc < 0 && rc != QL_EINVAL) return store_fail(s, rc, err);
+    if (rc < 0 && rc != QL_EINVAL) return store_failure(s, rc, "calendar", err);
     return rc < 0 ? rc : 0;
 }
 
@@ -60,7 +55,7 @@ int holidays_year_info(store *s, int year, struct holidays_year_info *out, ql_er
                          "SELECT source, digest, off_days, work_days, loaded_at, loaded_by "
                          "FROM calendar_years WHERE year = $1",
                          (store_val[]){SV_INT(year)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "calendar", err);
     rc = store_step(r);
     if (rc == 1) {
         memset(out, 0, sizeof *out);
@@ -76,7 +71,7 @@ int holidays_year_info(store *s, int year, struct holidays_year_info *out, ql_er
     if (rc == 0)
         return ql_errf(err, QL_ENOTFOUND, "calendar", "the holiday calendar of %d is not loaded",
                        "%d 年的节假日安排尚未加载", year);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "calendar", err) : 0;
 }
 
 int holidays_read_all(store *s, calendar *c, ql_err *err)
@@ -84,10 +79,10 @@ int holidays_read_all(store *s, calendar *c, ql_err *err)
     int years[CAL_YEARS_MAX + 1], n = 0;
     store_rows *r;
     int rc = store_query(s, "SELECT year FROM calendar_years ORDER BY year", NULL, 0, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "calendar", err);
     while ((rc = store_step(r)) == 1 && n <= CAL_YEARS_MAX) years[n++] = (int)store_col_int(r, 0);
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "calendar", err);
     if (n > CAL_YEARS_MAX)
         return ql_errf(err, QL_ETOOBIG, "calendar", "more than %d years are stored",
                        "数据库中的年份超过 %d 个", CAL_YEARS_MAX);
@@ -149,7 +144,7 @@ static int load_body(store *s, void *vctx)
     store_val yv[] = {SV_INT(y->year)};
     if ((rc = store_exec(s, "DELETE FROM calendar_days WHERE year = $1", yv, 1, NULL)) ||
         (rc = store_exec(s, "DELETE FROM calendar_years WHERE year = $1", yv, 1, NULL)))
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "calendar", err);
     char who[128];
     actor_label(x->a, who);
     store_val row[] = {SV_INT(y->year),  SV_TEXT(x->source), SV_TEXT(x->digest),
@@ -159,7 +154,7 @@ static int load_body(store *s, void *vctx)
                     "INSERT INTO calendar_years (year, source, digest, off_days, work_days, "
                     "loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     row, 7, NULL);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "calendar", err);
     for (int i = 0; i < y->ndays; i++) {
         if (!y->kind[i]) continue;
         store_val dv[] = {SV_INT(y->first + i), SV_INT(y->year),
@@ -167,7 +162,7 @@ static int load_body(store *s, void *vctx)
         rc = store_exec(s,
                         "INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)",
                         dv, 4, NULL);
-        if (rc) return store_fail(s, rc, err);
+        if (rc) return store_failure(s, rc, "calendar", err);
     }
     char oid[16];
     snprintf(oid, sizeof oid, "%d", y->year);

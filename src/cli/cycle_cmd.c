@@ -34,9 +34,7 @@ static void show_progress(int64_t done, int64_t total, void *ctx)
 
 static int month_arg(const char *cmd, const char *s, int32_t *first)
 {
-    char day[16];
-    snprintf(day, sizeof day, "%.7s-01", s);
-    if (strlen(s) != 7 || date_parse(day, first)) {
+    if (date_parse_month(s, first)) {
         cli_error(cmd, "the month must be YYYY-MM, such as 2026-11", "月份格式应为 YYYY-MM，例如 2026-11");
         return EXIT_USAGE;
     }
@@ -90,8 +88,7 @@ int cmd_cycle(int argc, char **argv)
             rc = EXIT_FAIL;
         } else {
             char yuan[32];
-            snprintf(yuan, sizeof yuan, "%lld.%02lld", (long long)(rep.total_fen / 100),
-                     (long long)(rep.total_fen % 100));
+            validate_money_text(rep.total_fen, yuan, sizeof yuan);
             printf("cycle %s: %s; %lld subsidies, %lld paid, %s yuan (%lld written by this run)\n"
                    "发放批次 %s：%s；%lld 笔，应发 %lld 笔，合计 %s 元\n",
                    argv[2], rep.unchanged ? "computed before, nothing changed" : "computed",

@@ -272,14 +272,12 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
                        const char *month_s, int as_json)
 {
     int32_t month;
-    char day[16];
     if (!policy || !month_s) {
         cli_error(cmd, "--policy FILE and --month YYYY-MM are required",
                   "须给出 --policy 文件 与 --month 年月");
         return EXIT_USAGE;
     }
-    snprintf(day, sizeof day, "%.7s-01", month_s);
-    if (strlen(month_s) != 7 || date_parse(day, &month)) {
+    if (date_parse_month(month_s, &month)) {
         cli_error(cmd, "--month must be YYYY-MM", "--month 格式应为 YYYY-MM");
         return EXIT_USAGE;
     }

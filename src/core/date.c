@@ -4,6 +4,7 @@
 #include "core/err.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int32_t date_from_ymd(int y, int m, int d)
@@ -88,4 +89,12 @@ int date_months_touched(int32_t from, int32_t to)
     date_to_ymd(from, &fy, &fm, &fd);
     date_to_ymd(to, &ty, &tm, &td);
     return (ty - fy) * 12 + (tm - fm) + 1;
+}
+
+int date_parse_month(const char *s, int32_t *first)
+{
+    char day[16];
+    if (!s || strlen(s) != 7) return QL_EINVAL;
+    snprintf(day, sizeof day, "%s-01", s);
+    return date_parse(day, first);
 }

@@ -30,6 +30,10 @@ int32_t date_today(void);
 /* Parses "YYYY-MM-DD" strictly. Returns 0 or QL_EINVAL. */
 int date_parse(const char *s, int32_t *out);
 
+/* Parses a month "YYYY-MM" strictly into the day number of its first day.
+ * Returns 0 or QL_EINVAL (NULL is QL_EINVAL too). */
+int date_parse_month(const char *s, int32_t *first);
+
 /* Formats as "YYYY-MM-DD" into out (at least 11 bytes). */
 void date_format(int32_t days, char *out, size_t n);
 

@@ -179,13 +179,6 @@ static int act(struct walker *w, const actor *who, int64_t id, enum app_action a
     return subsidy_transition(w->s, who, id, &st, &res, w->err);
 }
 
-static int32_t first_of_next_month(int32_t day)
-{
-    int y, m, d;
-    date_to_ymd(day, &y, &m, &d);
-    return m == 12 ? date_from_ymd(y + 1, 1, 1) : date_from_ymd(y, m + 1, 1);
-}
-
 /* A filed lease of a market flat outside the platform, March 2026 to
  * February 2027, for applicant talent (k numbers the address). */
 static int market_lease(struct walker *w, int64_t talent, int64_t k)
@@ -264,7 +257,7 @@ static int walk(struct walker *w, int64_t t, enum app_state target, int32_t s, i
     if (target == AS_NOTICE) return 0;
     if ((rc = act(w, w->cli, id, AA_APPROVE, NULL, to + 1, 0))) return rc;
     if (target == AS_APPROVED) return 0;
-    int32_t start = first_of_next_month(to + 1);
+    int32_t start = date_month_last(to + 1) + 1; /* the first of the next month */
     if ((rc = act(w, w->cli, id, AA_ACTIVATE, NULL, to + 2, start))) return rc;
     if (target == AS_SUSPENDED)
         return act(w, w->cli, id, AA_SUSPEND, "租约续签备案核查中", start + 45, 0);

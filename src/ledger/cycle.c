@@ -16,11 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
-
 /* A subsidy that pays in the month, with what the registry says of it. */
 struct payable {
     int64_t app, talent, employer, policy_file;
@@ -42,6 +37,7 @@ struct run {
     int64_t *done; /* applications with an entitlement in this cycle already, sorted */
     size_t ndone;
     /* policy files in use */
+    struct cycle_report *out; /* the totals, when finished */
     int64_t file_id[16];
     pol_programme prog[16];
     int nprog;
@@ -60,7 +56,7 @@ static int load_payables(struct run *x)
                          "state IN ('active', 'suspended', 'ended') AND eligible = 1 "
                          "ORDER BY talent_id, id",
                          (store_val[]){SV_INT(x->first), SV_INT(x->last)}, 2, &r);
-    if (rc) return store_fail(x->s, rc, x->err);
+    if (rc) return store_failure(x->s, rc, "", x->err);
     while ((rc = store_step(r)) == 1) {
         if (x->n == x->cap) {
             x->cap = x->cap ? x->cap * 2 : 256;
@@ -84,7 +80,7 @@ static int load_payables(struct run *x)
         p->lease_end = POL_OPEN_END;
     }
     store_rows_close(r);
-    return rc < 0 ? store_fail(x->s, rc, x->err) : 0;
+    return rc < 0 ? store_failure(x->s, rc, "", x->err) : 0;
 }
 
 /* The lease and rent of each payable's talent on the first of the month. */
@@ -111,7 +107,7 @@ static int load_done(struct run *x)
     store_rows *r;
     int rc = store_query(x->s, "SELECT application_id FROM entitlements WHERE cycle_id = $1",
                          (store_val[]){SV_INT(x->cycle)}, 1, &r);
-    if (rc) return store_fail(x->s, rc, x->err);
+    if (rc) return store_failure(x->s, rc, "", x->err);
     size_t cap = 0;
     while ((rc = store_step(r)) == 1) {
         if (x->ndone == cap) {
@@ -121,7 +117,7 @@ static int load_done(struct run *x)
         x->done[x->ndone++] = store_col_int(r, 0);
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(x->s, rc, x->err);
+    if (rc < 0) return store_failure(x->s, rc, "", x->err);
     if (x->ndone) qsort(x->done, x->ndone, sizeof *x->done, cmp_id);
     return 0;
 }
@@ -138,13 +134,6 @@ static const pol_programme *programme_of(struct run *x, int64_t file)
     }
     x->file_id[x->nprog] = file;
     return &x->prog[x->nprog++];
-}
-
-static json_t *money(int64_t fen)
-{
-    char y[32];
-    validate_money_text(fen, y, sizeof y);
-    return json_string(y);
 }
 
 /* Computes and writes the entitlement of payable p (inside a transaction). */
@@ -187,7 +176,7 @@ static int one(store *s, struct run *x, const struct payable *p)
                              (store_val[]){SV_INT(p->talent), SV_TEXT(p->programme), SV_TEXT(jan),
                                            SV_TEXT(x->month)},
                              4, &year_before);
-        if (rc) return store_fail(s, rc, err);
+        if (rc) return store_failure(s, rc, "", err);
     }
     pol_month_in in = {x->first,         p->start,   end, p->months_received + before,
                        year_before,      p->rent,    excluded};
@@ -209,7 +198,7 @@ static int one(store *s, struct run *x, const struct payable *p)
     if (p->end != POL_OPEN_END) date_format(p->end, d2, sizeof d2);
     if (p->lease_end != POL_OPEN_END) date_format(p->lease_end, d3, sizeof d3);
     json_t *inputs = json_pack("{sssssssIsosisisI}", "start", d1, "end", d2, "lease_end", d3,
-                               "rent_fen", (json_int_t)p->rent, "rent_yuan", money(p->rent),
+                               "rent_fen", (json_int_t)p->rent, "rent_yuan", pol_yuan_json(p->rent),
                                "months_before", in.months_before, "suspended_days", excluded,
                                "paid_year_before_fen", (json_int_t)year_before);
     char *in_text = json_dumps(inputs, JSON_COMPACT);
@@ -249,7 +238,7 @@ static int one(store *s, struct run *x, const struct payable *p)
                           "days, amount_fen, inputs, steps, transfer_id, created_at) VALUES ($1, $2, "
                           "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                           row, 16, &id);
-        if (rc) rc = store_fail(s, rc, err);
+        if (rc) rc = store_failure(s, rc, "", err);
     }
     free(in_text);
     free(steps);
@@ -278,23 +267,31 @@ static int batch_body(store *s, void *vctx)
     return 0;
 }
 
-static int finish(store *s, void *vctx)
+/* A cycle's entitlements: how many, how many pay, the total in fen. */
+static int totals(store *s, int64_t cycle, struct cycle_report *out, ql_err *err)
 {
-    struct run *x = vctx;
-    int64_t n = 0, paid = 0, total = 0;
-    store_val c[] = {SV_INT(x->cycle)};
-    int rc = store_query_int(s, "SELECT count(*) FROM entitlements WHERE cycle_id = $1", c, 1, &n);
+    store_val c[] = {SV_INT(cycle)};
+    int rc = store_query_int(s, "SELECT count(*) FROM entitlements WHERE cycle_id = $1", c, 1,
+                             &out->entitlements);
     if (!rc)
         rc = store_query_int(s,
                              "SELECT count(*) FROM entitlements WHERE cycle_id = $1 AND "
                              "amount_fen > 0",
-                             c, 1, &paid);
+                             c, 1, &out->paid);
     if (!rc)
         rc = store_query_int(s,
                              "SELECT COALESCE(SUM(amount_fen), 0) FROM entitlements WHERE "
                              "cycle_id = $1",
-                             c, 1, &total);
-    if (rc) return store_fail(s, rc, x->err);
+                             c, 1, &out->total_fen);
+    return rc ? store_failure(s, rc, "", err) : 0;
+}
+
+static int finish(store *s, void *vctx)
+{
+    struct run *x = vctx;
+    int rc = totals(s, x->cycle, x->out, x->err);
+    if (rc) return rc;
+    int64_t n = x->out->entitlements, paid = x->out->paid, total = x->out->total_fen;
     char who[128];
     actor_label(x->a, who);
     rc = store_exec(s,
@@ -303,7 +300,7 @@ static int finish(store *s, void *vctx)
                     (store_val[]){SV_INT(n), SV_INT(total), SV_TEXT(who),
                                   SV_INT((int64_t)time(NULL)), SV_INT(x->cycle)},
                     5, NULL);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     json_t *detail = json_pack("{sssIsIsI}", "month", x->month, "entitlements", (json_int_t)n,
                                "paid", (json_int_t)paid, "total_fen", (json_int_t)total);
     rc = audit_by(s, x->a, "cycle.compute", "cycle", x->cycle, NULL, NULL, detail, NULL, x->err);
@@ -327,6 +324,7 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
     x.first = month_first;
     x.last = date_month_last(month_first);
     x.err = err;
+    x.out = out;
     int y, m, d;
     date_to_ymd(month_first, &y, &m, &d);
     snprintf(x.month, sizeof x.month, "%04d-%02d", y, m);
@@ -335,29 +333,23 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
                       "INSERT INTO cycles (month, created_at) VALUES ($1, $2) "
                       "ON CONFLICT (month) DO NOTHING",
                       (store_val[]){SV_TEXT(x.month), SV_INT((int64_t)time(NULL))}, 2, &x.cycle);
-    if (rc && rc != QL_ECONFLICT) return store_fail(s, rc, err);
+    if (rc && rc != QL_ECONFLICT) return store_failure(s, rc, "", err);
     store_rows *r;
-    if ((rc = store_query(s, "SELECT id, state, entitlements, total_fen FROM cycles WHERE month = $1",
+    if ((rc = store_query(s, "SELECT id, state FROM cycles WHERE month = $1",
                           (store_val[]){SV_TEXT(x.month)}, 1, &r)))
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     char state[16] = "";
     if ((rc = store_step(r)) == 1) {
         x.cycle = store_col_int(r, 0);
         snprintf(state, sizeof state, "%s", store_col_text(r, 1, NULL));
-        out->entitlements = store_col_int(r, 2);
-        out->total_fen = store_col_int(r, 3);
     }
     store_rows_close(r);
-    if (rc != 1) return store_fail(s, rc < 0 ? rc : QL_EDB, err);
+    if (rc != 1) return store_failure(s, rc < 0 ? rc : QL_EDB, "", err);
     out->cycle_id = x.cycle;
     if (strcmp(state, "draft")) {
         out->unchanged = true;
-        store_query_int(s,
-                        "SELECT count(*) FROM entitlements WHERE cycle_id = $1 AND amount_fen > 0",
-                        (store_val[]){SV_INT(x.cycle)}, 1, &out->paid);
-        return 0;
+        return totals(s, x.cycle, out, err);
     }
-    out->entitlements = out->total_fen = 0;
     if (!(rc = load_payables(&x)) && !(rc = load_done(&x)))
         rc = policy_registry_facts(s, month_first, take_facts, &x, err);
     for (size_t from = 0; !rc && from < x.n; from += CYCLE_BATCH) {
@@ -372,13 +364,6 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
     if (!rc) {
         ql_err e;
         if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
-        store_val c[] = {SV_INT(x.cycle)};
-        store_query_int(s, "SELECT entitlements FROM cycles WHERE id = $1", c, 1,
-                        &out->entitlements);
-        store_query_int(s, "SELECT total_fen FROM cycles WHERE id = $1", c, 1, &out->total_fen);
-        store_query_int(s,
-                        "SELECT count(*) FROM entitlements WHERE cycle_id = $1 AND amount_fen > 0",
-                        c, 1, &out->paid);
     }
     for (int i = 0; i < x.nprog; i++) pol_free(&x.prog[i]);
     free(x.p);
@@ -397,7 +382,7 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
                          "SELECT id, month, state, entitlements, total_fen, computed_by, "
                          "COALESCE(computed_at, 0), approved_by FROM cycles WHERE month = $1",
                          (store_val[]){SV_TEXT(month ? month : "")}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *o = NULL;
     int64_t id = 0;
     if ((rc = store_step(r)) == 1) {
@@ -405,12 +390,12 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
         o = json_pack("{sssssIsIsosssIss}", "month", store_col_text(r, 1, NULL), "state",
                       store_col_text(r, 2, NULL), "entitlements", (json_int_t)store_col_int(r, 3),
                       "total_fen", (json_int_t)store_col_int(r, 4), "total_yuan",
-                      money(store_col_int(r, 4)), "computed_by", store_col_text(r, 5, NULL),
+                      pol_yuan_json(store_col_int(r, 4)), "computed_by", store_col_text(r, 5, NULL),
                       "computed_at", (json_int_t)store_col_int(r, 6), "approved_by",
                       store_col_text(r, 7, NULL));
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     if (!o)
         return ql_errf(err, QL_ENOTFOUND, "month", "there is no cycle for %s", "%s 没有发放批次",
                        month ? month : "");
@@ -432,13 +417,13 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
                               (json_int_t)store_col_int(r, 5), "days",
                               (json_int_t)store_col_int(r, 6), "amount_fen",
                               (json_int_t)store_col_int(r, 7), "amount_yuan",
-                              money(store_col_int(r, 7))));
+                              pol_yuan_json(store_col_int(r, 7))));
             store_rows_close(r);
         }
         json_object_set_new(o, "items", items);
         if (rc < 0) {
             json_decref(o);
-            return store_fail(s, rc, err);
+            return store_failure(s, rc, "", err);
         }
     }
     *out = o;
@@ -464,7 +449,7 @@ static int budget_body(store *s, void *vctx)
     store_val key[] = {SV_TEXT(x->programme), SV_INT(x->year)};
     int rc = store_query_int(s, "SELECT amount_fen FROM budgets WHERE programme = $1 AND year = $2",
                              key, 2, &before);
-    if (rc && rc != QL_ENOTFOUND) return store_fail(s, rc, x->err);
+    if (rc && rc != QL_ENOTFOUND) return store_failure(s, rc, "", x->err);
     store_val v[] = {SV_TEXT(x->programme), SV_INT(x->year), SV_INT(x->fen), SV_TEXT(who),
                      SV_INT((int64_t)time(NULL))};
     rc = rc == QL_ENOTFOUND
@@ -476,7 +461,7 @@ static int budget_body(store *s, void *vctx)
                           "UPDATE budgets SET amount_fen = $3, set_by = $4, set_at = $5 "
                           "WHERE programme = $1 AND year = $2",
                           v, 5, NULL);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     json_t *b = before >= 0 ? json_pack("{sI}", "amount_fen", (json_int_t)before) : NULL;
     json_t *after = json_pack("{sI}", "amount_fen", (json_int_t)x->fen);
     json_t *detail = json_pack("{sssi}", "programme", x->programme, "year", x->year);
@@ -524,7 +509,7 @@ static int approve_body(store *s, void *vctx)
     store_rows *r;
     int rc = store_query(s, "SELECT id, state, computed_by FROM cycles WHERE month = $1",
                          (store_val[]){SV_TEXT(x->month)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     int64_t id = 0;
     char state[16] = "", by[128] = "";
     if ((rc = store_step(r)) == 1) {
@@ -533,7 +518,7 @@ static int approve_body(store *s, void *vctx)
         snprintf(by, sizeof by, "%s", store_col_text(r, 2, NULL));
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     if (rc == 0)
         return ql_errf(err, QL_ENOTFOUND, "month", "there is no cycle for %s", "%s 没有发放批次",
                        x->month);
@@ -563,7 +548,7 @@ static int approve_body(store *s, void *vctx)
                      "AND e.programme IN (SELECT programme FROM entitlements WHERE cycle_id = $3) "
                      "GROUP BY e.programme ORDER BY e.programme",
                      (store_val[]){SV_TEXT(jan), SV_TEXT(x->month), SV_INT(id)}, 3, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     char programmes[16][41];
     int64_t spent[16];
     int np = 0;
@@ -572,13 +557,13 @@ static int approve_body(store *s, void *vctx)
         spent[np++] = store_col_int(r, 1);
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     for (int i = 0; i < np; i++) {
         int64_t budget = -1;
         rc = store_query_int(s, "SELECT amount_fen FROM budgets WHERE programme = $1 AND year = $2",
                              (store_val[]){SV_TEXT(programmes[i]), SV_INT(y)}, 2,
                              &budget);
-        if (rc && rc != QL_ENOTFOUND) return store_fail(s, rc, err);
+        if (rc && rc != QL_ENOTFOUND) return store_failure(s, rc, "", err);
         char b[32] = "none", sp[32];
         if (budget >= 0) validate_money_text(budget, b, sizeof b);
         validate_money_text(spent[i], sp, sizeof sp);
@@ -591,7 +576,7 @@ static int approve_body(store *s, void *vctx)
                     "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2 "
                     "WHERE id = $3 AND state = 'computed'",
                     (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id)}, 3, NULL);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *detail = json_pack("{ssss}", "month", x->month, "computed_by", by);
     rc = audit_by(s, x->a, "cycle.approve", "cycle", id, NULL, NULL, detail, NULL, err);
     json_decref(detail);
@@ -604,10 +589,8 @@ int cycle_approve(store *s, const actor *a, const char *month, struct cycle_appr
     memset(out, 0, sizeof *out);
     int rc = actor_require(a, P_LEDGER_APPROVE, err);
     if (rc) return rc;
-    char day[16];
     int32_t first;
-    snprintf(day, sizeof day, "%.7s-01", month ? month : "");
-    if (!month || strlen(month) != 7 || date_parse(day, &first))
+    if (date_parse_month(month, &first))
         return ql_errf(err, QL_EINVAL, "month", "the month must be YYYY-MM", "月份格式应为 YYYY-MM");
     struct approve_ctx x = {a, month, out, err};
     rc = store_tx(s, STORE_TX_WRITE, approve_body, &x);

@@ -15,11 +15,6 @@ const char *ledger_kind_name(enum ledger_kind k)
     return k >= 0 && k < LK_COUNT ? kinds[k] : "?";
 }
 
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
-
 static int text_ok(const char *v, size_t min, size_t max)
 {
     size_t n = v ? strlen(v) : 0;
@@ -44,14 +39,14 @@ int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_
     store_rows *r;
     int rc = store_query(s, "SELECT id, kind FROM ledger_accounts WHERE code = $1",
                          (store_val[]){SV_TEXT(a->code)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     char kind[16] = "";
     if ((rc = store_step(r)) == 1) {
         *id = store_col_int(r, 0);
         snprintf(kind, sizeof kind, "%s", store_col_text(r, 1, NULL));
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     if (rc == 1) {
         if (strcmp(kind, kinds[a->kind]))
             return ql_errf(err, QL_ECONFLICT, "code", "account %s is a %s account, not %s",
@@ -65,7 +60,7 @@ int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_
                       "INSERT INTO ledger_accounts (code, kind, programme, payee_type, payee_id, "
                       "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                       v, 6, id);
-    return rc ? store_fail(s, rc, err) : 0;
+    return rc ? store_failure(s, rc, "", err) : 0;
 }
 
 struct post_ctx {
@@ -85,7 +80,7 @@ static int post_body(store *s, void *vctx)
                          "SELECT id, debit_account, credit_account, amount_fen FROM "
                          "ledger_transfers WHERE idempotency_key = $1",
                          (store_val[]){SV_TEXT(t->key)}, 1, &r);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     int64_t id = 0, debit = 0, credit = 0, amount = 0;
     if ((rc = store_step(r)) == 1) {
         id = store_col_int(r, 0);
@@ -94,7 +89,7 @@ static int post_body(store *s, void *vctx)
         amount = store_col_int(r, 3);
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, x->err);
+    if (rc < 0) return store_failure(s, rc, "", x->err);
     if (rc == 1) {
         if (debit != t->debit || credit != t->credit || amount != t->amount_fen)
             return ql_errf(x->err, QL_ECONFLICT, "key",
@@ -107,7 +102,7 @@ static int post_body(store *s, void *vctx)
     int64_t n = 0;
     rc = store_query_int(s, "SELECT count(*) FROM ledger_accounts WHERE id IN ($1, $2)",
                          (store_val[]){SV_INT(t->debit), SV_INT(t->credit)}, 2, &n);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     if (n != 2)
         return ql_errf(x->err, QL_EINVAL, "account", "an account of the transfer does not exist",
                        "转账的账户不存在");
@@ -124,7 +119,7 @@ static int post_body(store *s, void *vctx)
                       "credit_account, amount_fen, cycle, application_id, memo, created_at) "
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                       v, 8, x->id);
-    return rc ? store_fail(s, rc, x->err) : 0;
+    return rc ? store_failure(s, rc, "", x->err) : 0;
 }
 
 int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate,
@@ -162,7 +157,7 @@ int ledger_balance(store *s, int64_t account, int64_t *fen, ql_err *err)
                              "SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers WHERE "
                              "debit_account = $1",
                              a, 1, &debit);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     *fen = credit - debit;
     return 0;
 }
@@ -181,7 +176,7 @@ int ledger_check(store *s, int64_t *sum, int64_t *transfers, ql_err *err)
                              "SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_transfers t JOIN "
                              "ledger_accounts a ON a.id = t.debit_account",
                              NULL, 0, &debit);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     *sum = credit - debit;
     return 0;
 }

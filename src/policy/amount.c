@@ -43,8 +43,7 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
     const pol_tier *t = &v->tier[tier];
     int y, m, d;
     date_to_ymd(in->month, &y, &m, &d);
-    int32_t first = date_from_ymd(y, m, 1);
-    int32_t last = (m == 12 ? date_from_ymd(y + 1, 1, 1) : date_from_ymd(y, m + 1, 1)) - 1;
+    int32_t first = date_month_first(in->month), last = date_month_last(in->month);
     out->dim = (int)(last - first + 1);
     json_t *steps = want_steps ? json_array() : NULL;
     out->steps = steps;

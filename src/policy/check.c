@@ -326,13 +326,17 @@ int pol_check(const pol_programme *p, pol_issues *out)
     return out->nerrors;
 }
 
+int pol_issues_kept(const pol_issues *out)
+{
+    int cap = (int)(sizeof out->item / sizeof out->item[0]);
+    return out->n < cap ? out->n : cap;
+}
+
 char *pol_issues_text(const pol_programme *p, const pol_issues *out)
 {
     buf b;
     buf_init(&b, 0);
-    int kept = out->n < (int)(sizeof out->item / sizeof out->item[0])
-                   ? out->n
-                   : (int)(sizeof out->item / sizeof out->item[0]);
+    int kept = pol_issues_kept(out);
     for (int i = 0; i < kept; i++) {
         const pol_issue *it = &out->item[i];
         buf_printf(&b, "%s:%d:%d: %s: %s\n    %s：%s\n", p->file, it->line, it->col,
@@ -344,9 +348,7 @@ char *pol_issues_text(const pol_programme *p, const pol_issues *out)
 
 const pol_issue *pol_first_error(const pol_issues *out)
 {
-    int kept = out->n < (int)(sizeof out->item / sizeof out->item[0])
-                   ? out->n
-                   : (int)(sizeof out->item / sizeof out->item[0]);
+    int kept = pol_issues_kept(out);
     for (int i = 0; i < kept; i++)
         if (!out->item[i].warning) return &out->item[i];
     return NULL;

@@ -78,11 +78,16 @@ static json_t *inputs_json(uint32_t uses, const pol_facts *facts)
     return o;
 }
 
-static json_t *money_json(int64_t fen)
+json_t *pol_yuan_json(int64_t fen)
 {
     char yuan[32];
     validate_money_text(fen, yuan, sizeof yuan);
-    return json_pack("{sIss}", "fen", (json_int_t)fen, "yuan", yuan);
+    return json_string(yuan);
+}
+
+static json_t *money_json(int64_t fen)
+{
+    return json_pack("{sIso}", "fen", (json_int_t)fen, "yuan", pol_yuan_json(fen));
 }
 
 int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int *version,

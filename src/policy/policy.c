@@ -13,11 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "policy", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
-
 int policy_check_text(const char *text, size_t len, const char *file_name, pol_programme *parsed,
                       pol_issues *issues, ql_err *err)
 {
@@ -29,6 +24,16 @@ int policy_check_text(const char *text, size_t len, const char *file_name, pol_p
     if (!rc) pol_check(p, issues);
     if (!parsed) pol_free(&local);
     return rc;
+}
+
+json_t *policy_issues_json(const pol_issues *is)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < pol_issues_kept(is); i++)
+        json_array_append_new(a, json_pack("{sisisbssss}", "line", is->item[i].line, "col",
+                                           is->item[i].col, "warning", is->item[i].warning, "en",
+                                           is->item[i].en, "zh", is->item[i].zh));
+    return a;
 }
 
 void policy_versions_text(const pol_programme *p, char *out, size_t n)
@@ -79,7 +84,7 @@ static int save_body(store *s, void *vctx)
         out->audit_seq = 0;
         return 0;
     }
-    if (rc != QL_ENOTFOUND) return store_fail(s, rc, x->err);
+    if (rc != QL_ENOTFOUND) return store_failure(s, rc, "policy", x->err);
     out->unchanged = false;
     char who[128], versions[2001];
     actor_label(x->a, who);
@@ -94,7 +99,7 @@ static int save_body(store *s, void *vctx)
                       "file_name, versions, errors, warnings, created_at, created_by) "
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                       row, 11, &out->id);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "policy", x->err);
     json_t *after = json_pack("{sssssssi}", "programme", x->p->code, "digest", digest, "versions",
                               versions, "errors", errors);
     json_t *detail = json_pack("{sssssisi}", "programme", x->p->code, "file_name", x->file_name,
@@ -157,7 +162,7 @@ static int read_row(store *s, int64_t id, char programme[POL_ID_MAX], char statu
                          "SELECT programme, status, source, file_name FROM policy_files "
                          "WHERE id = $1",
                          (store_val[]){SV_INT(id)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     rc = store_step(r);
     if (rc == 1) {
         snprintf(programme, POL_ID_MAX, "%s", store_col_text(r, 0, NULL));
@@ -170,7 +175,7 @@ static int read_row(store *s, int64_t id, char programme[POL_ID_MAX], char statu
     if (rc == 0)
         return ql_errf(err, QL_ENOTFOUND, "id", "there is no policy file %lld",
                        "不存在编号为 %lld 的政策文件", (long long)id);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "policy", err);
     return 0;
 }
 
@@ -213,7 +218,7 @@ static int activate_body(store *s, void *vctx)
                          "SELECT id FROM policy_files WHERE programme = $1 AND status = 'active'",
                          (store_val[]){SV_TEXT(programme)}, 1, &old);
     if (rc && rc != QL_ENOTFOUND) {
-        rc = store_fail(s, rc, x->err);
+        rc = store_failure(s, rc, "policy", x->err);
         goto done;
     }
     char who[128];
@@ -224,7 +229,7 @@ static int activate_body(store *s, void *vctx)
         rc = store_exec(s, "UPDATE policy_files SET status = 'retired' WHERE id = $1",
                         (store_val[]){SV_INT(old)}, 1, NULL);
         if (rc) {
-            rc = store_fail(s, rc, x->err);
+            rc = store_failure(s, rc, "policy", x->err);
             goto done;
         }
     }
@@ -235,7 +240,7 @@ static int activate_body(store *s, void *vctx)
                     "activated_by = $2, errors = $3, warnings = $4 WHERE id = $5",
                     up, 5, NULL);
     if (rc) {
-        rc = store_fail(s, rc, x->err);
+        rc = store_failure(s, rc, "policy", x->err);
         goto done;
     }
     json_t *before = json_pack("{sssI}", "status", status, "active_file", (json_int_t)old);
@@ -299,13 +304,13 @@ int policy_list(store *s, bool drafts, json_t **out, ql_err *err)
                                 : "SELECT " LIST_COLUMNS " FROM policy_files "
                                   "WHERE status <> 'draft' ORDER BY id DESC",
                          NULL, 0, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1) json_array_append_new(list, row_json(r));
     store_rows_close(r);
     if (rc < 0) {
         json_decref(list);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "policy", err);
     }
     *out = list;
     return 0;
@@ -316,7 +321,7 @@ int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err)
     store_rows *r;
     int rc = store_query(s, "SELECT " LIST_COLUMNS ", source FROM policy_files WHERE id = $1",
                          (store_val[]){SV_INT(id)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     json_t *o = NULL;
     char *source = NULL;
     size_t len = 0;
@@ -326,7 +331,7 @@ int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err)
         source = xstrndup(t, len);
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "policy", err);
     if (rc == 1 && !drafts && json_is_true(json_object_get(o, "draft"))) {
         json_decref(o);
         free(source);
@@ -339,18 +344,9 @@ int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err)
     pol_issues *is = xmalloc(sizeof *is);
     ql_err perr = {0};
     const char *name = json_string_value(json_object_get(o, "file_name"));
-    json_t *issues = json_array();
-    if (policy_check_text(source, len, name && name[0] ? name : "source", NULL, is, &perr) == 0) {
-        int kept = is->n < (int)(sizeof is->item / sizeof is->item[0])
-                       ? is->n
-                       : (int)(sizeof is->item / sizeof is->item[0]);
-        for (int i = 0; i < kept; i++)
-            json_array_append_new(issues,
-                                  json_pack("{sisisbssss}", "line", is->item[i].line, "col",
-                                            is->item[i].col, "warning", is->item[i].warning, "en",
-                                            is->item[i].en, "zh", is->item[i].zh));
-    }
-    json_object_set_new(o, "issues", issues);
+    int parsed = policy_check_text(source, len, name && name[0] ? name : "source", NULL, is,
+                                   &perr) == 0;
+    json_object_set_new(o, "issues", parsed ? policy_issues_json(is) : json_array());
     free(is);
     free(source);
     *out = o;
@@ -363,7 +359,7 @@ static int load_where(store *s, const char *sql, store_val *args, int nargs, pol
     memset(out, 0, sizeof *out);
     store_rows *r;
     int rc = store_query(s, sql, args, nargs, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     char *source = NULL, file_name[256] = "";
     size_t len = 0;
     int64_t id = 0;
@@ -374,7 +370,7 @@ static int load_where(store *s, const char *sql, store_val *args, int nargs, pol
         snprintf(file_name, sizeof file_name, "%s", store_col_text(r, 2, NULL));
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "policy", err);
     if (rc == 0) return QL_ENOTFOUND;
     rc = pol_parse(source, len, file_name[0] ? file_name : "source", out, err);
     free(source);

@@ -27,6 +27,9 @@
 int policy_check_text(const char *text, size_t len, const char *file_name, pol_programme *parsed,
                       pol_issues *issues, ql_err *err);
 
+/* The kept findings of is as [{"line","col","warning","en","zh"}]. */
+json_t *policy_issues_json(const pol_issues *is);
+
 /* Human summary of p's versions: "2026.1 2026-01-01..open; ..." into out. */
 void policy_versions_text(const pol_programme *p, char *out, size_t n);
 

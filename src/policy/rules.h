@@ -256,12 +256,18 @@ typedef struct pol_issues {
  * it finds no applicant for is a warning to check by hand, not an error. */
 int pol_check(const pol_programme *p, pol_issues *out);
 
+/* How many of out's findings are kept in out->item (n counts them all). */
+int pol_issues_kept(const pol_issues *out);
+
 /* The first finding of out that is an error (not a warning), or NULL. */
 const pol_issue *pol_first_error(const pol_issues *out);
 
 /* Formats out's findings as "FILE:LINE:COL: error|warning: text" lines
  * (Chinese then English) into a malloc'd string. */
 char *pol_issues_text(const pol_programme *p, const pol_issues *out);
+
+/* An amount in fen as the yuan text of traces and replies ("1500.00"). */
+json_t *pol_yuan_json(int64_t fen);
 
 /* ---- evaluation -------------------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* simulate.c - registry facts and the what-if simulation (simulate.h). */
 #include "policy/simulate.h"
 
+#include "policy/policy.h"
+
 #include "core/date.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
@@ -8,11 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "policy", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
 
 /* ---- facts ------------------------------------------------------------- */
 
@@ -60,7 +57,7 @@ static int load_employers(store *s, struct fact_tables *t, const char *where, st
              where);
     store_rows *r;
     int rc = store_query(s, sql, args, nargs, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     int other = pol_enum_find(PE_INDUSTRY, "other", 5);
     while ((rc = store_step(r)) == 1) {
         if (t->nemp == t->capemp) {
@@ -75,7 +72,7 @@ static int load_employers(store *s, struct fact_tables *t, const char *where, st
         e->industry = (int8_t)enum_of(PE_INDUSTRY, store_col_text(r, 4, NULL), other);
     }
     store_rows_close(r);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "policy", err) : 0;
 }
 
 /* The leases covering day, by talent, latest start last. */
@@ -93,7 +90,7 @@ static int load_leases(store *s, struct fact_tables *t, int32_t day, const char 
     store_val args[] = {SV_INT(day), SV_INT(talent)};
     store_rows *r;
     int rc = store_query(s, sql, args, and_where[0] ? 2 : 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     int market = pol_enum_find(PE_UNIT_KIND, "market", 6);
     while ((rc = store_step(r)) == 1) {
         int64_t tid = store_col_int(r, 0);
@@ -117,7 +114,7 @@ static int load_leases(store *s, struct fact_tables *t, int32_t day, const char 
         l->operator_id = store_col_int(r, 5);
     }
     store_rows_close(r);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "policy", err) : 0;
 }
 
 static const struct employer_row *find_employer(const struct fact_tables *t, int64_t id)
@@ -225,7 +222,7 @@ int policy_registry_facts(store *s, int32_t day, policy_facts_fn fn, void *ctx, 
     rc = store_query(s, TALENT_COLUMNS "ORDER BY id", NULL, 0, &r);
     if (rc) {
         tables_free(&t);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "policy", err);
     }
     size_t lease_i = 0;
     pol_facts f;
@@ -238,7 +235,7 @@ int policy_registry_facts(store *s, int32_t day, policy_facts_fn fn, void *ctx, 
     store_rows_close(r);
     tables_free(&t);
     if (stop) return stop;
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "policy", err) : 0;
 }
 
 int policy_talent_facts(store *s, int64_t talent_id, int32_t day, pol_facts *facts,
@@ -254,7 +251,7 @@ int policy_talent_facts(store *s, int64_t talent_id, int32_t day, pol_facts *fac
     if (!rc) rc = load_leases(s, &t, day, "AND l.talent_id = $2", talent_id, err);
     store_rows *r = NULL;
     if (!rc && (rc = store_query(s, TALENT_COLUMNS "WHERE id = $1", id, 1, &r)))
-        rc = store_fail(s, rc, err);
+        rc = store_failure(s, rc, "policy", err);
     if (!rc) {
         rc = store_step(r);
         if (rc == 1) {
@@ -265,7 +262,7 @@ int policy_talent_facts(store *s, int64_t talent_id, int32_t day, pol_facts *fac
             rc = ql_errf(err, QL_ENOTFOUND, "talent_id", "there is no talent %lld",
                          "不存在编号为 %lld 的人才", (long long)talent_id);
         } else {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "policy", err);
         }
     }
     store_rows_close(r);
@@ -318,7 +315,7 @@ static int load_received(store *s, const char *programme, int32_t month_first,
                          "WHERE programme = $1 AND start_date IS NOT NULL AND start_date < $2 "
                          "ORDER BY talent_id",
                          (store_val[]){SV_TEXT(programme), SV_INT(month_first)}, 2, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "policy", err);
     size_t cap = 0;
     while ((rc = store_step(r)) == 1) {
         int64_t t = store_col_int(r, 0);
@@ -337,7 +334,7 @@ static int load_received(store *s, const char *programme, int32_t month_first,
         (*out)[(*n)++] = (struct received){t, m};
     }
     store_rows_close(r);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "policy", err) : 0;
 }
 
 struct sim {
@@ -431,13 +428,6 @@ static int sim_one(const struct policy_subject *who, const pol_facts *facts, voi
     return 0;
 }
 
-static json_t *money(int64_t fen)
-{
-    char yuan[32];
-    validate_money_text(fen, yuan, sizeof yuan);
-    return json_string(yuan);
-}
-
 static json_t *side_json(const pol_programme *p, int32_t month, int64_t eligible, int64_t fen,
                          const int64_t *by_tier)
 {
@@ -448,7 +438,7 @@ static json_t *side_json(const pol_programme *p, int32_t month, int64_t eligible
         json_object_set_new(tiers, v->tier[i].id, json_integer(by_tier[i]));
     return json_pack("{sssosIsIsoso}", "programme", p->code, "version",
                      v ? json_string(v->id) : json_null(), "eligible", (json_int_t)eligible,
-                     "budget_fen", (json_int_t)fen, "budget_yuan", money(fen), "by_tier", tiers);
+                     "budget_fen", (json_int_t)fen, "budget_yuan", pol_yuan_json(fen), "by_tier", tiers);
 }
 
 static int by_change(const void *a, const void *b)
@@ -501,7 +491,7 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
             emps, json_pack("{sIsssIsIsIso}", "employer_id", (json_int_t)e->id, "name", name,
                             "current", (json_int_t)e->cur_n, "proposed", (json_int_t)e->new_n,
                             "change_fen", (json_int_t)(e->new_fen - e->cur_fen), "change_yuan",
-                            money(e->new_fen - e->cur_fen)));
+                            pol_yuan_json(e->new_fen - e->cur_fen)));
     }
     free(x.emp);
     char month[16];
@@ -518,7 +508,45 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
                      (json_int_t)x.gain, "lose", (json_int_t)x.lose, "same", (json_int_t)x.same,
                      "start", (json_int_t)x.start, "stop", (json_int_t)x.stop,
                      "budget_change_fen", (json_int_t)(x.new_fen - x.cur_fen),
-                     "budget_change_yuan", money(x.new_fen - x.cur_fen), "by_employer", emps,
+                     "budget_change_yuan", pol_yuan_json(x.new_fen - x.cur_fen), "by_employer", emps,
                      "examples", examples);
     return *out ? 0 : ql_errf(err, QL_EINTERNAL, "", "could not build the result", "无法生成结果");
+}
+
+int policy_simulate_text(store *s, const actor *a, const char *text, size_t len,
+                         int32_t month_first, int64_t against, json_t **out, ql_err *err)
+{
+    *out = NULL;
+    int rc = actor_require(a, P_POLICY_MANAGE, err);
+    if (rc) return rc;
+    pol_programme prop, cur;
+    memset(&cur, 0, sizeof cur);
+    pol_issues *is = xmalloc(sizeof *is);
+    rc = policy_check_text(text, len, "source", &prop, is, err);
+    if (!rc && is->nerrors) {
+        const pol_issue *first = pol_first_error(is);
+        rc = ql_errf(err, QL_EINVAL, "source",
+                     "the proposed policy has %d error(s); the first at line %d: %s%.0s",
+                     "拟议政策有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
+                     first ? first->line : 0, first ? first->en : "", first ? first->zh : "");
+    } else if (rc) {
+        snprintf(err->field, sizeof err->field, "source");
+    }
+    free(is);
+    int have_cur = 0;
+    int64_t cur_id = against;
+    if (!rc && against) {
+        rc = policy_load_file(s, against, &cur, err);
+        if (rc == QL_ENOTFOUND) snprintf(err->field, sizeof err->field, "against");
+        have_cur = !rc;
+    } else if (!rc) {
+        rc = policy_load_active(s, prop.code, &cur, &cur_id, err);
+        if (rc == QL_ENOTFOUND) rc = 0;
+        else have_cur = !rc;
+    }
+    if (!rc) rc = policy_simulate(s, a, have_cur ? &cur : NULL, &prop, month_first, out, err);
+    pol_free(&prop);
+    pol_free(&cur);
+    if (!rc) json_object_set_new(*out, "against", have_cur ? json_integer(cur_id) : json_null());
+    return rc;
 }

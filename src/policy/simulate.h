@@ -68,4 +68,13 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
                     const pol_programme *proposed, int32_t month_first, json_t **out,
                     ql_err *err);
 
+/* policy_simulate for a proposed text (len bytes) against stored file
+ * against (0: its programme's active file, or nothing when there is none).
+ * The text must parse and pass the static checks: otherwise QL_EINVAL (or
+ * QL_ETOOBIG) with field "source", naming the place or the first error; an
+ * unknown against is QL_ENOTFOUND, field "against". *out also has
+ * "against": the file compared with, or null. Needs policy.manage. */
+int policy_simulate_text(store *s, const actor *a, const char *text, size_t len,
+                         int32_t month_first, int64_t against, json_t **out, ql_err *err);
+
 #endif

@@ -62,6 +62,11 @@ const char *store_errmsg(const store *s)
     return s->errmsg;
 }
 
+int store_failure(const store *s, int rc, const char *field, ql_err *err)
+{
+    return ql_errf(err, rc, field, "the store failed: %s", "数据库出错：%s", store_errmsg(s));
+}
+
 uint64_t store_hash(const char *p, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;

@@ -147,6 +147,11 @@ int store_ping(store *s);
 /* The driver's message for the most recent error ("" if none). */
 const char *store_errmsg(const store *s);
 
+/* Fills err (if non-NULL) with code rc, field and "the store failed:" and the
+ * driver's message, in English and Chinese; returns rc. For services whose
+ * store call failed. */
+int store_failure(const store *s, int rc, const char *field, ql_err *err);
+
 /* Counters, safe to read from another thread. */
 struct store_stats {
     uint64_t statements; /* statements run */

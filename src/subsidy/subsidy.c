@@ -126,11 +126,6 @@ int subsidy_action_find(const char *name)
     return -1;
 }
 
-static int store_fail(store *s, int rc, ql_err *err)
-{
-    return ql_errf(err, rc, "", "the store failed: %s", "数据库出错：%s", store_errmsg(s));
-}
-
 /* ---- rows and scope ---------------------------------------------------- */
 
 struct app_row {
@@ -219,16 +214,16 @@ static int load(store *s, const actor *who, int64_t id, struct app_row *a, ql_er
     store_rows *r;
     int rc = store_query(s, "SELECT " APP_COLUMNS " FROM applications WHERE id = $1",
                          (store_val[]){SV_INT(id)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     rc = store_step(r);
     if (rc == 1) row_read(r, a);
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     if (rc == 0) return not_found(err, id);
     int yes = 0;
     if ((rc = in_scope(s, who, a, &yes))) {
         row_free(a);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     }
     if (!yes) {
         row_free(a);
@@ -288,7 +283,7 @@ int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int
                          "SELECT action, effective FROM application_events WHERE application_id = $1 "
                          "AND action IN ('suspend', 'resume') AND effective IS NOT NULL ORDER BY id",
                          (store_val[]){SV_INT(app)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     while ((rc = store_step(r)) == 1) {
         int32_t day = (int32_t)store_col_int(r, 1);
         if (!strcmp(store_col_text(r, 0, NULL), "suspend")) {
@@ -301,7 +296,7 @@ int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int
         }
     }
     store_rows_close(r);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "", err) : 0;
 }
 
 int subsidy_paid_months(store *s, int64_t app, int32_t start, int32_t end, int *out, ql_err *err)
@@ -335,7 +330,7 @@ static int months_received(store *s, const struct app_row *a, int32_t today, int
                          "AND programme = $2 AND id <> $3 AND start_date IS NOT NULL",
                          (store_val[]){SV_INT(a->talent_id), SV_TEXT(a->programme), SV_INT(a->id)},
                          3, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     int64_t ids[64];
     int32_t from[64], to[64];
     int n = 0;
@@ -346,7 +341,7 @@ static int months_received(store *s, const struct app_row *a, int32_t today, int
         to[n++] = end < today ? end : today;
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, err);
+    if (rc < 0) return store_failure(s, rc, "", err);
     int total = 0;
     for (int i = 0; i < n; i++) {
         int m = 0;
@@ -390,9 +385,8 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
     *eligible = tier >= 0 && json_is_true(json_object_get(trace, "eligible"));
     if (*eligible) {
         /* a whole month at the place in the schedule this person has reached */
-        int y, m, d;
-        date_to_ymd(today, &y, &m, &d);
-        pol_month_in in = {today, date_from_ymd(y, m, 1), POL_OPEN_END, received, 0, f.v[F_RENT], 0};
+        pol_month_in in = {today, date_month_first(today), POL_OPEN_END, received, 0, f.v[F_RENT],
+                           0};
         pol_month_out mo;
         if (!pol_month_amount(v, tier, &in, false, &mo, err)) monthly = mo.fen;
     } else {
@@ -429,7 +423,7 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
     free(why);
     json_decref(trace);
     pol_free(&p);
-    return rc ? store_fail(s, rc, err) : 0;
+    return rc ? store_failure(s, rc, "", err) : 0;
 }
 
 /* The notice: the 5 working days after today. */
@@ -454,10 +448,10 @@ static int published_on(store *s, int64_t id, int32_t *day, ql_err *err)
                          "SELECT effective FROM application_events WHERE application_id = $1 AND "
                          "action = 'publish' ORDER BY id DESC LIMIT 1",
                          (store_val[]){SV_INT(id)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     if ((rc = store_step(r)) == 1) *day = (int32_t)store_col_int(r, 0);
     store_rows_close(r);
-    return rc < 0 ? store_fail(s, rc, err) : 0;
+    return rc < 0 ? store_failure(s, rc, "", err) : 0;
 }
 
 /* ---- transitions ------------------------------------------------------- */
@@ -510,7 +504,7 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
                                   "SELECT count(*) FROM objections WHERE application_id = $1 AND "
                                   "received_on >= $2 AND outcome IS NULL",
                                   ov, 2, &n)))
-            return store_fail(s, rc, err);
+            return store_failure(s, rc, "", err);
         if (n)
             return ql_errf(err, QL_ECONFLICT, "notice",
                            "%lld objection(s) to %s are not settled yet",
@@ -519,7 +513,7 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
                                   "SELECT count(*) FROM objections WHERE application_id = $1 AND "
                                   "received_on >= $2 AND outcome = 'upheld'",
                                   ov, 2, &n)))
-            return store_fail(s, rc, err);
+            return store_failure(s, rc, "", err);
         if (n)
             return ql_errf(err, QL_ECONFLICT, "notice",
                            "an objection to %s was upheld: the application can only be rejected",
@@ -536,7 +530,7 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
                              "SELECT count(*) FROM applications WHERE programme = $1 AND "
                              "talent_id = $2 AND state NOT IN ('rejected', 'ended', 'withdrawn')",
                              ov, 2, &n);
-        if (rc) return store_fail(s, rc, err);
+        if (rc) return store_failure(s, rc, "", err);
         if (n)
             return ql_errf(err, QL_ECONFLICT, "programme",
                            "there is an open application of this programme already: appeal is "
@@ -607,7 +601,7 @@ static int transition_body(store *s, void *vctx)
                          "request_key = $2",
                          (store_val[]){SV_INT(a.id), SV_TEXT(st->request_key)}, 2, &r);
         if (rc) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         char used_for[24] = "";
@@ -618,7 +612,7 @@ static int transition_body(store *s, void *vctx)
         }
         store_rows_close(r);
         if (rc < 0) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         rc = 0;
@@ -641,7 +635,7 @@ static int transition_body(store *s, void *vctx)
                          "ORDER BY id DESC LIMIT 1",
                          (store_val[]){SV_INT(a.id)}, 1, &r);
         if (rc) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         if ((rc = store_step(r)) == 1 && !strcmp(store_col_text(r, 1, NULL), ru->name)) {
@@ -649,7 +643,7 @@ static int transition_body(store *s, void *vctx)
             out->event_id = store_col_int(r, 0);
         }
         store_rows_close(r);
-        rc = rc < 0 ? store_fail(s, rc, err) : 0;
+        rc = rc < 0 ? store_failure(s, rc, "", err) : 0;
         if (rc || out->unchanged) goto done;
     }
     if (!(ru->from & S(a.state))) {
@@ -693,7 +687,7 @@ static int transition_body(store *s, void *vctx)
                          "AND action = 'reject' ORDER BY id DESC LIMIT 1",
                          (store_val[]){SV_INT(a.id)}, 1, &r);
         if (rc) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         if ((rc = store_step(r)) == 1) {
@@ -702,7 +696,7 @@ static int transition_body(store *s, void *vctx)
         }
         store_rows_close(r);
         if (rc < 0) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         rc = 0;
@@ -723,7 +717,7 @@ static int transition_body(store *s, void *vctx)
                             "WHERE id = $3",
                             (store_val[]){emp ? SV_INT(emp) : SV_NULL, SV_INT(now), SV_INT(a.id)},
                             3, NULL);
-        if (rc) rc = store_fail(s, rc, err);
+        if (rc) rc = store_failure(s, rc, "", err);
         break;
     }
     case AA_REVIEW: rc = evaluate(s, &a, st->today, &a.eligible, err); break;
@@ -733,33 +727,33 @@ static int transition_body(store *s, void *vctx)
         if (!rc &&
             (rc = store_exec(s, "UPDATE applications SET notice_from = $1, notice_to = $2 WHERE id = $3",
                              (store_val[]){SV_INT(from), SV_INT(to), SV_INT(a.id)}, 3, NULL)))
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
         break;
     }
     case AA_REJECT:
         if (reason[0] &&
             (rc = store_exec(s, "UPDATE applications SET reasons = $1 WHERE id = $2",
                              (store_val[]){SV_TEXT(reason), SV_INT(a.id)}, 2, NULL)))
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
         break;
     case AA_ACTIVATE:
         if ((rc = store_exec(s, "UPDATE applications SET start_date = $1 WHERE id = $2",
                              (store_val[]){SV_INT(eff), SV_INT(a.id)}, 2, NULL)))
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
         break;
     case AA_END:
         if ((rc = store_exec(s, "UPDATE applications SET end_date = $1 WHERE id = $2",
                              (store_val[]){SV_INT(eff < a.start_date ? a.start_date - 1 : eff),
                                            SV_INT(a.id)},
                              2, NULL)))
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
         break;
     case AA_APPEAL:
         if ((rc = store_exec(s,
                              "UPDATE applications SET appeals = appeals + 1, notice_from = NULL, "
                              "notice_to = NULL WHERE id = $1",
                              id, 1, NULL)))
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
         break;
     default: break;
     }
@@ -768,7 +762,7 @@ static int transition_body(store *s, void *vctx)
                     (store_val[]){SV_TEXT(states[target].name), SV_INT(now), SV_INT(a.id)}, 3,
                     NULL);
     if (rc) {
-        rc = store_fail(s, rc, err);
+        rc = store_failure(s, rc, "", err);
         goto done;
     }
     /* the event; a request without a key gets one that a concurrent twin
@@ -780,7 +774,7 @@ static int transition_body(store *s, void *vctx)
     } else {
         if ((rc = count_where(s, "SELECT count(*) FROM application_events WHERE application_id = $1",
                               a.id, &nev))) {
-            rc = store_fail(s, rc, err);
+            rc = store_failure(s, rc, "", err);
             goto done;
         }
         snprintf(key, sizeof key, "auto:%s:%s:%lld", ru->name, states[a.state].name,
@@ -803,7 +797,7 @@ static int transition_body(store *s, void *vctx)
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                       ev, 10, &out->event_id);
     if (rc) {
-        rc = rc == QL_ECONFLICT ? QL_EBUSY : store_fail(s, rc, err); /* a twin won: retry */
+        rc = rc == QL_ECONFLICT ? QL_EBUSY : store_failure(s, rc, "", err); /* a twin won: retry */
         goto done;
     }
     char action[40];
@@ -899,19 +893,19 @@ static int create_body(store *s, void *vctx)
                        "there is an open application %s for this programme already",
                        "该项目已有未办结的申请 %s", ref);
     }
-    if (rc != QL_ENOTFOUND) return store_fail(s, rc, err);
+    if (rc != QL_ENOTFOUND) return store_failure(s, rc, "", err);
     int64_t emp = 0, prev = 0;
     rc = store_query_int(s, "SELECT COALESCE(employer_id, 0) FROM talents WHERE id = $1",
                          (store_val[]){SV_INT(x->talent_id)}, 1, &emp);
     if (rc == QL_ENOTFOUND)
         return ql_errf(err, QL_ENOTFOUND, "talent_id", "there is no talent %lld",
                        "不存在编号为 %lld 的人才", (long long)x->talent_id);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     rc = store_query_int(s,
                          "SELECT id FROM applications WHERE programme = $1 AND talent_id = $2 "
                          "ORDER BY id DESC LIMIT 1",
                          (store_val[]){SV_TEXT(x->programme), SV_INT(x->talent_id)}, 2, &prev);
-    if (rc && rc != QL_ENOTFOUND) return store_fail(s, rc, err);
+    if (rc && rc != QL_ENOTFOUND) return store_failure(s, rc, "", err);
     int64_t now = (int64_t)time(NULL);
     char tmp[40];
     unsigned char rnd[8];
@@ -932,13 +926,13 @@ static int create_body(store *s, void *vctx)
                       "family_owns_housing, other_benefit, declared, previous_id, created_at, "
                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
                       row, 9, x->id);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     int y, m, d;
     date_to_ymd(x->today, &y, &m, &d);
     snprintf(x->ref, 24, "RS%04d-%06lld", y, (long long)*x->id);
     rc = store_exec(s, "UPDATE applications SET ref = $1 WHERE id = $2",
                     (store_val[]){SV_TEXT(x->ref), SV_INT(*x->id)}, 2, NULL);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *after = json_pack("{sssssIsb}", "ref", x->ref, "programme", x->programme, "talent_id",
                               (json_int_t)x->talent_id, "declared", x->d->declared != 0);
     rc = audit_by(s, x->who, "subsidy.create", "application", *x->id, NULL, after, NULL, NULL,
@@ -954,7 +948,7 @@ static int create_body(store *s, void *vctx)
                       (store_val[]){SV_INT(*x->id), SV_TEXT(who), SV_INT(x->who->user_id),
                                     SV_INT(now)},
                       4, NULL)
-               ? store_fail(s, QL_EDB, err)
+               ? store_failure(s, QL_EDB, "", err)
                : 0;
 }
 
@@ -966,7 +960,7 @@ int subsidy_create(store *s, const actor *a, const char *programme, int64_t tale
     if (rc) return rc;
     enum scope_kind kind;
     int64_t sid;
-    if ((rc = registry_scope(s, a, &kind, &sid))) return store_fail(s, rc, err);
+    if ((rc = registry_scope(s, a, &kind, &sid))) return store_failure(s, rc, "", err);
     if (kind == SCOPE_SELF) {
         if (talent_id && talent_id != sid)
             return ql_errf(err, QL_EFORBIDDEN, "talent_id",
@@ -990,7 +984,7 @@ int subsidy_create(store *s, const actor *a, const char *programme, int64_t tale
         return ql_errf(err, QL_EINVAL, "programme",
                        "programme '%s' is not open: it has no active policy",
                        "项目“%s”未开放：没有已启用的政策", programme);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     struct create_ctx x = {a, programme, talent_id, d, today, id, ref, err};
     rc = store_tx(s, STORE_TX_WRITE, create_body, &x);
     if (!rc) {
@@ -1033,7 +1027,7 @@ static int declare_body(store *s, void *vctx)
     json_t *after = json_pack("{sbsbsb}", "family_owns_housing", x->d->family_owns_housing != 0,
                               "other_benefit", x->d->other_benefit != 0, "declared",
                               x->d->declared != 0);
-    if (rc) rc = store_fail(s, rc, x->err);
+    if (rc) rc = store_failure(s, rc, "", x->err);
     else rc = audit_by(s, x->a, "subsidy.declare", "application", x->id, before, after, NULL,
                        NULL, x->err);
     json_decref(before);
@@ -1114,7 +1108,7 @@ static int object_body(store *s, void *vctx)
                       (store_val[]){SV_INT(x->id), SV_INT(x->received_on), SV_TEXT(src),
                                     SV_TEXT(body), SV_TEXT(who), SV_INT((int64_t)time(NULL))},
                       6, x->objection_id);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     char day[16];
     date_format(x->received_on, day, sizeof day);
     json_t *detail = json_pack("{sssIssss}", "ref", ref, "objection", (json_int_t)*x->objection_id,
@@ -1133,7 +1127,7 @@ static int settle_body(store *s, void *vctx)
                          "SELECT o.application_id, a.state, o.outcome IS NOT NULL FROM objections o "
                          "JOIN applications a ON a.id = o.application_id WHERE o.id = $1",
                          (store_val[]){SV_INT(x->id)}, 1, &r);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     int64_t app = 0;
     int settled = 0, notice = 0;
     if ((rc = store_step(r)) == 1) {
@@ -1142,7 +1136,7 @@ static int settle_body(store *s, void *vctx)
         settled = store_col_int(r, 2) != 0;
     }
     store_rows_close(r);
-    if (rc < 0) return store_fail(s, rc, x->err);
+    if (rc < 0) return store_failure(s, rc, "", x->err);
     if (rc == 0)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no objection %lld",
                        "不存在编号为 %lld 的异议", (long long)x->id);
@@ -1162,7 +1156,7 @@ static int settle_body(store *s, void *vctx)
                     (store_val[]){SV_TEXT(x->upheld ? "upheld" : "dismissed"), SV_TEXT(res),
                                   SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(x->id)},
                     5, NULL);
-    if (rc) return store_fail(s, rc, x->err);
+    if (rc) return store_failure(s, rc, "", x->err);
     json_t *detail = json_pack("{sIsssb}", "objection", (json_int_t)x->id, "resolution", res,
                                "upheld", x->upheld);
     rc = audit_by(s, x->a, "subsidy.settle", "application", app, NULL, NULL, detail, NULL, x->err);
@@ -1218,13 +1212,6 @@ static json_t *day_json(int32_t d)
     return json_string(s);
 }
 
-static json_t *money_json(int64_t fen)
-{
-    char y[32];
-    validate_money_text(fen, y, sizeof y);
-    return json_string(y);
-}
-
 static json_t *row_json(const struct app_row *a)
 {
     json_t *o = json_pack("{sIsssssIsosssssssbsbsb}", "id", (json_int_t)a->id, "ref", a->ref,
@@ -1237,7 +1224,7 @@ static json_t *row_json(const struct app_row *a)
     json_object_set_new(o, "eligible", a->eligible < 0 ? json_null() : json_boolean(a->eligible));
     json_object_set_new(o, "tier", a->tier[0] ? json_string(a->tier) : json_null());
     json_object_set_new(o, "monthly_fen", json_integer(a->monthly_fen));
-    json_object_set_new(o, "monthly_yuan", money_json(a->monthly_fen));
+    json_object_set_new(o, "monthly_yuan", pol_yuan_json(a->monthly_fen));
     json_object_set_new(o, "notice_from", day_json(a->notice_from));
     json_object_set_new(o, "notice_to", day_json(a->notice_to));
     json_object_set_new(o, "start_date", day_json(a->start_date));
@@ -1312,7 +1299,7 @@ int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **
     row_free(&a);
     if (rc < 0) {
         json_decref(o);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     }
     unsigned allowed = subsidy_allowed(s, who, id, today);
     json_t *acts = json_array();
@@ -1330,7 +1317,7 @@ int subsidy_list(store *s, const actor *who, const struct app_filter *f, json_t 
     int64_t sid;
     int rc = may_see(who, err);
     if (rc) return rc;
-    if ((rc = registry_scope(s, who, &kind, &sid))) return store_fail(s, rc, err);
+    if ((rc = registry_scope(s, who, &kind, &sid))) return store_failure(s, rc, "", err);
     buf where;
     buf_init(&where, 0);
     store_val args[6];
@@ -1374,7 +1361,7 @@ int subsidy_list(store *s, const actor *who, const struct app_filter *f, json_t 
     store_rows *r = NULL;
     if (!rc) rc = store_query(s, sql.data, args, n, &r);
     buf_free(&sql);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *list = json_array();
     struct app_row a;
     while ((rc = store_step(r)) == 1) {
@@ -1389,7 +1376,7 @@ int subsidy_list(store *s, const actor *who, const struct app_filter *f, json_t 
     store_rows_close(r);
     if (rc < 0) {
         json_decref(list);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     }
     *out = list;
     return 0;
@@ -1420,7 +1407,7 @@ int subsidy_notices(store *s, int32_t today, json_t **out, ql_err *err)
                          "LEFT JOIN employers e ON e.id = a.employer_id "
                          "WHERE a.state = 'notice' AND a.notice_to >= $1 ORDER BY a.notice_from, a.id",
                          (store_val[]){SV_INT(today)}, 1, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1) {
         char masked[64];
@@ -1429,14 +1416,14 @@ int subsidy_notices(store *s, int32_t today, json_t **out, ql_err *err)
             list, json_pack("{sssssssssssososo}", "ref", store_col_text(r, 0, NULL), "name",
                             masked, "employer", store_col_text(r, 2, NULL), "tier",
                             store_col_text(r, 3, NULL), "programme", store_col_text(r, 7, NULL),
-                            "monthly_yuan", money_json(store_col_int(r, 4)), "notice_from",
+                            "monthly_yuan", pol_yuan_json(store_col_int(r, 4)), "notice_from",
                             day_json((int32_t)store_col_int(r, 5)), "notice_to",
                             day_json((int32_t)store_col_int(r, 6))));
     }
     store_rows_close(r);
     if (rc < 0) {
         json_decref(list);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     }
     *out = list;
     return 0;
@@ -1446,7 +1433,7 @@ int subsidy_counts(store *s, json_t **out, ql_err *err)
 {
     store_rows *r;
     int rc = store_query(s, "SELECT state, count(*) FROM applications GROUP BY state", NULL, 0, &r);
-    if (rc) return store_fail(s, rc, err);
+    if (rc) return store_failure(s, rc, "", err);
     json_t *o = json_object();
     for (int i = 0; i < AS_COUNT; i++) json_object_set_new(o, states[i].name, json_integer(0));
     while ((rc = store_step(r)) == 1)
@@ -1454,7 +1441,7 @@ int subsidy_counts(store *s, json_t **out, ql_err *err)
     store_rows_close(r);
     if (rc < 0) {
         json_decref(o);
-        return store_fail(s, rc, err);
+        return store_failure(s, rc, "", err);
     }
     *out = o;
     return 0;

@@ -212,15 +212,7 @@ int web_policy_save(http_req *r)
         source_error(r, d, &err);
         return render_editor(r, d, 400);
     }
-    json_t *list = json_array();
-    int kept = is->n < (int)(sizeof is->item / sizeof is->item[0])
-                   ? is->n
-                   : (int)(sizeof is->item / sizeof is->item[0]);
-    for (int i = 0; i < kept; i++)
-        json_array_append_new(list, json_pack("{s:i, s:i, s:b, s:s, s:s}", "line",
-                                              is->item[i].line, "col", is->item[i].col, "warning",
-                                              is->item[i].warning, "en", is->item[i].en, "zh",
-                                              is->item[i].zh));
+    json_t *list = policy_issues_json(is);
     json_t *rows = issues_rows(r, list);
     json_decref(list);
     json_object_set_new(d, "checked", json_true());
@@ -273,34 +265,18 @@ int web_policy_simulate(http_req *r)
     web_field(d, "source", source);
     web_field(d, "month", month_s);
     ql_err err = {0};
-    char day[16];
     int32_t month = 0;
-    snprintf(day, sizeof day, "%.7s-01", month_s ? month_s : "");
-    if (!month_s || strlen(month_s) != 7 || date_parse(day, &month)) {
+    if (date_parse_month(month_s, &month)) {
         ql_errf(&err, QL_EINVAL, "month", "the month must be like 2026-10", "月份格式应如 2026-10");
         web_error(r, d, &err);
         return render_simulate(r, d, 400);
     }
-    pol_programme prop, cur;
-    memset(&cur, 0, sizeof cur);
-    pol_issues *is = arena_alloc(r->arena, sizeof *is);
-    int rc = policy_check_text(source, strlen(source), "source", &prop, is, &err);
-    const pol_issue *first = rc ? NULL : pol_first_error(is);
-    if (!rc && is->nerrors)
-        rc = ql_errf(&err, QL_EINVAL, "source", "the text has %d error(s); the first at line %d: %s%.0s",
-                     "文本有 %d 处错误，第一处在第 %d 行：%.0s%s", is->nerrors,
-                     first ? first->line : 0, first ? first->en : "", first ? first->zh : "");
-    if (rc) {
-        pol_free(&prop);
-        source_error(r, d, &err);
+    json_t *res = NULL;
+    int rc = policy_simulate_text(r->db, &r->who, source, strlen(source), month, 0, &res, &err);
+    if (rc == QL_EINVAL || rc == QL_ETOOBIG) { /* the text, at its place */
+        web_error(r, d, &err);
         return render_simulate(r, d, 400);
     }
-    int64_t fid = 0;
-    int have = !policy_load_active(r->db, prop.code, &cur, &fid, &err);
-    json_t *res = NULL;
-    rc = policy_simulate(r->db, &r->who, have ? &cur : NULL, &prop, month, &res, &err);
-    pol_free(&prop);
-    pol_free(&cur);
     if (rc) {
         json_decref(d);
         r->err = err;

@@ -328,13 +328,6 @@ int web_subsidy_app(http_req *r)
     return render_app(r, id, d, 200);
 }
 
-/* Where an action's form returns: the applicant's own pages, or staff's. */
-static const char *app_path(http_req *r, int64_t id, const char *suffix)
-{
-    return arena_printf(r->arena, "%s/%lld%s", r->who.scope == SCOPE_SELF ? "/apply" : "/subsidy",
-                        (long long)id, suffix);
-}
-
 static int web_applicant_page(http_req *r, int64_t id, json_t *d, int status);
 
 int web_subsidy_action(http_req *r)
@@ -359,13 +352,11 @@ int web_subsidy_action(http_req *r)
         struct app_step st = {(enum app_action)act, reason, k, date_today(), eff};
         struct app_result res;
         rc = subsidy_transition(r->db, &r->who, id, &st, &res, &err);
-        if (!rc) {
-            const char *next = app_path(r, id, "");
-            /* an applicant's draft sent back by a window is theirs again */
+        if (!rc) /* back to the applicant's own pages, or to staff's */
             return http_redirect(
-                r, arena_printf(r->arena, "%s?done=%s%s", next, action,
-                                res.unchanged ? "&unchanged=1" : ""));
-        }
+                r, arena_printf(r->arena, "%s/%lld?done=%s%s",
+                                r->who.scope == SCOPE_SELF ? "/apply" : "/subsidy", (long long)id,
+                                action, res.unchanged ? "&unchanged=1" : ""));
     }
     if (!web_form_can_show(rc)) {
         r->err = err;
@@ -564,15 +555,10 @@ static int web_applicant_page(http_req *r, int64_t id, json_t *d, int status)
     return web_render(r, status, "apply_tasks", d);
 }
 
-static int applicant_id(http_req *r, int64_t *id)
-{
-    return api_path_id(r, id);
-}
-
 int web_apply_app(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     json_t *d = web_page(r, "", AREA_APPLY);
     done_notice(r, d);
@@ -616,7 +602,7 @@ static int render_declare(http_req *r, int64_t id, json_t *d, int status)
 int web_apply_declare_form(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     return render_declare(r, id, web_page(r, "", AREA_APPLY), 200);
 }
@@ -624,7 +610,7 @@ int web_apply_declare_form(http_req *r)
 int web_apply_declare(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     const char *family = http_form(r, "family"), *other = http_form(r, "other"),
                *declared = http_form(r, "declared");
@@ -688,7 +674,7 @@ static int render_check(http_req *r, int64_t id, json_t *d, int status, const ch
 int web_apply_check(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     return render_check(r, id, web_page(r, "", AREA_APPLY), 200, "apply_check");
 }
@@ -696,7 +682,7 @@ int web_apply_check(http_req *r)
 int web_apply_submit(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     const char *key = http_form(r, "request_key");
     struct app_step st = {AA_SUBMIT, NULL, key && *key ? key : NULL, date_today(), 0};
@@ -716,7 +702,7 @@ int web_apply_submit(http_req *r)
 int web_apply_done(http_req *r)
 {
     int64_t id;
-    int rc = applicant_id(r, &id);
+    int rc = api_path_id(r, &id);
     if (rc) return rc;
     return render_check(r, id, web_page(r, "", AREA_APPLY), 200, "apply_done");
 }
