@@ -23,8 +23,8 @@ int api_calendar_year(http_req *r)
     char *end = NULL;
     long year = v ? strtol(v, &end, 10) : 0;
     if (!v || !*v || *end || year < 1900 || year > 9999)
-        return ql_errf(&r->err, QL_ENOTFOUND, "year", "no calendar for '%s'",
-                       "没有“%s”的日历", v ? v : "");
+        return ql_errf(&r->err, QL_ENOTFOUND, "year", "no calendar for '%s'", "没有“%s”的日历",
+                       v ? v : "");
     static _Thread_local cal_year y; /* 24 KB: not on the worker's stack */
     struct holidays_year_info info;
     int rc = holidays_read_year(r->db, (int)year, &y, &r->err);
@@ -68,6 +68,6 @@ int api_calendar_workdays(http_req *r)
     if (rc) return rc;
     char d[16];
     date_format(out, d, sizeof d);
-    return http_reply_json(r, 200,
-                           json_pack("{s:s, s:I, s:s}", "from", from, "n", (json_int_t)n, "date", d));
+    return http_reply_json(
+        r, 200, json_pack("{s:s, s:I, s:s}", "from", from, "n", (json_int_t)n, "date", d));
 }

@@ -29,7 +29,8 @@ static int body_source(http_req *r, const char **text, size_t *len)
 
 static int source_error(http_req *r, int rc)
 {
-    if (rc == QL_EINVAL || rc == QL_ETOOBIG) snprintf(r->err.field, sizeof r->err.field, "body.source");
+    if (rc == QL_EINVAL || rc == QL_ETOOBIG)
+        snprintf(r->err.field, sizeof r->err.field, "body.source");
     return rc;
 }
 
@@ -89,14 +90,14 @@ int api_policy_create(http_req *r)
     rc = policy_save(r->db, &r->who, text, len, name, sv, &r->err);
     if (rc == QL_EINVAL && !strcmp(r->err.field, "file_name"))
         snprintf(r->err.field, sizeof r->err.field, "body.file_name");
-    else rc = source_error(r, rc);
+    else
+        rc = source_error(r, rc);
     if (rc) return rc;
-    return http_reply_json(r, sv->unchanged ? 200 : 201,
-                           json_pack("{sIsbsssisiso}", "id", (json_int_t)sv->id, "unchanged",
-                                     sv->unchanged, "programme", sv->programme, "errors",
-                                     sv->issues.nerrors, "warnings",
-                                     sv->issues.n - sv->issues.nerrors, "issues",
-                                     policy_issues_json(&sv->issues)));
+    return http_reply_json(
+        r, sv->unchanged ? 200 : 201,
+        json_pack("{sIsbsssisiso}", "id", (json_int_t)sv->id, "unchanged", sv->unchanged,
+                  "programme", sv->programme, "errors", sv->issues.nerrors, "warnings",
+                  sv->issues.n - sv->issues.nerrors, "issues", policy_issues_json(&sv->issues)));
 }
 
 int api_policy_activate(http_req *r)

@@ -135,17 +135,19 @@ int api_application_action(http_req *r)
     int rc = api_path_id(r, &id);
     if (rc) return rc;
     const char *action, *reason, *effective, *key;
-    if ((rc = body_opt_string(r, "action", &action)) || (rc = body_opt_string(r, "reason", &reason)) ||
+    if ((rc = body_opt_string(r, "action", &action)) ||
+        (rc = body_opt_string(r, "reason", &reason)) ||
         (rc = body_opt_string(r, "effective", &effective)) ||
         (rc = body_opt_string(r, "request_key", &key)))
         return rc;
     int act = action ? subsidy_action_find(action) : -1;
     if (act < 0)
-        return ql_errf(&r->err, QL_EINVAL, "body.action",
-                       "body.action must be one of submit, withdraw, attest, return, accept, "
-                       "review, publish, approve, reject, activate, suspend, resume, end, appeal",
-                       "body.action 须为 submit、withdraw、attest、return、accept、review、publish、"
-                       "approve、reject、activate、suspend、resume、end、appeal 之一");
+        return ql_errf(
+            &r->err, QL_EINVAL, "body.action",
+            "body.action must be one of submit, withdraw, attest, return, accept, "
+            "review, publish, approve, reject, activate, suspend, resume, end, appeal",
+            "body.action 须为 submit、withdraw、attest、return、accept、review、publish、"
+            "approve、reject、activate、suspend、resume、end、appeal 之一");
     int32_t eff = 0;
     if (effective && date_parse(effective, &eff))
         return ql_errf(&r->err, QL_EINVAL, "body.effective",
@@ -186,8 +188,8 @@ int api_application_objection(http_req *r)
     int64_t oid;
     rc = subsidy_object(r->db, &r->who, id, source, text, day, &oid, &r->err);
     if (rc) return body_field(r, rc);
-    return http_reply_json(r, 201, json_pack("{sIsI}", "id", (json_int_t)oid, "application_id",
-                                             (json_int_t)id));
+    return http_reply_json(
+        r, 201, json_pack("{sIsI}", "id", (json_int_t)oid, "application_id", (json_int_t)id));
 }
 
 int api_objection_settle(http_req *r)
@@ -203,8 +205,8 @@ int api_objection_settle(http_req *r)
     if ((rc = body_opt_string(r, "resolution", &resolution))) return rc;
     rc = subsidy_settle(r->db, &r->who, id, json_is_true(up), resolution, &r->err);
     if (rc) return body_field(r, rc);
-    return http_reply_json(r, 200, json_pack("{sIsb}", "id", (json_int_t)id, "upheld",
-                                             json_is_true(up)));
+    return http_reply_json(r, 200,
+                           json_pack("{sIsb}", "id", (json_int_t)id, "upheld", json_is_true(up)));
 }
 
 int api_notices(http_req *r)

@@ -178,9 +178,8 @@ static int do_add_workdays(const char *cmd, const char *date_s, const char *n_s,
 int cmd_calendar(int argc, char **argv)
 {
     int code;
-    const struct cli_verb *v = cli_verb_pick("calendar", argc, argv, verbs,
-                                             "The file format is described in docs/calendar.md.",
-                                             &code);
+    const struct cli_verb *v = cli_verb_pick(
+        "calendar", argc, argv, verbs, "The file format is described in docs/calendar.md.", &code);
     if (!v) return code;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "calendar %s", v->name);

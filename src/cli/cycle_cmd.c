@@ -35,7 +35,8 @@ static void show_progress(int64_t done, int64_t total, void *ctx)
 static int month_arg(const char *cmd, const char *s, int32_t *first)
 {
     if (date_parse_month(s, first)) {
-        cli_error(cmd, "the month must be YYYY-MM, such as 2026-11", "月份格式应为 YYYY-MM，例如 2026-11");
+        cli_error(cmd, "the month must be YYYY-MM, such as 2026-11",
+                  "月份格式应为 YYYY-MM，例如 2026-11");
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -44,8 +45,8 @@ static int month_arg(const char *cmd, const char *s, int32_t *first)
 int cmd_cycle(int argc, char **argv)
 {
     int code;
-    const struct cli_verb *v = cli_verb_pick("cycle", argc, argv, verbs,
-                                             "Cycles are described in docs/ledger.md.", &code);
+    const struct cli_verb *v =
+        cli_verb_pick("cycle", argc, argv, verbs, "Cycles are described in docs/ledger.md.", &code);
     if (!v) return code;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "cycle %s", v->name);
@@ -92,8 +93,8 @@ int cmd_cycle(int argc, char **argv)
             printf("cycle %s: %s; %lld subsidies, %lld paid, %s yuan (%lld written by this run)\n"
                    "发放批次 %s：%s；%lld 笔，应发 %lld 笔，合计 %s 元\n",
                    argv[2], rep.unchanged ? "computed before, nothing changed" : "computed",
-                   (long long)rep.entitlements, (long long)rep.paid, yuan,
-                   (long long)rep.new_rows, argv[2], rep.unchanged ? "此前已计算，无变化" : "已计算",
+                   (long long)rep.entitlements, (long long)rep.paid, yuan, (long long)rep.new_rows,
+                   argv[2], rep.unchanged ? "此前已计算，无变化" : "已计算",
                    (long long)rep.entitlements, (long long)rep.paid, yuan);
         }
     } else if (!rc && !strcmp(v->name, "approve")) {

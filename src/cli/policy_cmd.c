@@ -106,8 +106,8 @@ static int do_activate(const char *cmd, store *s, int64_t id)
                (long long)id, (long long)act.retired_id, (long long)act.audit_seq, (long long)id,
                (long long)act.retired_id);
     else
-        printf("policy file %lld is active (audit row %lld)\n政策文件 %lld 已启用\n",
-               (long long)id, (long long)act.audit_seq, (long long)id);
+        printf("policy file %lld is active (audit row %lld)\n政策文件 %lld 已启用\n", (long long)id,
+               (long long)act.audit_seq, (long long)id);
     return EXIT_OK;
 }
 
@@ -153,7 +153,8 @@ static int do_list(const char *cmd, store *s)
            "versions");
     size_t i;
     json_t *o;
-    json_array_foreach(list, i, o) {
+    json_array_foreach(list, i, o)
+    {
         printf("%-5lld %-20s %-8s %-6lld %-8lld %s\n",
                (long long)json_integer_value(json_object_get(o, "id")),
                json_string_value(json_object_get(o, "programme")),
@@ -179,8 +180,10 @@ static int do_show(const char *cmd, store *s, int64_t id)
     fputs(json_string_value(json_object_get(o, "source")), stdout);
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(o, "issues"), i, it) {
-        printf("# line %lld:%lld: %s: %s\n", (long long)json_integer_value(json_object_get(it, "line")),
+    json_array_foreach(json_object_get(o, "issues"), i, it)
+    {
+        printf("# line %lld:%lld: %s: %s\n",
+               (long long)json_integer_value(json_object_get(it, "line")),
                (long long)json_integer_value(json_object_get(it, "col")),
                json_is_true(json_object_get(it, "warning")) ? "warning" : "error",
                json_string_value(json_object_get(it, "en")));
@@ -257,12 +260,15 @@ static void print_side(const char *label, json_t *side)
     }
     printf("  %-9s %s %s: %lld eligible, %s yuan a month;", label,
            json_string_value(json_object_get(side, "programme")),
-           json_string_value(json_object_get(side, "version")) ? json_string_value(json_object_get(side, "version")) : "(no version in force)",
+           json_string_value(json_object_get(side, "version"))
+               ? json_string_value(json_object_get(side, "version"))
+               : "(no version in force)",
            (long long)json_integer_value(json_object_get(side, "eligible")),
            json_string_value(json_object_get(side, "budget_yuan")));
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(side, "by_tier"), k, v) {
+    json_object_foreach(json_object_get(side, "by_tier"), k, v)
+    {
         printf(" %s=%lld", k, (long long)json_integer_value(v));
     }
     printf("\n");
@@ -295,9 +301,12 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
     } else {
         int64_t fid;
         rc = policy_load_active(s, prop.code, &cur, &fid, &err);
-        if (rc == QL_ENOTFOUND) rc = 0;
-        else if (rc) rc = fail(cmd, &err);
-        else have_cur = 1;
+        if (rc == QL_ENOTFOUND)
+            rc = 0;
+        else if (rc)
+            rc = fail(cmd, &err);
+        else
+            have_cur = 1;
     }
     json_t *res = NULL;
     if (!rc) {
@@ -311,7 +320,8 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
         printf("%s\n", text);
         free(text);
     } else if (!rc) {
-        printf("what-if for %s over %lld talents\n", json_string_value(json_object_get(res, "month")),
+        printf("what-if for %s over %lld talents\n",
+               json_string_value(json_object_get(res, "month")),
                (long long)json_integer_value(json_object_get(res, "people")));
         print_side("current", json_object_get(res, "current"));
         print_side("proposed", json_object_get(res, "proposed"));
@@ -325,7 +335,8 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
                json_string_value(json_object_get(res, "budget_change_yuan")));
         size_t i;
         json_t *e;
-        json_array_foreach(json_object_get(res, "by_employer"), i, e) {
+        json_array_foreach(json_object_get(res, "by_employer"), i, e)
+        {
             if (i >= 10) break;
             printf("  employer %lld %s: %lld -> %lld paid, %s yuan\n",
                    (long long)json_integer_value(json_object_get(e, "employer_id")),
@@ -344,9 +355,8 @@ static int do_simulate(const char *cmd, store *s, const char *policy, const char
 int cmd_policy(int argc, char **argv)
 {
     int code;
-    const struct cli_verb *v = cli_verb_pick("policy", argc, argv, verbs,
-                                             "The file format is described in docs/policy.md.",
-                                             &code);
+    const struct cli_verb *v = cli_verb_pick(
+        "policy", argc, argv, verbs, "The file format is described in docs/policy.md.", &code);
     if (!v) return code;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "policy %s", v->name);
@@ -365,8 +375,7 @@ int cmd_policy(int argc, char **argv)
     const struct cli_flag sim_flags[] = {
         {"policy", "FILE", "the proposed policy file", &policy, NULL},
         {"month", "YYYY-MM", "the month to simulate", &month, NULL},
-        {"against", "FILE", "compare with this file instead of the active policy", &against,
-         NULL},
+        {"against", "FILE", "compare with this file instead of the active policy", &against, NULL},
         {"json", NULL, "print the whole result as JSON", NULL, &as_json},
         {0},
     };
@@ -395,12 +404,18 @@ int cmd_policy(int argc, char **argv)
     rc = cli_store(cmd, &cfg, 1, &s);
     if (!rc) rc = cli_services(cmd, &cfg);
     if (!rc) {
-        if (!strcmp(v->name, "load")) rc = do_load(cmd, s, argv[2], activate);
-        else if (!strcmp(v->name, "activate")) rc = do_activate(cmd, s, id);
-        else if (!strcmp(v->name, "list")) rc = do_list(cmd, s);
-        else if (!strcmp(v->name, "show")) rc = do_show(cmd, s, id);
-        else if (!strcmp(v->name, "decide")) rc = do_decide(cmd, s, id, programme, date_s);
-        else rc = do_simulate(cmd, s, policy, against, month, as_json);
+        if (!strcmp(v->name, "load"))
+            rc = do_load(cmd, s, argv[2], activate);
+        else if (!strcmp(v->name, "activate"))
+            rc = do_activate(cmd, s, id);
+        else if (!strcmp(v->name, "list"))
+            rc = do_list(cmd, s);
+        else if (!strcmp(v->name, "show"))
+            rc = do_show(cmd, s, id);
+        else if (!strcmp(v->name, "decide"))
+            rc = do_decide(cmd, s, id, programme, date_s);
+        else
+            rc = do_simulate(cmd, s, policy, against, month, as_json);
     }
     store_close(s);
     config_free(&cfg);

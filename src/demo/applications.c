@@ -72,9 +72,9 @@ int demo_rules(store *s, const actor *a, struct demo_rules_loaded *out, ql_err *
 struct pools {
     const pol_programme *p;
     const pol_version *v;
-    int64_t *ok, *no;  /* talents the policy takes (given a filed lease), and does not */
-    int *ok_lease;     /* ok[i] has a filed lease for the rest of 2026 */
-    int64_t *ok_emp;   /* ok[i]'s employer */
+    int64_t *ok, *no; /* talents the policy takes (given a filed lease), and does not */
+    int *ok_lease;    /* ok[i] has a filed lease for the rest of 2026 */
+    int64_t *ok_emp;  /* ok[i]'s employer */
     int64_t nok, nno, cap_ok, cap_no;
     int one_ok, one_has_lease; /* talent 1 (the `talent` account of make run) */
 };
@@ -158,9 +158,9 @@ static void shuffle(struct pools *x, uint64_t *seed)
 
 /* Where applications stop, in this order: every state, active most often. */
 static const enum app_state pattern[] = {
-    AS_ACTIVE,    AS_NOTICE,   AS_REJECTED, AS_ACTIVE,   AS_SUBMITTED, AS_ATTESTED, AS_ACCEPTED,
-    AS_REVIEWED,  AS_APPROVED, AS_ACTIVE,   AS_SUSPENDED, AS_ENDED,    AS_DRAFT,    AS_WITHDRAWN,
-    AS_ACTIVE,    AS_NOTICE,   AS_ACTIVE,   AS_REJECTED, AS_ACTIVE,   AS_REVIEWED,
+    AS_ACTIVE,   AS_NOTICE,   AS_REJECTED, AS_ACTIVE,    AS_SUBMITTED, AS_ATTESTED, AS_ACCEPTED,
+    AS_REVIEWED, AS_APPROVED, AS_ACTIVE,   AS_SUSPENDED, AS_ENDED,     AS_DRAFT,    AS_WITHDRAWN,
+    AS_ACTIVE,   AS_NOTICE,   AS_ACTIVE,   AS_REJECTED,  AS_ACTIVE,    AS_REVIEWED,
 };
 #define PATTERN_N ((int64_t)(sizeof pattern / sizeof pattern[0]))
 
@@ -183,8 +183,8 @@ static int act(struct walker *w, const actor *who, int64_t id, enum app_action a
  * February 2027, for applicant talent (k numbers the address). */
 static int market_lease(struct walker *w, int64_t talent, int64_t k)
 {
-    static const char *const roads[] = {"漕溪北路", "天钥桥路", "宜山路", "虹桥路", "龙华中路",
-                                        "中山西路", "凯旋路", "钦州路"};
+    static const char *const roads[] = {"漕溪北路", "天钥桥路", "宜山路", "虹桥路",
+                                        "龙华中路", "中山西路", "凯旋路", "钦州路"};
     char tid[24], address[160], filing[32], rent[16];
     snprintf(tid, sizeof tid, "%lld", (long long)talent);
     snprintf(address, sizeof address, "徐汇区%s %lld 弄 %lld 号 %lld 室",
@@ -247,8 +247,8 @@ static int walk(struct walker *w, int64_t t, enum app_state target, int32_t s, i
     json_decref(app);
     if (k % 4 == 1) { /* an objection, looked into and dismissed */
         int64_t oid;
-        if ((rc = subsidy_object(w->s, w->cli, id, "电话反映", "反映申请人可能在外区有住房",
-                                 from, &oid, w->err)) ||
+        if ((rc = subsidy_object(w->s, w->cli, id, "电话反映", "反映申请人可能在外区有住房", from,
+                                 &oid, w->err)) ||
             (target != AS_NOTICE &&
              (rc = subsidy_settle(w->s, w->cli, oid, false, "经核实，申请人及家庭在本市无自有住房",
                                   w->err))))
@@ -272,16 +272,21 @@ static int32_t start_day(enum app_state target, int64_t k)
     switch (target) {
     case AS_ACTIVE:
     case AS_SUSPENDED:
-    case AS_ENDED: return date_from_ymd(2026, 5, 11) + (int32_t)((k * 3) % 60);
-    case AS_APPROVED: return date_from_ymd(2026, 9, 1) + (int32_t)(k % 20);
-    case AS_NOTICE: return date_from_ymd(2026, 11, 9) + (int32_t)(k % 8);
-    case AS_REJECTED: return date_from_ymd(2026, 8, 3) + (int32_t)(k % 40);
-    default: return date_from_ymd(2026, 11, 2) + (int32_t)(k % 20);
+    case AS_ENDED:
+        return date_from_ymd(2026, 5, 11) + (int32_t)((k * 3) % 60);
+    case AS_APPROVED:
+        return date_from_ymd(2026, 9, 1) + (int32_t)(k % 20);
+    case AS_NOTICE:
+        return date_from_ymd(2026, 11, 9) + (int32_t)(k % 8);
+    case AS_REJECTED:
+        return date_from_ymd(2026, 8, 3) + (int32_t)(k % 40);
+    default:
+        return date_from_ymd(2026, 11, 2) + (int32_t)(k % 20);
     }
 }
 
-int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
-                      struct demo_apps *out, ql_err *err)
+int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count, struct demo_apps *out,
+                      ql_err *err)
 {
     memset(out, 0, sizeof *out);
     pol_programme p;
@@ -298,8 +303,10 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
     x.v = pol_version_on(&p, day0);
     if (!x.v) {
         pol_free(&p);
-        return ql_errf(err, QL_ENOTFOUND, "policy", "the district policy has no version in force "
-                       "in 2026", "区补贴政策在 2026 年没有生效的版本");
+        return ql_errf(err, QL_ENOTFOUND, "policy",
+                       "the district policy has no version in force "
+                       "in 2026",
+                       "区补贴政策在 2026 年没有生效的版本");
     }
     rc = policy_registry_facts(s, day0, sort_pool, &x, err);
     uint64_t st = seed ^ 0x5A5A5A5A12345678ull;

@@ -20,7 +20,7 @@
 struct payable {
     int64_t app, talent, employer, policy_file;
     char programme[41], version[41], tier[41], payee[12];
-    int32_t start, end; /* end POL_OPEN_END while open */
+    int32_t start, end;  /* end POL_OPEN_END while open */
     int months_received; /* under earlier applications, at its review */
     int64_t rent, operator_id;
     int32_t lease_end;
@@ -178,8 +178,8 @@ static int one(store *s, struct run *x, const struct payable *p)
                              4, &year_before);
         if (rc) return store_failure(s, rc, "", err);
     }
-    pol_month_in in = {x->first,         p->start,   end, p->months_received + before,
-                       year_before,      p->rent,    excluded};
+    pol_month_in in = {x->first,    p->start, end,     p->months_received + before,
+                       year_before, p->rent,  excluded};
     pol_month_out out;
     if ((rc = pol_month_amount(v, tier, &in, true, &out, err))) return rc;
     int64_t payee_id = !strcmp(p->payee, "employer")   ? p->employer
@@ -224,20 +224,30 @@ static int one(store *s, struct run *x, const struct payable *p)
         }
     }
     if (!rc) {
-        store_val row[] = {SV_INT(x->cycle),    SV_INT(p->app),         SV_INT(p->talent),
-                           SV_TEXT(p->programme), SV_INT(p->policy_file), SV_TEXT(p->version),
-                           SV_TEXT(p->tier),    SV_TEXT(p->payee),
+        store_val row[] = {SV_INT(x->cycle),
+                           SV_INT(p->app),
+                           SV_INT(p->talent),
+                           SV_TEXT(p->programme),
+                           SV_INT(p->policy_file),
+                           SV_TEXT(p->version),
+                           SV_TEXT(p->tier),
+                           SV_TEXT(p->payee),
                            payee_id > 0 ? SV_INT(payee_id) : SV_NULL,
-                           SV_INT(out.index),   SV_INT(out.days),       SV_INT(amount),
-                           SV_TEXT(in_text),    SV_TEXT(steps),
-                           transfer ? SV_INT(transfer) : SV_NULL, SV_INT((int64_t)time(NULL))};
+                           SV_INT(out.index),
+                           SV_INT(out.days),
+                           SV_INT(amount),
+                           SV_TEXT(in_text),
+                           SV_TEXT(steps),
+                           transfer ? SV_INT(transfer) : SV_NULL,
+                           SV_INT((int64_t)time(NULL))};
         int64_t id;
-        rc = store_insert(s,
-                          "INSERT INTO entitlements (cycle_id, application_id, talent_id, programme, "
-                          "policy_file_id, policy_version, tier, payee_type, payee_id, month_index, "
-                          "days, amount_fen, inputs, steps, transfer_id, created_at) VALUES ($1, $2, "
-                          "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                          row, 16, &id);
+        rc = store_insert(
+            s,
+            "INSERT INTO entitlements (cycle_id, application_id, talent_id, programme, "
+            "policy_file_id, policy_version, tier, payee_type, payee_id, month_index, "
+            "days, amount_fen, inputs, steps, transfer_id, created_at) VALUES ($1, $2, "
+            "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            row, 16, &id);
         if (rc) rc = store_failure(s, rc, "", err);
     }
     free(in_text);
@@ -257,8 +267,7 @@ static int batch_body(store *s, void *vctx)
     b->written = 0;
     for (size_t i = b->from; i < b->to; i++) {
         const struct payable *p = &b->x->p[i];
-        if (b->x->ndone &&
-            bsearch(&p->app, b->x->done, b->x->ndone, sizeof *b->x->done, cmp_id))
+        if (b->x->ndone && bsearch(&p->app, b->x->done, b->x->ndone, sizeof *b->x->done, cmp_id))
             continue; /* written by an earlier run that stopped */
         int rc = one(s, b->x, p);
         if (rc) return rc;
@@ -308,8 +317,8 @@ static int finish(store *s, void *vctx)
     return rc;
 }
 
-int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress,
-              void *ctx, struct cycle_report *out, ql_err *err)
+int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress, void *ctx,
+              struct cycle_report *out, ql_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = actor_require(a, P_LEDGER_RUN, err);
@@ -409,15 +418,14 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
             while ((rc = store_step(r)) == 1)
                 json_array_append_new(
                     items,
-                    json_pack("{sIsIsssssIsIsIsIso}", "application_id",
-                              (json_int_t)store_col_int(r, 0), "talent_id",
-                              (json_int_t)store_col_int(r, 1), "tier", store_col_text(r, 2, NULL),
-                              "payee_type", store_col_text(r, 3, NULL), "payee_id",
-                              (json_int_t)store_col_int(r, 4), "month_index",
-                              (json_int_t)store_col_int(r, 5), "days",
-                              (json_int_t)store_col_int(r, 6), "amount_fen",
-                              (json_int_t)store_col_int(r, 7), "amount_yuan",
-                              pol_yuan_json(store_col_int(r, 7))));
+                    json_pack(
+                        "{sIsIsssssIsIsIsIso}", "application_id", (json_int_t)store_col_int(r, 0),
+                        "talent_id", (json_int_t)store_col_int(r, 1), "tier",
+                        store_col_text(r, 2, NULL), "payee_type", store_col_text(r, 3, NULL),
+                        "payee_id", (json_int_t)store_col_int(r, 4), "month_index",
+                        (json_int_t)store_col_int(r, 5), "days", (json_int_t)store_col_int(r, 6),
+                        "amount_fen", (json_int_t)store_col_int(r, 7), "amount_yuan",
+                        pol_yuan_json(store_col_int(r, 7))));
             store_rows_close(r);
         }
         json_object_set_new(o, "items", items);
@@ -561,8 +569,7 @@ static int approve_body(store *s, void *vctx)
     for (int i = 0; i < np; i++) {
         int64_t budget = -1;
         rc = store_query_int(s, "SELECT amount_fen FROM budgets WHERE programme = $1 AND year = $2",
-                             (store_val[]){SV_TEXT(programmes[i]), SV_INT(y)}, 2,
-                             &budget);
+                             (store_val[]){SV_TEXT(programmes[i]), SV_INT(y)}, 2, &budget);
         if (rc && rc != QL_ENOTFOUND) return store_failure(s, rc, "", err);
         char b[32] = "none", sp[32];
         if (budget >= 0) validate_money_text(budget, b, sizeof b);
@@ -570,7 +577,8 @@ static int approve_body(store *s, void *vctx)
         if (budget < 0 || spent[i] > budget)
             return ql_errf(err, QL_ECONFLICT, "budget",
                            "%s in %s: the year's cycles would pay %s yuan, the budget is %s",
-                           "%s %s 年：本年各批次将发放 %s 元，预算为 %s", programmes[i], year, sp, b);
+                           "%s %s 年：本年各批次将发放 %s 元，预算为 %s", programmes[i], year, sp,
+                           b);
     }
     rc = store_exec(s,
                     "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2 "
@@ -591,7 +599,8 @@ int cycle_approve(store *s, const actor *a, const char *month, struct cycle_appr
     if (rc) return rc;
     int32_t first;
     if (date_parse_month(month, &first))
-        return ql_errf(err, QL_EINVAL, "month", "the month must be YYYY-MM", "月份格式应为 YYYY-MM");
+        return ql_errf(err, QL_EINVAL, "month", "the month must be YYYY-MM",
+                       "月份格式应为 YYYY-MM");
     struct approve_ctx x = {a, month, out, err};
     rc = store_tx(s, STORE_TX_WRITE, approve_body, &x);
     if (!rc && !out->unchanged) {

@@ -31,11 +31,11 @@
 
 struct cycle_report {
     int64_t cycle_id;
-    bool unchanged;        /* computed before: nothing was done */
-    int64_t entitlements;  /* subsidies that pay in the month */
-    int64_t paid;          /* of them with an amount above 0 */
+    bool unchanged;       /* computed before: nothing was done */
+    int64_t entitlements; /* subsidies that pay in the month */
+    int64_t paid;         /* of them with an amount above 0 */
     int64_t total_fen;
-    int64_t new_rows;      /* written by this run (a resumed run writes the rest) */
+    int64_t new_rows; /* written by this run (a resumed run writes the rest) */
 };
 
 /* Called after each batch: done of total subsidies. */
@@ -45,8 +45,8 @@ typedef void (*cycle_progress_fn)(int64_t done, int64_t total, void *ctx);
  * ledger.run. Returns 0 with *out, QL_EINVAL for a day that is not a
  * month's first, or the error of a batch (the batches before it stay, and
  * a run again goes on). progress may be NULL. Audit row cycle.compute. */
-int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress,
-              void *ctx, struct cycle_report *out, ql_err *err);
+int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress, void *ctx,
+              struct cycle_report *out, ql_err *err);
 
 /* A cycle and its totals: {"month","state","entitlements","total_fen",
  * "total_yuan","computed_by","computed_at","approved_by"}; with

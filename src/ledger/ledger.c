@@ -7,8 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const kinds[LK_COUNT] = {"budget", "payable", "clearing", "paid",
-                                             "receivable"};
+static const char *const kinds[LK_COUNT] = {"budget", "payable", "clearing", "paid", "receivable"};
 
 const char *ledger_kind_name(enum ledger_kind k)
 {
@@ -53,9 +52,12 @@ int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_
                            "账户 %s 的类别是 %s，不是 %s", a->code, kind, kinds[a->kind]);
         return 0;
     }
-    store_val v[] = {SV_TEXT(a->code), SV_TEXT(kinds[a->kind]),
-                     SV_TEXT(a->programme ? a->programme : ""), SV_TEXT(pt),
-                     a->payee_id ? SV_INT(a->payee_id) : SV_NULL, SV_INT((int64_t)time(NULL))};
+    store_val v[] = {SV_TEXT(a->code),
+                     SV_TEXT(kinds[a->kind]),
+                     SV_TEXT(a->programme ? a->programme : ""),
+                     SV_TEXT(pt),
+                     a->payee_id ? SV_INT(a->payee_id) : SV_NULL,
+                     SV_INT((int64_t)time(NULL))};
     rc = store_insert(s,
                       "INSERT INTO ledger_accounts (code, kind, programme, payee_type, payee_id, "
                       "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -122,8 +124,7 @@ static int post_body(store *s, void *vctx)
     return rc ? store_failure(s, rc, "", x->err) : 0;
 }
 
-int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate,
-                ql_err *err)
+int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate, ql_err *err)
 {
     int dup = 0;
     if (!duplicate) duplicate = &dup;

@@ -34,7 +34,7 @@ const char *ledger_kind_name(enum ledger_kind k);
 
 /* One account: code names it uniquely ("payable:person:123"). */
 struct ledger_account {
-    const char *code;       /* 1-100 bytes */
+    const char *code; /* 1-100 bytes */
     enum ledger_kind kind;
     const char *programme;  /* may be "" */
     const char *payee_type; /* "", "person", "employer" or "operator" */

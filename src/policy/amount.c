@@ -35,8 +35,8 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
     out->days = 0;
     out->steps = NULL;
     if (tier < 0 || tier >= v->ntier)
-        return ql_errf(err, QL_EINVAL, "tier", "version %s has no tier %d",
-                       "版本 %s 没有第 %d 档", v->id, tier);
+        return ql_errf(err, QL_EINVAL, "tier", "version %s has no tier %d", "版本 %s 没有第 %d 档",
+                       v->id, tier);
     if (in->start > in->end)
         return ql_errf(err, QL_EINVAL, "start", "the period starts after it ends",
                        "期间的开始晚于结束");
@@ -59,8 +59,8 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
         date_format(a, sa, sizeof sa);
         date_format(b, sb, sizeof sb);
         step(steps, "coverage", 0, "%04d-%02d: covered %s to %s, %d of %d days (%d suspended)",
-             "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天，暂停 %d 天）", y, m, sa, sb,
-             out->days, out->dim, excluded);
+             "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天，暂停 %d 天）", y, m, sa, sb, out->days,
+             out->dim, excluded);
     } else if (steps) {
         step(steps, "coverage", 0, "%04d-%02d: no day of the month is covered",
              "%04d-%02d：当月没有覆盖的日子", y, m);

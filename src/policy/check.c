@@ -24,8 +24,7 @@
 #define COMBOS_MAX (1L << 22) /* combinations one group may try */
 
 __attribute__((format(printf, 5, 7), format(printf, 6, 7))) static void
-issue(pol_issues *out, int line, int col, bool warning, const char *fmt_en, const char *fmt_zh,
-      ...)
+issue(pol_issues *out, int line, int col, bool warning, const char *fmt_en, const char *fmt_zh, ...)
 {
     out->n++;
     if (!warning) out->nerrors++;
@@ -51,8 +50,10 @@ static void cand_add(struct cand *c, int64_t v, const pol_fact_info *fi)
     if (v < fi->min || v > fi->max) return;
     for (int i = 0; i < c->n; i++)
         if (c->v[i] == v) return;
-    if (c->n < CAND_MAX) c->v[c->n++] = v;
-    else c->full = 1;
+    if (c->n < CAND_MAX)
+        c->v[c->n++] = v;
+    else
+        c->full = 1;
 }
 
 /* Candidate values of every fact for version v. */
@@ -83,8 +84,10 @@ static void candidates(const pol_programme *p, const pol_version *v, struct cand
             stack[sp++] = n->b;
         int64_t ks[66];
         int nk = 0;
-        if (n->op == OP_CMPK) ks[nk++] = n->k;
-        else if (n->op == OP_CONST && n->type != PT_BOOL && n->type != PT_ENUM) ks[nk++] = n->k;
+        if (n->op == OP_CMPK)
+            ks[nk++] = n->k;
+        else if (n->op == OP_CONST && n->type != PT_BOOL && n->type != PT_ENUM)
+            ks[nk++] = n->k;
         else if (n->op == OP_IN)
             for (int64_t i = 0; i < n->k && nk < 64; i++) ks[nk++] = p->konst[n->b + i];
         for (int f = 0; f < F_COUNT && nk; f++) {
@@ -113,12 +116,17 @@ static bool exact(const pol_programme *p, int32_t root)
     case OP_ADD:
     case OP_SUB:
     case OP_NEG:
-    case OP_CMP: return false;
-    case OP_NOT: return exact(p, n->a);
+    case OP_CMP:
+        return false;
+    case OP_NOT:
+        return exact(p, n->a);
     case OP_AND:
-    case OP_OR: return exact(p, n->a) && exact(p, n->b);
-    case OP_IN: return exact(p, n->a);
-    default: return true;
+    case OP_OR:
+        return exact(p, n->a) && exact(p, n->b);
+    case OP_IN:
+        return exact(p, n->a);
+    default:
+        return true;
     }
 }
 
@@ -132,8 +140,8 @@ struct lit {
 enum sat { SAT_NO = 0, SAT_YES = 1, SAT_UNKNOWN = 2 };
 
 /* Tries every combination of the facts in mask over the literals in group. */
-static enum sat try_group(const pol_programme *p, const struct lit *lits, int nlits,
-                          uint32_t mask, const struct cand cand[F_COUNT])
+static enum sat try_group(const pol_programme *p, const struct lit *lits, int nlits, uint32_t mask,
+                          const struct cand cand[F_COUNT])
 {
     int facts[F_COUNT] = {0}, nf = 0;
     long combos = 1;
@@ -229,8 +237,8 @@ static void check_version(const pol_programme *p, const pol_version *v, pol_issu
         l.want = false;
         if (satisfiable(p, &l, 1, cand) == SAT_NO)
             issue(out, c->expr_line, c->expr_col, true,
-                  "criterion %s always passes: it checks nothing", "条件 %s 总是满足：它不检查任何内容",
-                  c->id);
+                  "criterion %s always passes: it checks nothing",
+                  "条件 %s 总是满足：它不检查任何内容", c->id);
         lits[i] = (struct lit){c->expr, c->uses, true};
     }
     int nc = v->ncrit;
@@ -340,7 +348,8 @@ char *pol_issues_text(const pol_programme *p, const pol_issues *out)
     for (int i = 0; i < kept; i++) {
         const pol_issue *it = &out->item[i];
         buf_printf(&b, "%s:%d:%d: %s: %s\n    %s：%s\n", p->file, it->line, it->col,
-                   it->warning ? "warning" : "error", it->en, it->warning ? "警告" : "错误", it->zh);
+                   it->warning ? "warning" : "error", it->en, it->warning ? "警告" : "错误",
+                   it->zh);
     }
     if (out->n > kept) buf_printf(&b, "... %d more\n", out->n - kept);
     return buf_steal(&b);

@@ -27,23 +27,34 @@ int64_t pol_eval(const pol_programme *p, int32_t root, const pol_facts *f)
 {
     const pol_node *n = &p->node[root];
     switch (n->op) {
-    case OP_CONST: return n->k;
-    case OP_FACT: return f->v[n->k];
-    case OP_NOT: return !pol_eval(p, n->a, f);
-    case OP_AND: return pol_eval(p, n->a, f) && pol_eval(p, n->b, f);
-    case OP_OR: return pol_eval(p, n->a, f) || pol_eval(p, n->b, f);
-    case OP_CMPK: return pol_compare(f->v[n->a], n->k, n->cmp);
-    case OP_CMP: return pol_compare(pol_eval(p, n->a, f), pol_eval(p, n->b, f), n->cmp);
+    case OP_CONST:
+        return n->k;
+    case OP_FACT:
+        return f->v[n->k];
+    case OP_NOT:
+        return !pol_eval(p, n->a, f);
+    case OP_AND:
+        return pol_eval(p, n->a, f) && pol_eval(p, n->b, f);
+    case OP_OR:
+        return pol_eval(p, n->a, f) || pol_eval(p, n->b, f);
+    case OP_CMPK:
+        return pol_compare(f->v[n->a], n->k, n->cmp);
+    case OP_CMP:
+        return pol_compare(pol_eval(p, n->a, f), pol_eval(p, n->b, f), n->cmp);
     case OP_IN: {
         int64_t v = pol_eval(p, n->a, f);
         for (int64_t i = 0; i < n->k; i++)
             if (p->konst[n->b + i] == v) return 1;
         return 0;
     }
-    case OP_ADD: return sat_add(pol_eval(p, n->a, f), pol_eval(p, n->b, f));
-    case OP_SUB: return sat_sub(pol_eval(p, n->a, f), pol_eval(p, n->b, f));
-    case OP_NEG: return sat_sub(0, pol_eval(p, n->a, f));
-    default: return 0; /* OP_TEXT never survives parsing */
+    case OP_ADD:
+        return sat_add(pol_eval(p, n->a, f), pol_eval(p, n->b, f));
+    case OP_SUB:
+        return sat_sub(pol_eval(p, n->a, f), pol_eval(p, n->b, f));
+    case OP_NEG:
+        return sat_sub(0, pol_eval(p, n->a, f));
+    default:
+        return 0; /* OP_TEXT never survives parsing */
     }
 }
 
@@ -90,8 +101,8 @@ static json_t *money_json(int64_t fen)
     return json_pack("{sIso}", "fen", (json_int_t)fen, "yuan", pol_yuan_json(fen));
 }
 
-int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int *version,
-               int *tier, json_t **trace, ql_err *err)
+int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int *version, int *tier,
+               json_t **trace, ql_err *err)
 {
     char d[16];
     date_format(day, d, sizeof d);
@@ -108,10 +119,10 @@ int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int 
         const pol_criterion *c = &v->crit[i];
         bool passed = pol_eval(p, c->expr, facts) != 0;
         all_passed = all_passed && passed;
-        json_array_append_new(crit, json_pack("{sssssbsosssssi}", "id", c->id, "clause", c->clause,
-                                              "passed", passed, "inputs",
-                                              inputs_json(c->uses, facts), "zh", c->zh, "en",
-                                              c->en, "line", c->line));
+        json_array_append_new(crit,
+                              json_pack("{sssssbsosssssi}", "id", c->id, "clause", c->clause,
+                                        "passed", passed, "inputs", inputs_json(c->uses, facts),
+                                        "zh", c->zh, "en", c->en, "line", c->line));
     }
     bool eligible = all_passed;
     json_t *tier_trace = json_null();
@@ -146,10 +157,9 @@ int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int 
     if (v->cap_rent) json_object_set_new(caps, "rent", json_true());
     *trace = json_pack("{sssssssssssbsosssbsosososi}", "programme", p->code, "version", v->id,
                        "basis", v->basis, "date", d, "payee", pol_payee_name(v->payee), "eligible",
-                       eligible, "tier",
-                       *tier >= 0 ? json_string(v->tier[*tier].id) : json_null(), "prorate",
-                       pol_prorate_name(v->prorate), "no_tier_matched", all_passed && *tier < 0,
-                       "criteria", crit, "tier_trace", tier_trace, "caps", caps, "version_line",
-                       v->line);
+                       eligible, "tier", *tier >= 0 ? json_string(v->tier[*tier].id) : json_null(),
+                       "prorate", pol_prorate_name(v->prorate), "no_tier_matched",
+                       all_passed && *tier < 0, "criteria", crit, "tier_trace", tier_trace, "caps",
+                       caps, "version_line", v->line);
     return 0;
 }

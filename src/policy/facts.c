@@ -49,7 +49,8 @@ static const pol_fact_info facts[F_COUNT] = {
                                "spouse or a minor child owns housing in Shanghai"},
     [F_OTHER_BENEFIT] = {"other_housing_benefit", PT_BOOL, PE_NONE, 0, 1, "享受其他住房保障",
                          "receives another housing benefit"},
-    [F_LEASE_ACTIVE] = {"lease_active", PT_BOOL, PE_NONE, 0, 1, "有在租租约", "has a current lease"},
+    [F_LEASE_ACTIVE] = {"lease_active", PT_BOOL, PE_NONE, 0, 1, "有在租租约",
+                        "has a current lease"},
     [F_LEASE_FILED] = {"lease_filed", PT_BOOL, PE_NONE, 0, 1, "租约已网签备案",
                        "the lease is filed"},
     [F_LEASE_KIND] = {"lease_kind", PT_ENUM, PE_UNIT_KIND, 0, 3, "租住房源类型",
@@ -109,14 +110,22 @@ void pol_fact_text(int id, const pol_facts *f, char *out, size_t n)
     }
     int64_t v = f->v[id];
     switch (fi->type) {
-    case PT_BOOL: snprintf(out, n, "%s", v ? "true" : "false"); break;
-    case PT_MONEY: validate_money_text(v, out, n); break;
-    case PT_DATE: date_format((int32_t)v, out, n); break;
+    case PT_BOOL:
+        snprintf(out, n, "%s", v ? "true" : "false");
+        break;
+    case PT_MONEY:
+        validate_money_text(v, out, n);
+        break;
+    case PT_DATE:
+        date_format((int32_t)v, out, n);
+        break;
     case PT_ENUM: {
         const char *s = pol_enum_value(fi->enumeration, (int)v);
         snprintf(out, n, "%s", s ? s : "?");
         break;
     }
-    default: snprintf(out, n, "%lld", (long long)v); break;
+    default:
+        snprintf(out, n, "%lld", (long long)v);
+        break;
     }
 }

@@ -44,8 +44,8 @@ void policy_versions_text(const pol_programme *p, char *out, size_t n)
         char from[16], to[16] = "open";
         date_format(p->ver[i].from, from, sizeof from);
         if (p->ver[i].to != POL_OPEN_END) date_format(p->ver[i].to, to, sizeof to);
-        int w = snprintf(out + used, n - used, "%s%s %s..%s", i ? "; " : "", p->ver[i].id, from,
-                         to);
+        int w =
+            snprintf(out + used, n - used, "%s%s %s..%s", i ? "; " : "", p->ver[i].id, from, to);
         if (w < 0 || (size_t)w >= n - used) break;
         used += (size_t)w;
     }
@@ -90,9 +90,9 @@ static int save_body(store *s, void *vctx)
     actor_label(x->a, who);
     policy_versions_text(x->p, versions, sizeof versions);
     int errors = out->issues.nerrors, warnings = count_warnings(&out->issues);
-    store_val row[] = {SV_TEXT(x->p->code),     SV_TEXT(x->p->zh),  SV_TEXT(x->p->en),
-                       SV_TEXTN(x->text, x->len), SV_TEXT(digest),   SV_TEXT(x->file_name),
-                       SV_TEXT(versions),       SV_INT(errors),     SV_INT(warnings),
+    store_val row[] = {SV_TEXT(x->p->code),         SV_TEXT(x->p->zh), SV_TEXT(x->p->en),
+                       SV_TEXTN(x->text, x->len),   SV_TEXT(digest),   SV_TEXT(x->file_name),
+                       SV_TEXT(versions),           SV_INT(errors),    SV_INT(warnings),
                        SV_INT((int64_t)time(NULL)), SV_TEXT(who)};
     rc = store_insert(s,
                       "INSERT INTO policy_files (programme, name_zh, name_en, source, digest, "
@@ -203,20 +203,19 @@ static int activate_body(store *s, void *vctx)
                      "policy file %lld cannot be activated: %d error(s), the first at line %d: "
                      "%s%.0s",
                      "政策文件 %lld 不能启用：有 %d 处错误，第一处在第 %d 行：%.0s%s",
-                     (long long)x->id, is->nerrors, first ? first->line : 0,
-                     first ? first->en : "", first ? first->zh : "");
+                     (long long)x->id, is->nerrors, first ? first->line : 0, first ? first->en : "",
+                     first ? first->zh : "");
     } else if (rc) {
         ql_err parse = *x->err;
-        rc = ql_errf(x->err, QL_ECONFLICT, "policy",
-                     "policy file %lld cannot be activated: %s%.0s",
+        rc = ql_errf(x->err, QL_ECONFLICT, "policy", "policy file %lld cannot be activated: %s%.0s",
                      "政策文件 %lld 不能启用：%.0s%s", (long long)x->id, parse.en, parse.zh);
     }
     free(is);
     if (rc) goto done;
     int64_t old = 0;
-    rc = store_query_int(s,
-                         "SELECT id FROM policy_files WHERE programme = $1 AND status = 'active'",
-                         (store_val[]){SV_TEXT(programme)}, 1, &old);
+    rc =
+        store_query_int(s, "SELECT id FROM policy_files WHERE programme = $1 AND status = 'active'",
+                        (store_val[]){SV_TEXT(programme)}, 1, &old);
     if (rc && rc != QL_ENOTFOUND) {
         rc = store_failure(s, rc, "policy", x->err);
         goto done;
@@ -257,8 +256,7 @@ done:
     return rc;
 }
 
-int policy_activate(store *s, const actor *a, int64_t id, struct policy_activated *out,
-                    ql_err *err)
+int policy_activate(store *s, const actor *a, int64_t id, struct policy_activated *out, ql_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = actor_require(a, P_POLICY_MANAGE, err);
@@ -274,24 +272,23 @@ int policy_activate(store *s, const actor *a, int64_t id, struct policy_activate
 
 /* ---- reading ----------------------------------------------------------- */
 
-#define LIST_COLUMNS                                                                          \
-    "id, programme, name_zh, name_en, status, digest, file_name, versions, errors, warnings, " \
+#define LIST_COLUMNS                                                                               \
+    "id, programme, name_zh, name_en, status, digest, file_name, versions, errors, warnings, "     \
     "created_at, created_by, activated_at, activated_by"
 
 static json_t *row_json(store_rows *r)
 {
     json_t *o = json_pack(
-        "{sIsssssssssssssssIsIsIsssosssbsbsb}", "id", (json_int_t)store_col_int(r, 0),
-        "programme", store_col_text(r, 1, NULL), "name_zh", store_col_text(r, 2, NULL), "name_en",
+        "{sIsssssssssssssssIsIsIsssosssbsbsb}", "id", (json_int_t)store_col_int(r, 0), "programme",
+        store_col_text(r, 1, NULL), "name_zh", store_col_text(r, 2, NULL), "name_en",
         store_col_text(r, 3, NULL), "status", store_col_text(r, 4, NULL), "digest",
         store_col_text(r, 5, NULL), "file_name", store_col_text(r, 6, NULL), "versions",
         store_col_text(r, 7, NULL), "errors", (json_int_t)store_col_int(r, 8), "warnings",
         (json_int_t)store_col_int(r, 9), "created_at", (json_int_t)store_col_int(r, 10),
         "created_by", store_col_text(r, 11, NULL), "activated_at",
-        store_col_isnull(r, 12) ? json_null() : json_integer(store_col_int(r, 12)),
-        "activated_by", store_col_text(r, 13, NULL), "active",
-        !strcmp(store_col_text(r, 4, NULL), "active"), "draft",
-        !strcmp(store_col_text(r, 4, NULL), "draft"), "retired",
+        store_col_isnull(r, 12) ? json_null() : json_integer(store_col_int(r, 12)), "activated_by",
+        store_col_text(r, 13, NULL), "active", !strcmp(store_col_text(r, 4, NULL), "active"),
+        "draft", !strcmp(store_col_text(r, 4, NULL), "draft"), "retired",
         !strcmp(store_col_text(r, 4, NULL), "retired"));
     return o;
 }
@@ -344,8 +341,8 @@ int policy_get(store *s, int64_t id, bool drafts, json_t **out, ql_err *err)
     pol_issues *is = xmalloc(sizeof *is);
     ql_err perr = {0};
     const char *name = json_string_value(json_object_get(o, "file_name"));
-    int parsed = policy_check_text(source, len, name && name[0] ? name : "source", NULL, is,
-                                   &perr) == 0;
+    int parsed =
+        policy_check_text(source, len, name && name[0] ? name : "source", NULL, is, &perr) == 0;
     json_object_set_new(o, "issues", parsed ? policy_issues_json(is) : json_array());
     free(is);
     free(source);

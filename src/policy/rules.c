@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEPTH_MAX   64                       /* nesting of an expression */
-#define INT_MAXLIT  INT64_C(999999999999)    /* largest integer literal */
+#define DEPTH_MAX    64                      /* nesting of an expression */
+#define INT_MAXLIT   INT64_C(999999999999)   /* largest integer literal */
 #define MONEY_MAXLIT INT64_C(99999999999999) /* largest money literal, fen */
 
 enum tok {
@@ -48,8 +48,8 @@ struct lexer {
     const char *buf, *end, *p;
     const char *ls; /* start of the current line */
     int line;
-    int paren;      /* open ( and [: newlines inside are blanks */
-    int cont;       /* in an expression: a next line starting with and/or continues it */
+    int paren; /* open ( and [: newlines inside are blanks */
+    int cont;  /* in an expression: a next line starting with and/or continues it */
     const char *file;
     ql_err *err;
     /* the current token */
@@ -57,7 +57,7 @@ struct lexer {
     const char *ts; /* its first byte */
     size_t tn;      /* its length (a string: without the quotes) */
     int tline, tcol;
-    int64_t tval;   /* INT, MONEY (fen), DATE (day number) */
+    int64_t tval; /* INT, MONEY (fen), DATE (day number) */
 };
 
 static int column_of(const char *ls, const char *at)
@@ -108,28 +108,44 @@ static int digits_at(const char *p, const char *end, int n)
 static const char *tok_name(enum tok t)
 {
     switch (t) {
-    case T_EOF: return "the end of the file";
-    case T_EOL: return "the end of the line";
-    case T_IDENT: return "a name";
-    case T_INT: return "a number";
-    case T_MONEY: return "an amount";
-    case T_DATE: return "a date";
-    case T_STRING: return "a quoted value";
-    default: return "a symbol";
+    case T_EOF:
+        return "the end of the file";
+    case T_EOL:
+        return "the end of the line";
+    case T_IDENT:
+        return "a name";
+    case T_INT:
+        return "a number";
+    case T_MONEY:
+        return "an amount";
+    case T_DATE:
+        return "a date";
+    case T_STRING:
+        return "a quoted value";
+    default:
+        return "a symbol";
     }
 }
 
 static const char *tok_name_zh(enum tok t)
 {
     switch (t) {
-    case T_EOF: return "文件末尾";
-    case T_EOL: return "行末";
-    case T_IDENT: return "名称";
-    case T_INT: return "数字";
-    case T_MONEY: return "金额";
-    case T_DATE: return "日期";
-    case T_STRING: return "带引号的值";
-    default: return "符号";
+    case T_EOF:
+        return "文件末尾";
+    case T_EOL:
+        return "行末";
+    case T_IDENT:
+        return "名称";
+    case T_INT:
+        return "数字";
+    case T_MONEY:
+        return "金额";
+    case T_DATE:
+        return "日期";
+    case T_STRING:
+        return "带引号的值";
+    default:
+        return "符号";
     }
 }
 
@@ -137,8 +153,8 @@ static const char *tok_name_zh(enum tok t)
 static int lex_number(struct lexer *lx)
 {
     const char *s = lx->p, *e = lx->end;
-    if (digits_at(s, e, 4) && s + 10 <= e && s[4] == '-' && digits_at(s + 5, e, 2) &&
-        s[7] == '-' && digits_at(s + 8, e, 2) && (s + 10 == e || !is_ident(s[10]))) {
+    if (digits_at(s, e, 4) && s + 10 <= e && s[4] == '-' && digits_at(s + 5, e, 2) && s[7] == '-' &&
+        digits_at(s + 8, e, 2) && (s + 10 == e || !is_ident(s[10]))) {
         int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
         int m = (s[5] - '0') * 10 + (s[6] - '0');
         int d = (s[8] - '0') * 10 + (s[9] - '0');
@@ -173,8 +189,7 @@ static int lex_number(struct lexer *lx)
         if (dec == 0)
             return FAIL_TOK(lx, "a digit must follow the decimal point", "小数点后须有数字");
         if (dec == 1) cents *= 10;
-        if (v > MONEY_MAXLIT / 100)
-            return FAIL_TOK(lx, "the amount is too large", "金额过大");
+        if (v > MONEY_MAXLIT / 100) return FAIL_TOK(lx, "the amount is too large", "金额过大");
         lx->t = T_MONEY;
         lx->tval = v * 100 + cents;
     } else {
@@ -258,13 +273,27 @@ static int lex(struct lexer *lx)
     lx->p++;
     char n = lx->p < lx->end ? *lx->p : '\0';
     switch (c) {
-    case '(': lx->t = T_LPAREN, lx->paren++; return 0;
-    case ')': lx->t = T_RPAREN, lx->paren -= lx->paren > 0; return 0;
-    case '[': lx->t = T_LBRACK, lx->paren++; return 0;
-    case ']': lx->t = T_RBRACK, lx->paren -= lx->paren > 0; return 0;
-    case ',': lx->t = T_COMMA; return 0;
-    case '+': lx->t = T_PLUS; return 0;
-    case '-': lx->t = T_MINUS; return 0;
+    case '(':
+        lx->t = T_LPAREN, lx->paren++;
+        return 0;
+    case ')':
+        lx->t = T_RPAREN, lx->paren -= lx->paren > 0;
+        return 0;
+    case '[':
+        lx->t = T_LBRACK, lx->paren++;
+        return 0;
+    case ']':
+        lx->t = T_RBRACK, lx->paren -= lx->paren > 0;
+        return 0;
+    case ',':
+        lx->t = T_COMMA;
+        return 0;
+    case '+':
+        lx->t = T_PLUS;
+        return 0;
+    case '-':
+        lx->t = T_MINUS;
+        return 0;
     case '=':
         if (n == '=') return lx->p++, lx->t = T_EQ, lx->tn = 2, 0;
         return FAIL_TOK(lx, "'=' alone is not an operator; compare with '=='",
@@ -281,7 +310,8 @@ static int lex(struct lexer *lx)
         if (n == '=') return lx->p++, lx->t = T_GE, lx->tn = 2, 0;
         lx->t = T_GT;
         return 0;
-    default: break;
+    default:
+        break;
     }
     lx->p--;
     size_t cl = text_char_len((const unsigned char *)lx->p, (size_t)(lx->end - lx->p));
@@ -306,26 +336,40 @@ struct parser {
 static const char *type_name(const pol_node *n)
 {
     switch (n->type) {
-    case PT_BOOL: return "true/false";
-    case PT_INT: return "a number";
-    case PT_MONEY: return "an amount";
-    case PT_DATE: return "a date";
-    case PT_ENUM: return "an enumerated value";
-    case PT_TEXT: return "a quoted value";
-    default: return "nothing";
+    case PT_BOOL:
+        return "true/false";
+    case PT_INT:
+        return "a number";
+    case PT_MONEY:
+        return "an amount";
+    case PT_DATE:
+        return "a date";
+    case PT_ENUM:
+        return "an enumerated value";
+    case PT_TEXT:
+        return "a quoted value";
+    default:
+        return "nothing";
     }
 }
 
 static const char *type_name_zh(const pol_node *n)
 {
     switch (n->type) {
-    case PT_BOOL: return "真/假";
-    case PT_INT: return "数字";
-    case PT_MONEY: return "金额";
-    case PT_DATE: return "日期";
-    case PT_ENUM: return "枚举值";
-    case PT_TEXT: return "带引号的值";
-    default: return "空";
+    case PT_BOOL:
+        return "真/假";
+    case PT_INT:
+        return "数字";
+    case PT_MONEY:
+        return "金额";
+    case PT_DATE:
+        return "日期";
+    case PT_ENUM:
+        return "枚举值";
+    case PT_TEXT:
+        return "带引号的值";
+    default:
+        return "空";
     }
 }
 
@@ -361,8 +405,9 @@ static int expect_type(struct parser *ps, int32_t i, int type, const char *what_
 {
     pol_node *n = N(ps, i);
     if (n->type == type) return 0;
-    return fail_at(&ps->lx, n->line, n->col, "%s needs %s here, not %s%.0s%.0s%.0s", "%.0s%.0s%.0s%s此处需要%s，而不是%s",
-                   what_en, type == PT_BOOL ? "true/false" : "a number", type_name(n), what_zh,
+    return fail_at(&ps->lx, n->line, n->col, "%s needs %s here, not %s%.0s%.0s%.0s",
+                   "%.0s%.0s%.0s%s此处需要%s，而不是%s", what_en,
+                   type == PT_BOOL ? "true/false" : "a number", type_name(n), what_zh,
                    type == PT_BOOL ? "真/假" : "数字", type_name_zh(n));
 }
 
@@ -399,11 +444,16 @@ static const char *enum_owner(struct parser *ps, int32_t i)
     pol_node *n = N(ps, i);
     if (n->op == OP_FACT) return pol_fact((int)n->k)->name;
     switch (n->enumeration) {
-    case PE_DEGREE: return "education";
-    case PE_LEVEL: return "level";
-    case PE_INDUSTRY: return "employer_industry";
-    case PE_UNIT_KIND: return "lease_kind";
-    default: return "the other side";
+    case PE_DEGREE:
+        return "education";
+    case PE_LEVEL:
+        return "level";
+    case PE_INDUSTRY:
+        return "employer_industry";
+    case PE_UNIT_KIND:
+        return "lease_kind";
+    default:
+        return "the other side";
     }
 }
 
@@ -419,8 +469,10 @@ static int parse_primary(struct parser *ps, int32_t *out)
     case T_MONEY:
     case T_DATE:
         if ((rc = new_node(ps, OP_CONST,
-                           lx->t == T_INT ? PT_INT : lx->t == T_MONEY ? PT_MONEY : PT_DATE, line,
-                           col, out)))
+                           lx->t == T_INT     ? PT_INT
+                           : lx->t == T_MONEY ? PT_MONEY
+                                              : PT_DATE,
+                           line, col, out)))
             return rc;
         N(ps, *out)->k = lx->tval;
         return lex(lx);
@@ -432,8 +484,8 @@ static int parse_primary(struct parser *ps, int32_t *out)
     case T_LPAREN:
         if ((rc = lex(lx)) || (rc = parse_or(ps, out))) return rc;
         if (lx->t != T_RPAREN)
-            return FAIL_TOK(lx, "')' expected, found %s%.0s", "%.0s此处应为“)”，实际为%s", tok_name(lx->t),
-                            tok_name_zh(lx->t));
+            return FAIL_TOK(lx, "')' expected, found %s%.0s", "%.0s此处应为“)”，实际为%s",
+                            tok_name(lx->t), tok_name_zh(lx->t));
         return lex(lx);
     case T_IDENT: {
         if (tok_is(lx, "true") || tok_is(lx, "false")) {
@@ -463,8 +515,8 @@ static int parse_primary(struct parser *ps, int32_t *out)
         return lex(lx);
     }
     default:
-        return FAIL_TOK(lx, "a value or fact expected, found %s%.0s", "%.0s此处应为取值或事实，实际为%s",
-                        tok_name(lx->t), tok_name_zh(lx->t));
+        return FAIL_TOK(lx, "a value or fact expected, found %s%.0s",
+                        "%.0s此处应为取值或事实，实际为%s", tok_name(lx->t), tok_name_zh(lx->t));
     }
 }
 
@@ -481,7 +533,8 @@ static int parse_unary(struct parser *ps, int32_t *out)
     int t = N(ps, a)->type;
     if (t != PT_INT && t != PT_MONEY)
         return fail_at(lx, line, col, "'-' needs a number or an amount, not %s%.0s",
-                       "%.0s“-”需要数字或金额，而不是%s", type_name(N(ps, a)), type_name_zh(N(ps, a)));
+                       "%.0s“-”需要数字或金额，而不是%s", type_name(N(ps, a)),
+                       type_name_zh(N(ps, a)));
     if ((rc = new_node(ps, OP_NEG, t, line, col, out))) return rc;
     N(ps, *out)->a = a;
     return 0;
@@ -499,14 +552,18 @@ static int parse_add(struct parser *ps, int32_t *out)
         if ((rc = lex(lx)) || (rc = parse_unary(ps, &b))) return rc;
         pol_node *x = N(ps, *out), *y = N(ps, b);
         int t = PT_NONE;
-        if (x->type == PT_INT && y->type == PT_INT) t = PT_INT;
-        else if (x->type == PT_MONEY && y->type == PT_MONEY) t = PT_MONEY;
-        else if (x->type == PT_DATE && y->type == PT_INT) t = PT_DATE;
-        else if (op == OP_SUB && x->type == PT_DATE && y->type == PT_DATE) t = PT_INT;
+        if (x->type == PT_INT && y->type == PT_INT)
+            t = PT_INT;
+        else if (x->type == PT_MONEY && y->type == PT_MONEY)
+            t = PT_MONEY;
+        else if (x->type == PT_DATE && y->type == PT_INT)
+            t = PT_DATE;
+        else if (op == OP_SUB && x->type == PT_DATE && y->type == PT_DATE)
+            t = PT_INT;
         if (t == PT_NONE)
-            return fail_at(lx, line, col, "cannot %s %s and %s%.0s%.0s", "%.0s%.0s%.0s不能对%s与%s做加减",
-                           op == OP_ADD ? "add" : "subtract", type_name(x), type_name(y),
-                           type_name_zh(x), type_name_zh(y));
+            return fail_at(lx, line, col, "cannot %s %s and %s%.0s%.0s",
+                           "%.0s%.0s%.0s不能对%s与%s做加减", op == OP_ADD ? "add" : "subtract",
+                           type_name(x), type_name(y), type_name_zh(x), type_name_zh(y));
         int32_t n;
         if ((rc = new_node(ps, op, t, line, col, &n))) return rc;
         N(ps, n)->a = *out;
@@ -519,24 +576,36 @@ static int parse_add(struct parser *ps, int32_t *out)
 static int cmp_of(enum tok t)
 {
     switch (t) {
-    case T_EQ: return CMP_EQ;
-    case T_NE: return CMP_NE;
-    case T_LT: return CMP_LT;
-    case T_LE: return CMP_LE;
-    case T_GT: return CMP_GT;
-    case T_GE: return CMP_GE;
-    default: return -1;
+    case T_EQ:
+        return CMP_EQ;
+    case T_NE:
+        return CMP_NE;
+    case T_LT:
+        return CMP_LT;
+    case T_LE:
+        return CMP_LE;
+    case T_GT:
+        return CMP_GT;
+    case T_GE:
+        return CMP_GE;
+    default:
+        return -1;
     }
 }
 
 static int flip(int c)
 {
     switch (c) {
-    case CMP_LT: return CMP_GT;
-    case CMP_LE: return CMP_GE;
-    case CMP_GT: return CMP_LT;
-    case CMP_GE: return CMP_LE;
-    default: return c;
+    case CMP_LT:
+        return CMP_GT;
+    case CMP_LE:
+        return CMP_GE;
+    case CMP_GT:
+        return CMP_LT;
+    case CMP_GE:
+        return CMP_LE;
+    default:
+        return c;
     }
 }
 
@@ -547,11 +616,11 @@ static int parse_in(struct parser *ps, int32_t left, int line, int col, int32_t 
     pol_node *l = N(ps, left);
     int rc;
     if (l->type != PT_ENUM && l->type != PT_INT)
-        return fail_at(lx, line, col, "'in' needs an enumerated fact or a number on its left, not %s%.0s",
+        return fail_at(lx, line, col,
+                       "'in' needs an enumerated fact or a number on its left, not %s%.0s",
                        "%.0s“in”左侧须为枚举事实或数字，而不是%s", type_name(l), type_name_zh(l));
     if ((rc = lex(lx))) return rc;
-    if (lx->t != T_LBRACK)
-        return FAIL_TOK(lx, "'[' expected after 'in'", "“in”之后应为“[”");
+    if (lx->t != T_LBRACK) return FAIL_TOK(lx, "'[' expected after 'in'", "“in”之后应为“[”");
     if ((rc = lex(lx))) return rc;
     int first = p->nkonst, count = 0;
     for (;;) {
@@ -570,13 +639,15 @@ static int parse_in(struct parser *ps, int32_t left, int line, int col, int32_t 
         } else if (l->type == PT_INT && lx->t == T_INT) {
             v = lx->tval;
         } else {
-            return FAIL_TOK(lx, "the list after 'in' holds %s, not %s%.0s%.0s", "%.0s%.0s“in”之后的列表应为%s，而不是%s",
+            return FAIL_TOK(lx, "the list after 'in' holds %s, not %s%.0s%.0s",
+                            "%.0s%.0s“in”之后的列表应为%s，而不是%s",
                             l->type == PT_ENUM ? "quoted values" : "numbers", tok_name(lx->t),
                             l->type == PT_ENUM ? "带引号的值" : "数字", tok_name_zh(lx->t));
         }
         if (count >= 64) return FAIL_TOK(lx, "a list holds at most 64 values", "列表最多 64 个值");
         if ((p->nkonst & (p->nkonst - 1)) == 0 || p->nkonst == 0)
-            p->konst = xrealloc(p->konst, (p->nkonst ? (size_t)p->nkonst * 2 : 16) * sizeof *p->konst);
+            p->konst =
+                xrealloc(p->konst, (p->nkonst ? (size_t)p->nkonst * 2 : 16) * sizeof *p->konst);
         p->konst[p->nkonst++] = v;
         count++;
         if ((rc = lex(lx))) return rc;
@@ -640,8 +711,8 @@ static int parse_cmp(struct parser *ps, int32_t *out)
         y = N(ps, b);
     }
     if (x->type != y->type || (x->type == PT_ENUM && x->enumeration != y->enumeration))
-        return fail_at(lx, line, col, "cannot compare %s with %s%.0s%.0s", "%.0s%.0s不能比较%s与%s", type_name(x),
-                       type_name(y), type_name_zh(x), type_name_zh(y));
+        return fail_at(lx, line, col, "cannot compare %s with %s%.0s%.0s", "%.0s%.0s不能比较%s与%s",
+                       type_name(x), type_name(y), type_name_zh(x), type_name_zh(y));
     if (c != CMP_EQ && c != CMP_NE) {
         if (x->type == PT_BOOL || (x->type == PT_ENUM && x->enumeration != PE_DEGREE))
             return fail_at(lx, line, col, "%s has no order; use == != or in%.0s",
@@ -742,8 +813,8 @@ static int parse_condition(struct parser *ps, const char *what_en, const char *w
     lx->cont = 0;
     if (rc) return rc;
     if (lx->t != T_EOL && lx->t != T_EOF)
-        return FAIL_TOK(lx, "the condition should end here; found %s%.0s", "%.0s条件应在此结束，实际为%s",
-                        tok_name(lx->t), tok_name_zh(lx->t));
+        return FAIL_TOK(lx, "the condition should end here; found %s%.0s",
+                        "%.0s条件应在此结束，实际为%s", tok_name(lx->t), tok_name_zh(lx->t));
     pol_node *n = N(ps, *out);
     if (n->type != PT_BOOL)
         return fail_at(lx, n->line, n->col, "%s needs a true/false condition, not %s%.0s%.0s",
@@ -797,8 +868,8 @@ static int rest_text(struct lexer *lx, const char *kw_en, char *out, size_t cap)
 static int end_of_line(struct lexer *lx)
 {
     if (lx->t != T_EOL && lx->t != T_EOF)
-        return FAIL_TOK(lx, "the line should end here; found %s%.0s", "%.0s本行应在此结束，实际为%s",
-                        tok_name(lx->t), tok_name_zh(lx->t));
+        return FAIL_TOK(lx, "the line should end here; found %s%.0s",
+                        "%.0s本行应在此结束，实际为%s", tok_name(lx->t), tok_name_zh(lx->t));
     return 0;
 }
 
@@ -831,23 +902,25 @@ static int finish_block(struct state *st)
     if (!st->v || st->block == B_NONE) return 0;
     if (st->block == B_CRIT) {
         pol_criterion *c = &st->v->crit[st->v->ncrit - 1];
-        const char *missing = c->expr < 0 ? "require" : !c->clause[0] ? "clause"
+        const char *missing = c->expr < 0     ? "require"
+                              : !c->clause[0] ? "clause"
                               : !c->zh[0]     ? "zh"
                               : !c->en[0]     ? "en"
                                               : NULL;
         if (missing)
-            return fail_at(lx, c->line, 1, "criterion %s has no '%s' line",
-                           "条件 %s 缺少“%s”行", c->id, missing);
+            return fail_at(lx, c->line, 1, "criterion %s has no '%s' line", "条件 %s 缺少“%s”行",
+                           c->id, missing);
     } else {
         pol_tier *t = &st->v->tier[st->v->ntier - 1];
-        const char *missing = t->expr < 0 ? "when" : t->nsteps == 0 ? "pay"
-                              : !t->clause[0]               ? "clause"
-                              : !t->zh[0]                   ? "zh"
-                              : !t->en[0]                   ? "en"
-                                                            : NULL;
+        const char *missing = t->expr < 0      ? "when"
+                              : t->nsteps == 0 ? "pay"
+                              : !t->clause[0]  ? "clause"
+                              : !t->zh[0]      ? "zh"
+                              : !t->en[0]      ? "en"
+                                               : NULL;
         if (missing)
-            return fail_at(lx, t->line, 1, "tier %s has no '%s' line", "档次 %s 缺少“%s”行",
-                           t->id, missing);
+            return fail_at(lx, t->line, 1, "tier %s has no '%s' line", "档次 %s 缺少“%s”行", t->id,
+                           missing);
     }
     st->block = B_NONE;
     return 0;
@@ -884,8 +957,7 @@ static int parse_pay(struct state *st, pol_tier *t)
 {
     struct lexer *lx = &st->ps.lx;
     int rc;
-    if (t->nsteps)
-        return FAIL_TOK(lx, "tier %s has two 'pay' lines", "档次 %s 有两行“pay”", t->id);
+    if (t->nsteps) return FAIL_TOK(lx, "tier %s has two 'pay' lines", "档次 %s 有两行“pay”", t->id);
     t->pay_line = lx->tline;
     if ((rc = lex(lx))) return rc;
     for (;;) {
@@ -928,11 +1000,12 @@ static int parse_date_line(struct state *st, int32_t *out, int *line)
     struct lexer *lx = &st->ps.lx;
     int rc;
     if (*line)
-        return FAIL_TOK(lx, "the date is given twice (first on line %d)", "日期重复给出（首次在第 %d 行）",
-                        *line);
+        return FAIL_TOK(lx, "the date is given twice (first on line %d)",
+                        "日期重复给出（首次在第 %d 行）", *line);
     *line = lx->tline;
     if ((rc = lex(lx))) return rc;
-    if (lx->t != T_DATE) return FAIL_TOK(lx, "a date YYYY-MM-DD expected", "此处应为日期 YYYY-MM-DD");
+    if (lx->t != T_DATE)
+        return FAIL_TOK(lx, "a date YYYY-MM-DD expected", "此处应为日期 YYYY-MM-DD");
     *out = (int32_t)lx->tval;
     if ((rc = lex(lx))) return rc;
     return end_of_line(lx);
@@ -991,14 +1064,16 @@ static int word_line(struct state *st, const char *const *words, int *out)
 static int text_target(struct state *st, const char *kw, char **out)
 {
     int zh = kw[0] == 'z';
-    if (st->block == B_CRIT) *out = zh ? st->v->crit[st->v->ncrit - 1].zh : st->v->crit[st->v->ncrit - 1].en;
-    else if (st->block == B_TIER) *out = zh ? st->v->tier[st->v->ntier - 1].zh : st->v->tier[st->v->ntier - 1].en;
-    else if (!st->v) *out = zh ? st->ps.prog->zh : st->ps.prog->en;
+    if (st->block == B_CRIT)
+        *out = zh ? st->v->crit[st->v->ncrit - 1].zh : st->v->crit[st->v->ncrit - 1].en;
+    else if (st->block == B_TIER)
+        *out = zh ? st->v->tier[st->v->ntier - 1].zh : st->v->tier[st->v->ntier - 1].en;
+    else if (!st->v)
+        *out = zh ? st->ps.prog->zh : st->ps.prog->en;
     else
         return FAIL_TOK(&st->ps.lx, "'%s' belongs to a criterion, a tier or the programme",
                         "“%s”属于某个条件、档次或整个项目", kw);
-    if (**out)
-        return FAIL_TOK(&st->ps.lx, "'%s' is given twice here", "此处“%s”重复给出", kw);
+    if (**out) return FAIL_TOK(&st->ps.lx, "'%s' is given twice here", "此处“%s”重复给出", kw);
     return 0;
 }
 
@@ -1121,7 +1196,8 @@ static int statement(struct state *st)
         return parse_condition(&st->ps, "'when'", "“when”", &t->expr, &t->uses);
     }
     if (tok_is(lx, "pay")) {
-        if (st->block != B_TIER) return FAIL_TOK(lx, "'pay' belongs to a tier", "“pay”属于某个档次");
+        if (st->block != B_TIER)
+            return FAIL_TOK(lx, "'pay' belongs to a tier", "“pay”属于某个档次");
         return parse_pay(st, &st->v->tier[st->v->ntier - 1]);
     }
     /* version-level statements end a criterion or tier block */
@@ -1160,11 +1236,12 @@ static int statement(struct state *st)
             v->prorate = (enum pol_prorate)k;
             return rc;
         }
-        default: return parse_cap(st);
+        default:
+            return parse_cap(st);
         }
     }
-    return FAIL_TOK(lx, "unknown keyword '%.*s'", "未知关键字“%.*s”", (int)(lx->tn > 40 ? 40 : lx->tn),
-                    lx->ts);
+    return FAIL_TOK(lx, "unknown keyword '%.*s'", "未知关键字“%.*s”",
+                    (int)(lx->tn > 40 ? 40 : lx->tn), lx->ts);
 }
 
 int pol_parse(const char *buf, size_t len, const char *file, pol_programme *out, ql_err *err)
@@ -1194,7 +1271,8 @@ int pol_parse(const char *buf, size_t len, const char *file, pol_programme *out,
         unsigned char u = (unsigned char)*c;
         if (cl == 0 || (u < 0x20 && u != '\t' && u != '\r') || u == 0x7f)
             return fail_at(lx, lx->line, column_of(lx->ls, c),
-                           "the file is not clean UTF-8 text here", "文件此处不是有效的 UTF-8 文字");
+                           "the file is not clean UTF-8 text here",
+                           "文件此处不是有效的 UTF-8 文字");
         c += cl;
     }
     lx->line = 1;
@@ -1211,7 +1289,8 @@ int pol_parse(const char *buf, size_t len, const char *file, pol_programme *out,
     if (rc) return rc;
     if ((rc = finish_version(&st))) return rc;
     if (!st.have_code)
-        return fail_at(lx, 1, 1, "the file has no 'programme CODE' line", "文件缺少“programme 代码”行");
+        return fail_at(lx, 1, 1, "the file has no 'programme CODE' line",
+                       "文件缺少“programme 代码”行");
     if (!out->zh[0] || !out->en[0])
         return fail_at(lx, 1, 1, "the programme needs a 'zh' and an 'en' name before its versions",
                        "项目须在版本之前给出“zh”和“en”名称");

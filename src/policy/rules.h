@@ -66,8 +66,8 @@
 #define POL_TIERS_MAX    16
 #define POL_STEPS_MAX    8
 #define POL_NODES_MAX    4096 /* expression nodes in a whole file */
-#define POL_ID_MAX       41   /* bytes of an id (programme, version, criterion, tier), NUL included */
-#define POL_TEXT_MAX     301  /* bytes of a message, clause or name, NUL included */
+#define POL_ID_MAX       41 /* bytes of an id (programme, version, criterion, tier), NUL included */
+#define POL_TEXT_MAX     301       /* bytes of a message, clause or name, NUL included */
 #define POL_OPEN_END     INT32_MAX /* the `to` of a version without an end */
 
 /* ---- facts ------------------------------------------------------------- */
@@ -289,8 +289,8 @@ int pol_match(const pol_programme *p, const pol_version *v, const pol_facts *fac
  *    "schedule":[{"months","fen","yuan"}], "caps":{...}}
  * Returns 0 with *trace (caller decrefs), or QL_ENOTFOUND when no version is
  * in force on day. *tier is the tier index or -1. */
-int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int *version,
-               int *tier, json_t **trace, ql_err *err);
+int pol_decide(const pol_programme *p, int32_t day, const pol_facts *facts, int *version, int *tier,
+               json_t **trace, ql_err *err);
 
 /* ---- monthly amounts --------------------------------------------------- */
 
@@ -305,10 +305,10 @@ typedef struct pol_month_in {
 } pol_month_in;
 
 typedef struct pol_month_out {
-    int64_t fen;     /* the amount */
-    int index;       /* which month of the subsidy this is (1-based); 0 when not paid */
-    int days, dim;   /* days covered, days in the month */
-    json_t *steps;   /* [{"step","fen","en","zh"}], caller decrefs; NULL unless asked */
+    int64_t fen;   /* the amount */
+    int index;     /* which month of the subsidy this is (1-based); 0 when not paid */
+    int days, dim; /* days covered, days in the month */
+    json_t *steps; /* [{"step","fen","en","zh"}], caller decrefs; NULL unless asked */
 } pol_month_out;
 
 /* Computes tier's amount for one month of version v, step by step: days

@@ -122,8 +122,10 @@ static const struct employer_row *find_employer(const struct fact_tables *t, int
     size_t lo = 0, hi = t->nemp;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (t->emp[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (t->emp[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < t->nemp && t->emp[lo].id == id ? &t->emp[lo] : NULL;
 }
@@ -149,8 +151,8 @@ static int whole_months(const struct day_parts *on, int32_t since)
     return months < 0 ? 0 : months;
 }
 
-#define TALENT_COLUMNS                                                                          \
-    "SELECT id, birth_date, education, level, employer_id, employed_since, insurance_months, " \
+#define TALENT_COLUMNS                                                                             \
+    "SELECT id, birth_date, education, level, employer_id, employed_since, insurance_months, "     \
     "owns_housing FROM talents "
 
 /* Facts of the talent in the current row of r (TALENT_COLUMNS); *lease_i
@@ -246,8 +248,8 @@ int policy_talent_facts(store *s, int64_t talent_id, int32_t day, pol_facts *fac
     struct day_parts on;
     day_parts_of(day, &on);
     store_val id[] = {SV_INT(talent_id)};
-    int rc = load_employers(s, &t, "WHERE id = (SELECT employer_id FROM talents WHERE id = $1)",
-                            id, 1, err);
+    int rc = load_employers(s, &t, "WHERE id = (SELECT employer_id FROM talents WHERE id = $1)", id,
+                            1, err);
     if (!rc) rc = load_leases(s, &t, day, "AND l.talent_id = $2", talent_id, err);
     store_rows *r = NULL;
     if (!rc && (rc = store_query(s, TALENT_COLUMNS "WHERE id = $1", id, 1, &r)))
@@ -282,8 +284,8 @@ int64_t policy_month_for(const pol_programme *p, int32_t month_first, const pol_
     int t = pol_match(p, v, facts, failed);
     if (t < 0) return 0;
     *tier = t;
-    pol_month_in in = {month_first, month_first, lease_end, (int)facts->v[F_MONTHS_RECEIVED], 0,
-                       facts->v[F_RENT], 0};
+    pol_month_in in = {month_first, month_first,      lease_end, (int)facts->v[F_MONTHS_RECEIVED],
+                       0,           facts->v[F_RENT], 0};
     pol_month_out out;
     ql_err err;
     if (pol_month_amount(v, t, &in, false, &out, &err)) return 0;
@@ -405,9 +407,12 @@ static int sim_one(const struct policy_subject *who, const pol_facts *facts, voi
         x->new_tier[nt]++;
         x->new_fen += now;
     }
-    if (now > cur) x->gain++;
-    else if (now < cur) x->lose++;
-    else if (now > 0) x->same++;
+    if (now > cur)
+        x->gain++;
+    else if (now < cur)
+        x->lose++;
+    else if (now > 0)
+        x->same++;
     if (cur == 0 && now > 0) x->start++;
     if (cur > 0 && now == 0) x->stop++;
     if (who->employer_id && (cur || now)) {
@@ -438,7 +443,8 @@ static json_t *side_json(const pol_programme *p, int32_t month, int64_t eligible
         json_object_set_new(tiers, v->tier[i].id, json_integer(by_tier[i]));
     return json_pack("{sssosIsIsoso}", "programme", p->code, "version",
                      v ? json_string(v->id) : json_null(), "eligible", (json_int_t)eligible,
-                     "budget_fen", (json_int_t)fen, "budget_yuan", pol_yuan_json(fen), "by_tier", tiers);
+                     "budget_fen", (json_int_t)fen, "budget_yuan", pol_yuan_json(fen), "by_tier",
+                     tiers);
 }
 
 static int by_change(const void *a, const void *b)
@@ -474,7 +480,8 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
     /* the employers with the largest changes, with their names */
     size_t n = 0;
     for (size_t i = 0; i < x.emp_cap; i++)
-        if (x.emp[i].id && (x.emp[i].cur_fen != x.emp[i].new_fen || x.emp[i].cur_n != x.emp[i].new_n))
+        if (x.emp[i].id &&
+            (x.emp[i].cur_fen != x.emp[i].new_fen || x.emp[i].cur_n != x.emp[i].new_n))
             x.emp[n++] = x.emp[i];
     if (n) qsort(x.emp, n, sizeof *x.emp, by_change);
     json_t *emps = json_array();
@@ -487,11 +494,11 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
             if (store_step(r) == 1) snprintf(name, sizeof name, "%s", store_col_text(r, 0, NULL));
             store_rows_close(r);
         }
-        json_array_append_new(
-            emps, json_pack("{sIsssIsIsIso}", "employer_id", (json_int_t)e->id, "name", name,
-                            "current", (json_int_t)e->cur_n, "proposed", (json_int_t)e->new_n,
-                            "change_fen", (json_int_t)(e->new_fen - e->cur_fen), "change_yuan",
-                            pol_yuan_json(e->new_fen - e->cur_fen)));
+        json_array_append_new(emps, json_pack("{sIsssIsIsIso}", "employer_id", (json_int_t)e->id,
+                                              "name", name, "current", (json_int_t)e->cur_n,
+                                              "proposed", (json_int_t)e->new_n, "change_fen",
+                                              (json_int_t)(e->new_fen - e->cur_fen), "change_yuan",
+                                              pol_yuan_json(e->new_fen - e->cur_fen)));
     }
     free(x.emp);
     char month[16];
@@ -501,15 +508,14 @@ int policy_simulate(store *s, const actor *a, const pol_programme *current,
     json_t *examples = x.lose_ex;
     json_array_extend(examples, x.gain_ex);
     json_decref(x.gain_ex);
-    *out = json_pack("{sssIsosos IsIsIsIsI sIso soso}", "month", month, "people",
-                     (json_int_t)x.people, "current",
-                     side_json(current, month_first, x.cur_n, x.cur_fen, x.cur_tier), "proposed",
-                     side_json(proposed, month_first, x.new_n, x.new_fen, x.new_tier), "gain",
-                     (json_int_t)x.gain, "lose", (json_int_t)x.lose, "same", (json_int_t)x.same,
-                     "start", (json_int_t)x.start, "stop", (json_int_t)x.stop,
-                     "budget_change_fen", (json_int_t)(x.new_fen - x.cur_fen),
-                     "budget_change_yuan", pol_yuan_json(x.new_fen - x.cur_fen), "by_employer", emps,
-                     "examples", examples);
+    *out =
+        json_pack("{sssIsosos IsIsIsIsI sIso soso}", "month", month, "people", (json_int_t)x.people,
+                  "current", side_json(current, month_first, x.cur_n, x.cur_fen, x.cur_tier),
+                  "proposed", side_json(proposed, month_first, x.new_n, x.new_fen, x.new_tier),
+                  "gain", (json_int_t)x.gain, "lose", (json_int_t)x.lose, "same",
+                  (json_int_t)x.same, "start", (json_int_t)x.start, "stop", (json_int_t)x.stop,
+                  "budget_change_fen", (json_int_t)(x.new_fen - x.cur_fen), "budget_change_yuan",
+                  pol_yuan_json(x.new_fen - x.cur_fen), "by_employer", emps, "examples", examples);
     return *out ? 0 : ql_errf(err, QL_EINTERNAL, "", "could not build the result", "无法生成结果");
 }
 
@@ -541,8 +547,10 @@ int policy_simulate_text(store *s, const actor *a, const char *text, size_t len,
         have_cur = !rc;
     } else if (!rc) {
         rc = policy_load_active(s, prop.code, &cur, &cur_id, err);
-        if (rc == QL_ENOTFOUND) rc = 0;
-        else have_cur = !rc;
+        if (rc == QL_ENOTFOUND)
+            rc = 0;
+        else
+            have_cur = !rc;
     }
     if (!rc) rc = policy_simulate(s, a, have_cur ? &cur : NULL, &prop, month_first, out, err);
     pol_free(&prop);

@@ -33,8 +33,7 @@ struct policy_subject {
 
 /* Called once per talent, in id order; a non-zero return stops the walk
  * and is returned. */
-typedef int (*policy_facts_fn)(const struct policy_subject *who, const pol_facts *facts,
-                               void *ctx);
+typedef int (*policy_facts_fn)(const struct policy_subject *who, const pol_facts *facts, void *ctx);
 
 /* Walks every talent's facts on day. Three reads (employers, the leases
  * covering day, talents) and no per-talent query; memory grows with the
@@ -65,8 +64,7 @@ int64_t policy_month_for(const pol_programme *p, int32_t month_first, const pol_
  *        "reason"}] (up to 10 who lose, then 10 who gain)}
  * Needs policy.manage. Nothing is written. */
 int policy_simulate(store *s, const actor *a, const pol_programme *current,
-                    const pol_programme *proposed, int32_t month_first, json_t **out,
-                    ql_err *err);
+                    const pol_programme *proposed, int32_t month_first, json_t **out, ql_err *err);
 
 /* policy_simulate for a proposed text (len bytes) against stored file
  * against (0: its programme's active file, or nothing when there is none).

@@ -47,13 +47,14 @@ enum who { W_SELF, W_EMPLOYER, W_DISTRICT };
 
 static const struct action_rule {
     const char *name, *zh, *en;
-    unsigned from;     /* states it starts from */
+    unsigned from; /* states it starts from */
     enum app_state to;
     enum perm perm;
     enum who who;
     int need_reason;
 } rules[AA_COUNT] = {
-    [AA_SUBMIT] = {"submit", "提交", "Submit", S(AS_DRAFT), AS_SUBMITTED, P_SUBSIDY_APPLY, W_SELF, 0},
+    [AA_SUBMIT] = {"submit", "提交", "Submit", S(AS_DRAFT), AS_SUBMITTED, P_SUBSIDY_APPLY, W_SELF,
+                   0},
     [AA_WITHDRAW] = {"withdraw", "撤回", "Withdraw",
                      S(AS_DRAFT) | S(AS_SUBMITTED) | S(AS_ATTESTED) | S(AS_ACCEPTED), AS_WITHDRAWN,
                      P_SUBSIDY_APPLY, W_SELF, 0},
@@ -61,8 +62,9 @@ static const struct action_rule {
                    W_EMPLOYER, 0},
     /* return: the employer from submitted, a window from attested or
      * accepted (return_allowed) */
-    [AA_RETURN] = {"return", "退回修改", "Return", S(AS_SUBMITTED) | S(AS_ATTESTED) | S(AS_ACCEPTED),
-                   AS_DRAFT, P_SUBSIDY_ATTEST, W_EMPLOYER, 1},
+    [AA_RETURN] = {"return", "退回修改", "Return",
+                   S(AS_SUBMITTED) | S(AS_ATTESTED) | S(AS_ACCEPTED), AS_DRAFT, P_SUBSIDY_ATTEST,
+                   W_EMPLOYER, 1},
     [AA_ACCEPT] = {"accept", "窗口受理", "Accept", S(AS_ATTESTED), AS_ACCEPTED, P_WINDOW_ACCEPT,
                    W_DISTRICT, 0},
     [AA_REVIEW] = {"review", "审核", "Review", S(AS_ACCEPTED), AS_REVIEWED, P_SUBSIDY_REVIEW,
@@ -135,13 +137,13 @@ struct app_row {
     int family, other, declared, eligible, appeals; /* eligible -1 when not decided */
     int64_t monthly_fen;
     int32_t notice_from, notice_to, start_date, end_date; /* 0 when NULL */
-    char *trace;       /* malloc'd JSON text or NULL */
+    char *trace;                                          /* malloc'd JSON text or NULL */
     char reasons[REASON_MAX + 1];
 };
 
-#define APP_COLUMNS                                                                            \
-    "id, ref, programme, talent_id, employer_id, state, family_owns_housing, other_benefit, " \
-    "declared, eligible, appeals, monthly_fen, notice_from, notice_to, start_date, end_date, " \
+#define APP_COLUMNS                                                                                \
+    "id, ref, programme, talent_id, employer_id, state, family_owns_housing, other_benefit, "      \
+    "declared, eligible, appeals, monthly_fen, notice_from, notice_to, start_date, end_date, "     \
     "tier, policy_file_id, trace, reasons"
 
 static void row_read(store_rows *r, struct app_row *a)
@@ -191,10 +193,18 @@ static int in_scope(store *s, const actor *who, const struct app_row *a, int *ye
     if (rc) return rc;
     switch (kind) {
     case SCOPE_DISTRICT:
-    case SCOPE_DEPARTMENT: *yes = 1; break;
-    case SCOPE_SELF: *yes = sid > 0 && sid == a->talent_id; break;
-    case SCOPE_EMPLOYER: *yes = sid > 0 && sid == a->employer_id; break;
-    default: *yes = 0; break;
+    case SCOPE_DEPARTMENT:
+        *yes = 1;
+        break;
+    case SCOPE_SELF:
+        *yes = sid > 0 && sid == a->talent_id;
+        break;
+    case SCOPE_EMPLOYER:
+        *yes = sid > 0 && sid == a->employer_id;
+        break;
+    default:
+        *yes = 0;
+        break;
     }
     return 0;
 }
@@ -274,15 +284,16 @@ static void states_text(unsigned mask, int zh, char *out, size_t n)
 
 /* ---- evaluation -------------------------------------------------------- */
 
-int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to,
-                        int max, int *n, ql_err *err)
+int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to, int max,
+                        int *n, ql_err *err)
 {
     *n = 0;
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT action, effective FROM application_events WHERE application_id = $1 "
-                         "AND action IN ('suspend', 'resume') AND effective IS NOT NULL ORDER BY id",
-                         (store_val[]){SV_INT(app)}, 1, &r);
+    int rc =
+        store_query(s,
+                    "SELECT action, effective FROM application_events WHERE application_id = $1 "
+                    "AND action IN ('suspend', 'resume') AND effective IS NOT NULL ORDER BY id",
+                    (store_val[]){SV_INT(app)}, 1, &r);
     if (rc) return store_failure(s, rc, "", err);
     while ((rc = store_step(r)) == 1) {
         int32_t day = (int32_t)store_col_int(r, 1);
@@ -321,8 +332,7 @@ int subsidy_paid_months(store *s, int64_t app, int32_t start, int32_t end, int *
 
 /* Months of the programme this person has been paid for before, under
  * earlier applications, up to today. */
-static int months_received(store *s, const struct app_row *a, int32_t today, int *out,
-                           ql_err *err)
+static int months_received(store *s, const struct app_row *a, int32_t today, int *out, ql_err *err)
 {
     store_rows *r;
     int rc = store_query(s,
@@ -392,7 +402,8 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
     } else {
         size_t i;
         json_t *c;
-        json_array_foreach(json_object_get(trace, "criteria"), i, c) {
+        json_array_foreach(json_object_get(trace, "criteria"), i, c)
+        {
             if (json_is_true(json_object_get(c, "passed"))) continue;
             buf_printf(&reasons, "%s%s（%s）", reasons.len ? "；" : "",
                        json_string_value(json_object_get(c, "zh")),
@@ -544,7 +555,8 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
             return ql_errf(err, QL_EINVAL, "reason", "give the reasons for the rejection",
                            "请填写不予通过的理由");
         return 0;
-    default: break;
+    default:
+        break;
     }
     int32_t eff = st->effective ? st->effective : st->today;
     int32_t latest = st->today + 92; /* a quarter ahead at most */
@@ -572,11 +584,12 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     if (rules[st->action].need_reason && !reason[0])
-        return ql_errf(err, QL_EINVAL, "reason", "a reason is required to %s",
-                       "“%s”须填写理由", rules[st->action].name);
+        return ql_errf(err, QL_EINVAL, "reason", "a reason is required to %s", "“%s”须填写理由",
+                       rules[st->action].name);
     return 0;
 }
 
@@ -720,20 +733,21 @@ static int transition_body(store *s, void *vctx)
         if (rc) rc = store_failure(s, rc, "", err);
         break;
     }
-    case AA_REVIEW: rc = evaluate(s, &a, st->today, &a.eligible, err); break;
+    case AA_REVIEW:
+        rc = evaluate(s, &a, st->today, &a.eligible, err);
+        break;
     case AA_PUBLISH: {
         int32_t from, to;
         rc = notice_days(s, st->today, &from, &to, err);
-        if (!rc &&
-            (rc = store_exec(s, "UPDATE applications SET notice_from = $1, notice_to = $2 WHERE id = $3",
-                             (store_val[]){SV_INT(from), SV_INT(to), SV_INT(a.id)}, 3, NULL)))
+        if (!rc && (rc = store_exec(
+                        s, "UPDATE applications SET notice_from = $1, notice_to = $2 WHERE id = $3",
+                        (store_val[]){SV_INT(from), SV_INT(to), SV_INT(a.id)}, 3, NULL)))
             rc = store_failure(s, rc, "", err);
         break;
     }
     case AA_REJECT:
-        if (reason[0] &&
-            (rc = store_exec(s, "UPDATE applications SET reasons = $1 WHERE id = $2",
-                             (store_val[]){SV_TEXT(reason), SV_INT(a.id)}, 2, NULL)))
+        if (reason[0] && (rc = store_exec(s, "UPDATE applications SET reasons = $1 WHERE id = $2",
+                                          (store_val[]){SV_TEXT(reason), SV_INT(a.id)}, 2, NULL)))
             rc = store_failure(s, rc, "", err);
         break;
     case AA_ACTIVATE:
@@ -742,10 +756,10 @@ static int transition_body(store *s, void *vctx)
             rc = store_failure(s, rc, "", err);
         break;
     case AA_END:
-        if ((rc = store_exec(s, "UPDATE applications SET end_date = $1 WHERE id = $2",
-                             (store_val[]){SV_INT(eff < a.start_date ? a.start_date - 1 : eff),
-                                           SV_INT(a.id)},
-                             2, NULL)))
+        if ((rc = store_exec(
+                 s, "UPDATE applications SET end_date = $1 WHERE id = $2",
+                 (store_val[]){SV_INT(eff < a.start_date ? a.start_date - 1 : eff), SV_INT(a.id)},
+                 2, NULL)))
             rc = store_failure(s, rc, "", err);
         break;
     case AA_APPEAL:
@@ -755,12 +769,13 @@ static int transition_body(store *s, void *vctx)
                              id, 1, NULL)))
             rc = store_failure(s, rc, "", err);
         break;
-    default: break;
+    default:
+        break;
     }
     if (rc) goto done;
-    rc = store_exec(s, "UPDATE applications SET state = $1, updated_at = $2 WHERE id = $3",
-                    (store_val[]){SV_TEXT(states[target].name), SV_INT(now), SV_INT(a.id)}, 3,
-                    NULL);
+    rc =
+        store_exec(s, "UPDATE applications SET state = $1, updated_at = $2 WHERE id = $3",
+                   (store_val[]){SV_TEXT(states[target].name), SV_INT(now), SV_INT(a.id)}, 3, NULL);
     if (rc) {
         rc = store_failure(s, rc, "", err);
         goto done;
@@ -772,8 +787,9 @@ static int transition_body(store *s, void *vctx)
     if (st->request_key) {
         snprintf(key, sizeof key, "%s", st->request_key);
     } else {
-        if ((rc = count_where(s, "SELECT count(*) FROM application_events WHERE application_id = $1",
-                              a.id, &nev))) {
+        if ((rc =
+                 count_where(s, "SELECT count(*) FROM application_events WHERE application_id = $1",
+                             a.id, &nev))) {
             rc = store_failure(s, rc, "", err);
             goto done;
         }
@@ -784,12 +800,18 @@ static int transition_body(store *s, void *vctx)
     actor_label(x->who, who);
     pii_scrub(reason, scrubbed, sizeof scrubbed);
     /* the day it takes effect; for publish, the day of publication */
-    int dated = st->action == AA_ACTIVATE || st->action == AA_SUSPEND ||
-                st->action == AA_RESUME || st->action == AA_END || st->action == AA_PUBLISH;
+    int dated = st->action == AA_ACTIVATE || st->action == AA_SUSPEND || st->action == AA_RESUME ||
+                st->action == AA_END || st->action == AA_PUBLISH;
     if (st->action == AA_PUBLISH) eff = st->today;
-    store_val ev[] = {SV_INT(a.id),        SV_TEXT(ru->name), SV_TEXT(states[a.state].name),
-                      SV_TEXT(states[target].name), SV_TEXT(who), SV_INT(x->who->user_id),
-                      SV_TEXT(scrubbed),   SV_TEXT(key),      SV_INT(now),
+    store_val ev[] = {SV_INT(a.id),
+                      SV_TEXT(ru->name),
+                      SV_TEXT(states[a.state].name),
+                      SV_TEXT(states[target].name),
+                      SV_TEXT(who),
+                      SV_INT(x->who->user_id),
+                      SV_TEXT(scrubbed),
+                      SV_TEXT(key),
+                      SV_INT(now),
                       dated ? SV_INT(eff) : SV_NULL};
     rc = store_insert(s,
                       "INSERT INTO application_events (application_id, action, from_state, "
@@ -876,11 +898,11 @@ static int create_body(store *s, void *vctx)
     struct create_ctx *x = vctx;
     ql_err *err = x->err;
     int64_t open_id = 0;
-    int rc = store_query_int(s,
-                             "SELECT id FROM applications WHERE programme = $1 AND talent_id = $2 "
-                             "AND state NOT IN ('rejected', 'ended', 'withdrawn')",
-                             (store_val[]){SV_TEXT(x->programme), SV_INT(x->talent_id)}, 2,
-                             &open_id);
+    int rc =
+        store_query_int(s,
+                        "SELECT id FROM applications WHERE programme = $1 AND talent_id = $2 "
+                        "AND state NOT IN ('rejected', 'ended', 'withdrawn')",
+                        (store_val[]){SV_TEXT(x->programme), SV_INT(x->talent_id)}, 2, &open_id);
     if (rc == 0) {
         char ref[41] = "";
         store_rows *r;
@@ -935,26 +957,24 @@ static int create_body(store *s, void *vctx)
     if (rc) return store_failure(s, rc, "", err);
     json_t *after = json_pack("{sssssIsb}", "ref", x->ref, "programme", x->programme, "talent_id",
                               (json_int_t)x->talent_id, "declared", x->d->declared != 0);
-    rc = audit_by(s, x->who, "subsidy.create", "application", *x->id, NULL, after, NULL, NULL,
-                  err);
+    rc = audit_by(s, x->who, "subsidy.create", "application", *x->id, NULL, after, NULL, NULL, err);
     json_decref(after);
     if (rc) return rc;
     char who[128];
     actor_label(x->who, who);
-    return store_exec(s,
-                      "INSERT INTO application_events (application_id, action, from_state, "
-                      "to_state, actor, actor_id, request_key, at) "
-                      "VALUES ($1, 'create', 'draft', 'draft', $2, $3, 'auto:create', $4)",
-                      (store_val[]){SV_INT(*x->id), SV_TEXT(who), SV_INT(x->who->user_id),
-                                    SV_INT(now)},
-                      4, NULL)
+    return store_exec(
+               s,
+               "INSERT INTO application_events (application_id, action, from_state, "
+               "to_state, actor, actor_id, request_key, at) "
+               "VALUES ($1, 'create', 'draft', 'draft', $2, $3, 'auto:create', $4)",
+               (store_val[]){SV_INT(*x->id), SV_TEXT(who), SV_INT(x->who->user_id), SV_INT(now)}, 4,
+               NULL)
                ? store_failure(s, QL_EDB, "", err)
                : 0;
 }
 
 int subsidy_create(store *s, const actor *a, const char *programme, int64_t talent_id,
-                   const struct app_declare *d, int32_t today, int64_t *id, char *ref,
-                   ql_err *err)
+                   const struct app_declare *d, int32_t today, int64_t *id, char *ref, ql_err *err)
 {
     int rc = actor_require(a, P_SUBSIDY_APPLY, err);
     if (rc) return rc;
@@ -978,8 +998,8 @@ int subsidy_create(store *s, const actor *a, const char *programme, int64_t tale
         return ql_errf(err, QL_EINVAL, "programme", "choose a programme", "请选择补贴项目");
     int64_t fid;
     store_val pv[] = {SV_TEXT(programme)};
-    rc = store_query_int(s, "SELECT id FROM policy_files WHERE programme = $1 AND status = 'active'",
-                         pv, 1, &fid);
+    rc = store_query_int(
+        s, "SELECT id FROM policy_files WHERE programme = $1 AND status = 'active'", pv, 1, &fid);
     if (rc == QL_ENOTFOUND)
         return ql_errf(err, QL_EINVAL, "programme",
                        "programme '%s' is not open: it has no active policy",
@@ -1008,8 +1028,8 @@ static int declare_body(store *s, void *vctx)
     int rc = load(s, x->a, x->id, &row, x->err);
     if (rc) return rc;
     enum app_state st = row.state;
-    json_t *before = json_pack("{sbsbsb}", "family_owns_housing", row.family != 0,
-                               "other_benefit", row.other != 0, "declared", row.declared != 0);
+    json_t *before = json_pack("{sbsbsb}", "family_owns_housing", row.family != 0, "other_benefit",
+                               row.other != 0, "declared", row.declared != 0);
     row_free(&row);
     if (st != AS_DRAFT) {
         json_decref(before);
@@ -1024,19 +1044,20 @@ static int declare_body(store *s, void *vctx)
                                   SV_INT(x->d->other_benefit != 0), SV_INT(x->d->declared != 0),
                                   SV_INT((int64_t)time(NULL)), SV_INT(x->id)},
                     5, NULL);
-    json_t *after = json_pack("{sbsbsb}", "family_owns_housing", x->d->family_owns_housing != 0,
-                              "other_benefit", x->d->other_benefit != 0, "declared",
-                              x->d->declared != 0);
-    if (rc) rc = store_failure(s, rc, "", x->err);
-    else rc = audit_by(s, x->a, "subsidy.declare", "application", x->id, before, after, NULL,
-                       NULL, x->err);
+    json_t *after =
+        json_pack("{sbsbsb}", "family_owns_housing", x->d->family_owns_housing != 0,
+                  "other_benefit", x->d->other_benefit != 0, "declared", x->d->declared != 0);
+    if (rc)
+        rc = store_failure(s, rc, "", x->err);
+    else
+        rc = audit_by(s, x->a, "subsidy.declare", "application", x->id, before, after, NULL, NULL,
+                      x->err);
     json_decref(before);
     json_decref(after);
     return rc;
 }
 
-int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_declare *d,
-                    ql_err *err)
+int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_declare *d, ql_err *err)
 {
     int rc = actor_require(a, P_SUBSIDY_APPLY, err);
     if (rc) return rc;
@@ -1113,8 +1134,8 @@ static int object_body(store *s, void *vctx)
     date_format(x->received_on, day, sizeof day);
     json_t *detail = json_pack("{sssIssss}", "ref", ref, "objection", (json_int_t)*x->objection_id,
                                "received_on", day, "source", src);
-    rc = audit_by(s, x->a, "subsidy.object", "application", x->id, NULL, NULL, detail, NULL,
-                  x->err);
+    rc =
+        audit_by(s, x->a, "subsidy.object", "application", x->id, NULL, NULL, detail, NULL, x->err);
     json_decref(detail);
     return rc;
 }
@@ -1123,10 +1144,11 @@ static int settle_body(store *s, void *vctx)
 {
     struct object_ctx *x = vctx;
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT o.application_id, a.state, o.outcome IS NOT NULL FROM objections o "
-                         "JOIN applications a ON a.id = o.application_id WHERE o.id = $1",
-                         (store_val[]){SV_INT(x->id)}, 1, &r);
+    int rc =
+        store_query(s,
+                    "SELECT o.application_id, a.state, o.outcome IS NOT NULL FROM objections o "
+                    "JOIN applications a ON a.id = o.application_id WHERE o.id = $1",
+                    (store_val[]){SV_INT(x->id)}, 1, &r);
     if (rc) return store_failure(s, rc, "", x->err);
     int64_t app = 0;
     int settled = 0, notice = 0;
@@ -1214,13 +1236,12 @@ static json_t *day_json(int32_t d)
 
 static json_t *row_json(const struct app_row *a)
 {
-    json_t *o = json_pack("{sIsssssIsosssssssbsbsb}", "id", (json_int_t)a->id, "ref", a->ref,
-                          "programme", a->programme, "talent_id", (json_int_t)a->talent_id,
-                          "employer_id",
-                          a->employer_id ? json_integer(a->employer_id) : json_null(), "state",
-                          states[a->state].name, "state_zh", states[a->state].zh, "state_en",
-                          states[a->state].en, "family_owns_housing", a->family != 0,
-                          "other_benefit", a->other != 0, "declared", a->declared != 0);
+    json_t *o = json_pack(
+        "{sIsssssIsosssssssbsbsb}", "id", (json_int_t)a->id, "ref", a->ref, "programme",
+        a->programme, "talent_id", (json_int_t)a->talent_id, "employer_id",
+        a->employer_id ? json_integer(a->employer_id) : json_null(), "state", states[a->state].name,
+        "state_zh", states[a->state].zh, "state_en", states[a->state].en, "family_owns_housing",
+        a->family != 0, "other_benefit", a->other != 0, "declared", a->declared != 0);
     json_object_set_new(o, "eligible", a->eligible < 0 ? json_null() : json_boolean(a->eligible));
     json_object_set_new(o, "tier", a->tier[0] ? json_string(a->tier) : json_null());
     json_object_set_new(o, "monthly_fen", json_integer(a->monthly_fen));
@@ -1250,8 +1271,7 @@ static void add_names(store *s, json_t *o, const struct app_row *a)
     }
 }
 
-int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **out,
-                ql_err *err)
+int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **out, ql_err *err)
 {
     struct app_row a;
     int rc = may_see(who, err);
@@ -1271,12 +1291,11 @@ int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **
     if (!rc) {
         while ((rc = store_step(r)) == 1)
             json_array_append_new(
-                events, json_pack("{sIsssssssssssI}", "id", (json_int_t)store_col_int(r, 0),
-                                  "action", store_col_text(r, 1, NULL), "from",
-                                  store_col_text(r, 2, NULL), "to", store_col_text(r, 3, NULL),
-                                  "actor", store_col_text(r, 4, NULL), "reason",
-                                  store_col_text(r, 5, NULL), "at",
-                                  (json_int_t)store_col_int(r, 6)));
+                events,
+                json_pack("{sIsssssssssssI}", "id", (json_int_t)store_col_int(r, 0), "action",
+                          store_col_text(r, 1, NULL), "from", store_col_text(r, 2, NULL), "to",
+                          store_col_text(r, 3, NULL), "actor", store_col_text(r, 4, NULL), "reason",
+                          store_col_text(r, 5, NULL), "at", (json_int_t)store_col_int(r, 6)));
         store_rows_close(r);
     }
     json_object_set_new(o, "events", events);
@@ -1288,11 +1307,11 @@ int subsidy_get(store *s, const actor *who, int64_t id, int32_t today, json_t **
                            (store_val[]){SV_INT(id)}, 1, &r))) {
         while ((rc = store_step(r)) == 1)
             json_array_append_new(
-                objs, json_pack("{sIsossssssss}", "id", (json_int_t)store_col_int(r, 0),
-                                "received_on", day_json((int32_t)store_col_int(r, 1)), "source",
-                                store_col_text(r, 2, NULL), "text", store_col_text(r, 3, NULL),
-                                "outcome", store_col_text(r, 4, NULL), "resolution",
-                                store_col_text(r, 5, NULL)));
+                objs,
+                json_pack("{sIsossssssss}", "id", (json_int_t)store_col_int(r, 0), "received_on",
+                          day_json((int32_t)store_col_int(r, 1)), "source",
+                          store_col_text(r, 2, NULL), "text", store_col_text(r, 3, NULL), "outcome",
+                          store_col_text(r, 4, NULL), "resolution", store_col_text(r, 5, NULL)));
         store_rows_close(r);
     }
     json_object_set_new(o, "objections", objs);
@@ -1400,21 +1419,22 @@ static void mask_name(const char *name, char *out, size_t n)
 int subsidy_notices(store *s, int32_t today, json_t **out, ql_err *err)
 {
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT a.ref, t.name, COALESCE(e.name, ''), a.tier, a.monthly_fen, "
-                         "a.notice_from, a.notice_to, a.programme FROM applications a "
-                         "JOIN talents t ON t.id = a.talent_id "
-                         "LEFT JOIN employers e ON e.id = a.employer_id "
-                         "WHERE a.state = 'notice' AND a.notice_to >= $1 ORDER BY a.notice_from, a.id",
-                         (store_val[]){SV_INT(today)}, 1, &r);
+    int rc =
+        store_query(s,
+                    "SELECT a.ref, t.name, COALESCE(e.name, ''), a.tier, a.monthly_fen, "
+                    "a.notice_from, a.notice_to, a.programme FROM applications a "
+                    "JOIN talents t ON t.id = a.talent_id "
+                    "LEFT JOIN employers e ON e.id = a.employer_id "
+                    "WHERE a.state = 'notice' AND a.notice_to >= $1 ORDER BY a.notice_from, a.id",
+                    (store_val[]){SV_INT(today)}, 1, &r);
     if (rc) return store_failure(s, rc, "", err);
     json_t *list = json_array();
     while ((rc = store_step(r)) == 1) {
         char masked[64];
         mask_name(store_col_text(r, 1, NULL), masked, sizeof masked);
         json_array_append_new(
-            list, json_pack("{sssssssssssososo}", "ref", store_col_text(r, 0, NULL), "name",
-                            masked, "employer", store_col_text(r, 2, NULL), "tier",
+            list, json_pack("{sssssssssssososo}", "ref", store_col_text(r, 0, NULL), "name", masked,
+                            "employer", store_col_text(r, 2, NULL), "tier",
                             store_col_text(r, 3, NULL), "programme", store_col_text(r, 7, NULL),
                             "monthly_yuan", pol_yuan_json(store_col_int(r, 4)), "notice_from",
                             day_json((int32_t)store_col_int(r, 5)), "notice_to",

@@ -99,12 +99,10 @@ struct app_declare {
  * programme already (field "programme"), naming its reference. *id and ref
  * (at least 24 bytes) receive the new application. */
 int subsidy_create(store *s, const actor *a, const char *programme, int64_t talent_id,
-                   const struct app_declare *d, int32_t today, int64_t *id, char *ref,
-                   ql_err *err);
+                   const struct app_declare *d, int32_t today, int64_t *id, char *ref, ql_err *err);
 
 /* Changes the declarations of a draft. Needs subsidy.apply, own draft. */
-int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_declare *d,
-                    ql_err *err);
+int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_declare *d, ql_err *err);
 
 /* One transition. */
 struct app_step {
@@ -120,7 +118,7 @@ struct app_step {
 };
 
 struct app_result {
-    bool unchanged;       /* the same request was done already: nothing changed */
+    bool unchanged; /* the same request was done already: nothing changed */
     enum app_state from, to;
     int64_t event_id;
 };
@@ -160,18 +158,17 @@ int subsidy_settle(store *s, const actor *a, int64_t oid, bool upheld, const cha
  * may take now. QL_ENOTFOUND when not in a's scope; QL_EFORBIDDEN for an
  * account with no part in the workflow (no subsidy.apply, subsidy.attest,
  * window.accept or subsidy.review); the same for subsidy_list. */
-int subsidy_get(store *s, const actor *a, int64_t id, int32_t today, json_t **out,
-                ql_err *err);
+int subsidy_get(store *s, const actor *a, int64_t id, int32_t today, json_t **out, ql_err *err);
 
 /* A page of applications in a's scope, newest first. state < 0 for any;
  * programme NULL for any. *out: [{"id","ref","programme","state",...}] */
 struct app_filter {
-    int state;             /* enum app_state, or -1 */
-    int64_t talent_id;     /* 0 for any */
+    int state;         /* enum app_state, or -1 */
+    int64_t talent_id; /* 0 for any */
     int64_t page, per_page;
 };
-int subsidy_list(store *s, const actor *a, const struct app_filter *f, json_t **out,
-                 int64_t *total, ql_err *err);
+int subsidy_list(store *s, const actor *a, const struct app_filter *f, json_t **out, int64_t *total,
+                 ql_err *err);
 
 /* The public notice list (公示名单): applications under notice on today,
  * with the name shown as its first character and stars, the employer, the
@@ -184,8 +181,8 @@ int subsidy_counts(store *s, json_t **out, ql_err *err);
 
 /* The suspensions of application app, as day ranges from[i]..to[i] (a
  * suspension not resumed runs to until), at most max of them, in *n. */
-int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to,
-                        int max, int *n, ql_err *err);
+int subsidy_suspensions(store *s, int64_t app, int32_t until, int32_t *from, int32_t *to, int max,
+                        int *n, ql_err *err);
 
 /* The months of start..end in which application app paid at least one
  * day: each month touched, less those wholly inside a suspension. */

@@ -30,12 +30,13 @@ static void decorate_file(http_req *r, json_t *o)
                         json_string(web_t(r, !strcmp(st, "active")    ? "policy.status.active"
                                              : !strcmp(st, "retired") ? "policy.status.retired"
                                                                       : "policy.status.draft")));
-    const char *e = arena_printf(r->arena, "%lld",
-                                 (long long)json_integer_value(json_object_get(o, "errors")));
+    const char *e =
+        arena_printf(r->arena, "%lld", (long long)json_integer_value(json_object_get(o, "errors")));
     const char *w = arena_printf(r->arena, "%lld",
                                  (long long)json_integer_value(json_object_get(o, "warnings")));
-    json_object_set_new(o, "checks_text", json_string(web_tf(r, "policy.checks", "errors", e,
-                                                             "warnings", w, (const char *)NULL)));
+    json_object_set_new(
+        o, "checks_text",
+        json_string(web_tf(r, "policy.checks", "errors", e, "warnings", w, (const char *)NULL)));
     json_object_set_new(o, "name", json_string(web_str(o, is_en(r) ? "name_en" : "name_zh")));
 }
 
@@ -50,7 +51,10 @@ int web_policies(http_req *r)
     }
     size_t i;
     json_t *o;
-    json_array_foreach(list, i, o) { decorate_file(r, o); }
+    json_array_foreach(list, i, o)
+    {
+        decorate_file(r, o);
+    }
     json_t *d = web_page(r, web_t(r, "policy.title"), AREA_POLICIES);
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, NULL, web_t(r, "policy.title"));
@@ -64,14 +68,16 @@ static json_t *issues_rows(http_req *r, const json_t *issues)
     json_t *rows = json_array();
     size_t i;
     json_t *it;
-    json_array_foreach(issues, i, it) {
+    json_array_foreach(issues, i, it)
+    {
         int warning = json_is_true(json_object_get(it, "warning"));
         json_array_append_new(
-            rows, json_pack("{s:I, s:I, s:b, s:s, s:s}", "line",
-                            json_integer_value(json_object_get(it, "line")), "col",
-                            json_integer_value(json_object_get(it, "col")), "warning", warning,
-                            "kind", web_t(r, warning ? "policy.issue.warning" : "policy.issue.error"),
-                            "text", web_str(it, is_en(r) ? "en" : "zh")));
+            rows,
+            json_pack("{s:I, s:I, s:b, s:s, s:s}", "line",
+                      json_integer_value(json_object_get(it, "line")), "col",
+                      json_integer_value(json_object_get(it, "col")), "warning", warning, "kind",
+                      web_t(r, warning ? "policy.issue.warning" : "policy.issue.error"), "text",
+                      web_str(it, is_en(r) ? "en" : "zh")));
     }
     return rows;
 }
@@ -109,15 +115,15 @@ int web_policy(http_req *r)
     json_t *d = web_page(r, "", AREA_POLICIES);
     const char *saved = http_query(r, "saved"), *act = http_query(r, "activated");
     if (saved)
-        json_object_set_new(d, "notice",
-                            json_string(web_tf(r, !strcmp(saved, "again") ? "policy.saved_already"
-                                                                          : "policy.saved",
-                                               "id", arena_printf(r->arena, "%lld", (long long)id),
-                                               (const char *)NULL)));
+        json_object_set_new(
+            d, "notice",
+            json_string(web_tf(r, !strcmp(saved, "again") ? "policy.saved_already" : "policy.saved",
+                               "id", arena_printf(r->arena, "%lld", (long long)id),
+                               (const char *)NULL)));
     if (act)
-        json_object_set_new(d, "notice", json_string(web_t(r, !strcmp(act, "again")
-                                                                  ? "policy.activated_already"
-                                                                  : "policy.activated")));
+        json_object_set_new(d, "notice",
+                            json_string(web_t(r, !strcmp(act, "again") ? "policy.activated_already"
+                                                                       : "policy.activated")));
     return render_file(r, id, d, 200);
 }
 
@@ -250,10 +256,12 @@ static void side_view(http_req *r, json_t *side)
     buf_init(&b, 0);
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(side, "by_tier"), k, v) {
+    json_object_foreach(json_object_get(side, "by_tier"), k, v)
+    {
         buf_printf(&b, "%s%s: %lld", b.len ? ", " : "", k, (long long)json_integer_value(v));
     }
-    json_object_set_new(side, "tiers_text", json_string(arena_strdup(r->arena, b.data ? b.data : "")));
+    json_object_set_new(side, "tiers_text",
+                        json_string(arena_strdup(r->arena, b.data ? b.data : "")));
     buf_free(&b);
 }
 
@@ -304,16 +312,19 @@ int web_calendar(http_req *r)
     web_crumb(d, NULL, web_t(r, "calendar.title"));
     const char *ys = arena_printf(r->arena, "%lld", (long long)year);
     json_object_set_new(d, "year", json_string(ys));
-    json_object_set_new(d, "prev", json_string(arena_printf(r->arena, "%lld", (long long)year - 1)));
-    json_object_set_new(d, "next", json_string(arena_printf(r->arena, "%lld", (long long)year + 1)));
+    json_object_set_new(d, "prev",
+                        json_string(arena_printf(r->arena, "%lld", (long long)year - 1)));
+    json_object_set_new(d, "next",
+                        json_string(arena_printf(r->arena, "%lld", (long long)year + 1)));
     cal_year *cy = arena_alloc(r->arena, sizeof *cy);
     struct holidays_year_info info;
     ql_err err = {0};
     rc = holidays_read_year(r->db, (int)year, cy, &err);
     if (!rc) rc = holidays_year_info(r->db, (int)year, &info, &err);
     if (rc == QL_ENOTFOUND) {
-        json_object_set_new(d, "missing", json_string(web_tf(r, "calendar.not_loaded", "year", ys,
-                                                             (const char *)NULL)));
+        json_object_set_new(
+            d, "missing",
+            json_string(web_tf(r, "calendar.not_loaded", "year", ys, (const char *)NULL)));
         return web_render(r, 200, "calendar", d);
     }
     if (rc) {
@@ -325,7 +336,8 @@ int web_calendar(http_req *r)
     int working = 0;
     for (int m = 1; m <= 12; m++) {
         int32_t first = date_from_ymd((int)year, m, 1);
-        int32_t next = m == 12 ? date_from_ymd((int)year + 1, 1, 1) : date_from_ymd((int)year, m + 1, 1);
+        int32_t next =
+            m == 12 ? date_from_ymd((int)year + 1, 1, 1) : date_from_ymd((int)year, m + 1, 1);
         json_t *weeks = json_array(), *week = json_array();
         int wd = (int)(((first % 7) + 7 + 3) % 7); /* 0 = Monday; 1970-01-01 was a Thursday */
         for (int k = 0; k < wd; k++) json_array_append_new(week, json_pack("{s:b}", "blank", 1));
@@ -336,9 +348,9 @@ int web_calendar(http_req *r)
             working += work;
             int yy, mm, dd;
             date_to_ymd(day, &yy, &mm, &dd);
-            json_t *cell = json_pack("{s:i, s:b, s:b, s:b, s:b}", "d", dd, "off", kind == CAL_OFF,
-                                     "work", kind == CAL_WORK, "weekend", weekend && kind != CAL_WORK,
-                                     "blank", 0);
+            json_t *cell =
+                json_pack("{s:i, s:b, s:b, s:b, s:b}", "d", dd, "off", kind == CAL_OFF, "work",
+                          kind == CAL_WORK, "weekend", weekend && kind != CAL_WORK, "blank", 0);
             if (kind != CAL_NORMAL)
                 json_object_set_new(cell, "name", json_string(cy->name[day - cy->first]));
             json_array_append_new(week, cell);
@@ -347,13 +359,15 @@ int web_calendar(http_req *r)
                 week = json_array();
             }
         }
-        if (json_array_size(week)) json_array_append_new(weeks, json_pack("{s:o}", "days", week));
-        else json_decref(week);
-        json_array_append_new(months, json_pack("{s:s, s:o}", "label",
-                                                web_tf(r, "calendar.month", "month",
-                                                       arena_printf(r->arena, "%d", m),
-                                                       (const char *)NULL),
-                                                "weeks", weeks));
+        if (json_array_size(week))
+            json_array_append_new(weeks, json_pack("{s:o}", "days", week));
+        else
+            json_decref(week);
+        json_array_append_new(months,
+                              json_pack("{s:s, s:o}", "label",
+                                        web_tf(r, "calendar.month", "month",
+                                               arena_printf(r->arena, "%d", m), (const char *)NULL),
+                                        "weeks", weeks));
     }
     json_object_set_new(d, "months", months);
     json_t *wds = json_array();
@@ -365,12 +379,11 @@ int web_calendar(http_req *r)
         p += strspn(p, " ");
     }
     json_object_set_new(d, "weekdays", wds);
-    json_object_set_new(
-        d, "summary",
-        json_string(web_tf(r, "calendar.summary", "year", ys, "off",
-                           arena_printf(r->arena, "%d", info.off), "work",
-                           arena_printf(r->arena, "%d", info.work), "working",
-                           arena_printf(r->arena, "%d", working), "source", info.source,
-                           (const char *)NULL)));
+    json_object_set_new(d, "summary",
+                        json_string(web_tf(r, "calendar.summary", "year", ys, "off",
+                                           arena_printf(r->arena, "%d", info.off), "work",
+                                           arena_printf(r->arena, "%d", info.work), "working",
+                                           arena_printf(r->arena, "%d", working), "source",
+                                           info.source, (const char *)NULL)));
     return web_render(r, 200, "calendar", d);
 }

@@ -62,8 +62,7 @@ static const char *date_text(http_req *r, const json_t *o, const char *from, con
 static void decorate(http_req *r, json_t *o)
 {
     json_object_set_new(o, "state_text", json_string(state_text(r, web_str(o, "state"))));
-    json_object_set_new(o, "notice_text",
-                        json_string(date_text(r, o, "notice_from", "notice_to")));
+    json_object_set_new(o, "notice_text", json_string(date_text(r, o, "notice_from", "notice_to")));
     json_object_set_new(o, "period_text", json_string(date_text(r, o, "start_date", "end_date")));
 }
 
@@ -75,46 +74,48 @@ static void decision_view(http_req *r, json_t *d, json_t *app)
     json_t *rows = json_array();
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(dec, "criteria"), i, c) {
+    json_array_foreach(json_object_get(dec, "criteria"), i, c)
+    {
         buf in;
         buf_init(&in, 0);
         const char *k;
         json_t *v;
-        json_object_foreach(json_object_get(c, "inputs"), k, v) {
+        json_object_foreach(json_object_get(c, "inputs"), k, v)
+        {
             buf_printf(&in, "%s%s = %s", in.len ? "; " : "", k, json_string_value(v));
         }
         int passed = json_is_true(json_object_get(c, "passed"));
-        json_array_append_new(
-            rows, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", web_str(c, "id"), "clause",
-                            web_str(c, "clause"), "text", web_str(c, is_en(r) ? "en" : "zh"),
-                            "inputs", arena_strdup(r->arena, in.data ? in.data : ""), "passed",
-                            passed));
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", web_str(c, "id"),
+                                              "clause", web_str(c, "clause"), "text",
+                                              web_str(c, is_en(r) ? "en" : "zh"), "inputs",
+                                              arena_strdup(r->arena, in.data ? in.data : ""),
+                                              "passed", passed));
         buf_free(&in);
     }
     json_t *sched = json_array();
     json_t *tt = json_object_get(dec, "tier_trace");
-    json_array_foreach(json_object_get(tt, "schedule"), i, c) {
-        const char *from = arena_printf(r->arena, "%lld",
-                                        (long long)json_integer_value(json_object_get(c, "from_month")));
-        const char *months = arena_printf(r->arena, "%lld",
-                                          (long long)json_integer_value(json_object_get(c, "months")));
-        json_array_append_new(sched, json_string(web_tf(r, "subsidy.schedule_step", "from", from,
-                                                        "months", months, "yuan",
-                                                        web_str(c, "yuan"), (const char *)NULL)));
+    json_array_foreach(json_object_get(tt, "schedule"), i, c)
+    {
+        const char *from = arena_printf(
+            r->arena, "%lld", (long long)json_integer_value(json_object_get(c, "from_month")));
+        const char *months = arena_printf(
+            r->arena, "%lld", (long long)json_integer_value(json_object_get(c, "months")));
+        json_array_append_new(
+            sched, json_string(web_tf(r, "subsidy.schedule_step", "from", from, "months", months,
+                                      "yuan", web_str(c, "yuan"), (const char *)NULL)));
     }
-    json_t *view = json_pack("{s:b, s:o, s:o, s:s, s:b}", "has_schedule",
-                             json_array_size(sched) > 0, "criteria", rows, "schedule", sched,
-                             "basis",
-                             web_tf(r, "subsidy.decision_version", "programme",
-                                    web_str(dec, "programme"), "version", web_str(dec, "version"),
-                                    "basis", web_str(dec, "basis"), "date", web_str(dec, "date"),
-                                    (const char *)NULL),
-                             "eligible", json_is_true(json_object_get(app, "eligible")));
+    json_t *view =
+        json_pack("{s:b, s:o, s:o, s:s, s:b}", "has_schedule", json_array_size(sched) > 0,
+                  "criteria", rows, "schedule", sched, "basis",
+                  web_tf(r, "subsidy.decision_version", "programme", web_str(dec, "programme"),
+                         "version", web_str(dec, "version"), "basis", web_str(dec, "basis"), "date",
+                         web_str(dec, "date"), (const char *)NULL),
+                  "eligible", json_is_true(json_object_get(app, "eligible")));
     if (json_is_true(json_object_get(app, "eligible")))
-        json_object_set_new(view, "summary",
-                            json_string(web_tf(r, "subsidy.eligible", "tier", web_str(app, "tier"),
-                                               "amount", web_str(app, "monthly_yuan"),
-                                               (const char *)NULL)));
+        json_object_set_new(
+            view, "summary",
+            json_string(web_tf(r, "subsidy.eligible", "tier", web_str(app, "tier"), "amount",
+                               web_str(app, "monthly_yuan"), (const char *)NULL)));
     else
         json_object_set_new(view, "summary",
                             json_string(web_tf(r, "subsidy.not_eligible", "reasons",
@@ -147,7 +148,8 @@ static void events_view(http_req *r, json_t *app)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(app, "events"), i, e) {
+    json_array_foreach(json_object_get(app, "events"), i, e)
+    {
         char when[32];
         time_t t = (time_t)json_integer_value(json_object_get(e, "at")) + 8 * 3600;
         struct tm tm;
@@ -160,12 +162,14 @@ static void events_view(http_req *r, json_t *app)
                                             : action_text(r, web_str(e, "action"))));
         json_object_set_new(e, "to_text", json_string(state_text(r, web_str(e, "to"))));
     }
-    json_array_foreach(json_object_get(app, "objections"), i, e) {
+    json_array_foreach(json_object_get(app, "objections"), i, e)
+    {
         const char *o = web_str(e, "outcome");
-        json_object_set_new(e, "outcome_text",
-                            json_string(web_t(r, !o[0]                      ? "subsidy.objection.open"
-                                                 : !strcmp(o, "upheld") ? "subsidy.objection.upheld"
-                                                                        : "subsidy.objection.dismissed")));
+        json_object_set_new(
+            e, "outcome_text",
+            json_string(web_t(r, !o[0]                  ? "subsidy.objection.open"
+                                 : !strcmp(o, "upheld") ? "subsidy.objection.upheld"
+                                                        : "subsidy.objection.dismissed")));
         json_object_set_new(e, "open", json_boolean(!o[0]));
     }
 }
@@ -177,11 +181,11 @@ static void actions_view(http_req *r, json_t *d, json_t *app)
     size_t i;
     json_t *a;
     int needs_date = 0;
-    json_array_foreach(json_object_get(app, "allowed"), i, a) {
+    json_array_foreach(json_object_get(app, "allowed"), i, a)
+    {
         const char *name = json_string_value(a);
-        int danger = !strcmp(name, "reject") || !strcmp(name, "end") ||
-                     !strcmp(name, "withdraw") || !strcmp(name, "suspend") ||
-                     !strcmp(name, "return");
+        int danger = !strcmp(name, "reject") || !strcmp(name, "end") || !strcmp(name, "withdraw") ||
+                     !strcmp(name, "suspend") || !strcmp(name, "return");
         needs_date |= !strcmp(name, "activate") || !strcmp(name, "suspend") || !strcmp(name, "end");
         json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:b}", "name", name, "label",
                                               action_text(r, name), "danger", danger, "submit",
@@ -221,8 +225,9 @@ static int render_app(http_req *r, int64_t id, json_t *d, int status)
     json_t *app;
     int rc = page_app(r, id, d, &app);
     if (rc) return rc;
-    json_object_set_new(d, "title", json_string(web_tf(r, "subsidy.app_title", "ref",
-                                                       web_str(app, "ref"), (const char *)NULL)));
+    json_object_set_new(d, "title",
+                        json_string(web_tf(r, "subsidy.app_title", "ref", web_str(app, "ref"),
+                                           (const char *)NULL)));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/subsidy", web_t(r, "subsidy.title"));
     web_crumb(d, NULL, web_str(app, "ref"));
@@ -233,10 +238,10 @@ static int render_app(http_req *r, int64_t id, json_t *d, int status)
     json_object_set_new(d, "has_objections",
                         json_boolean(json_array_size(json_object_get(app, "objections")) > 0));
     int notice = !strcmp(web_str(app, "state"), "notice");
-    json_object_set_new(d, "can_object",
-                        json_boolean(notice && (can_review(r) ||
-                                                (actor_can(&r->who, P_WINDOW_ACCEPT) &&
-                                                 r->who.scope == SCOPE_DISTRICT))));
+    json_object_set_new(
+        d, "can_object",
+        json_boolean(notice && (can_review(r) || (actor_can(&r->who, P_WINDOW_ACCEPT) &&
+                                                  r->who.scope == SCOPE_DISTRICT))));
     json_object_set_new(d, "can_settle", json_boolean(can_review(r)));
     char today[16];
     date_format(date_today(), today, sizeof today);
@@ -271,7 +276,10 @@ static int list_apps(http_req *r, json_t *d, const struct app_filter *f, int64_t
     }
     size_t i;
     json_t *o;
-    json_array_foreach(rows, i, o) { decorate(r, o); }
+    json_array_foreach(rows, i, o)
+    {
+        decorate(r, o);
+    }
     json_object_set_new(d, "apps", rows);
     return 0;
 }
@@ -285,9 +293,12 @@ int web_subsidy_list(http_req *r)
      * what is to attest, a window what is to accept, a reviewer what is to
      * review ("state=" asks for all) */
     if (!st) {
-        if (actor_can(&r->who, P_SUBSIDY_REVIEW)) f.state = AS_ACCEPTED;
-        else if (actor_can(&r->who, P_WINDOW_ACCEPT)) f.state = AS_ATTESTED;
-        else if (actor_can(&r->who, P_SUBSIDY_ATTEST)) f.state = AS_SUBMITTED;
+        if (actor_can(&r->who, P_SUBSIDY_REVIEW))
+            f.state = AS_ACCEPTED;
+        else if (actor_can(&r->who, P_WINDOW_ACCEPT))
+            f.state = AS_ATTESTED;
+        else if (actor_can(&r->who, P_SUBSIDY_ATTEST))
+            f.state = AS_SUBMITTED;
     }
     int64_t page = 1;
     if (api_query_int(r, "page", 1, 1, 100000, &page)) page = 1;
@@ -311,9 +322,9 @@ int web_subsidy_list(http_req *r)
                                               "selected", f.state == k));
     json_object_set_new(d, "state_options", opts);
     web_pager(r, d, "/subsidy",
-              f.state >= 0 ? arena_printf(r->arena, "&state=%s",
-                                          subsidy_state_name((enum app_state)f.state))
-                           : "&state=",
+              f.state >= 0
+                  ? arena_printf(r->arena, "&state=%s", subsidy_state_name((enum app_state)f.state))
+                  : "&state=",
               f.page, f.per_page, total);
     return web_render(r, 200, "subsidy_list", d);
 }
@@ -353,10 +364,10 @@ int web_subsidy_action(http_req *r)
         struct app_result res;
         rc = subsidy_transition(r->db, &r->who, id, &st, &res, &err);
         if (!rc) /* back to the applicant's own pages, or to staff's */
-            return http_redirect(
-                r, arena_printf(r->arena, "%s/%lld?done=%s%s",
-                                r->who.scope == SCOPE_SELF ? "/apply" : "/subsidy", (long long)id,
-                                action, res.unchanged ? "&unchanged=1" : ""));
+            return http_redirect(r, arena_printf(r->arena, "%s/%lld?done=%s%s",
+                                                 r->who.scope == SCOPE_SELF ? "/apply" : "/subsidy",
+                                                 (long long)id, action,
+                                                 res.unchanged ? "&unchanged=1" : ""));
     }
     if (!web_form_can_show(rc)) {
         r->err = err;
@@ -384,8 +395,10 @@ int web_subsidy_object(http_req *r)
     if (on && *on && date_parse(on, &day))
         rc = ql_errf(&err, QL_EINVAL, "received_on", "the date must be like 2026-10-09",
                      "日期格式应如 2026-10-09");
-    else rc = subsidy_object(r->db, &r->who, id, source, text, day, &oid, &err);
-    if (!rc) return http_redirect(r, arena_printf(r->arena, "/subsidy/%lld#objections", (long long)id));
+    else
+        rc = subsidy_object(r->db, &r->who, id, source, text, day, &oid, &err);
+    if (!rc)
+        return http_redirect(r, arena_printf(r->arena, "/subsidy/%lld#objections", (long long)id));
     if (!web_form_can_show(rc)) {
         r->err = err;
         return rc;
@@ -410,7 +423,8 @@ int web_subsidy_settle(http_req *r)
     if (!outcome || (strcmp(outcome, "upheld") && strcmp(outcome, "dismissed")))
         rc = ql_errf(&err, QL_EINVAL, "outcome", "choose upheld or dismissed",
                      "请选择异议成立或不成立");
-    else rc = subsidy_settle(r->db, &r->who, oid, !strcmp(outcome, "upheld"), resolution, &err);
+    else
+        rc = subsidy_settle(r->db, &r->who, oid, !strcmp(outcome, "upheld"), resolution, &err);
     if (!rc && app > 0)
         return http_redirect(r, arena_printf(r->arena, "/subsidy/%lld#objections", (long long)app));
     if (!rc) return http_redirect(r, "/subsidy");
@@ -450,10 +464,12 @@ static json_t *open_programmes(http_req *r)
     if (policy_list(r->db, false, &all, &err)) return out;
     size_t i;
     json_t *p;
-    json_array_foreach(all, i, p) {
+    json_array_foreach(all, i, p)
+    {
         if (!json_is_true(json_object_get(p, "active"))) continue;
-        json_array_append_new(out, json_pack("{s:s, s:s}", "value", web_str(p, "programme"),
-                                             "label", web_str(p, is_en(r) ? "name_en" : "name_zh")));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:s}", "value", web_str(p, "programme"), "label",
+                                        web_str(p, is_en(r) ? "name_en" : "name_zh")));
     }
     json_decref(all);
     return out;
@@ -515,9 +531,9 @@ static void applicant_facts(http_req *r, json_t *d, json_t *app)
     char edu[32];
     pol_fact_text(F_EDUCATION, &f, edu, sizeof edu);
     json_object_set_new(d, "education", json_string(web_code_text(r, "education", edu)));
-    const char *lease = web_t(r, f.v[F_LEASE_ACTIVE] ? (f.v[F_LEASE_FILED] ? "apply.lease_ok"
-                                                                           : "apply.lease_not_filed")
-                                                     : "apply.lease_none");
+    const char *lease = web_t(
+        r, f.v[F_LEASE_ACTIVE] ? (f.v[F_LEASE_FILED] ? "apply.lease_ok" : "apply.lease_not_filed")
+                               : "apply.lease_none");
     json_object_set_new(d, "lease_text", json_string(lease));
     json_object_set_new(d, "lease_ok", json_boolean(f.v[F_LEASE_ACTIVE] && f.v[F_LEASE_FILED]));
 }
@@ -529,8 +545,9 @@ static int web_applicant_page(http_req *r, int64_t id, json_t *d, int status)
     json_t *app;
     int rc = page_app(r, id, d, &app);
     if (rc) return rc;
-    json_object_set_new(d, "title", json_string(web_tf(r, "apply.tasks_title", "ref",
-                                                       web_str(app, "ref"), (const char *)NULL)));
+    json_object_set_new(d, "title",
+                        json_string(web_tf(r, "apply.tasks_title", "ref", web_str(app, "ref"),
+                                           (const char *)NULL)));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/apply", web_t(r, "apply.title"));
     web_crumb(d, NULL, web_str(app, "ref"));
@@ -546,10 +563,10 @@ static int web_applicant_page(http_req *r, int64_t id, json_t *d, int status)
     json_object_set_new(d, "rejected", json_boolean(!strcmp(st, "rejected")));
     if (decided) decision_view(r, d, app);
     if (json_is_true(json_object_get(app, "eligible")))
-        json_object_set_new(d, "result_ok",
-                            json_string(web_tf(r, "apply.result_ok", "tier", web_str(app, "tier"),
-                                               "amount", web_str(app, "monthly_yuan"),
-                                               (const char *)NULL)));
+        json_object_set_new(
+            d, "result_ok",
+            json_string(web_tf(r, "apply.result_ok", "tier", web_str(app, "tier"), "amount",
+                               web_str(app, "monthly_yuan"), (const char *)NULL)));
     actions_view(r, d, app);
     json_object_set_new(d, "app", app);
     return web_render(r, status, "apply_tasks", d);
@@ -581,8 +598,10 @@ static int render_declare(http_req *r, int64_t id, json_t *d, int status)
     if (!json_object_get(fields, "family")) {
         int answered = json_is_true(json_object_get(app, "declared"));
         if (answered) {
-            web_field(d, "family", json_is_true(json_object_get(app, "family_owns_housing")) ? "yes" : "no");
-            web_field(d, "other", json_is_true(json_object_get(app, "other_benefit")) ? "yes" : "no");
+            web_field(d, "family",
+                      json_is_true(json_object_get(app, "family_owns_housing")) ? "yes" : "no");
+            web_field(d, "other",
+                      json_is_true(json_object_get(app, "other_benefit")) ? "yes" : "no");
             web_field(d, "declared", "yes");
         }
     }
@@ -590,11 +609,14 @@ static int render_declare(http_req *r, int64_t id, json_t *d, int status)
     static const char *const qs[] = {"family", "other"};
     for (size_t i = 0; i < COUNT(qs); i++) {
         const char *v = web_str(json_object_get(fields, qs[i]), "value");
-        json_object_set_new(d, arena_printf(r->arena, "%s_yes", qs[i]), json_boolean(!strcmp(v, "yes")));
-        json_object_set_new(d, arena_printf(r->arena, "%s_no", qs[i]), json_boolean(!strcmp(v, "no")));
+        json_object_set_new(d, arena_printf(r->arena, "%s_yes", qs[i]),
+                            json_boolean(!strcmp(v, "yes")));
+        json_object_set_new(d, arena_printf(r->arena, "%s_no", qs[i]),
+                            json_boolean(!strcmp(v, "no")));
     }
-    json_object_set_new(d, "declared_checked",
-                        json_boolean(!strcmp(web_str(json_object_get(fields, "declared"), "value"), "yes")));
+    json_object_set_new(
+        d, "declared_checked",
+        json_boolean(!strcmp(web_str(json_object_get(fields, "declared"), "value"), "yes")));
     json_object_set_new(d, "app", app);
     return web_render(r, status, "apply_declare", d);
 }
@@ -621,7 +643,8 @@ int web_apply_declare(http_req *r)
     int bad = 0;
     ql_err err = {0};
     if (!family || (strcmp(family, "yes") && strcmp(family, "no"))) {
-        ql_errf(&err, QL_EINVAL, "family", "answer whether your spouse or a minor child owns housing",
+        ql_errf(&err, QL_EINVAL, "family",
+                "answer whether your spouse or a minor child owns housing",
                 "请回答配偶或未成年子女是否有住房");
         web_error(r, d, &err);
         bad = 1;
@@ -659,9 +682,9 @@ static int render_check(http_req *r, int64_t id, json_t *d, int status, const ch
     json_t *app;
     int rc = page_app(r, id, d, &app);
     if (rc) return rc;
-    json_object_set_new(d, "title", json_string(web_t(r, !strcmp(view, "apply_done")
-                                                             ? "apply.done_title"
-                                                             : "apply.check_title")));
+    json_object_set_new(d, "title",
+                        json_string(web_t(r, !strcmp(view, "apply_done") ? "apply.done_title"
+                                                                         : "apply.check_title")));
     web_crumb(d, "/", web_t(r, "nav.home"));
     web_crumb(d, "/apply", web_t(r, "apply.title"));
     web_crumb(d, NULL, web_str(app, "ref"));

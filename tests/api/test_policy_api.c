@@ -74,7 +74,8 @@ static void test_cli(void **state)
     /* the demo stored and activated the shipped policies: files 1 to 3,
      * district-rent is file 2 */
     assert_non_null(strstr(out, "stored as policy file 4: 1 error(s)"));
-    assert_non_null(strstr(err, "policy file 4 cannot be activated: 1 error(s), the first at line 14"));
+    assert_non_null(
+        strstr(err, "policy file 4 cannot be activated: 1 error(s), the first at line 14"));
     const char *const load[] = {"policy", "load", "policies/district-rent.policy", "--activate",
                                 NULL};
     assert_int_equal(tu_cli(&srv, load, NULL, out, sizeof out, err, sizeof err), 0);
@@ -114,12 +115,13 @@ static void test_cli(void **state)
     assert_int_equal(json_integer_value(json_object_get(res, "lose")), 0);
     assert_int_equal(json_integer_value(json_object_get(res, "budget_change_fen")), 0);
     json_decref(res);
-    const char *const sim_bad[] = {"policy", "simulate", "--policy", overlap, "--month", "2026-10",
-                                   NULL};
+    const char *const sim_bad[] = {"policy",  "simulate", "--policy", overlap,
+                                   "--month", "2026-10",  NULL};
     assert_int_equal(tu_cli(&srv, sim_bad, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "has 1 error(s): fix them first"));
-    const char *const sim_month[] = {"policy", "simulate", "--policy",
-                                     "policies/district-rent.policy", "--month", "2026-13", NULL};
+    const char *const sim_month[] = {
+        "policy",  "simulate", "--policy", "policies/district-rent.policy",
+        "--month", "2026-13",  NULL};
     assert_int_equal(tu_cli(&srv, sim_month, NULL, out, sizeof out, err, sizeof err), 2);
     assert_non_null(strstr(err, "--month must be YYYY-MM"));
 
@@ -165,11 +167,15 @@ static void test_api(void **state)
     char *tr = tu_token(&srv, "pol.reviewer", "subsidy.review");
     char *tt = tu_token(&srv, "pol.talent", "registry.read");
     char ha[300], hr[300], ht[300];
-    snprintf(ha, sizeof ha, "Authorization: Bearer %s\r\nAccept-Language: en\r\n"
-                            "Content-Type: application/json\r\n", ta);
+    snprintf(ha, sizeof ha,
+             "Authorization: Bearer %s\r\nAccept-Language: en\r\n"
+             "Content-Type: application/json\r\n",
+             ta);
     snprintf(hr, sizeof hr, "Authorization: Bearer %s\r\nAccept-Language: en\r\n", tr);
-    snprintf(ht, sizeof ht, "Authorization: Bearer %s\r\nAccept-Language: en\r\n"
-                            "Content-Type: application/json\r\n", tt);
+    snprintf(ht, sizeof ht,
+             "Authorization: Bearer %s\r\nAccept-Language: en\r\n"
+             "Content-Type: application/json\r\n",
+             tt);
     free(ta);
     free(tr);
     free(tt);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PW "Harbor-Lantern-2026"
+#define PW     "Harbor-Lantern-2026"
 #define ANCHOR "91350100M000100Y43" /* the demo's first employer */
 
 static char out[65536], err[65536];
@@ -26,13 +26,14 @@ static char h_admin[300], h_clerk[300], h_rev[300], h_hr[300], h_app[300];
 static void header(char *h, size_t n, const char *user, const char *perms)
 {
     char *tok = tu_token(&srv, user, perms);
-    snprintf(h, n, "Authorization: Bearer %s\r\nAccept-Language: en\r\nContent-Type: application/json\r\n",
-             tok);
+    snprintf(
+        h, n,
+        "Authorization: Bearer %s\r\nAccept-Language: en\r\nContent-Type: application/json\r\n",
+        tok);
     free(tok);
 }
 
-static json_t *call(const char *h, const char *method, const char *path, const char *body,
-                    int want)
+static json_t *call(const char *h, const char *method, const char *path, const char *body, int want)
 {
     struct tu_resp r;
     tu_request(srv.port, method, path, h, body, &r);
@@ -44,8 +45,8 @@ static json_t *call(const char *h, const char *method, const char *path, const c
 }
 
 /* The error's field of a refused call. */
-static void refused(const char *h, const char *method, const char *path, const char *body,
-                    int want, const char *field)
+static void refused(const char *h, const char *method, const char *path, const char *body, int want,
+                    const char *field)
 {
     json_t *j = call(h, method, path, body, want);
     const char *f = json_string_value(json_object_get(json_object_get(j, "error"), "field"));
@@ -211,11 +212,12 @@ static void test_workflow_over_api(void **state)
     char opath[128];
     snprintf(opath, sizeof opath, "/api/v1/applications/%lld/objections", aid);
     refused(h_clerk, "POST", opath, "{\"source\":\"来信\"}", 400, "body.text");
-    refused(h_clerk, "POST", opath, "{\"source\":\"来信\",\"text\":\"x\",\"received_on\":\"2020-01-01\"}",
-            400, "body.received_on");
+    refused(h_clerk, "POST", opath,
+            "{\"source\":\"来信\",\"text\":\"x\",\"received_on\":\"2020-01-01\"}", 400,
+            "body.received_on");
     refused(h_hr, "POST", opath, "{\"source\":\"来信\",\"text\":\"x\"}", 403, NULL);
-    snprintf(body, sizeof body, "{\"source\":\"来信\",\"text\":\"反映其配偶有房\",\"received_on\":\"%s\"}",
-             from);
+    snprintf(body, sizeof body,
+             "{\"source\":\"来信\",\"text\":\"反映其配偶有房\",\"received_on\":\"%s\"}", from);
     j = call(h_clerk, "POST", opath, body, 201);
     long long oid = (long long)json_integer_value(json_object_get(j, "id"));
     json_decref(j);
@@ -226,8 +228,8 @@ static void test_workflow_over_api(void **state)
     j = call(h_rev, "POST", spath, "{\"upheld\":false,\"resolution\":\"经核实无房\"}", 200);
     json_decref(j);
     refused(h_rev, "POST", spath, "{\"upheld\":true,\"resolution\":\"again\"}", 409, NULL);
-    refused(h_rev, "POST", "/api/v1/objections/99999/settle", "{\"upheld\":true,\"resolution\":\"x\"}",
-            404, NULL);
+    refused(h_rev, "POST", "/api/v1/objections/99999/settle",
+            "{\"upheld\":true,\"resolution\":\"x\"}", 404, NULL);
     j = call(h_app, "GET", apath, NULL, 200);
     json_t *ob = json_array_get(json_object_get(j, "objections"), 0);
     assert_string_equal(str(ob, "outcome"), "dismissed");
@@ -256,8 +258,8 @@ static void test_workflow_over_api(void **state)
     j = call(h_hr, "GET", "/api/v1/applications?per_page=200", NULL, 200);
     json_array_foreach(json_object_get(j, "items"), i, n)
     {
-        assert_string_equal(str(n, "employer_name"), str(json_array_get(json_object_get(j, "items"), 0),
-                                                         "employer_name"));
+        assert_string_equal(str(n, "employer_name"),
+                            str(json_array_get(json_object_get(j, "items"), 0), "employer_name"));
     }
     json_decref(j);
     refused(h_admin, "GET", "/api/v1/applications", NULL, 403, NULL);

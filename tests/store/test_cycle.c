@@ -78,9 +78,10 @@ static int setup(void **state)
     actor_cli(&CLI);
     if (load_rules()) return -1;
     store_val e[] = {SV_TEXT("91310104MA1FL00001")};
-    EMP = ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
-              "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
-              e, 1);
+    EMP =
+        ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
+            "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
+            e, 1);
     return 0;
 }
 
@@ -98,13 +99,14 @@ static int64_t active_subsidy(const char *name, const char *level, int32_t activ
     char idx[40], filing[32];
     snprintf(idx, sizeof idx, "index-%s", name);
     snprintf(filing, sizeof filing, "F-%s", name);
-    store_val t[] = {SV_TEXT(name), SV_BLOB("x", 1), SV_TEXT(idx), SV_INT(D(1992, 3, 4)),
-                     SV_TEXT(level), SV_INT(EMP)};
-    int64_t tid = ins("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
-                      "sex, education, level, employer_id, employed_since, insurance_months, "
-                      "owns_housing, created_at, updated_at) VALUES ($1, $2, $3, '1101**********"
-                      "0000', 'resident', $4, 'm', 'master', $5, $6, 19000, 24, 0, 0, 0)",
-                      t, 6);
+    store_val t[] = {SV_TEXT(name),         SV_BLOB("x", 1), SV_TEXT(idx),
+                     SV_INT(D(1992, 3, 4)), SV_TEXT(level),  SV_INT(EMP)};
+    int64_t tid =
+        ins("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
+            "sex, education, level, employer_id, employed_since, insurance_months, "
+            "owns_housing, created_at, updated_at) VALUES ($1, $2, $3, '1101**********"
+            "0000', 'resident', $4, 'm', 'master', $5, $6, 19000, 24, 0, 0, 0)",
+            t, 6);
     store_val l[] = {SV_INT(tid), SV_TEXT(filing), SV_INT(D(2026, 1, 1)), SV_INT(D(2027, 12, 31))};
     ins("INSERT INTO leases (talent_id, address, start_date, end_date, rent_fen, signed_date, "
         "filing_no, filed_date, created_at, updated_at) VALUES ($1, '徐汇区虹桥路 1 号', $3, $4, "
@@ -127,9 +129,12 @@ static int64_t active_subsidy(const char *name, const char *level, int32_t activ
         enum app_action a;
         int32_t today, effective;
     } steps[] = {
-        {&self, AA_SUBMIT, day, 0},       {&CLI, AA_ATTEST, day, 0},
-        {&CLI, AA_ACCEPT, day, 0},        {&CLI, AA_REVIEW, day, 0},
-        {&CLI, AA_PUBLISH, day, 0},       {&CLI, AA_APPROVE, D(2026, 9, 14), 0},
+        {&self, AA_SUBMIT, day, 0},
+        {&CLI, AA_ATTEST, day, 0},
+        {&CLI, AA_ACCEPT, day, 0},
+        {&CLI, AA_REVIEW, day, 0},
+        {&CLI, AA_PUBLISH, day, 0},
+        {&CLI, AA_APPROVE, D(2026, 9, 14), 0},
         {&CLI, AA_ACTIVATE, D(2026, 9, 14), activate},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
@@ -145,10 +150,11 @@ static int64_t amount(int64_t app, const char *month)
 {
     int64_t fen = -1;
     store_val v[] = {SV_INT(app), SV_TEXT(month)};
-    if (store_query_int(S,
-                        "SELECT e.amount_fen FROM entitlements e JOIN cycles c ON c.id = e.cycle_id "
-                        "WHERE e.application_id = $1 AND c.month = $2",
-                        v, 2, &fen))
+    if (store_query_int(
+            S,
+            "SELECT e.amount_fen FROM entitlements e JOIN cycles c ON c.id = e.cycle_id "
+            "WHERE e.application_id = $1 AND c.month = $2",
+            v, 2, &fen))
         return -1; /* no entitlement */
     return fen;
 }
@@ -269,8 +275,9 @@ static void test_cycles_by_hand(void **state)
     /* October pays 3,241.93; a budget of 3,000.00 is too small */
     assert_int_equal(cycle_budget_set(S, &finance, "district-rent", 2026, 300000, &err), 0);
     assert_int_equal(cycle_approve(S, &finance, "2026-10", &ap, &err), QL_ECONFLICT);
-    assert_non_null(strstr(err.en, "district-rent in 2026: the year's cycles would pay 3241.93 yuan, "
-                                   "the budget is 3000.00"));
+    assert_non_null(strstr(err.en,
+                           "district-rent in 2026: the year's cycles would pay 3241.93 yuan, "
+                           "the budget is 3000.00"));
     assert_int_equal(cycle_budget_set(S, &reviewer, "district-rent", 2026, 900000, &err),
                      QL_EFORBIDDEN);
     assert_int_equal(cycle_budget_set(S, &finance, "district-rent", 2026, -1, &err), QL_EINVAL);

@@ -97,8 +97,8 @@ static void test_refusals(void **state)
     int64_t n0 = 0, sum;
     assert_int_equal(ledger_check(S, &sum, &n0, &err), 0);
     /* the same key with another amount or other accounts */
-    struct ledger_transfer t = {"entitlement:2026-11:7", BUDGET, PAYABLE, 200001, "2026-11", 0,
-                                NULL};
+    struct ledger_transfer t = {
+        "entitlement:2026-11:7", BUDGET, PAYABLE, 200001, "2026-11", 0, NULL};
     assert_int_equal(ledger_post(S, &t, &id, &dup, &err), QL_ECONFLICT);
     assert_string_equal(err.field, "key");
     t.amount_fen = 200000;
@@ -106,8 +106,8 @@ static void test_refusals(void **state)
     assert_int_equal(ledger_post(S, &t, &id, &dup, &err), QL_ECONFLICT);
     /* no amount, a negative one, one account twice, an unknown account, no key */
     struct ledger_transfer bad[] = {
-        {"k1", BUDGET, PAYABLE, 0, "", 0, NULL},   {"k2", BUDGET, PAYABLE, -5, "", 0, NULL},
-        {"k3", BUDGET, BUDGET, 100, "", 0, NULL},  {"k4", BUDGET, 99999, 100, "", 0, NULL},
+        {"k1", BUDGET, PAYABLE, 0, "", 0, NULL},  {"k2", BUDGET, PAYABLE, -5, "", 0, NULL},
+        {"k3", BUDGET, BUDGET, 100, "", 0, NULL}, {"k4", BUDGET, 99999, 100, "", 0, NULL},
         {"", BUDGET, PAYABLE, 100, "", 0, NULL},
     };
     const char *fields[] = {"amount_fen", "amount_fen", "credit", "account", "key"};
@@ -118,16 +118,15 @@ static void test_refusals(void **state)
     /* the schema refuses the same, whatever writes to it */
     const char *ins = "INSERT INTO ledger_transfers (idempotency_key, debit_account, "
                       "credit_account, amount_fen, created_at) VALUES ($1, $2, $3, $4, 0)";
-    assert_int_not_equal(store_exec(S, ins,
-                                    (store_val[]){SV_TEXT("x1"), SV_INT(BUDGET), SV_INT(PAYABLE),
-                                                  SV_INT(0)},
-                                    4, NULL),
-                         0);
-    assert_int_not_equal(store_exec(S, ins,
-                                    (store_val[]){SV_TEXT("x2"), SV_INT(BUDGET), SV_INT(BUDGET),
-                                                  SV_INT(100)},
-                                    4, NULL),
-                         0);
+    assert_int_not_equal(
+        store_exec(S, ins, (store_val[]){SV_TEXT("x1"), SV_INT(BUDGET), SV_INT(PAYABLE), SV_INT(0)},
+                   4, NULL),
+        0);
+    assert_int_not_equal(
+        store_exec(S, ins,
+                   (store_val[]){SV_TEXT("x2"), SV_INT(BUDGET), SV_INT(BUDGET), SV_INT(100)}, 4,
+                   NULL),
+        0);
     assert_int_not_equal(store_exec(S, ins,
                                     (store_val[]){SV_TEXT("entitlement:2026-11:7"), SV_INT(BUDGET),
                                                   SV_INT(PAYABLE), SV_INT(200000)},

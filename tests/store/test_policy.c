@@ -79,8 +79,8 @@ static const char *status_of(int64_t id)
     static char st[16];
     store_rows *r;
     st[0] = '\0';
-    if (store_query(S, "SELECT status FROM policy_files WHERE id = $1", (store_val[]){SV_INT(id)}, 1,
-                    &r))
+    if (store_query(S, "SELECT status FROM policy_files WHERE id = $1", (store_val[]){SV_INT(id)},
+                    1, &r))
         fail_msg("status: %s", store_errmsg(S));
     if (store_step(r) == 1) snprintf(st, sizeof st, "%s", store_col_text(r, 0, NULL));
     store_rows_close(r);
@@ -102,8 +102,8 @@ static void test_save_activate_retire(void **state)
     int64_t saves0 = count("SELECT count(*) FROM audit_log WHERE action = 'policy.save'");
 
     /* a draft, then the same text again: one row, one audit row */
-    assert_int_equal(policy_save(S, &CLI, DISTRICT, DISTRICT_LEN, "district-rent.policy", &sv, &err),
-                     0);
+    assert_int_equal(
+        policy_save(S, &CLI, DISTRICT, DISTRICT_LEN, "district-rent.policy", &sv, &err), 0);
     int64_t first = sv.id;
     assert_false(sv.unchanged);
     assert_string_equal(sv.programme, "district-rent");
@@ -124,7 +124,8 @@ static void test_save_activate_retire(void **state)
     assert_int_equal(count("SELECT count(*) FROM policy_files"), 1);
 
     /* overlapping versions: stored as a draft with its error, never active */
-    assert_int_equal(policy_save(S, &CLI, OVERLAP, strlen(OVERLAP), "overlap.policy", &sv, &err), 0);
+    assert_int_equal(policy_save(S, &CLI, OVERLAP, strlen(OVERLAP), "overlap.policy", &sv, &err),
+                     0);
     int64_t bad = sv.id;
     assert_int_equal(sv.issues.nerrors, 1);
     assert_int_equal(policy_activate(S, &CLI, bad, &act, &err), QL_ECONFLICT);
@@ -164,8 +165,7 @@ static void test_save_activate_retire(void **state)
     assert_string_equal(status_of(first), "active");
     assert_int_equal(count("SELECT count(*) FROM policy_files WHERE status = 'active'"), 1);
     /* two active files of one programme: the schema refuses */
-    assert_int_not_equal(store_exec(S,
-                                    "UPDATE policy_files SET status = 'active' WHERE id = $1",
+    assert_int_not_equal(store_exec(S, "UPDATE policy_files SET status = 'active' WHERE id = $1",
                                     (store_val[]){SV_INT(second)}, 1, NULL),
                          0);
     free(next);
@@ -246,8 +246,8 @@ static int64_t talent(const char *name, int32_t born, const char *education, con
     int64_t id;
     char idx[40];
     snprintf(idx, sizeof idx, "index-%s", name);
-    store_val v[] = {SV_TEXT(name),    SV_BLOB("x", 1),       SV_TEXT(idx),
-                     SV_INT(born),     SV_TEXT(education),    SV_TEXT(level),
+    store_val v[] = {SV_TEXT(name),       SV_BLOB("x", 1),    SV_TEXT(idx),
+                     SV_INT(born),        SV_TEXT(education), SV_TEXT(level),
                      SV_INT(employer_id), SV_INT(since),      SV_INT(insurance)};
     if (store_insert(S,
                      "INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
@@ -262,7 +262,7 @@ static int64_t talent(const char *name, int32_t born, const char *education, con
 static void lease(int64_t talent_id, int32_t start, int32_t end, int64_t rent, const char *filing)
 {
     int64_t id;
-    store_val v[] = {SV_INT(talent_id), SV_INT(start),          SV_INT(end),
+    store_val v[] = {SV_INT(talent_id), SV_INT(start),           SV_INT(end),
                      SV_INT(rent),      SV_TEXT_OR_NULL(filing), filing ? SV_INT(start) : SV_NULL};
     if (store_insert(S,
                      "INSERT INTO leases (talent_id, address, start_date, end_date, rent_fen, "
@@ -391,7 +391,8 @@ static void test_registry_facts_and_simulation(void **state)
     assert_int_equal(json_integer_value(json_object_get(res, "budget_change_fen")), -64516);
     json_t *emp = json_object_get(res, "by_employer");
     assert_int_equal(json_array_size(emp), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(emp, 0), "employer_id")), e1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(emp, 0), "employer_id")),
+                     e1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(emp, 0), "change_fen")),
                      -64516);
     json_t *ex = json_array_get(json_object_get(res, "examples"), 0);

@@ -56,8 +56,8 @@ static int64_t talent(const char *name, int32_t born, const char *education, con
 {
     char idx[40];
     snprintf(idx, sizeof idx, "index-%s", name);
-    store_val v[] = {SV_TEXT(name), SV_BLOB("x", 1), SV_TEXT(idx), SV_INT(born),
-                     SV_TEXT(education), SV_TEXT(level), SV_INT(employer)};
+    store_val v[] = {SV_TEXT(name),      SV_BLOB("x", 1), SV_TEXT(idx),    SV_INT(born),
+                     SV_TEXT(education), SV_TEXT(level),  SV_INT(employer)};
     int64_t id = ins("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
                      "sex, education, level, employer_id, employed_since, insurance_months, "
                      "owns_housing, created_at, updated_at) VALUES ($1, $2, $3, '1101**********"
@@ -108,12 +108,14 @@ static int setup(void **state)
     free(sv);
     /* two employers, two talents with filed leases (2026-01-01 to 2027-12-31) */
     store_val e1[] = {SV_TEXT("91310104MA1FL00001")}, e2[] = {SV_TEXT("91310104MA1FL00002")};
-    E1 = ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
-             "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
-             e1, 1);
-    E2 = ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
-             "industry, created_at, updated_at) VALUES ($1, '上海乙科技有限公司', 1, 1, 'ai', 0, 0)",
-             e2, 1);
+    E1 =
+        ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
+            "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
+            e1, 1);
+    E2 =
+        ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
+            "industry, created_at, updated_at) VALUES ($1, '上海乙科技有限公司', 1, 1, 'ai', 0, 0)",
+            e2, 1);
     TAL1 = talent("张三丰", D(1992, 3, 4), "master", "A", E1);
     TAL2 = talent("李四", D(1985, 3, 4), "bachelor", "B", E1); /* 41: too old for a bachelor */
     char sid[24];
@@ -156,8 +158,8 @@ static const char *state_of(int64_t id)
 }
 
 /* Runs one step and returns its code; *unchanged says whether it was a repeat. */
-static int step(const actor *a, int64_t id, enum app_action act, const char *reason,
-                int32_t today, int *unchanged, ql_err *err)
+static int step(const actor *a, int64_t id, enum app_action act, const char *reason, int32_t today,
+                int *unchanged, ql_err *err)
 {
     struct app_step st = {act, reason, NULL, today, 0};
     struct app_result res;
@@ -172,8 +174,9 @@ static void ok(const actor *a, int64_t id, enum app_action act, const char *reas
     ql_err err = {0};
     int unchanged = -1;
     int rc = step(a, id, act, reason, today, &unchanged, &err);
-    if (rc) fail_msg("%s by %s: %d %s: %s", subsidy_action_name(act), a->username, rc, err.field,
-                     err.en);
+    if (rc)
+        fail_msg("%s by %s: %d %s: %s", subsidy_action_name(act), a->username, rc, err.field,
+                 err.en);
     assert_int_equal(unchanged, 0);
     assert_string_equal(state_of(id), want_state);
 }
@@ -253,7 +256,8 @@ static void test_whole_path(void **state)
     json_t *list;
     assert_int_equal(subsidy_notices(S, D(2026, 10, 9), &list, &err), 0);
     assert_int_equal(json_array_size(list), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")), "张**");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+                        "张**");
     assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "monthly_yuan")),
                         "2000.00");
     json_decref(list);
@@ -265,15 +269,14 @@ static void test_whole_path(void **state)
     assert_non_null(strstr(err.en, "runs until 2026-10-13"));
     int64_t oid;
     /* objections count from the day of publication (30 September) */
-    assert_int_equal(subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 9, 29),
-                                    &oid, &err),
-                     QL_EINVAL);
+    assert_int_equal(
+        subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 9, 29), &oid, &err),
+        QL_EINVAL);
     assert_string_equal(err.field, "received_on");
     assert_int_equal(subsidy_object(S, &T1, id, "x", "y", D(2026, 10, 9), &oid, &err),
                      QL_EFORBIDDEN);
-    assert_int_equal(subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 10, 9),
-                                    &oid, &err),
-                     0);
+    assert_int_equal(
+        subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 10, 9), &oid, &err), 0);
     assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
                      QL_ECONFLICT);
     assert_non_null(strstr(err.en, "1 objection(s)"));
@@ -329,8 +332,8 @@ static void test_whole_path(void **state)
     /* applying again counts the months received: October and December
      * (November was suspended throughout) */
     d.declared = 1;
-    assert_int_equal(subsidy_create(S, &T1, "district-rent", 0, &d, D(2027, 1, 4), &id2, ref2, &err),
-                     0);
+    assert_int_equal(
+        subsidy_create(S, &T1, "district-rent", 0, &d, D(2027, 1, 4), &id2, ref2, &err), 0);
     ok(&T1, id2, AA_SUBMIT, NULL, D(2027, 1, 4), "submitted");
     ok(&HR, id2, AA_ATTEST, NULL, D(2027, 1, 4), "attested");
     ok(&CLERK, id2, AA_ACCEPT, NULL, D(2027, 1, 4), "accepted");

@@ -166,9 +166,9 @@ static void test_decision_trace(void **state)
         int passed = json_is_true(json_object_get(c, "passed"));
         assert_int_equal(passed, i != 1);
     }
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_array_get(crit, 1), "inputs"), "age")),
-        "36");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(crit, 1), "inputs"), "age")),
+                        "36");
     assert_true(json_is_null(json_object_get(tr, "tier_trace")));
     json_decref(tr);
     int failed = -1;
@@ -225,8 +225,7 @@ static void test_month_amounts_by_hand(void **state)
     assert_int_equal(month(&DISTRICT, 1, D(2026, 12, 5), D(2026, 1, 1), D(2026, 11, 20), 11), 0);
     /* tier C, the person leaves the employer on October 15 (the new employer
      * needs a new application): 1000 x 15 / 31 = 483.870... -> 483.87 */
-    assert_int_equal(month(&DISTRICT, 2, D(2026, 10, 1), D(2026, 5, 1), D(2026, 10, 15), 5),
-                     48387);
+    assert_int_equal(month(&DISTRICT, 2, D(2026, 10, 1), D(2026, 5, 1), D(2026, 10, 15), 5), 48387);
     /* February 2028 has 29 days: from the 15th, 15 days; 2000 x 15 / 29 = 1034.482... */
     assert_int_equal(month(&DISTRICT, 0, D(2028, 2, 1), D(2028, 2, 15), open, 0), 103448);
     /* the 36-month cap: the 36th month is paid, the 37th is not */
@@ -398,7 +397,7 @@ static void test_type_errors_with_position(void **state)
 }
 
 #define HEAD "programme a\nzh 甲\nen A\n"
-#define TIER(id, cond, amount)                                                              \
+#define TIER(id, cond, amount)                                                                     \
     "tier " id "\nclause 1\nwhen " cond "\npay " amount " for 12 months\nzh 档\nen Tier\n"
 #define CRIT(id, cond) "criterion " id "\nclause 1\nrequire " cond "\nzh 条件\nen Criterion\n"
 
@@ -416,21 +415,20 @@ static void test_file_errors_with_position(void **state)
         {"programme a\nzh 甲\nen A\nversion 1\ncriterion c\nclause x\nzh 中\nen E\n"
          "tier t\nclause 1\nwhen true\npay 1.00 for 1 month\nzh 档\nen T\nfrom 2026-01-01\n",
          "t.policy:5:1:", "criterion c has no 'require' line"},
-        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\n", "t.policy:4:1:",
-         "has no tier"},
+        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\n", "t.policy:4:1:", "has no tier"},
         {"programme a\nzh 甲\nen A\nversion 1\ntier t\nclause 1\nwhen true\nzh 档\nen T\n"
          "from 2026-01-01\n",
          "t.policy:5:1:", "tier t has no 'pay' line"},
-        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\nto 2025-01-01\n", "t.policy:6:1:",
-         "ends before it begins"},
+        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\nto 2025-01-01\n",
+         "t.policy:6:1:", "ends before it begins"},
         {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\nfrom 2026-02-01\n",
          "t.policy:6:1:", "given twice"},
         {"programme a\nzh 甲\nen A\nversion 1\nversion 1\n", "t.policy:4:1:", "no 'from' line"},
-        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\n" TIER("t", "true", "1.00")
-         "version 1\n",
+        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\n" TIER("t", "true",
+                                                                       "1.00") "version 1\n",
          "t.policy:12:1:", "version 1 is defined twice (line 4)"},
-        {"programme a\nversion 1\nfrom 2026-01-01\n" TIER("t", "true", "1.00"), "t.policy:1:1:",
-         "needs a 'zh' and an 'en' name"},
+        {"programme a\nversion 1\nfrom 2026-01-01\n" TIER("t", "true", "1.00"),
+         "t.policy:1:1:", "needs a 'zh' and an 'en' name"},
         {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\ntier t\nclause 1\nwhen true\n"
          "pay 0.00 for 3 months\n",
          "t.policy:9:5:", "above zero"},
@@ -440,20 +438,20 @@ static void test_file_errors_with_position(void **state)
         {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\ntier t\nclause 1\nwhen true\n"
          "pay 100.00 for 3 months, 50.00 for 1 month\n",
          "t.policy:9:26:", "'then' expected"},
-        {"programme a\nzh 甲\nen A\nversion 1\npayee bank\n", "t.policy:5:7:",
-         "expected person | employer | operator"},
-        {"programme a\nzh 甲\nen A\nversion 1\ncap weeks 3\n", "t.policy:5:5:",
-         "months, month, year or rent"},
-        {"programme a\nzh 甲\nen A\nversion 1\nfrobnicate\n", "t.policy:5:1:",
-         "unknown keyword 'frobnicate'"},
+        {"programme a\nzh 甲\nen A\nversion 1\npayee bank\n",
+         "t.policy:5:7:", "expected person | employer | operator"},
+        {"programme a\nzh 甲\nen A\nversion 1\ncap weeks 3\n",
+         "t.policy:5:5:", "months, month, year or rent"},
+        {"programme a\nzh 甲\nen A\nversion 1\nfrobnicate\n",
+         "t.policy:5:1:", "unknown keyword 'frobnicate'"},
         {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\ncriterion c\nrequire true\n"
          "require false\n",
          "t.policy:8:1:", "two 'require' lines"},
-        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\nclause x\n", "t.policy:6:1:",
-         "belongs to a criterion or a tier"},
+        {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\nclause x\n",
+         "t.policy:6:1:", "belongs to a criterion or a tier"},
         {"programme a\nzh \xff\n", "t.policy:2:4:", "not clean UTF-8"},
-        {"programme a\nzh 甲\nen A\nversion 1\nzh again\n", "t.policy:5:1:",
-         "belongs to a criterion, a tier or the programme"},
+        {"programme a\nzh 甲\nen A\nversion 1\nzh again\n",
+         "t.policy:5:1:", "belongs to a criterion, a tier or the programme"},
         {"programme a\nzh 甲\nen A\nversion 1\nfrom 2026-01-01\ncriterion c\ncriterion c\n",
          "t.policy:6:1:", "no 'require' line"},
         {"programme a\nzh 甲\nen A\n", "t.policy:4:1:", "no version"},
@@ -500,7 +498,6 @@ static char *check_text(const char *src, int *errors)
     return text;
 }
 
-
 static void test_comments_in_texts(void **state)
 {
     (void)state;
@@ -510,7 +507,8 @@ static void test_comments_in_texts(void **state)
                       "when true # always\npay 1.00 for 1 month\nzh 档\nen Tier\n";
     assert_string_equal(parse_text(src, &p), "");
     assert_string_equal(p.zh, "测试");
-    assert_string_equal(p.ver[0].tier[0].clause, "第5条#1"); /* '#' without a blank before it stays */
+    assert_string_equal(p.ver[0].tier[0].clause,
+                        "第5条#1"); /* '#' without a blank before it stays */
     pol_free(&p);
 }
 
@@ -519,10 +517,22 @@ static void test_static_checks(void **state)
     (void)state;
     int errors;
     /* overlapping versions and a gap, each at the later version's from line */
-    char *t = check_text(HEAD "version v1\nfrom 2026-01-01\nto 2026-06-30\n" TIER("t", "true", "1.00")
-                              "version v2\nfrom 2026-06-01\nto 2026-09-30\n" TIER("t", "true", "1.00")
-                              "version v3\nfrom 2026-11-01\n" TIER("t", "true", "1.00"),
-                         &errors);
+    char *t =
+        check_text(
+            HEAD "version v1\nfrom 2026-01-01\nto 2026-06-30\n" TIER(
+                "t", "true",
+                "1.00") "version v2\nfrom 2026-06-01\nto 2026-09-30\n" TIER("t", "true",
+                                                                            "1.00") "version "
+                                                                                    "v3\nfrom "
+                                                                                    "2026-11-"
+                                                                                    "01\n" TIER("t",
+                                                                                                "tr"
+                                                                                                "u"
+                                                                                                "e",
+                                                                                                "1."
+                                                                                                "0"
+                                                                                                "0"),
+            &errors);
     expect_errors(t, errors, 2);
     assert_non_null(strstr(t, "t.policy:14:1: error: version v2 (from 2026-06-01) overlaps "
                               "version v1 (2026-01-01 to 2026-06-30)"));
@@ -531,9 +541,10 @@ static void test_static_checks(void **state)
     assert_non_null(strstr(t, "错误："));
     free(t);
     /* an open version that is not the last overlaps the next */
-    t = check_text(HEAD "version v1\nfrom 2026-01-01\n" TIER("t", "true", "1.00")
-                        "version v2\nfrom 2027-01-01\n" TIER("t", "true", "1.00"),
-                   &errors);
+    t = check_text(
+        HEAD "version v1\nfrom 2026-01-01\n" TIER(
+            "t", "true", "1.00") "version v2\nfrom 2027-01-01\n" TIER("t", "true", "1.00"),
+        &errors);
     expect_errors(t, errors, 1);
     assert_non_null(strstr(t, "overlaps version v1 (2026-01-01 to open)"));
     free(t);
@@ -559,7 +570,8 @@ static void test_static_checks(void **state)
     assert_non_null(strstr(t, "the criteria together can never pass"));
     free(t);
     t = check_text(HEAD "version v\nfrom 2026-01-01\n" CRIT("d", "education >= \"master\"")
-                       CRIT("e", "education in [\"bachelor\", \"other\"]") TIER("t", "true", "1.00"),
+                       CRIT("e", "education in [\"bachelor\", \"other\"]")
+                           TIER("t", "true", "1.00"),
                    &errors);
     expect_errors(t, errors, 1);
     free(t);
@@ -567,18 +579,21 @@ static void test_static_checks(void **state)
     /* unreachable tiers: one shadowed by an earlier tier, one that the
      * criteria exclude; and eligible people that no tier takes */
     t = check_text(HEAD "version v\nfrom 2026-01-01\n" CRIT("deg", "education >= \"master\"")
-                       TIER("ab", "level in [\"A\", \"B\"]", "2.00") TIER("b", "level == \"B\"", "1.00")
-                       TIER("bach", "education == \"bachelor\"", "1.00"),
+                       TIER("ab", "level in [\"A\", \"B\"]", "2.00")
+                           TIER("b", "level == \"B\"", "1.00")
+                               TIER("bach", "education == \"bachelor\"", "1.00"),
                    &errors);
     expect_errors(t, errors, 2);
     assert_non_null(strstr(t, "error: tier b is unreachable: the tiers before it take everyone"));
-    assert_non_null(strstr(t, "error: tier bach is unreachable: no applicant who meets the criteria"));
-    assert_non_null(strstr(t, "warning: version v: some applicants meet every criterion but no tier"));
+    assert_non_null(
+        strstr(t, "error: tier bach is unreachable: no applicant who meets the criteria"));
+    assert_non_null(
+        strstr(t, "warning: version v: some applicants meet every criterion but no tier"));
     free(t);
     /* numeric tiers: rent bands are reachable; a band inside an earlier band is not */
     t = check_text(HEAD "version v\nfrom 2026-01-01\n" TIER("hi", "rent >= 5000.00", "2.00")
                        TIER("mid", "rent >= 3000.00", "1.00") TIER("in", "rent > 6000.00", "1.00")
-                       TIER("rest", "true", "0.50"),
+                           TIER("rest", "true", "0.50"),
                    &errors);
     expect_errors(t, errors, 1);
     assert_non_null(strstr(t, "tier in is unreachable"));
