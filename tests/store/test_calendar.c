@@ -2,6 +2,7 @@
  * (with QL_TEST_PG) PostgreSQL: a year loads and reads back as parsed, a
  * reload replaces the whole year, a refused load changes nothing, each load
  * writes one calendar.load audit row, and only policy.manage may load. */
+#include "fixtures.h"
 #include "testutil.h"
 
 #include "audit/audit.h"
@@ -21,17 +22,7 @@ static actor CLI;
 static int setup(void **state)
 {
     (void)state;
-    ql_err err = {0};
-    char keys_dir[512];
-    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
-        print_error("store: %s\n", err.en);
-        return -1;
-    }
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
-    if (audit_init(keys_dir, "blake2b", &err)) {
-        print_error("keys: %s\n", err.en);
-        return -1;
-    }
+    if (!(S = fx_store())) return -1;
     actor_cli(&CLI);
     return 0;
 }

@@ -7,16 +7,13 @@
  * ledger (budget -> payable), the ledger summing to zero; running a cycle
  * again changes nothing; only ledger.run computes; the schema keeps the
  * approver apart from the computer. Run from the repository root. */
+#include "fixtures.h"
 #include "testutil.h"
 
-#include "audit/audit.h"
 #include "auth/perm.h"
-#include "calendar/holidays.h"
-#include "core/calendar.h"
 #include "core/date.h"
 #include "ledger/cycle.h"
 #include "ledger/ledger.h"
-#include "policy/policy.h"
 #include "store/store.h"
 #include "subsidy/subsidy.h"
 
@@ -40,43 +37,11 @@ static int64_t ins(const char *sql, store_val *v, int n)
     return id;
 }
 
-static int load_rules(void)
-{
-    ql_err err = {0};
-    size_t len;
-    char *text = tu_slurp("data/calendar/2026.txt", &len);
-    cal_year *y = malloc(sizeof *y);
-    if (!text || !y || cal_year_parse(text, len, "2026.txt", y, &err)) return -1;
-    char digest[65];
-    holidays_digest(text, len, digest);
-    struct holidays_load_report rep;
-    int rc = holidays_load(S, &CLI, y, "2026.txt", digest, NULL, &rep, &err);
-    free(text);
-    free(y);
-    if (rc) return -1;
-    text = tu_slurp("policies/district-rent.policy", &len);
-    struct policy_saved *sv = malloc(sizeof *sv);
-    struct policy_activated act;
-    rc = !text || !sv || policy_save(S, &CLI, text, len, "district-rent.policy", sv, &err) ||
-         policy_activate(S, &CLI, sv->id, &act, &err);
-    free(text);
-    free(sv);
-    return rc ? -1 : 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    ql_err err = {0};
-    char keys_dir[512];
-    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
-        print_error("store: %s\n", err.en);
-        return -1;
-    }
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
-    if (audit_init(keys_dir, "blake2b", &err)) return -1;
+    if (!(S = fx_store()) || fx_rules(S)) return -1;
     actor_cli(&CLI);
-    if (load_rules()) return -1;
     store_val e[] = {SV_TEXT("91310104MA1FL00001")};
     EMP =
         ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "

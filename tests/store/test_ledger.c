@@ -4,6 +4,7 @@
  * other content is refused), the schema refuses what the service refuses
  * (no amount, one account twice, a duplicate key) and refuses any update or
  * delete of a posted transfer; balances are derived from the transfers. */
+#include "fixtures.h"
 #include "testutil.h"
 
 #include "ledger/ledger.h"
@@ -19,10 +20,7 @@ static int setup(void **state)
 {
     (void)state;
     ql_err err = {0};
-    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
-        print_error("store: %s\n", err.en);
-        return -1;
-    }
+    if (!(S = fx_store())) return -1;
     struct ledger_account a[] = {
         {"budget:district-rent:2026", LK_BUDGET, "district-rent", "", 0},
         {"payable:person:7", LK_PAYABLE, "district-rent", "person", 7},

@@ -7,6 +7,7 @@
  * the employer, the lease covering the day, the latest lease winning) and a
  * what-if between the district policy and a stricter proposal give the
  * numbers worked out below. Run from the repository root. */
+#include "fixtures.h"
 #include "testutil.h"
 
 #include "audit/audit.h"
@@ -33,17 +34,7 @@ static int32_t D(int y, int m, int d)
 static int setup(void **state)
 {
     (void)state;
-    ql_err err = {0};
-    char keys_dir[512];
-    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
-        print_error("store: %s\n", err.en);
-        return -1;
-    }
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
-    if (audit_init(keys_dir, "blake2b", &err)) {
-        print_error("keys: %s\n", err.en);
-        return -1;
-    }
+    if (!(S = fx_store())) return -1;
     actor_cli(&CLI);
     memset(&REVIEWER, 0, sizeof REVIEWER);
     REVIEWER.via = VIA_SESSION;

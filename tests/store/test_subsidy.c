@@ -7,14 +7,12 @@
  * as reasons, one appeal; idempotent transitions (a repeated request, and
  * the same request key, change nothing twice); re-application counting the
  * months received before. Run from the repository root. */
+#include "fixtures.h"
 #include "testutil.h"
 
 #include "audit/audit.h"
 #include "auth/perm.h"
-#include "calendar/holidays.h"
-#include "core/calendar.h"
 #include "core/date.h"
-#include "policy/policy.h"
 #include "store/store.h"
 #include "subsidy/subsidy.h"
 
@@ -76,36 +74,8 @@ static int64_t talent(const char *name, int32_t born, const char *education, con
 static int setup(void **state)
 {
     (void)state;
-    ql_err err = {0};
-    char keys_dir[512];
-    if (store_open(tu_fresh_store_url(), NULL, &S, &err) || store_migrate(S, NULL, &err)) {
-        print_error("store: %s\n", err.en);
-        return -1;
-    }
-    snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
-    if (audit_init(keys_dir, "blake2b", &err)) return -1;
+    if (!(S = fx_store()) || fx_rules(S)) return -1;
     actor_cli(&CLI);
-    /* the 2026 calendar and the district policy */
-    size_t len;
-    char *text = tu_slurp("data/calendar/2026.txt", &len);
-    cal_year *y = malloc(sizeof *y);
-    if (!text || !y || cal_year_parse(text, len, "2026.txt", y, &err)) return -1;
-    char digest[65];
-    holidays_digest(text, len, digest);
-    struct holidays_load_report rep;
-    if (holidays_load(S, &CLI, y, "2026.txt", digest, NULL, &rep, &err)) return -1;
-    free(text);
-    free(y);
-    text = tu_slurp("policies/district-rent.policy", &len);
-    struct policy_saved *sv = malloc(sizeof *sv);
-    struct policy_activated act;
-    if (!text || !sv || policy_save(S, &CLI, text, len, "district-rent.policy", sv, &err) ||
-        policy_activate(S, &CLI, sv->id, &act, &err)) {
-        print_error("policy: %s\n", err.en);
-        return -1;
-    }
-    free(text);
-    free(sv);
     /* two employers, two talents with filed leases (2026-01-01 to 2027-12-31) */
     store_val e1[] = {SV_TEXT("91310104MA1FL00001")}, e2[] = {SV_TEXT("91310104MA1FL00002")};
     E1 =
