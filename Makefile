@@ -68,7 +68,7 @@ BIN := $(B)/qianlima
 
 # Files compiled into the binary: templates, migrations, the OpenAPI document.
 EMBED := $(sort $(wildcard templates/*.mustache) $(wildcard i18n/*.json) $(wildcard sql/sqlite/*.sql) \
-           $(wildcard policies/*.policy) $(wildcard data/calendar/*.txt) \
+           $(wildcard policies/*.policy) $(wildcard data/calendar/*.txt) $(wildcard layouts/*.layout) \
            $(wildcard sql/postgres/*.sql)) docs/openapi.json
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -81,7 +81,7 @@ CREATE TABLE payments (
 );
 CREATE INDEX payments_cycle ON payments (cycle_id, state, id);
 CREATE INDEX payments_batch ON payments (batch_id, id);
-CREATE INDEX payments_payee ON payments (payee_type, payee_id);
+CREATE INDEX payments_account ON payments (account_id, state);
 
 -- A bank result file taken in: its digest (the same file twice is taken
 -- once), what matched, and every mismatch found (JSON).
@@ -98,3 +98,10 @@ CREATE TABLE bank_imports (
     imported_by TEXT NOT NULL DEFAULT '',
     imported_at BIGINT NOT NULL
 );
+
+-- Balances are sums over an account's transfers up to a cycle: index the
+-- account with the cycle and the amount so the sums read the index alone.
+DROP INDEX ledger_transfers_debit;
+DROP INDEX ledger_transfers_credit;
+CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account, cycle, amount_fen);
+CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account, cycle, amount_fen);

@@ -42,11 +42,7 @@ static int setup(void **state)
     (void)state;
     if (!(S = fx_store()) || fx_rules(S)) return -1;
     actor_cli(&CLI);
-    store_val e[] = {SV_TEXT("91310104MA1FL00001")};
-    EMP =
-        ins("INSERT INTO employers (credit_code, name, registered_in_district, taxed_in_district, "
-            "industry, created_at, updated_at) VALUES ($1, '上海甲科技有限公司', 1, 1, 'ai', 0, 0)",
-            e, 1);
+    EMP = fx_employer(S, "91310104MA1FL00001");
     return 0;
 }
 
@@ -57,58 +53,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A talent of level with a filed lease for all of 2026 and 2027, whose
- * application is walked to active from `activate` on. */
 static int64_t active_subsidy(const char *name, const char *level, int32_t activate)
 {
-    char idx[40], filing[32];
-    snprintf(idx, sizeof idx, "index-%s", name);
-    snprintf(filing, sizeof filing, "F-%s", name);
-    store_val t[] = {SV_TEXT(name),         SV_BLOB("x", 1), SV_TEXT(idx),
-                     SV_INT(D(1992, 3, 4)), SV_TEXT(level),  SV_INT(EMP)};
-    int64_t tid =
-        ins("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, birth_date, "
-            "sex, education, level, employer_id, employed_since, insurance_months, "
-            "owns_housing, created_at, updated_at) VALUES ($1, $2, $3, '1101**********"
-            "0000', 'resident', $4, 'm', 'master', $5, $6, 19000, 24, 0, 0, 0)",
-            t, 6);
-    store_val l[] = {SV_INT(tid), SV_TEXT(filing), SV_INT(D(2026, 1, 1)), SV_INT(D(2027, 12, 31))};
-    ins("INSERT INTO leases (talent_id, address, start_date, end_date, rent_fen, signed_date, "
-        "filing_no, filed_date, created_at, updated_at) VALUES ($1, '徐汇区虹桥路 1 号', $3, $4, "
-        "450000, $3, $2, $3, 0, 0)",
-        l, 4);
-    actor self = CLI;
-    self.scope = SCOPE_SELF;
-    self.roles = 1u << ROLE_TALENT;
-    self.perms = role_perms(ROLE_TALENT);
-    snprintf(self.scope_id, sizeof self.scope_id, "%lld", (long long)tid);
-    struct app_declare d = {0, 0, 1};
-    int64_t id;
-    char ref[24];
-    ql_err err;
-    int32_t day = D(2026, 9, 1);
-    if (subsidy_create(S, &self, "district-rent", 0, &d, day, &id, ref, &err))
-        fail_msg("create: %s", err.en);
-    struct {
-        const actor *who;
-        enum app_action a;
-        int32_t today, effective;
-    } steps[] = {
-        {&self, AA_SUBMIT, day, 0},
-        {&CLI, AA_ATTEST, day, 0},
-        {&CLI, AA_ACCEPT, day, 0},
-        {&CLI, AA_REVIEW, day, 0},
-        {&CLI, AA_PUBLISH, day, 0},
-        {&CLI, AA_APPROVE, D(2026, 9, 14), 0},
-        {&CLI, AA_ACTIVATE, D(2026, 9, 14), activate},
-    };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        struct app_step st = {steps[i].a, NULL, NULL, steps[i].today, steps[i].effective};
-        struct app_result res;
-        if (subsidy_transition(S, steps[i].who, id, &st, &res, &err))
-            fail_msg("%s: %s", subsidy_action_name(steps[i].a), err.en);
-    }
-    return id;
+    return fx_active_subsidy(S, EMP, name, level, NULL, activate);
 }
 
 static int64_t amount(int64_t app, const char *month)

@@ -6,6 +6,8 @@
 
 #include "store/store.h"
 
+#include <stdint.h>
+
 /* A fresh store (tu_fresh_store_url), migrated, with the audit chain keyed
  * from tu_tmpdir()/keys. NULL after printing why. */
 store *fx_store(void);
@@ -14,5 +16,17 @@ store *fx_store(void);
  * policies/district-rent.policy, as the CLI. Run from the repository root.
  * Returns 0, or -1 after printing why. */
 int fx_rules(store *s);
+
+/* An employer registered and taxed in the district (industry ai). */
+int64_t fx_employer(store *s, const char *credit_code);
+
+/* A talent called name (unique in the test) of level ("A", "B", "C"),
+ * working for employer, with bank account bank (NULL for none) and a filed
+ * lease for all of 2026 and 2027 at 4,500.00, whose district-rent
+ * application is walked through the workflow to active from day activate
+ * (approved on 14 September 2026). Returns the application's id; fails the
+ * test on any error. */
+int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const char *level,
+                          const char *bank, int32_t activate);
 
 #endif

@@ -1,0 +1,59 @@
+/* bank_impl.h - inside the bank module: fixed-width layouts (layout.c) as
+ * bank.c writes them. Not for other modules. */
+#ifndef QL_LEDGER_BANK_IMPL_H
+#define QL_LEDGER_BANK_IMPL_H
+
+#include "core/buf.h"
+#include "core/validate.h"
+#include "ledger/bank.h"
+
+enum bank_record { BR_HEADER, BR_DETAIL, BR_TRAILER };
+
+enum bank_field {
+    BF_LITERAL,
+    BF_BATCH_NO,
+    BF_RECORDS,
+    BF_TOTAL_FEN,
+    BF_TOTAL_YUAN,
+    BF_DATE,
+    BF_CYCLE,
+    BF_REQUEST_ID,
+    BF_ACCOUNT,
+    BF_NAME,
+    BF_AMOUNT_FEN,
+    BF_AMOUNT_YUAN,
+    BF_PURPOSE,
+    BF_PAYEE_TYPE,
+    BF_SEQ
+};
+
+struct bank_lfield {
+    enum bank_record rec;
+    enum bank_field f;
+    int width;
+    bool right, numeric, cut;
+    char pad;
+    char lit[64];
+};
+
+#define BANK_LAYOUT_FIELDS 64
+
+struct bank_layout {
+    struct bank_lfield f[BANK_LAYOUT_FIELDS];
+    int n;
+};
+
+/* What one record may show. */
+struct bank_values {
+    const char *batch_no, *date, *cycle; /* date YYYYMMDD, cycle YYYYMM */
+    int64_t records, total_fen;
+    const char *request_id, *account, *name, *purpose, *payee_type;
+    int64_t amount_fen, seq;
+};
+
+/* Appends the record rec of l for v to b, ending CRLF (nothing when l has
+ * no such record). QL_EINVAL naming the value wider than its field. */
+int bank_layout_record(const bank_layout *l, enum bank_record rec, const struct bank_values *v,
+                       buf *b, ql_err *err);
+
+#endif
