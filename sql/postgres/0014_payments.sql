@@ -105,3 +105,11 @@ DROP INDEX ledger_transfers_debit;
 DROP INDEX ledger_transfers_credit;
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account, cycle, amount_fen);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account, cycle, amount_fen);
+
+-- The months an application's review counted as received under earlier
+-- applications (its place in the schedule), as a column the cycle reads
+-- without parsing the trace.
+ALTER TABLE applications ADD COLUMN months_received INTEGER NOT NULL DEFAULT 0
+    CHECK (months_received BETWEEN 0 AND 1200);
+UPDATE applications SET months_received = COALESCE((trace::json ->> 'months_received')::integer, 0)
+    WHERE trace IS NOT NULL;

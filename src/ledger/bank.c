@@ -1134,6 +1134,89 @@ int bank_write_off(store *s, const actor *a, const char *request_id, const char 
     return fix_run(s, a, P_LEDGER_APPROVE, request_id, reason, unused, writeoff_body, err);
 }
 
+struct collect_ctx {
+    const actor *a;
+    char type[12];
+    int64_t payee, fen;
+    const char *reference;
+    bool *unchanged;
+    ql_err *err;
+};
+
+static int collect_body(store *s, void *vctx)
+{
+    struct collect_ctx *x = vctx;
+    ql_err *err = x->err;
+    char code[64], key[80];
+    snprintf(key, sizeof key, "collect:%s", x->reference);
+    int64_t seen = 0;
+    int rc = store_query_int(s, "SELECT count(*) FROM ledger_transfers WHERE idempotency_key = $1",
+                             (store_val[]){SV_TEXT(key)}, 1, &seen);
+    if (rc) return store_failure(s, rc, "", err);
+    int64_t payable = 0, paid = 0, owed = 0, tid;
+    snprintf(code, sizeof code, "payable:%s:%lld", x->type, (long long)x->payee);
+    if ((rc = account(s, code, LK_PAYABLE, x->type, x->payee, &payable, err))) return rc;
+    snprintf(code, sizeof code, "paid:%s:%lld", x->type, (long long)x->payee);
+    if ((rc = account(s, code, LK_PAID, x->type, x->payee, &paid, err))) return rc;
+    if (!seen) {
+        if ((rc = ledger_balance(s, payable, &owed, err))) return rc;
+        if (-owed < x->fen) {
+            char o[32], f[32];
+            validate_money_text(owed < 0 ? -owed : 0, o, sizeof o);
+            validate_money_text(x->fen, f, sizeof f);
+            return ql_errf(
+                err, QL_ECONFLICT, "amount", "%s:%lld owes %s yuan; %s is more than that",
+                "%s:%lld 应退 %s 元；%s 超出应退金额", x->type, (long long)x->payee, o, f);
+        }
+    }
+    if ((rc = post(s, key, paid, payable, x->fen, "", "recovery collected", &tid, err))) return rc;
+    if (seen) {
+        *x->unchanged = true;
+        return 0;
+    }
+    json_t *d = json_pack("{sssIsIss}", "payee_type", x->type, "payee_id", (json_int_t)x->payee,
+                          "amount_fen", (json_int_t)x->fen, "reference", x->reference);
+    rc = audit_by(s, x->a, "payment.collect", "payment", tid, NULL, NULL, d, NULL, err);
+    json_decref(d);
+    return rc;
+}
+
+int bank_collect(store *s, const actor *a, const char *payee, int64_t fen, const char *reference,
+                 bool *unchanged, ql_err *err)
+{
+    *unchanged = false;
+    int rc = actor_require(a, P_LEDGER_RUN, err);
+    if (rc) return rc;
+    struct collect_ctx x = {a, "", 0, fen, reference, unchanged, err};
+    const char *colon = payee ? strchr(payee, ':') : NULL;
+    char *end = NULL;
+    if (colon) x.payee = strtoll(colon + 1, &end, 10);
+    size_t tl = colon ? (size_t)(colon - payee) : 0;
+    if (tl && tl < sizeof x.type) {
+        memcpy(x.type, payee, tl);
+        x.type[tl] = '\0';
+    }
+    if (!colon || !end || *end || x.payee <= 0 ||
+        (strcmp(x.type, "person") && strcmp(x.type, "employer") && strcmp(x.type, "operator")))
+        return ql_errf(err, QL_EINVAL, "payee",
+                       "the payee is person:<id>, employer:<id> or operator:<id>",
+                       "收款方格式应为 person:<id>、employer:<id> 或 operator:<id>");
+    if (fen <= 0)
+        return ql_errf(err, QL_EINVAL, "amount", "the amount collected is more than 0",
+                       "退回金额须大于 0");
+    size_t n = reference ? strlen(reference) : 0;
+    if (n < 1 || n > 60)
+        return ql_errf(err, QL_EINVAL, "reference",
+                       "give the bank's receipt reference (1 to 60 bytes)",
+                       "请填写银行回单号（1 至 60 字节）");
+    rc = store_tx(s, STORE_TX_WRITE, collect_body, &x);
+    if (!rc && !*unchanged) {
+        ql_err e;
+        if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
+    }
+    return rc;
+}
+
 struct close_ctx {
     const actor *a;
     const char *month;

@@ -150,6 +150,17 @@ int bank_requeue(store *s, const actor *a, const char *request_id, const char *r
 int bank_write_off(store *s, const actor *a, const char *request_id, const char *reason,
                    ql_err *err);
 
+/* Records money a payee paid back (a recovery collected): fen (more than
+ * 0, at most what the payee owes: a payable balance below zero after
+ * corrections) moves paid -> payable, key collect:<reference>, so the
+ * payee's paid total falls by what was recovered. payee is "person:<id>",
+ * "employer:<id>" or "operator:<id>"; reference is the bank's receipt (1 to
+ * 60 bytes; the same reference again with the same amount changes
+ * nothing). Needs ledger.run. QL_ECONFLICT (field "amount") for more than
+ * is owed. Audit row payment.collect. */
+int bank_collect(store *s, const actor *a, const char *payee, int64_t fen, const char *reference,
+                 bool *unchanged, ql_err *err);
+
 /* Closes the reconciled cycle of month: every payment paid, re-queued and
  * paid, or written off. QL_ECONFLICT (field "state") naming what is still
  * open. Needs ledger.approve. Closing a closed cycle changes nothing (*unchanged). */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-/* A subsidy that pays in the month, with what the registry says of it. */
+/* A subsidy, with its lease on the first of the month computed. */
 struct payable {
     int64_t app, talent, employer, policy_file;
     char programme[41], version[41], tier[41], payee[12];
@@ -24,109 +24,75 @@ struct payable {
     int months_received; /* under earlier applications, at its review */
     int64_t rent, operator_id;
     int32_t lease_end;
+    bool done; /* has its entitlement in this cycle already */
 };
+
+#define NPROG 16
 
 struct run {
     store *s;
     const actor *a;
     int32_t first, last;
-    char month[16];
+    char month[8];
     int64_t cycle;
+    int64_t after; /* keyset: the last application of the page before */
     struct payable *p;
-    size_t n, cap, walk_i;
-    int64_t *done; /* applications with an entitlement in this cycle already, sorted */
-    size_t ndone;
-    /* policy files in use */
+    int n;
     struct cycle_report *out; /* the totals, when finished */
-    int64_t file_id[16];
-    pol_programme prog[16];
+    /* policy files in use, and each programme's active file */
+    int64_t file_id[NPROG];
+    pol_programme prog[NPROG];
     int nprog;
+    char active_prog[NPROG][41];
+    int64_t active_file[NPROG];
+    int nactive;
+    /* budget accounts of the cycle's year, by programme */
+    char budget_prog[NPROG][41];
+    int64_t budget_id[NPROG];
+    int nbudget;
+    /* earlier cycles (months), for corrections */
+    char (*earlier)[8];
+    int nearlier;
+    int64_t since; /* corrections look at changes from then on; -1 for none */
     ql_err *err;
 };
 
-static int load_payables(struct run *x)
-{
-    store_rows *r;
-    int rc = store_query(x->s,
-                         "SELECT id, talent_id, COALESCE(employer_id, 0), "
-                         "COALESCE(policy_file_id, 0), programme, COALESCE(policy_version, ''), "
-                         "COALESCE(tier, ''), COALESCE(payee, 'person'), start_date, end_date, "
-                         "COALESCE(trace, '') FROM applications WHERE start_date IS NOT NULL AND "
-                         "start_date <= $2 AND (end_date IS NULL OR end_date >= $1) AND "
-                         "state IN ('active', 'suspended', 'ended') AND eligible = 1 "
-                         "ORDER BY talent_id, id",
-                         (store_val[]){SV_INT(x->first), SV_INT(x->last)}, 2, &r);
-    if (rc) return store_failure(x->s, rc, "", x->err);
-    while ((rc = store_step(r)) == 1) {
-        if (x->n == x->cap) {
-            x->cap = x->cap ? x->cap * 2 : 256;
-            x->p = xrealloc(x->p, x->cap * sizeof *x->p);
-        }
-        struct payable *p = &x->p[x->n++];
-        memset(p, 0, sizeof *p);
-        p->app = store_col_int(r, 0);
-        p->talent = store_col_int(r, 1);
-        p->employer = store_col_int(r, 2);
-        p->policy_file = store_col_int(r, 3);
-        snprintf(p->programme, sizeof p->programme, "%s", store_col_text(r, 4, NULL));
-        snprintf(p->version, sizeof p->version, "%s", store_col_text(r, 5, NULL));
-        snprintf(p->tier, sizeof p->tier, "%s", store_col_text(r, 6, NULL));
-        snprintf(p->payee, sizeof p->payee, "%s", store_col_text(r, 7, NULL));
-        p->start = (int32_t)store_col_int(r, 8);
-        p->end = store_col_isnull(r, 9) ? POL_OPEN_END : (int32_t)store_col_int(r, 9);
-        json_t *tr = json_loads(store_col_text(r, 10, NULL), 0, NULL);
-        p->months_received = (int)json_integer_value(json_object_get(tr, "months_received"));
-        json_decref(tr);
-        p->lease_end = POL_OPEN_END;
-    }
-    store_rows_close(r);
-    return rc < 0 ? store_failure(x->s, rc, "", x->err) : 0;
-}
+/* The columns of a payable, then the lease covering $1 (the latest start
+ * wins, as in the registry facts). */
+#define PAYABLE_COLUMNS                                                                            \
+    "a.id, a.talent_id, COALESCE(a.employer_id, 0), COALESCE(a.policy_file_id, 0), a.programme, "  \
+    "COALESCE(a.policy_version, ''), COALESCE(a.tier, ''), COALESCE(a.payee, 'person'), "          \
+    "a.start_date, a.end_date, a.months_received, l.id, COALESCE(l.ended_on, l.end_date), "        \
+    "COALESCE(l.rent_fen, 0), COALESCE(u.operator_id, 0) "
+#define LEASE_JOIN                                                                                 \
+    "LEFT JOIN leases l ON l.id = (SELECT l2.id FROM leases l2 WHERE l2.talent_id = "              \
+    "a.talent_id AND l2.start_date <= $1 AND COALESCE(l2.ended_on, l2.end_date) >= $1 ORDER BY "   \
+    "l2.start_date DESC, l2.id DESC LIMIT 1) LEFT JOIN housing_units u ON u.id = l.unit_id "
 
-/* The lease and rent of each payable's talent on the first of the month. */
-static int take_facts(const struct policy_subject *who, const pol_facts *f, void *ctx)
+static void read_payable(store_rows *r, int32_t first, struct payable *p)
 {
-    struct run *x = ctx;
-    while (x->walk_i < x->n && x->p[x->walk_i].talent < who->talent_id) x->walk_i++;
-    for (size_t i = x->walk_i; i < x->n && x->p[i].talent == who->talent_id; i++) {
-        x->p[i].rent = f->v[F_RENT];
-        x->p[i].lease_end = f->v[F_LEASE_ACTIVE] ? who->lease_end : x->first - 1;
-        x->p[i].operator_id = who->operator_id;
-    }
-    return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int load_done(struct run *x)
-{
-    store_rows *r;
-    int rc = store_query(x->s, "SELECT application_id FROM entitlements WHERE cycle_id = $1",
-                         (store_val[]){SV_INT(x->cycle)}, 1, &r);
-    if (rc) return store_failure(x->s, rc, "", x->err);
-    size_t cap = 0;
-    while ((rc = store_step(r)) == 1) {
-        if (x->ndone == cap) {
-            cap = cap ? cap * 2 : 256;
-            x->done = xrealloc(x->done, cap * sizeof *x->done);
-        }
-        x->done[x->ndone++] = store_col_int(r, 0);
-    }
-    store_rows_close(r);
-    if (rc < 0) return store_failure(x->s, rc, "", x->err);
-    if (x->ndone) qsort(x->done, x->ndone, sizeof *x->done, cmp_id);
-    return 0;
+    memset(p, 0, sizeof *p);
+    p->app = store_col_int(r, 0);
+    p->talent = store_col_int(r, 1);
+    p->employer = store_col_int(r, 2);
+    p->policy_file = store_col_int(r, 3);
+    snprintf(p->programme, sizeof p->programme, "%s", store_col_text(r, 4, NULL));
+    snprintf(p->version, sizeof p->version, "%s", store_col_text(r, 5, NULL));
+    snprintf(p->tier, sizeof p->tier, "%s", store_col_text(r, 6, NULL));
+    snprintf(p->payee, sizeof p->payee, "%s", store_col_text(r, 7, NULL));
+    p->start = (int32_t)store_col_int(r, 8);
+    p->end = store_col_isnull(r, 9) ? POL_OPEN_END : (int32_t)store_col_int(r, 9);
+    p->months_received = (int)store_col_int(r, 10);
+    p->lease_end = store_col_isnull(r, 11) ? first - 1 : (int32_t)store_col_int(r, 12);
+    p->rent = store_col_int(r, 13);
+    p->operator_id = store_col_int(r, 14);
 }
 
 static const pol_programme *programme_of(struct run *x, int64_t file)
 {
     for (int i = 0; i < x->nprog; i++)
         if (x->file_id[i] == file) return &x->prog[i];
-    if (x->nprog == 16) return NULL;
+    if (x->nprog == NPROG) return NULL;
     ql_err e;
     if (policy_load_file(x->s, file, &x->prog[x->nprog], &e)) {
         pol_free(&x->prog[x->nprog]);
@@ -136,58 +102,187 @@ static const pol_programme *programme_of(struct run *x, int64_t file)
     return &x->prog[x->nprog++];
 }
 
+/* The programme's active policy file (0 for none). */
+static int64_t active_file(struct run *x, const char *programme)
+{
+    for (int i = 0; i < x->nactive; i++)
+        if (!strcmp(x->active_prog[i], programme)) return x->active_file[i];
+    int64_t id = 0;
+    if (store_query_int(x->s,
+                        "SELECT id FROM policy_files WHERE programme = $1 AND status = "
+                        "'active'",
+                        (store_val[]){SV_TEXT(programme)}, 1, &id))
+        id = 0;
+    if (x->nactive < NPROG) {
+        snprintf(x->active_prog[x->nactive], sizeof x->active_prog[0], "%s", programme);
+        x->active_file[x->nactive++] = id;
+    }
+    return id;
+}
+
+/* The rules of p for the month of first: the version of the programme's
+ * active file in force on the month's first day when it has p's tier (a
+ * rule change applies to the months it covers), else the version and tier
+ * of p's review. */
+static int rules_for(struct run *x, const struct payable *p, int32_t first, const pol_version **v,
+                     int *tier, int64_t *file)
+{
+    int64_t af = active_file(x, p->programme);
+    const pol_programme *prog = af ? programme_of(x, af) : NULL;
+    for (int i = 0; prog && i < prog->nver; i++) {
+        const pol_version *c = &prog->ver[i];
+        if (c->from > first || c->to < first) continue;
+        for (int t = 0; t < c->ntier; t++)
+            if (!strcmp(c->tier[t].id, p->tier)) {
+                *v = c;
+                *tier = t;
+                *file = af;
+                return 0;
+            }
+    }
+    prog = programme_of(x, p->policy_file);
+    *v = NULL;
+    *tier = -1;
+    for (int i = 0; prog && i < prog->nver; i++)
+        if (!strcmp(prog->ver[i].id, p->version)) *v = &prog->ver[i];
+    for (int i = 0; *v && i < (*v)->ntier; i++)
+        if (!strcmp((*v)->tier[i].id, p->tier)) *tier = i;
+    *file = p->policy_file;
+    if (!*v || *tier < 0)
+        return ql_errf(x->err, QL_EINTERNAL, "policy",
+                       "application %lld: tier %s of version %s of policy file %lld is not there",
+                       "申请 %lld：档次 %s（版本 %s，政策文件 %lld）不存在", (long long)p->app,
+                       p->tier, p->version, (long long)p->policy_file);
+    return 0;
+}
+
+struct susp {
+    int32_t from[32], to[32];
+    int n;
+};
+
+/* Months of start..end paid at least one day: those not wholly suspended. */
+static int paid_months(const struct susp *su, int32_t start, int32_t end)
+{
+    int months = 0;
+    for (int32_t m = date_month_first(start); m <= end; m = date_month_last(m) + 1) {
+        int32_t a = m > start ? m : start, b = date_month_last(m) < end ? date_month_last(m) : end;
+        int paid = 1;
+        for (int k = 0; k < su->n && paid; k++)
+            if (su->from[k] <= a && b <= su->to[k]) paid = 0;
+        months += paid;
+    }
+    return months;
+}
+
+struct month_calc {
+    pol_month_out out;
+    pol_month_in in;
+    int64_t file;
+    const pol_version *v;
+    int tier;
+};
+
+/* What p is due for the month of first (its last day last), with the
+ * suspensions su and year_before paid earlier in the year. */
+static int due_for(struct run *x, const struct payable *p, int32_t first, int32_t last,
+                   const struct susp *su, int64_t year_before, struct month_calc *c)
+{
+    memset(c, 0, sizeof *c);
+    int rc = rules_for(x, p, first, &c->v, &c->tier, &c->file);
+    if (rc) return rc;
+    int32_t end = p->end < p->lease_end ? p->end : p->lease_end;
+    int32_t a = p->start > first ? p->start : first, b = end < last ? end : last;
+    int excluded = 0;
+    for (int k = 0; k < su->n && b >= a; k++) {
+        int32_t lo = su->from[k] > a ? su->from[k] : a, hi = su->to[k] < b ? su->to[k] : b;
+        if (hi >= lo) excluded += (int)(hi - lo + 1);
+    }
+    int before = p->start < first ? paid_months(su, p->start, first - 1) : 0;
+    pol_month_in in = {first,       p->start, end,     p->months_received + before,
+                       year_before, p->rent,  excluded};
+    c->in = in;
+    return pol_month_amount(c->v, c->tier, &c->in, true, &c->out, x->err);
+}
+
+static int64_t payee_of(const struct payable *p)
+{
+    return !strcmp(p->payee, "employer")   ? p->employer
+           : !strcmp(p->payee, "operator") ? p->operator_id
+                                           : p->talent;
+}
+
+/* The budget account of programme for the cycle's year (cached). */
+static int budget_account(store *s, struct run *x, const char *programme, int64_t *id)
+{
+    for (int i = 0; i < x->nbudget; i++)
+        if (!strcmp(x->budget_prog[i], programme)) {
+            *id = x->budget_id[i];
+            return 0;
+        }
+    char code[64];
+    snprintf(code, sizeof code, "budget:%s:%.4s", programme, x->month);
+    struct ledger_account ba = {code, LK_BUDGET, programme, "", 0};
+    int rc = ledger_account_id(s, &ba, id, x->err);
+    if (!rc && x->nbudget < NPROG) {
+        snprintf(x->budget_prog[x->nbudget], sizeof x->budget_prog[0], "%s", programme);
+        x->budget_id[x->nbudget++] = *id;
+    }
+    return rc;
+}
+
+/* Posts fen between the programme's budget and the payee's payable account
+ * (to the payee unless back), under key. */
+static int post_payee(store *s, struct run *x, const struct payable *p, int64_t payee_id,
+                      const char *key, int64_t fen, bool back, const char *memo, int64_t *tid)
+{
+    char payable[64];
+    snprintf(payable, sizeof payable, "payable:%s:%lld", p->payee, (long long)payee_id);
+    struct ledger_account pa = {payable, LK_PAYABLE, "", p->payee, payee_id};
+    int64_t bid = 0, pid = 0;
+    int dup, rc;
+    if ((rc = budget_account(s, x, p->programme, &bid)) ||
+        (rc = ledger_account_id(s, &pa, &pid, x->err)))
+        return rc;
+    struct ledger_transfer t = {key, back ? pid : bid, back ? bid : pid, fen, x->month, p->app,
+                                memo};
+    return ledger_post(s, &t, tid, &dup, x->err);
+}
+
+static int load_suspensions(store *s, struct run *x, int64_t app, int32_t until, struct susp *su)
+{
+    return subsidy_suspensions(s, app, until, su->from, su->to, 32, &su->n, x->err);
+}
+
 /* Computes and writes the entitlement of payable p (inside a transaction). */
 static int one(store *s, struct run *x, const struct payable *p)
 {
     ql_err *err = x->err;
-    const pol_programme *prog = programme_of(x, p->policy_file);
-    const pol_version *v = NULL;
-    int tier = -1;
-    for (int i = 0; prog && i < prog->nver; i++)
-        if (!strcmp(prog->ver[i].id, p->version)) v = &prog->ver[i];
-    for (int i = 0; v && i < v->ntier; i++)
-        if (!strcmp(v->tier[i].id, p->tier)) tier = i;
-    if (!v || tier < 0)
-        return ql_errf(err, QL_EINTERNAL, "policy",
-                       "application %lld: tier %s of version %s of policy file %lld is not there",
-                       "申请 %lld：档次 %s（版本 %s，政策文件 %lld）不存在", (long long)p->app,
-                       p->tier, p->version, (long long)p->policy_file);
-    /* the days covered: up to the subsidy's end and the lease's */
-    int32_t end = p->end < p->lease_end ? p->end : p->lease_end;
-    int32_t a = p->start > x->first ? p->start : x->first, b = end < x->last ? end : x->last;
-    int32_t sfrom[32], sto[32];
-    int ns = 0, excluded = 0, before = 0, rc;
-    if ((rc = subsidy_suspensions(s, p->app, x->last, sfrom, sto, 32, &ns, err))) return rc;
-    for (int k = 0; k < ns && b >= a; k++) {
-        int32_t lo = sfrom[k] > a ? sfrom[k] : a, hi = sto[k] < b ? sto[k] : b;
-        if (hi >= lo) excluded += (int)(hi - lo + 1);
-    }
-    if (p->start < x->first &&
-        (rc = subsidy_paid_months(s, p->app, p->start, x->first - 1, &before, err)))
-        return rc;
+    struct susp su;
+    int rc = load_suspensions(s, x, p->app, x->last, &su);
+    if (rc) return rc;
     int64_t year_before = 0;
-    if (v->cap_year) {
-        char jan[8];
-        snprintf(jan, sizeof jan, "%.4s-01", x->month);
-        rc = store_query_int(s,
-                             "SELECT COALESCE(SUM(e.amount_fen), 0) FROM entitlements e JOIN "
-                             "cycles c ON c.id = e.cycle_id WHERE e.talent_id = $1 AND "
-                             "e.programme = $2 AND c.month >= $3 AND c.month < $4",
-                             (store_val[]){SV_INT(p->talent), SV_TEXT(p->programme), SV_TEXT(jan),
-                                           SV_TEXT(x->month)},
-                             4, &year_before);
-        if (rc) return store_failure(s, rc, "", err);
-    }
-    pol_month_in in = {x->first,    p->start, end,     p->months_received + before,
-                       year_before, p->rent,  excluded};
-    pol_month_out out;
-    if ((rc = pol_month_amount(v, tier, &in, true, &out, err))) return rc;
-    int64_t payee_id = !strcmp(p->payee, "employer")   ? p->employer
-                       : !strcmp(p->payee, "operator") ? p->operator_id
-                                                       : p->talent;
-    int64_t amount = out.fen;
+    char jan[8];
+    snprintf(jan, sizeof jan, "%.4s-01", x->month);
+    store_val yv[] = {SV_INT(p->talent), SV_TEXT(p->programme), SV_TEXT(jan), SV_TEXT(x->month)};
+    struct month_calc c;
+    if ((rc = rules_for(x, p, x->first, &c.v, &c.tier, &c.file))) return rc;
+    if (c.v->cap_year &&
+        (rc = store_query_int(s,
+                              "SELECT COALESCE(SUM(e.amount_fen), 0) + COALESCE((SELECT "
+                              "SUM(CASE WHEN d.kind = 'arrears' THEN d.amount_fen ELSE "
+                              "-d.amount_fen END) FROM adjustments d WHERE d.talent_id = $1 AND "
+                              "d.programme = $2 AND d.for_month >= $3 AND d.for_month < $4), 0) "
+                              "FROM entitlements e JOIN cycles c ON c.id = e.cycle_id WHERE "
+                              "e.talent_id = $1 AND e.programme = $2 AND c.month >= $3 AND "
+                              "c.month < $4",
+                              yv, 4, &year_before)))
+        return store_failure(s, rc, "", err);
+    if ((rc = due_for(x, p, x->first, x->last, &su, year_before, &c))) return rc;
+    int64_t payee_id = payee_of(p);
+    int64_t amount = c.out.fen;
     if (amount > 0 && payee_id <= 0) { /* no employer or operator to pay */
-        json_array_append_new(out.steps,
+        json_array_append_new(c.out.steps,
                               json_pack("{sssIssssss}", "step", "payee", "fen", (json_int_t)0,
                                         "yuan", "0.00", "en", "no payee to pay: nothing posted",
                                         "zh", "无收款方：不入账"));
@@ -199,42 +294,30 @@ static int one(store *s, struct run *x, const struct payable *p)
     if (p->lease_end != POL_OPEN_END) date_format(p->lease_end, d3, sizeof d3);
     json_t *inputs = json_pack("{sssssssIsosisisI}", "start", d1, "end", d2, "lease_end", d3,
                                "rent_fen", (json_int_t)p->rent, "rent_yuan", pol_yuan_json(p->rent),
-                               "months_before", in.months_before, "suspended_days", excluded,
-                               "paid_year_before_fen", (json_int_t)year_before);
+                               "months_before", c.in.months_before, "suspended_days",
+                               c.in.excluded_days, "paid_year_before_fen", (json_int_t)year_before);
     char *in_text = json_dumps(inputs, JSON_COMPACT);
-    char *steps = json_dumps(out.steps, JSON_COMPACT);
+    char *steps = json_dumps(c.out.steps, JSON_COMPACT);
     json_decref(inputs);
-    json_decref(out.steps);
+    json_decref(c.out.steps);
     int64_t transfer = 0;
     if (amount > 0) {
-        char budget[64], payable[64], key[64];
-        snprintf(budget, sizeof budget, "budget:%s:%.4s", p->programme, x->month);
-        snprintf(payable, sizeof payable, "payable:%s:%lld", p->payee, (long long)payee_id);
-        struct ledger_account ba = {budget, LK_BUDGET, p->programme, "", 0};
-        struct ledger_account pa = {payable, LK_PAYABLE, "", p->payee, payee_id};
-        int64_t bid = 0, pid = 0;
-        int dup;
+        char key[64];
         snprintf(key, sizeof key, "entitlement:%s:%lld", x->month, (long long)p->app);
-        struct ledger_transfer t = {key, 0, 0, amount, x->month, p->app, "entitlement"};
-        if (!(rc = ledger_account_id(s, &ba, &bid, err)) &&
-            !(rc = ledger_account_id(s, &pa, &pid, err))) {
-            t.debit = bid;
-            t.credit = pid;
-            rc = ledger_post(s, &t, &transfer, &dup, err);
-        }
+        rc = post_payee(s, x, p, payee_id, key, amount, false, "entitlement", &transfer);
     }
     if (!rc) {
         store_val row[] = {SV_INT(x->cycle),
                            SV_INT(p->app),
                            SV_INT(p->talent),
                            SV_TEXT(p->programme),
-                           SV_INT(p->policy_file),
-                           SV_TEXT(p->version),
+                           SV_INT(c.file),
+                           SV_TEXT(c.v->id),
                            SV_TEXT(p->tier),
                            SV_TEXT(p->payee),
                            payee_id > 0 ? SV_INT(payee_id) : SV_NULL,
-                           SV_INT(out.index),
-                           SV_INT(out.days),
+                           SV_INT(c.out.index),
+                           SV_INT(c.out.days),
                            SV_INT(amount),
                            SV_TEXT(in_text),
                            SV_TEXT(steps),
@@ -255,28 +338,237 @@ static int one(store *s, struct run *x, const struct payable *p)
     return rc;
 }
 
-struct batch {
+/* ---- corrections of earlier months --------------------------------------- */
+
+/* What p was paid for each earlier cycle month (entitlement and
+ * corrections), and the lease and rent frozen by its entitlement. */
+struct paid_month {
+    int64_t fen;
+    bool has_entitlement;
+    int64_t rent;
+    int32_t lease_end;
+};
+
+static int paid_before(store *s, struct run *x, const struct payable *p, struct paid_month *pm)
+{
+    for (int i = 0; i < x->nearlier; i++) memset(&pm[i], 0, sizeof pm[i]);
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT c.month, e.amount_fen, e.inputs FROM entitlements e JOIN cycles "
+                         "c ON c.id = e.cycle_id WHERE e.application_id = $1 AND c.month < $2",
+                         (store_val[]){SV_INT(p->app), SV_TEXT(x->month)}, 2, &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    while ((rc = store_step(r)) == 1) {
+        const char *m = store_col_text(r, 0, NULL);
+        for (int i = 0; i < x->nearlier; i++) {
+            if (strcmp(x->earlier[i], m)) continue;
+            pm[i].fen += store_col_int(r, 1);
+            pm[i].has_entitlement = true;
+            json_t *in = json_loads(store_col_text(r, 2, NULL), 0, NULL);
+            pm[i].rent = json_integer_value(json_object_get(in, "rent_fen"));
+            const char *le = json_string_value(json_object_get(in, "lease_end"));
+            int32_t day;
+            pm[i].lease_end = le && !strcmp(le, "open")     ? POL_OPEN_END
+                              : le && !date_parse(le, &day) ? day
+                                                            : POL_OPEN_END;
+            json_decref(in);
+        }
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", x->err);
+    rc = store_query(s,
+                     "SELECT for_month, SUM(CASE WHEN kind = 'arrears' THEN amount_fen ELSE "
+                     "-amount_fen END) FROM adjustments WHERE application_id = $1 GROUP BY "
+                     "for_month",
+                     (store_val[]){SV_INT(p->app)}, 1, &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    while ((rc = store_step(r)) == 1) {
+        const char *m = store_col_text(r, 0, NULL);
+        for (int i = 0; i < x->nearlier; i++)
+            if (!strcmp(x->earlier[i], m)) pm[i].fen += store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
+}
+
+/* The lease of p's talent on day (for a month it had no entitlement). */
+static int lease_on(store *s, struct run *x, struct payable *p, int32_t day)
+{
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT COALESCE(l.ended_on, l.end_date), l.rent_fen FROM leases l WHERE "
+                         "l.talent_id = $2 AND l.start_date <= $1 AND COALESCE(l.ended_on, "
+                         "l.end_date) >= $1 ORDER BY l.start_date DESC, l.id DESC LIMIT 1",
+                         (store_val[]){SV_INT(day), SV_INT(p->talent)}, 2, &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    p->lease_end = day - 1;
+    p->rent = 0;
+    if ((rc = store_step(r)) == 1) {
+        p->lease_end = (int32_t)store_col_int(r, 0);
+        p->rent = store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
+}
+
+/* Recomputes each earlier cycle month of p as things stand now and posts
+ * the difference: arrears or a recovery. */
+static int correct(store *s, struct run *x, const struct payable *p0)
+{
+    struct paid_month *pm = xcalloc((size_t)x->nearlier, sizeof *pm);
+    struct susp su;
+    int rc = paid_before(s, x, p0, pm);
+    if (!rc) rc = load_suspensions(s, x, p0->app, x->first - 1, &su);
+    int64_t year_due = 0;
+    char year[5] = "";
+    for (int i = 0; !rc && i < x->nearlier; i++) {
+        int32_t first;
+        date_parse_month(x->earlier[i], &first);
+        int32_t last = date_month_last(first);
+        if (strncmp(year, x->earlier[i], 4)) {
+            snprintf(year, sizeof year, "%.4s", x->earlier[i]);
+            year_due = 0;
+        }
+        struct payable p = *p0;
+        if (pm[i].has_entitlement) {
+            p.rent = pm[i].rent;
+            p.lease_end = pm[i].lease_end;
+        } else if ((rc = lease_on(s, x, &p, first))) {
+            break;
+        }
+        int64_t due = 0;
+        struct month_calc c;
+        memset(&c, 0, sizeof c);
+        bool in_period = p.start <= last && (p.end == POL_OPEN_END || p.end >= first);
+        if (in_period) {
+            if ((rc = due_for(x, &p, first, last, &su, year_due, &c))) break;
+            due = c.out.fen;
+        }
+        int64_t payee_id = payee_of(&p);
+        if (payee_id <= 0) due = 0;
+        year_due += due;
+        int64_t was = pm[i].fen, diff = due - was;
+        if (diff != 0) {
+            bool arrears = diff > 0;
+            int64_t fen = arrears ? diff : -diff, tid = 0, id;
+            char key[80];
+            snprintf(key, sizeof key, "adjust:%s:%lld:%s", x->month, (long long)p.app,
+                     x->earlier[i]);
+            rc = post_payee(s, x, &p, payee_id, key, fen, !arrears,
+                            arrears ? "arrears" : "recovery", &tid);
+            char *steps = c.out.steps ? json_dumps(c.out.steps, JSON_COMPACT) : NULL;
+            store_val row[] = {SV_INT(x->cycle),
+                               SV_INT(p.app),
+                               SV_INT(p.talent),
+                               SV_TEXT(p.programme),
+                               SV_TEXT(x->earlier[i]),
+                               SV_TEXT(arrears ? "arrears" : "recovery"),
+                               SV_INT(was < 0 ? 0 : was),
+                               SV_INT(due),
+                               SV_INT(fen),
+                               SV_TEXT(p.payee),
+                               SV_INT(payee_id),
+                               SV_TEXT(steps ? steps : "[]"),
+                               SV_INT(tid),
+                               SV_INT((int64_t)time(NULL))};
+            if (!rc &&
+                (rc = store_insert(s,
+                                   "INSERT INTO adjustments (cycle_id, application_id, talent_id, "
+                                   "programme, for_month, kind, was_fen, due_fen, amount_fen, "
+                                   "payee_type, payee_id, steps, transfer_id, created_at) VALUES "
+                                   "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                   row, 14, &id)))
+                rc = store_failure(s, rc, "", x->err);
+            free(steps);
+        }
+        json_decref(c.out.steps);
+    }
+    free(pm);
+    return rc;
+}
+
+struct cpage {
     struct run *x;
-    size_t from, to;
+    int64_t seen;
+};
+
+/* A page of applications changed since the last cycle: corrections. */
+static int correct_page(store *s, void *vctx)
+{
+    struct cpage *cp = vctx;
+    struct run *x = cp->x;
+    store_rows *r;
+    int rc =
+        store_query(s,
+                    "SELECT " PAYABLE_COLUMNS "FROM applications a " LEASE_JOIN
+                    "WHERE a.id > $2 AND a.start_date IS NOT NULL AND a.eligible = 1 AND "
+                    "a.state IN ('active', 'suspended', 'ended') AND (a.id IN (SELECT "
+                    "application_id FROM application_events WHERE at >= $3) OR "
+                    "a.programme IN (SELECT programme FROM policy_files WHERE activated_at "
+                    ">= $3)) ORDER BY a.id LIMIT 500",
+                    (store_val[]){SV_INT(x->first), SV_INT(x->after), SV_INT(x->since)}, 3, &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    x->n = 0;
+    while ((rc = store_step(r)) == 1) read_payable(r, x->first, &x->p[x->n++]);
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", x->err);
+    cp->seen = x->n;
+    for (int i = 0; i < x->n && !rc; i++) {
+        x->after = x->p[i].app;
+        /* corrected by an earlier run of this cycle that stopped */
+        int64_t done = 0;
+        if ((rc = store_query_int(s,
+                                  "SELECT count(*) FROM adjustments WHERE cycle_id = $1 AND "
+                                  "application_id = $2",
+                                  (store_val[]){SV_INT(x->cycle), SV_INT(x->p[i].app)}, 2, &done)))
+            return store_failure(s, rc, "", x->err);
+        if (!done) rc = correct(s, x, &x->p[i]);
+    }
+    return rc;
+}
+
+/* ---- the month's entitlements --------------------------------------------- */
+
+#define PAYABLE_WHERE                                                                              \
+    "a.start_date IS NOT NULL AND a.start_date <= $2 AND (a.end_date IS NULL OR a.end_date >= "    \
+    "$1) AND a.state IN ('active', 'suspended', 'ended') AND a.eligible = 1 "
+
+struct epage {
+    struct run *x;
     int64_t written;
 };
 
-static int batch_body(store *s, void *vctx)
+static int entitlement_page(store *s, void *vctx)
 {
-    struct batch *b = vctx;
-    b->written = 0;
-    for (size_t i = b->from; i < b->to; i++) {
-        const struct payable *p = &b->x->p[i];
-        if (b->x->ndone && bsearch(&p->app, b->x->done, b->x->ndone, sizeof *b->x->done, cmp_id))
-            continue; /* written by an earlier run that stopped */
-        int rc = one(s, b->x, p);
-        if (rc) return rc;
-        b->written++;
+    struct epage *ep = vctx;
+    struct run *x = ep->x;
+    ep->written = 0;
+    store_rows *r;
+    int rc = store_query(
+        s,
+        "SELECT " PAYABLE_COLUMNS ", EXISTS (SELECT 1 FROM entitlements e WHERE "
+        "e.cycle_id = $3 AND e.application_id = a.id) FROM applications a " LEASE_JOIN
+        "WHERE " PAYABLE_WHERE "AND a.id > $4 ORDER BY a.id LIMIT 500",
+        (store_val[]){SV_INT(x->first), SV_INT(x->last), SV_INT(x->cycle), SV_INT(x->after)}, 4,
+        &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    x->n = 0;
+    while ((rc = store_step(r)) == 1) {
+        read_payable(r, x->first, &x->p[x->n]);
+        x->p[x->n++].done = store_col_int(r, 15) != 0;
     }
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", x->err);
+    for (int i = 0; i < x->n; i++) {
+        if (x->p[i].done) continue; /* written by an earlier run that stopped */
+        if ((rc = one(s, x, &x->p[i]))) return rc;
+        ep->written++;
+    }
+    if (x->n) x->after = x->p[x->n - 1].app;
     return 0;
 }
 
-/* A cycle's entitlements: how many, how many pay, the total in fen. */
+/* A cycle's entitlements and corrections: counts and totals in fen. */
 static int totals(store *s, int64_t cycle, struct cycle_report *out, ql_err *err)
 {
     store_val c[] = {SV_INT(cycle)};
@@ -292,6 +584,19 @@ static int totals(store *s, int64_t cycle, struct cycle_report *out, ql_err *err
                              "SELECT COALESCE(SUM(amount_fen), 0) FROM entitlements WHERE "
                              "cycle_id = $1",
                              c, 1, &out->total_fen);
+    if (!rc)
+        rc = store_query_int(s, "SELECT count(*) FROM adjustments WHERE cycle_id = $1", c, 1,
+                             &out->corrections);
+    if (!rc)
+        rc = store_query_int(s,
+                             "SELECT COALESCE(SUM(amount_fen), 0) FROM adjustments WHERE "
+                             "cycle_id = $1 AND kind = 'arrears'",
+                             c, 1, &out->arrears_fen);
+    if (!rc)
+        rc = store_query_int(s,
+                             "SELECT COALESCE(SUM(amount_fen), 0) FROM adjustments WHERE "
+                             "cycle_id = $1 AND kind = 'recovery'",
+                             c, 1, &out->recovered_fen);
     return rc ? store_failure(s, rc, "", err) : 0;
 }
 
@@ -310,11 +615,74 @@ static int finish(store *s, void *vctx)
                                   SV_INT((int64_t)time(NULL)), SV_INT(x->cycle)},
                     5, NULL);
     if (rc) return store_failure(s, rc, "", x->err);
-    json_t *detail = json_pack("{sssIsIsI}", "month", x->month, "entitlements", (json_int_t)n,
-                               "paid", (json_int_t)paid, "total_fen", (json_int_t)total);
+    json_t *detail =
+        json_pack("{sssIsIsIsIsIsI}", "month", x->month, "entitlements", (json_int_t)n, "paid",
+                  (json_int_t)paid, "total_fen", (json_int_t)total, "corrections",
+                  (json_int_t)x->out->corrections, "arrears_fen", (json_int_t)x->out->arrears_fen,
+                  "recovered_fen", (json_int_t)x->out->recovered_fen);
     rc = audit_by(s, x->a, "cycle.compute", "cycle", x->cycle, NULL, NULL, detail, NULL, x->err);
     json_decref(detail);
     return rc;
+}
+
+/* The cycle of x->month, created once; its state into state. */
+static int open_cycle(store *s, struct run *x, char state[16])
+{
+    ql_err *err = x->err;
+    int64_t later = 0;
+    int rc = store_query_int(s, "SELECT count(*) FROM cycles WHERE month > $1",
+                             (store_val[]){SV_TEXT(x->month)}, 1, &later);
+    if (rc) return store_failure(s, rc, "", err);
+    rc = store_insert(s,
+                      "INSERT INTO cycles (month, created_at) VALUES ($1, $2) "
+                      "ON CONFLICT (month) DO NOTHING",
+                      (store_val[]){SV_TEXT(x->month), SV_INT((int64_t)time(NULL))}, 2, &x->cycle);
+    if (rc && rc != QL_ECONFLICT) return store_failure(s, rc, "", err);
+    bool created = rc == 0;
+    store_rows *r;
+    if ((rc = store_query(s, "SELECT id, state FROM cycles WHERE month = $1",
+                          (store_val[]){SV_TEXT(x->month)}, 1, &r)))
+        return store_failure(s, rc, "", err);
+    if ((rc = store_step(r)) == 1) {
+        x->cycle = store_col_int(r, 0);
+        snprintf(state, 16, "%s", store_col_text(r, 1, NULL));
+    }
+    store_rows_close(r);
+    if (rc != 1) return store_failure(s, rc < 0 ? rc : QL_EDB, "", err);
+    if (later && created) /* months are computed in order: refuse, and leave nothing */
+        return ql_errf(err, QL_ECONFLICT, "month",
+                       "a later month has a cycle already: cycles are computed in order",
+                       "已有更晚月份的发放批次：须按月份顺序计算");
+    return 0;
+}
+
+static int open_body(store *s, void *vctx)
+{
+    struct run *x = vctx;
+    return open_cycle(s, x, x->out->state);
+}
+
+/* The earlier cycles' months, and when the latest of them started. */
+static int load_earlier(store *s, struct run *x)
+{
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT month, created_at FROM cycles WHERE month < $1 AND state <> "
+                         "'draft' ORDER BY month",
+                         (store_val[]){SV_TEXT(x->month)}, 1, &r);
+    if (rc) return store_failure(s, rc, "", x->err);
+    int cap = 0;
+    x->since = -1;
+    while ((rc = store_step(r)) == 1) {
+        if (x->nearlier == cap) {
+            cap = cap ? cap * 2 : 16;
+            x->earlier = xrealloc(x->earlier, (size_t)cap * sizeof *x->earlier);
+        }
+        snprintf(x->earlier[x->nearlier++], sizeof x->earlier[0], "%s", store_col_text(r, 0, NULL));
+        x->since = store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
 }
 
 int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn progress, void *ctx,
@@ -337,46 +705,42 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
     int y, m, d;
     date_to_ymd(month_first, &y, &m, &d);
     snprintf(x.month, sizeof x.month, "%04d-%02d", y, m);
-    /* the cycle, created once */
-    rc = store_insert(s,
-                      "INSERT INTO cycles (month, created_at) VALUES ($1, $2) "
-                      "ON CONFLICT (month) DO NOTHING",
-                      (store_val[]){SV_TEXT(x.month), SV_INT((int64_t)time(NULL))}, 2, &x.cycle);
-    if (rc && rc != QL_ECONFLICT) return store_failure(s, rc, "", err);
-    store_rows *r;
-    if ((rc = store_query(s, "SELECT id, state FROM cycles WHERE month = $1",
-                          (store_val[]){SV_TEXT(x.month)}, 1, &r)))
-        return store_failure(s, rc, "", err);
-    char state[16] = "";
-    if ((rc = store_step(r)) == 1) {
-        x.cycle = store_col_int(r, 0);
-        snprintf(state, sizeof state, "%s", store_col_text(r, 1, NULL));
-    }
-    store_rows_close(r);
-    if (rc != 1) return store_failure(s, rc < 0 ? rc : QL_EDB, "", err);
+    if ((rc = store_tx(s, STORE_TX_WRITE, open_body, &x))) return rc;
     out->cycle_id = x.cycle;
-    if (strcmp(state, "draft")) {
+    if (strcmp(out->state, "draft")) {
         out->unchanged = true;
         return totals(s, x.cycle, out, err);
     }
-    if (!(rc = load_payables(&x)) && !(rc = load_done(&x)))
-        rc = policy_registry_facts(s, month_first, take_facts, &x, err);
-    for (size_t from = 0; !rc && from < x.n; from += CYCLE_BATCH) {
-        struct batch b = {&x, from, from + CYCLE_BATCH < x.n ? from + CYCLE_BATCH : x.n, 0};
-        rc = store_tx(s, STORE_TX_WRITE, batch_body, &b);
-        if (!rc) {
-            out->new_rows += b.written;
-            if (progress) progress((int64_t)b.to, (int64_t)x.n, ctx);
-        }
+    int64_t total = 0;
+    rc = store_query_int(s, "SELECT count(*) FROM applications a WHERE " PAYABLE_WHERE,
+                         (store_val[]){SV_INT(x.first), SV_INT(x.last)}, 2, &total);
+    if (rc) return store_failure(s, rc, "", err);
+    x.p = xmalloc(500 * sizeof *x.p);
+    if (!(rc = load_earlier(s, &x)) && x.since >= 0) {
+        struct cpage cp = {&x, 0};
+        do rc = store_tx(s, STORE_TX_WRITE, correct_page, &cp);
+        while (!rc && cp.seen == 500);
+    }
+    x.after = 0;
+    int64_t done = 0;
+    while (!rc) {
+        struct epage ep = {&x, 0};
+        rc = store_tx(s, STORE_TX_WRITE, entitlement_page, &ep);
+        if (rc) break;
+        out->new_rows += ep.written;
+        done += x.n;
+        if (progress) progress(done < total ? done : total, total, ctx);
+        if (x.n < 500) break;
     }
     if (!rc) rc = store_tx(s, STORE_TX_WRITE, finish, &x);
     if (!rc) {
+        snprintf(out->state, sizeof out->state, "computed");
         ql_err e;
         if (audit_committed(s, &e)) log_warn("audit anchor not updated: %s", e.en);
     }
     for (int i = 0; i < x.nprog; i++) pol_free(&x.prog[i]);
     free(x.p);
-    free(x.done);
+    free(x.earlier);
     return rc;
 }
 
@@ -408,6 +772,18 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
     if (!o)
         return ql_errf(err, QL_ENOTFOUND, "month", "there is no cycle for %s", "%s 没有发放批次",
                        month ? month : "");
+    struct cycle_report t;
+    memset(&t, 0, sizeof t);
+    if ((rc = totals(s, id, &t, err))) {
+        json_decref(o);
+        return rc;
+    }
+    json_object_set_new(o, "paid", json_integer(t.paid));
+    json_object_set_new(o, "corrections", json_integer(t.corrections));
+    json_object_set_new(o, "arrears_fen", json_integer(t.arrears_fen));
+    json_object_set_new(o, "arrears_yuan", pol_yuan_json(t.arrears_fen));
+    json_object_set_new(o, "recovered_fen", json_integer(t.recovered_fen));
+    json_object_set_new(o, "recovered_yuan", pol_yuan_json(t.recovered_fen));
     if (entitlements) {
         json_t *items = json_array();
         if (!(rc = store_query(s,
@@ -550,11 +926,14 @@ static int approve_body(store *s, void *vctx)
     int y = (year[0] - '0') * 1000 + (year[1] - '0') * 100 + (year[2] - '0') * 10 + (year[3] - '0');
     snprintf(jan, sizeof jan, "%.4s-01", x->month);
     rc = store_query(s,
-                     "SELECT e.programme, COALESCE(SUM(e.amount_fen), 0) FROM entitlements e "
-                     "JOIN cycles c ON c.id = e.cycle_id WHERE c.month >= $1 AND c.month <= $2 "
-                     "AND (c.id = $3 OR c.state <> 'computed') AND c.state <> 'draft' "
-                     "AND e.programme IN (SELECT programme FROM entitlements WHERE cycle_id = $3) "
-                     "GROUP BY e.programme ORDER BY e.programme",
+                     "SELECT t.programme, COALESCE(SUM(t.fen), 0) FROM (SELECT programme, "
+                     "amount_fen AS fen, cycle_id FROM entitlements UNION ALL SELECT programme, "
+                     "CASE WHEN kind = 'arrears' THEN amount_fen ELSE -amount_fen END, cycle_id "
+                     "FROM adjustments) t JOIN cycles c ON c.id = t.cycle_id WHERE c.month >= $1 "
+                     "AND c.month <= $2 AND (c.id = $3 OR c.state <> 'computed') AND c.state <> "
+                     "'draft' AND t.programme IN (SELECT programme FROM entitlements WHERE "
+                     "cycle_id = $3 UNION SELECT programme FROM adjustments WHERE cycle_id = $3) "
+                     "GROUP BY t.programme ORDER BY t.programme",
                      (store_val[]){SV_TEXT(jan), SV_TEXT(x->month), SV_INT(id)}, 3, &r);
     if (rc) return store_failure(s, rc, "", err);
     char programmes[16][41];

@@ -35,7 +35,11 @@ struct cycle_report {
     int64_t entitlements; /* subsidies that pay in the month */
     int64_t paid;         /* of them with an amount above 0 */
     int64_t total_fen;
-    int64_t new_rows; /* written by this run (a resumed run writes the rest) */
+    int64_t new_rows;      /* written by this run (a resumed run writes the rest) */
+    int64_t corrections;   /* earlier months corrected (adjustments rows) */
+    int64_t arrears_fen;   /* paid more for them */
+    int64_t recovered_fen; /* to be recovered for them */
+    char state[16];        /* the cycle's state after the run */
 };
 
 /* Called after each batch: done of total subsidies. */

@@ -424,12 +424,13 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
                       SV_INT(monthly),
                       SV_TEXT(pol_payee_name(v->payee)),
                       SV_TEXT(why),
-                      SV_INT(a->id)};
+                      SV_INT(a->id),
+                      SV_INT(received)};
     rc = store_exec(s,
                     "UPDATE applications SET policy_file_id = $1, policy_version = $2, trace = $3, "
-                    "eligible = $4, tier = $5, monthly_fen = $6, payee = $7, reasons = $8 "
-                    "WHERE id = $9",
-                    up, 9, NULL);
+                    "eligible = $4, tier = $5, monthly_fen = $6, payee = $7, reasons = $8, "
+                    "months_received = $10 WHERE id = $9",
+                    up, 10, NULL);
     free(text);
     free(why);
     json_decref(trace);
