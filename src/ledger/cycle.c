@@ -24,7 +24,9 @@ struct payable {
     int months_received; /* under earlier applications, at its review */
     int64_t rent, operator_id;
     int32_t lease_end;
-    bool done; /* has its entitlement in this cycle already */
+    bool done;           /* has its entitlement in this cycle already */
+    bool suspended_ever; /* has a suspension (else none to look up) */
+    int64_t payable_id;  /* the payee's payable account, 0 when not made yet */
 };
 
 #define NPROG 16
@@ -63,7 +65,11 @@ struct run {
     "a.id, a.talent_id, COALESCE(a.employer_id, 0), COALESCE(a.policy_file_id, 0), a.programme, "  \
     "COALESCE(a.policy_version, ''), COALESCE(a.tier, ''), COALESCE(a.payee, 'person'), "          \
     "a.start_date, a.end_date, a.months_received, l.id, COALESCE(l.ended_on, l.end_date), "        \
-    "COALESCE(l.rent_fen, 0), COALESCE(u.operator_id, 0) "
+    "COALESCE(l.rent_fen, 0), COALESCE(u.operator_id, 0), EXISTS (SELECT 1 FROM "                  \
+    "application_events ev WHERE ev.application_id = a.id AND ev.action = 'suspend'), (SELECT "    \
+    "pa.id FROM ledger_accounts pa WHERE pa.code = 'payable:' || COALESCE(a.payee, 'person') || "  \
+    "':' || CAST(CASE a.payee WHEN 'employer' THEN a.employer_id WHEN 'operator' THEN "            \
+    "u.operator_id ELSE a.talent_id END AS TEXT)) "
 #define LEASE_JOIN                                                                                 \
     "LEFT JOIN leases l ON l.id = (SELECT l2.id FROM leases l2 WHERE l2.talent_id = "              \
     "a.talent_id AND l2.start_date <= $1 AND COALESCE(l2.ended_on, l2.end_date) >= $1 ORDER BY "   \
@@ -86,6 +92,8 @@ static void read_payable(store_rows *r, int32_t first, struct payable *p)
     p->lease_end = store_col_isnull(r, 11) ? first - 1 : (int32_t)store_col_int(r, 12);
     p->rent = store_col_int(r, 13);
     p->operator_id = store_col_int(r, 14);
+    p->suspended_ever = store_col_int(r, 15) != 0;
+    p->payable_id = store_col_isnull(r, 16) ? 0 : store_col_int(r, 16);
 }
 
 static const pol_programme *programme_of(struct run *x, int64_t file)
@@ -239,14 +247,14 @@ static int post_payee(store *s, struct run *x, const struct payable *p, int64_t 
     char payable[64];
     snprintf(payable, sizeof payable, "payable:%s:%lld", p->payee, (long long)payee_id);
     struct ledger_account pa = {payable, LK_PAYABLE, "", p->payee, payee_id};
-    int64_t bid = 0, pid = 0;
+    int64_t bid = 0, pid = p->payable_id;
     int dup, rc;
     if ((rc = budget_account(s, x, p->programme, &bid)) ||
-        (rc = ledger_account_id(s, &pa, &pid, x->err)))
+        (!pid && (rc = ledger_account_id(s, &pa, &pid, x->err))))
         return rc;
     struct ledger_transfer t = {key, back ? pid : bid, back ? bid : pid, fen, x->month, p->app,
                                 memo};
-    return ledger_post(s, &t, tid, &dup, x->err);
+    return ledger_post_known(s, &t, tid, &dup, x->err);
 }
 
 static int load_suspensions(store *s, struct run *x, int64_t app, int32_t until, struct susp *su)
@@ -259,7 +267,8 @@ static int one(store *s, struct run *x, const struct payable *p)
 {
     ql_err *err = x->err;
     struct susp su;
-    int rc = load_suspensions(s, x, p->app, x->last, &su);
+    su.n = 0;
+    int rc = p->suspended_ever ? load_suspensions(s, x, p->app, x->last, &su) : 0;
     if (rc) return rc;
     int64_t year_before = 0;
     char jan[8];
@@ -555,7 +564,7 @@ static int entitlement_page(store *s, void *vctx)
     x->n = 0;
     while ((rc = store_step(r)) == 1) {
         read_payable(r, x->first, &x->p[x->n]);
-        x->p[x->n++].done = store_col_int(r, 15) != 0;
+        x->p[x->n++].done = store_col_int(r, 17) != 0;
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", x->err);
