@@ -511,7 +511,7 @@ static int correct_page(store *s, void *vctx)
         store_query(s,
                     "SELECT " PAYABLE_COLUMNS "FROM applications a " LEASE_JOIN
                     "WHERE a.id > $2 AND a.start_date IS NOT NULL AND a.eligible = 1 AND "
-                    "a.state IN ('active', 'suspended', 'ended') AND (a.id IN (SELECT "
+                    "(a.state || '') IN ('active', 'suspended', 'ended') AND (a.id IN (SELECT "
                     "application_id FROM application_events WHERE at >= $3) OR "
                     "a.programme IN (SELECT programme FROM policy_files WHERE activated_at "
                     ">= $3)) ORDER BY a.id LIMIT 500",
@@ -538,9 +538,11 @@ static int correct_page(store *s, void *vctx)
 
 /* ---- the month's entitlements --------------------------------------------- */
 
+/* (a.state || '') keeps SQLite from reading by the state index, which would
+ * sort every remaining row for each page: pages walk the primary key. */
 #define PAYABLE_WHERE                                                                              \
-    "a.start_date IS NOT NULL AND a.start_date <= $2 AND (a.end_date IS NULL OR a.end_date >= "    \
-    "$1) AND a.state IN ('active', 'suspended', 'ended') AND a.eligible = 1 "
+    "a.start_date IS NOT NULL AND a.start_date <= $2 AND (a.end_date IS NULL OR a.end_date >= "   \
+    "$1) AND (a.state || '') IN ('active', 'suspended', 'ended') AND a.eligible = 1 "
 
 struct epage {
     struct run *x;
