@@ -505,8 +505,8 @@ static int correct_page(store *s, void *vctx)
         store_query(s,
                     "SELECT " PAYABLE_COLUMNS "FROM applications a " LEASE_JOIN
                     "WHERE a.id > $2 AND a.start_date IS NOT NULL AND a.eligible = 1 AND "
-                    "(a.state || '') IN ('active', 'suspended', 'ended') AND (a.id IN (SELECT "
-                    "application_id FROM application_events WHERE at >= $3) OR "
+                    "(a.state || '') IN ('active', 'suspended', 'ended') AND (EXISTS (SELECT 1 "
+                    "FROM application_events ev WHERE ev.application_id = a.id AND ev.at >= $3) OR "
                     "a.programme IN (SELECT programme FROM policy_files WHERE activated_at "
                     ">= $3)) ORDER BY a.id LIMIT 500",
                     (store_val[]){SV_INT(x->first), SV_INT(x->after), SV_INT(x->since)}, 3, &r);
