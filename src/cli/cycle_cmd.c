@@ -1,6 +1,6 @@
 /* cycle_cmd.c - the cycle subcommand: compute a month's disbursement cycle
  * and show one (acting as "cli:<unix user>"). src/ledger/cycle.h has the
- * rules. */
+ * rules; `cycle report` is in ledger_cmd.c. */
 #include "cli/cli.h"
 
 #include "core/date.h"
@@ -41,6 +41,10 @@ static const struct cli_verb verbs[] = {
     {"collect", 2, "PAYEE AMOUNT",
      "record money a payee paid back (PAYEE person:<id>, employer:<id> or operator:<id>; "
      "AMOUNT in yuan, at most what is owed; --reference the bank's receipt)"},
+    {"report", 1,
+     "YYYY-MM|YYYY [--by programme|tier|employer|payee_type] [--format FORMAT] [--out FILE]",
+     "a cycle's or a year's totals by programme, tier, employer or payee type: entitlements "
+     "paying, entitled, arrears, recovered and net, with a total; as text, JSON, CSV or .xlsx"},
     {0},
 };
 
@@ -230,6 +234,7 @@ int cmd_cycle(int argc, char **argv)
     const struct cli_verb *v =
         cli_verb_pick("cycle", argc, argv, verbs, "Cycles are described in docs/ledger.md.", &code);
     if (!v) return code;
+    if (!strcmp(v->name, "report")) return cli_cycle_report(v, argc, argv); /* ledger_cmd.c */
     char cmd[40];
     snprintf(cmd, sizeof cmd, "cycle %s", v->name);
     const char *format = NULL, *layout = NULL, *batch = NULL, *out_dir = NULL, *state = NULL,
