@@ -52,6 +52,7 @@ static void list_cycle(const char *month, const char *state, void *ctx)
 struct text_ctx {
     FILE *f;
     enum report_by by;
+    bool total; /* the row is the total row */
 };
 
 static int print_row(const struct report_row *row, void *vctx)
@@ -63,7 +64,7 @@ static int print_row(const struct report_row *row, void *vctx)
     validate_money_text(row->recovered_fen, y[2], sizeof y[2]);
     validate_money_text(row->net_fen, y[3], sizeof y[3]);
     fprintf(x->f, "%8lld %14s %14s %14s %14s  ", (long long)row->paying, y[0], y[1], y[2], y[3]);
-    if (!strcmp(row->key, "total") && !strcmp(row->label_en, "Total"))
+    if (x->total)
         fprintf(x->f, "total 合计\n");
     else
         fprintf(x->f, "%s %s\n", x->by == REPORT_TIER ? row->programme : row->key,
@@ -168,12 +169,14 @@ int cli_cycle_report(const struct cli_verb *v, int argc, char **argv)
                         p.label, report_by_name(by), cycles.len ? cycles.data : "none", p.label,
                         by_zh(by), "paying", "entitled", "arrears", "recovered", "net",
                         report_by_name(by));
-                struct text_ctx x = {f, by};
+                struct text_ctx x = {f, by, false};
                 struct report_row total;
-                if (report_totals(s, &me, &p, by, print_row, &x, &total, &err))
+                if (report_totals(s, &me, &p, by, print_row, &x, &total, &err)) {
                     rc = EXIT_FAIL;
-                else
+                } else {
+                    x.total = true;
                     print_row(&total, &x);
+                }
             }
             buf_free(&cycles);
         }

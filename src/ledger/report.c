@@ -150,19 +150,26 @@ int report_cycles(store *s, const actor *a, const struct report_period *p, repor
     "ORDER BY (f.status = 'active') DESC, f.id DESC LIMIT 1), x.programme)"
 
 /* Columns: key, programme, label, label_en, employer id, then the sums. */
+#define BY_PROGRAMME_SQL                                                                           \
+    "SELECT x.programme, '', " PROGRAMME_NAME("name_zh") ", " PROGRAMME_NAME(                      \
+        "name_en") ", 0, " REPORT_SUMS " FROM " REPORT_BASE                                        \
+                   " GROUP BY x.programme ORDER BY x.programme"
+#define BY_TIER_SQL                                                                                \
+    "SELECT x.tier, x.programme, x.tier, x.tier, 0, " REPORT_SUMS " FROM " REPORT_BASE             \
+    " GROUP BY x.programme, x.tier ORDER BY x.programme, x.tier"
+#define BY_EMPLOYER_SQL                                                                            \
+    "SELECT '', '', COALESCE(m.name, ''), '', x.employer_id, " REPORT_SUMS " FROM " REPORT_BASE    \
+    " LEFT JOIN employers m ON m.id = x.employer_id GROUP BY x.employer_id, m.name "               \
+    "ORDER BY COALESCE(m.name, ''), x.employer_id"
+#define BY_PAYEE_TYPE_SQL                                                                          \
+    "SELECT x.payee_type, '', x.payee_type, x.payee_type, 0, " REPORT_SUMS " FROM " REPORT_BASE    \
+    " GROUP BY x.payee_type ORDER BY x.payee_type"
+
 static const char *const report_sql[] = {
-    [REPORT_PROGRAMME] = "SELECT x.programme, '', " PROGRAMME_NAME("name_zh") ", " PROGRAMME_NAME(
-        "name_en") ", 0, " REPORT_SUMS " FROM " REPORT_BASE " GROUP BY x.programme "
-                   "ORDER BY x.programme",
-    [REPORT_TIER] = "SELECT x.tier, x.programme, x.tier, x.tier, 0, " REPORT_SUMS
-                    " FROM " REPORT_BASE " GROUP BY x.programme, x.tier "
-                    "ORDER BY x.programme, x.tier",
-    [REPORT_EMPLOYER] = "SELECT '', '', COALESCE(m.name, ''), '', x.employer_id, " REPORT_SUMS
-                        " FROM " REPORT_BASE " LEFT JOIN employers m ON m.id = x.employer_id "
-                        "GROUP BY x.employer_id, m.name ORDER BY COALESCE(m.name, ''), "
-                        "x.employer_id",
-    [REPORT_PAYEE_TYPE] = "SELECT x.payee_type, '', x.payee_type, x.payee_type, 0, " REPORT_SUMS
-                          " FROM " REPORT_BASE " GROUP BY x.payee_type ORDER BY x.payee_type",
+    [REPORT_PROGRAMME] = BY_PROGRAMME_SQL,
+    [REPORT_TIER] = BY_TIER_SQL,
+    [REPORT_EMPLOYER] = BY_EMPLOYER_SQL,
+    [REPORT_PAYEE_TYPE] = BY_PAYEE_TYPE_SQL,
 };
 
 static const char *payee_zh(const char *t)
