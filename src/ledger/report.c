@@ -293,23 +293,48 @@ static void json_cycle(const char *month, const char *state, void *ctx)
     json_array_append_new(ctx, json_pack("{ssss}", "month", month, "state", state));
 }
 
-int report_json(store *s, const actor *a, const struct report_period *p, enum report_by by,
-                json_t **out, ql_err *err)
+struct json_job {
+    const actor *a;
+    const struct report_period *p;
+    enum report_by by;
+    json_t *out;
+    ql_err *err;
+};
+
+/* The cycles and the totals, read in one snapshot. */
+static int json_body(store *s, void *vctx)
 {
-    *out = NULL;
+    struct json_job *j = vctx;
+    json_decref(j->out); /* a retried transaction starts again */
+    j->out = NULL;
     json_t *cycles = json_array();
-    struct json_ctx x = {json_array(), by};
+    struct json_ctx x = {json_array(), j->by};
     struct report_row total;
-    int rc = report_cycles(s, a, p, json_cycle, cycles, err);
-    if (!rc) rc = report_totals(s, a, p, by, json_row, &x, &total, err);
+    int rc = report_cycles(s, j->a, j->p, json_cycle, cycles, j->err);
+    if (!rc) rc = report_totals(s, j->a, j->p, j->by, json_row, &x, &total, j->err);
     if (rc) {
         json_decref(cycles);
         json_decref(x.rows);
         return rc;
     }
-    *out = json_pack("{sssbsssoso}", "period", p->label, "year", p->year, "by", report_by_name(by),
-                     "cycles", cycles, "rows", x.rows);
-    json_object_set_new(*out, "total", row_json(&total, by));
+    j->out = json_pack("{sssbsssoso}", "period", j->p->label, "year", j->p->year, "by",
+                       report_by_name(j->by), "cycles", cycles, "rows", x.rows);
+    json_object_set_new(j->out, "total", row_json(&total, j->by));
+    return 0;
+}
+
+int report_json(store *s, const actor *a, const struct report_period *p, enum report_by by,
+                json_t **out, ql_err *err)
+{
+    *out = NULL;
+    int rc = may_report(a, err);
+    if (rc) return rc;
+    struct json_job j = {a, p, by, NULL, err};
+    if ((rc = store_tx(s, STORE_TX_READ, json_body, &j))) {
+        json_decref(j.out);
+        return rc;
+    }
+    *out = j.out;
     return 0;
 }
 
