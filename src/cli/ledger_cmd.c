@@ -197,8 +197,8 @@ static const struct cli_verb ledger_verbs[] = {
     {"person", 1, "TALENT_ID [--json]",
      "one person's ledger: every posting on their accounts or of their applications, in order, "
      "each traced to its entitlement, adjustment or payment; the totals and the check "
-     "paid = entitled + arrears - recovered - written off - outstanding - in clearing (exit "
-     "status 1 when it does not hold)"},
+     "paid - paid back = entitled + arrears - recovered - written off - outstanding - in "
+     "clearing (exit status 1 when it does not hold)"},
     {0},
 };
 
@@ -224,6 +224,8 @@ static void print_trace(const json_t *t)
     else if (!strcmp(type, "adjustment"))
         printf("%12s application %lld: %s for %s, was %s, due %s\n", "", jint(t, "application_id"),
                jstr(t, "kind"), jstr(t, "for_month"), jstr(t, "was_yuan"), jstr(t, "due_yuan"));
+    else if (!strcmp(type, "collection"))
+        printf("%12s paid back, receipt %s\n", "", jstr(t, "reference"));
     else if (!strcmp(type, "payment"))
         printf("%12s payment %s (attempt %lld, cycle %s), batch %s, %s%s%s%s%s\n", "",
                jstr(t, "request_id"), jint(t, "attempt"), jstr(t, "cycle"),
@@ -250,15 +252,16 @@ static void print_ledger(const json_t *o)
     if (!i) printf("no postings / 没有入账记录\n");
     const json_t *s = json_object_get(o, "totals");
     printf("totals: entitled %s, arrears %s, recovered %s, written off %s, sent %s, returned %s, "
-           "paid %s, outstanding %s, in clearing %s\n"
-           "合计：应发 %s，补发 %s，追回 %s，核销 %s，发送 %s，退回 %s，已支付 %s，待支付余额 "
-           "%s，在途 %s\n",
+           "paid %s, paid back %s, outstanding %s, in clearing %s\n"
+           "合计：应发 %s，补发 %s，追回 %s，核销 %s，发送 %s，退回 %s，已支付 %s，退回追缴 %s，"
+           "待支付余额 %s，在途 %s\n",
            jstr(s, "entitled_yuan"), jstr(s, "arrears_yuan"), jstr(s, "recovered_yuan"),
            jstr(s, "written_off_yuan"), jstr(s, "sent_yuan"), jstr(s, "returned_yuan"),
-           jstr(s, "paid_yuan"), jstr(s, "outstanding_yuan"), jstr(s, "in_clearing_yuan"),
-           jstr(s, "entitled_yuan"), jstr(s, "arrears_yuan"), jstr(s, "recovered_yuan"),
-           jstr(s, "written_off_yuan"), jstr(s, "sent_yuan"), jstr(s, "returned_yuan"),
-           jstr(s, "paid_yuan"), jstr(s, "outstanding_yuan"), jstr(s, "in_clearing_yuan"));
+           jstr(s, "paid_yuan"), jstr(s, "collected_yuan"), jstr(s, "outstanding_yuan"),
+           jstr(s, "in_clearing_yuan"), jstr(s, "entitled_yuan"), jstr(s, "arrears_yuan"),
+           jstr(s, "recovered_yuan"), jstr(s, "written_off_yuan"), jstr(s, "sent_yuan"),
+           jstr(s, "returned_yuan"), jstr(s, "paid_yuan"), jstr(s, "collected_yuan"),
+           jstr(s, "outstanding_yuan"), jstr(s, "in_clearing_yuan"));
     const json_t *other = json_object_get(s, "other_payees");
     if (jint(other, "entitled_fen") || jint(other, "arrears_fen") || jint(other, "recovered_fen"))
         printf("paid to an employer or operator for this person: entitled %s, arrears %s, "

@@ -472,12 +472,14 @@ enum posting_kind {
     PK_PAID,
     PK_RETURNED,
     PK_WRITTEN_OFF,
+    PK_COLLECTED,
     PK_OTHER,
     PK_COUNT
 };
 
-static const char *const posting_names[PK_COUNT] = {
-    "entitlement", "arrears", "recovery", "sent", "paid", "returned", "written_off", "other"};
+static const char *const posting_names[PK_COUNT] = {"entitlement", "arrears",   "recovery",
+                                                    "sent",        "paid",      "returned",
+                                                    "written_off", "collected", "other"};
 
 static bool has_prefix(const char *s, const char *p)
 {
@@ -508,6 +510,7 @@ static enum posting_kind classify(const char *key, const char *dk, const char *c
     if (moves(dk, ck, "payable", "clearing")) return PK_SENT;
     if (moves(dk, ck, "clearing", "paid")) return PK_PAID;
     if (moves(dk, ck, "clearing", "payable")) return PK_RETURNED;
+    if (moves(dk, ck, "paid", "payable")) return PK_COLLECTED;
     return PK_OTHER;
 }
 
@@ -535,7 +538,8 @@ static const char person_sql[] =
     "FROM adjustments WHERE application_id IN " PERSON_APPS ") j ON j.transfer_id = t.id "
     "LEFT JOIN (SELECT id, request_id, attempt, cycle_id, batch_id, state, result_code, "
     "result_message, bank_masked, send_transfer_id, settle_transfer_id FROM payments "
-    "WHERE payee_type = 'person' AND payee_id = $1) p ON p.send_transfer_id = t.id OR "
+    "WHERE account_id IN (SELECT id FROM ledger_accounts WHERE code = $2)) p ON "
+    "p.send_transfer_id = t.id OR "
     "p.settle_transfer_id = t.id OR t.idempotency_key = 'writeoff:' || p.request_id "
     "LEFT JOIN cycles pc ON pc.id = p.cycle_id "
     "LEFT JOIN bank_batches b ON b.id = p.batch_id "
@@ -565,8 +569,10 @@ static json_t *stored_json(const char *text)
     return v ? v : json_null();
 }
 
-static json_t *posting_trace(store_rows *r)
+static json_t *posting_trace(store_rows *r, const char *key, enum posting_kind k)
 {
+    if (k == PK_COLLECTED && has_prefix(key, "collect:"))
+        return json_pack("{ssss}", "type", "collection", "reference", key + strlen("collect:"));
     if (!store_col_isnull(r, 10))
         return json_pack(
             "{sssIsIsssssIsIsoso}", "type", "entitlement", "application_id",
@@ -636,7 +642,7 @@ static int person_postings(store *s, struct person_ctx *x, json_t *list, struct 
                               credit, "amount_fen", (json_int_t)fen, "amount_yuan",
                               pol_yuan_json(fen), "cycle", store_col_text(r, 4, NULL),
                               "application_id", app ? json_integer((json_int_t)app) : json_null(),
-                              "own", own, "trace", posting_trace(r));
+                              "own", own, "trace", posting_trace(r, key, k));
         json_array_append_new(list, o);
     }
     store_rows_close(r);
@@ -669,9 +675,9 @@ static int person_body(store *s, void *vctx)
     if (!rc) {
         rc = store_query_int(s,
                              "SELECT COALESCE(SUM(amount_fen), 0) FROM payments WHERE "
-                             "payee_type = 'person' AND payee_id = $1 AND state IN ('queued', "
-                             "'sent')",
-                             (store_val[]){SV_INT(x->talent)}, 1, &t.in_clearing);
+                             "account_id IN (SELECT id FROM ledger_accounts WHERE code = $1) "
+                             "AND state IN ('queued', 'sent')",
+                             (store_val[]){SV_TEXT(x->payable)}, 1, &t.in_clearing);
         if (rc) rc = store_failure(s, rc, "", x->err);
     }
     if (rc) {
@@ -687,6 +693,7 @@ static int person_body(store *s, void *vctx)
     set_money(totals, "sent", t.fen[PK_SENT]);
     set_money(totals, "returned", t.fen[PK_RETURNED]);
     set_money(totals, "paid", t.fen[PK_PAID]);
+    set_money(totals, "collected", t.fen[PK_COLLECTED]);
     set_money(totals, "outstanding", t.outstanding);
     set_money(totals, "in_clearing", t.in_clearing);
     set_money(totals, "other", t.fen[PK_OTHER]);
@@ -695,33 +702,36 @@ static int person_body(store *s, void *vctx)
     set_money(others, "arrears", t.other[PK_ARREARS]);
     set_money(others, "recovered", t.other[PK_RECOVERY]);
     json_object_set_new(totals, "other_payees", others);
-    /* paid = entitled + arrears - recovered - written off - outstanding - in clearing */
-    int64_t want = t.fen[PK_ENTITLEMENT];
+    /* paid - paid back = entitled + arrears - recovered - written off - outstanding
+     * - in clearing */
+    int64_t want = t.fen[PK_ENTITLEMENT], net = t.fen[PK_PAID];
     bool over = __builtin_add_overflow(want, t.fen[PK_ARREARS], &want) ||
                 __builtin_sub_overflow(want, t.fen[PK_RECOVERY], &want) ||
                 __builtin_sub_overflow(want, t.fen[PK_WRITTEN_OFF], &want) ||
                 __builtin_sub_overflow(want, t.outstanding, &want) ||
-                __builtin_sub_overflow(want, t.in_clearing, &want);
-    bool holds = !over && want == t.fen[PK_PAID];
-    char y[7][32];
-    int64_t parts[7] = {t.fen[PK_PAID],     t.fen[PK_ENTITLEMENT], t.fen[PK_ARREARS],
-                        t.fen[PK_RECOVERY], t.fen[PK_WRITTEN_OFF], t.outstanding,
-                        t.in_clearing};
-    for (int i = 0; i < 7; i++) validate_money_text(parts[i], y[i], sizeof y[i]);
-    char w[32], en[400], zh[400];
+                __builtin_sub_overflow(want, t.in_clearing, &want) ||
+                __builtin_sub_overflow(net, t.fen[PK_COLLECTED], &net);
+    bool holds = !over && want == net;
+    char y[8][32];
+    int64_t parts[8] = {t.fen[PK_PAID],    t.fen[PK_COLLECTED], t.fen[PK_ENTITLEMENT],
+                        t.fen[PK_ARREARS], t.fen[PK_RECOVERY],  t.fen[PK_WRITTEN_OFF],
+                        t.outstanding,     t.in_clearing};
+    for (int i = 0; i < 8; i++) validate_money_text(parts[i], y[i], sizeof y[i]);
+    char w[32], en[600], zh[600];
     validate_money_text(want, w, sizeof w);
     snprintf(en, sizeof en,
-             "paid %s = entitled %s + arrears %s - recovered %s - written off %s - outstanding "
-             "%s - in clearing %s: %s%s%s",
-             y[0], y[1], y[2], y[3], y[4], y[5], y[6],
-             holds ? "holds" : "does not hold (the sum is ", holds ? "" : w, holds ? "" : ")");
+             "paid %s - paid back %s = entitled %s + arrears %s - recovered %s - written off %s "
+             "- outstanding %s - in clearing %s: %s%s%s",
+             y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7],
+             holds ? "holds" : "does not hold (the right side is ", holds ? "" : w,
+             holds ? "" : ")");
     snprintf(zh, sizeof zh,
-             "已支付 %s = 应发 %s + 补发 %s − 追回 %s − 核销 %s − 待支付余额 %s − 在途 %s：%s%s%s",
-             y[0], y[1], y[2], y[3], y[4], y[5], y[6], holds ? "相符" : "不相符（右边合计 ",
+             "已支付 %s − 退回追缴 %s = 应发 %s + 补发 %s − 追回 %s − 核销 %s − 待支付余额 %s − "
+             "在途 %s：%s%s%s",
+             y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7], holds ? "相符" : "不相符（右边合计 ",
              holds ? "" : w, holds ? "" : "）");
-    json_t *check =
-        json_pack("{sbsIsIssss}", "holds", holds, "paid_fen", (json_int_t)t.fen[PK_PAID],
-                  "expected_fen", (json_int_t)want, "en", en, "zh", zh);
+    json_t *check = json_pack("{sbsIsIssss}", "holds", holds, "paid_fen", (json_int_t)net,
+                              "expected_fen", (json_int_t)want, "en", en, "zh", zh);
     x->out = json_pack("{sos[ss]sososo}", "talent", talent, "accounts", x->payable, x->paid,
                        "postings", list, "totals", totals, "check", check);
     return 0;

@@ -111,26 +111,38 @@ int report_export(store *s, const actor *a, const struct report_period *p, enum 
  *  "postings":[{"id","date","key","kind","debit","credit","amount_fen",
  *    "amount_yuan","cycle","application_id","own","trace"}],
  *  "totals":{"entitled_fen","arrears_fen","recovered_fen","written_off_fen",
- *    "sent_fen","returned_fen","paid_fen","outstanding_fen","in_clearing_fen"
- *    (each with its *_yuan), "other_payees":{"entitled_fen","arrears_fen",
- *    "recovered_fen"} (what the person's applications pay an employer or
- *    operator)},
+ *    "sent_fen","returned_fen","paid_fen","collected_fen","outstanding_fen",
+ *    "in_clearing_fen","other_fen" (each with its *_yuan), "other_payees":
+ *    {"entitled_fen","arrears_fen","recovered_fen"} (what the person's
+ *    applications pay an employer or operator)},
  *  "check":{"holds","paid_fen","expected_fen","en","zh"}}.
- * kind is entitlement, arrears, recovery, sent, paid, returned, written_off
- * or other; own is true when the posting moves the person's own payable or
- * paid account. trace names what the posting comes from:
+ * kind, from the accounts moved and the key (docs/ledger.md):
+ *   entitlement  budget -> payable     entitlement:<month>:<application>
+ *   arrears      budget -> payable     adjust:<cycle>:<application>:<month>
+ *   recovery     payable -> budget     adjust:<cycle>:<application>:<month>
+ *   sent         payable -> clearing   send:<request id>
+ *   paid         clearing -> paid      paid:<request id>
+ *   returned     clearing -> payable   return:<request id>
+ *   written_off  payable -> budget     writeoff:<request id>
+ *   collected    paid -> payable       collect:<reference> (money paid back)
+ *   other        anything else
+ * own is true when the posting moves the person's own payable or paid
+ * account. trace names what the posting comes from:
  *   {"type":"entitlement","application_id","policy_file_id","policy_version",
  *    "tier","month_index","days","inputs","steps"},
  *   {"type":"adjustment","kind","application_id","for_month","was_fen",
  *    "was_yuan","due_fen","due_yuan","steps"},
  *   {"type":"payment","request_id","attempt","cycle","batch_no","state",
  *    "result_code","result_message","account_masked"},
+ *   {"type":"collection","reference"},
  * or null when nothing is recorded for it.
  * The totals cover the person's own accounts; the check is
- *   paid = entitled + arrears - recovered - written off - outstanding
- *          - in clearing
- * where outstanding is the balance of payable:person:<id> and in clearing
- * the person's payments queued or sent without a result. Needs ledger.run,
+ *   paid - collected = entitled + arrears - recovered - written off
+ *                      - outstanding - in clearing
+ * (check.paid_fen is the left side, expected_fen the right) where
+ * outstanding is the balance of payable:person:<id> (below 0 while the
+ * person owes a recovery) and in clearing the amount of the person's
+ * payments queued or sent without a result. Needs ledger.run,
  * ledger.approve or ledger.export, or the person's own account;
  * QL_ENOTFOUND (field "id") for no such talent or one out of the account's
  * scope. */
