@@ -5,6 +5,7 @@
 #include "core/date.h"
 #include "core/log.h"
 #include "core/validate.h"
+#include "ledger/cycle.h"
 #include "policy/rules.h"
 #include "registry/registry.h"
 
@@ -527,13 +528,14 @@ static const char person_sql[] =
     "COALESCE(j.was_fen, 0), COALESCE(j.due_fen, 0), COALESCE(j.steps, ''), "
     "p.id, COALESCE(p.request_id, ''), COALESCE(p.attempt, 0), COALESCE(pc.month, ''), "
     "COALESCE(b.batch_no, ''), COALESCE(p.state, ''), COALESCE(p.result_code, ''), "
-    "COALESCE(p.result_message, ''), COALESCE(p.bank_masked, '') "
+    "COALESCE(p.result_message, ''), COALESCE(p.bank_masked, ''), COALESCE(ec.month, '') "
     "FROM ledger_transfers t "
     "JOIN ledger_accounts d ON d.id = t.debit_account "
     "JOIN ledger_accounts c ON c.id = t.credit_account "
-    "LEFT JOIN (SELECT id, transfer_id, application_id, policy_file_id, policy_version, tier, "
-    "month_index, days, inputs, steps FROM entitlements WHERE application_id IN " PERSON_APPS
-    ") e ON e.transfer_id = t.id "
+    "LEFT JOIN (SELECT id, cycle_id, transfer_id, application_id, policy_file_id, "
+    "policy_version, tier, month_index, days, inputs, steps FROM entitlements WHERE "
+    "application_id IN " PERSON_APPS ") e ON e.transfer_id = t.id "
+    "LEFT JOIN cycles ec ON ec.id = e.cycle_id "
     "LEFT JOIN (SELECT id, transfer_id, kind, application_id, for_month, was_fen, due_fen, steps "
     "FROM adjustments WHERE application_id IN " PERSON_APPS ") j ON j.transfer_id = t.id "
     "LEFT JOIN (SELECT id, request_id, attempt, cycle_id, batch_id, state, result_code, "
@@ -575,10 +577,10 @@ static json_t *posting_trace(store_rows *r, const char *key, enum posting_kind k
         return json_pack("{ssss}", "type", "collection", "reference", key + strlen("collect:"));
     if (!store_col_isnull(r, 10))
         return json_pack(
-            "{sssIsIsssssIsIsoso}", "type", "entitlement", "application_id",
-            (json_int_t)store_col_int(r, 11), "policy_file_id", (json_int_t)store_col_int(r, 12),
-            "policy_version", store_col_text(r, 13, NULL), "tier", store_col_text(r, 14, NULL),
-            "month_index", (json_int_t)store_col_int(r, 15), "days",
+            "{sssssIsIsssssIsIsoso}", "type", "entitlement", "month", store_col_text(r, 35, NULL),
+            "application_id", (json_int_t)store_col_int(r, 11), "policy_file_id",
+            (json_int_t)store_col_int(r, 12), "policy_version", store_col_text(r, 13, NULL), "tier",
+            store_col_text(r, 14, NULL), "month_index", (json_int_t)store_col_int(r, 15), "days",
             (json_int_t)store_col_int(r, 16), "inputs", stored_json(store_col_text(r, 17, NULL)),
             "steps", stored_json(store_col_text(r, 18, NULL)));
     if (!store_col_isnull(r, 19)) {
@@ -647,7 +649,31 @@ static int person_postings(store *s, struct person_ctx *x, json_t *list, struct 
     }
     store_rows_close(r);
     if (rc) return rc;
-    return step < 0 ? store_failure(s, step, "", x->err) : 0;
+    if (step < 0) return store_failure(s, step, "", x->err);
+    /* an entitlement keeps its frozen inputs; its steps are derived from
+     * them again (cycle_steps), now that no result set is open */
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+    {
+        json_t *tr = json_object_get(p, "trace");
+        const char *type = json_string_value(json_object_get(tr, "type"));
+        if (!type || strcmp(type, "entitlement") || !json_is_null(json_object_get(tr, "steps")))
+            continue;
+        json_t *steps = NULL;
+        ql_err e = {0};
+        int src = cycle_steps(s, json_integer_value(json_object_get(tr, "application_id")),
+                              json_string_value(json_object_get(tr, "month")), &steps, &e);
+        if (src == QL_EDB || src == QL_EBUSY || src == QL_EUNAVAIL) {
+            if (x->err) *x->err = e;
+            return src;
+        }
+        if (src) /* the amount does not follow from what was frozen: say so, show the rest */
+            json_object_set_new(tr, "steps_error", json_pack("{ssss}", "en", e.en, "zh", e.zh));
+        else
+            json_object_set_new(tr, "steps", steps);
+    }
+    return 0;
 }
 
 static int person_body(store *s, void *vctx)

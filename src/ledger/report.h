@@ -128,8 +128,11 @@ int report_export(store *s, const actor *a, const struct report_period *p, enum 
  *   other        anything else
  * own is true when the posting moves the person's own payable or paid
  * account. trace names what the posting comes from:
- *   {"type":"entitlement","application_id","policy_file_id","policy_version",
- *    "tier","month_index","days","inputs","steps"},
+ *   {"type":"entitlement","month","application_id","policy_file_id",
+ *    "policy_version","tier","month_index","days","inputs","steps"} (the
+ *    steps as stored, or derived again from the frozen inputs by
+ *    cycle_steps; when they cannot be, "steps" is null and "steps_error"
+ *    {"en","zh"} says why),
  *   {"type":"adjustment","kind","application_id","for_month","was_fen",
  *    "was_yuan","due_fen","due_yuan","steps"},
  *   {"type":"payment","request_id","attempt","cycle","batch_no","state",

@@ -539,7 +539,11 @@ static void test_reports_and_ledgers(void **state)
     assert_string_equal(str(tr, "tier"), "A");
     assert_int_equal(json_integer_value(json_object_get(tr, "month_index")), 1);
     assert_int_equal(json_integer_value(json_object_get(tr, "days")), 31);
-    assert_true(json_array_size(json_object_get(tr, "steps")) > 0);
+    assert_string_equal(str(tr, "month"), "2026-10");
+    json_t *steps = json_object_get(tr, "steps"); /* derived again from the frozen inputs */
+    json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+    assert_string_equal(str(last, "step"), "total");
+    assert_int_equal(json_integer_value(json_object_get(last, "fen")), 200000);
     tr = json_object_get(json_array_get(ps, 3), "trace");
     assert_int_equal(json_integer_value(json_object_get(tr, "month_index")), 2);
     tr = json_object_get(json_array_get(ps, 2), "trace");
@@ -583,6 +587,12 @@ static void test_reports_and_ledgers(void **state)
     for (size_t i = 0; i < 7; i++)
         assert_string_equal(str(json_array_get(ps, i), "kind"), b_kinds[i]);
     assert_string_equal(str(json_array_get(ps, 6), "credit"), "budget:written-off");
+    tr = json_object_get(json_array_get(ps, 0), "trace"); /* 17 of October's 31 days */
+    assert_non_null(
+        strstr(str(json_array_get(json_object_get(tr, "steps"), 0), "en"), "17 of 31 days"));
+    steps = json_object_get(tr, "steps");
+    last = json_array_get(steps, json_array_size(steps) - 1);
+    assert_int_equal(json_integer_value(json_object_get(last, "fen")), 82258);
     tr = json_object_get(json_array_get(ps, 6), "trace");
     assert_string_equal(str(tr, "request_id"), rid_b);
     assert_string_equal(str(tr, "state"), "written_off");
