@@ -3,6 +3,8 @@
  * files in the import format, acting as "cli:<unix user>". */
 #include "cli/cli.h"
 
+#include "core/date.h"
+#include "core/validate.h"
 #include "demo/demo.h"
 #include "subsidy/subsidy.h"
 
@@ -69,8 +71,43 @@ static void show_progress(const char *what, int64_t done, int64_t total, void *a
     fflush(stderr);
 }
 
+/* Active subsidies made in bulk (demo_active_subsidies), after the rest. */
+static int demo_bulk(store *s, const actor *me, int64_t count, struct progress *pr)
+{
+    ql_err err = {0};
+    struct demo_subsidies ds;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc =
+        demo_active_subsidies(s, me, count, count >= 50000 ? show_progress : NULL, pr, &ds, &err);
+    if (rc) {
+        if (pr->tty && pr->shown) fputc('\n', stderr);
+        cli_error("demo", err.en, err.zh);
+        fprintf(stderr,
+                "qianlima demo: %lld active subsidies and %lld leases were stored before "
+                "the failure\n",
+                (long long)ds.made, (long long)ds.leases);
+        return EXIT_FAIL;
+    }
+    char tiers[400] = "", start[16], monthly[32];
+    size_t used = 0;
+    for (int t = 0; t < ds.ntiers && used < sizeof tiers; t++)
+        used += (size_t)snprintf(tiers + used, sizeof tiers - used, "%s%s %lld", t ? ", " : "",
+                                 ds.tier[t], (long long)ds.by_tier[t]);
+    date_format(ds.start, start, sizeof start);
+    validate_money_text(ds.monthly_fen, monthly, sizeof monthly);
+    printf("demo: made %lld active subsidies of district-rent (tiers %s; %s yuan a month, paid "
+           "from %s) and %lld filed market leases, in %.1f s\n"
+           "演示数据：已生成 %lld 份发放中的区人才租房补贴（自 %s 起发放，每月合计 %s 元）和 %lld "
+           "份已备案的租赁合同\n",
+           (long long)ds.made, tiers, monthly, start, (long long)ds.leases, seconds_since(&t0),
+           (long long)ds.made, start, monthly, (long long)ds.leases);
+    return EXIT_OK;
+}
+
 /* After the registry: the calendar, the policies and the applications. */
-static int demo_subsidy(store *s, const actor *me, uint64_t seed, int64_t apps, struct progress *pr)
+static int demo_subsidy(store *s, const actor *me, uint64_t seed, int64_t apps, int64_t bulk,
+                        struct progress *pr)
 {
     ql_err err = {0};
     struct demo_rules_loaded rl;
@@ -94,12 +131,13 @@ static int demo_subsidy(store *s, const actor *me, uint64_t seed, int64_t apps, 
            (long long)da.by_state[AS_NOTICE], (long long)da.by_state[AS_REJECTED],
            (long long)da.leases, seconds_since(&pr->t0), rl.years, rl.policies,
            (long long)da.applications);
-    return EXIT_OK;
+    return bulk > 0 ? demo_bulk(s, me, bulk, pr) : EXIT_OK;
 }
 
 int cmd_demo(int argc, char **argv)
 {
-    const char *people_s = NULL, *seed_s = NULL, *employers_s = NULL, *csv = NULL, *apps_s = NULL;
+    const char *people_s = NULL, *seed_s = NULL, *employers_s = NULL, *csv = NULL, *apps_s = NULL,
+               *bulk_s = NULL;
     int if_empty = 0;
     const struct cli_flag extra[] = {
         {"people", "N", "talents to generate (default 300, at most 10000000)", &people_s, NULL},
@@ -118,13 +156,21 @@ int cmd_demo(int argc, char **argv)
          "subsidy applications to make through the workflow, in every state (default: one per "
          "8 talents, at most 2000; 0 for none)",
          &apps_s, NULL},
+        {"active-subsidies", "M",
+         "also make M subsidies of the district policy in state active, in bulk (for "
+         "benchmarks of the monthly cycle): the first M talents are drawn as people the policy "
+         "takes, those without a filed lease get one, and each is decided by the policy "
+         "engine; --applications defaults to 0 (at most the number of people)",
+         &bulk_s, NULL},
         {0},
     };
     ql_config cfg;
     int help;
     int rc = cli_parse("demo", argc, argv, extra, &cfg, &help);
     if (help) {
-        cli_usage("demo", "[--people N] [--seed S] [--employers N] [--csv DIR | --if-empty] [flags]",
+        cli_usage("demo",
+                  "[--people N] [--seed S] [--employers N] [--applications N] "
+                  "[--active-subsidies M] [--csv DIR | --if-empty] [flags]",
                   "Generates a realistic district from a seed: employers across the industry "
                   "clusters and talents with valid ID numbers, mobiles, UnionPay cards, "
                   "education, employment (some with an earlier employer) and insurance months; "
@@ -134,7 +180,14 @@ int cmd_demo(int argc, char **argv)
                   "policies and applications in every state of the workflow, or writes the employers and talents as CSV files "
                   "that 'qianlima import' accepts. The same seed and sizes always give the "
                   "same data. The first employer has the credit code " DEMO_ANCHOR_CREDIT_CODE
-                  ", the first operator the code " DEMO_ANCHOR_OPERATOR_CODE ".",
+                  ", the first operator the code " DEMO_ANCHOR_OPERATOR_CODE ". "
+                  "With --active-subsidies M (for benchmarks of the monthly cycle, e.g. "
+                  "--people 1000000 --active-subsidies 1000000), the first M talents are drawn "
+                  "as people the district policy takes, and M subsidies are made directly in "
+                  "state active (reviewed 2026-08-10, paid from 2026-09-01): each decided by "
+                  "the policy engine on the person's registry facts, with its trace, events "
+                  "and a filed market lease for those without one, many to a transaction with "
+                  "one audit row each (docs/subsidy.md).",
                   extra, 1);
         return EXIT_OK;
     }
@@ -161,6 +214,19 @@ int cmd_demo(int argc, char **argv)
         else p.employers = (int64_t)v;
     }
     int64_t apps = p.people / 8 < DEMO_APPS_DEFAULT_MAX ? p.people / 8 : DEMO_APPS_DEFAULT_MAX;
+    if (!rc && bulk_s) {
+        if (parse_count(bulk_s, (uint64_t)p.people, &v))
+            rc = bad_flag("active-subsidies",
+                          "must be a whole number from 0 to the number of people (--people)",
+                          "必须是 0 到人数（--people）之间的整数");
+        else if (csv)
+            rc = bad_flag("active-subsidies", "applies to the store, not to --csv",
+                          "只适用于数据库，不适用于 --csv");
+        else {
+            p.applicants = (int64_t)v;
+            apps = 0;
+        }
+    }
     if (!rc && apps_s) {
         if (parse_count(apps_s, 1000000, &v))
             rc = bad_flag("applications", "must be a whole number from 0 to 1000000",
@@ -239,7 +305,7 @@ int cmd_demo(int argc, char **argv)
                    (long long)st.leases_ended, (unsigned long long)p.seed, seconds_since(&pr.t0),
                    (long long)st.employers, (long long)st.talents, (long long)st.operators,
                    (long long)st.units, (long long)st.leases);
-            rc = demo_subsidy(s, &me, p.seed, apps, &pr);
+            rc = demo_subsidy(s, &me, p.seed, apps, p.applicants, &pr);
         }
     }
     store_close(s);

@@ -89,7 +89,9 @@ enum {
     S_EMPLOYER = 1, S_TALENT, P_ORG, P_BRAND, P_RESIDENT, P_FOREIGN, P_PHONE, P_CARD,
     /* housing (added later: the numbers above keep their data) */
     S_OPERATOR, S_PROJECT, S_UNIT, S_UNIT_PLAN, S_LEASE, P_OPERATOR_BRAND, P_TENANT, P_ADDRESS,
-    P_VERIFICATION, P_FILING
+    P_VERIFICATION, P_FILING,
+    /* applicants (demo_params.applicants) */
+    S_APPLICANT
 };
 
 /* ---- tables ----------------------------------------------------------- */
@@ -182,6 +184,11 @@ static const struct {
     {"036", 0}, {"702", 0}, {"643", 0}, {"380", 0}, {"528", 0}, {"752", 0}, {"756", 0},
 };
 static const int foreign_window[2] = {19600101, 19981231};
+/* With applicants (demo_params.applicants), every ID number of the district
+ * is drawn from these birth dates instead: people of an age the district
+ * policy takes with a degree (a doctor up to 45). */
+static const int applicant_window[2] = {19830101, 20020630};
+static const int applicant_foreign_window[2] = {19830101, 19981231};
 #define FOREIGN_PERIOD 200 /* one talent in 200 has a foreigner's ID */
 #define FOREIGN_AT 137
 
@@ -270,6 +277,7 @@ struct demo {
     struct area_entry *resident;   /* entries of the resident ID space */
     size_t nresident;
     uint64_t resident_space, foreign_space;
+    int32_t foreign_first, foreign_days; /* birth dates of foreigners' IDs */
     struct feistel org, brand, res, forn, phone, card;
     /* housing */
     struct demo_operator *operators;
@@ -412,6 +420,9 @@ int demo_open(const struct demo_params *p, demo **out, ql_err *err)
     if (p->batch < 0)
         return ql_errf(err, QL_EINVAL, "batch", "batch: a positive number of talents",
                        "batch：应为正整数");
+    if (p->applicants < 0 || p->applicants > p->people)
+        return ql_errf(err, QL_EINVAL, "applicants", "applicants: from 0 to the number of people",
+                       "applicants：应在 0 到人数之间");
     if (p->employers < 0 || p->employers > DEMO_EMPLOYERS_MAX)
         return ql_errf(err, QL_EINVAL, "employers", "employers: from 1 to %d",
                        "employers：应在 1 到 %d 之间", DEMO_EMPLOYERS_MAX);
@@ -437,14 +448,18 @@ int demo_open(const struct demo_params *p, demo **out, ql_err *err)
         for (int b = 0; b < areas[a].weight; b++) {
             struct area_entry *e = &d->resident[d->nresident++];
             memcpy(e->code, areas[a].code, 7);
+            const int *w = p->applicants ? applicant_window : block_window[b];
             e->block = b;
-            e->first = ymd(block_window[b][0]);
+            e->first = ymd(w[0]);
             e->start = start;
-            start += (uint64_t)(ymd(block_window[b][1]) - e->first + 1) * SEQ_BLOCK;
+            start += (uint64_t)(ymd(w[1]) - e->first + 1) * SEQ_BLOCK;
         }
     d->resident_space = start;
+    const int *fw = p->applicants ? applicant_foreign_window : foreign_window;
+    d->foreign_first = ymd(fw[0]);
+    d->foreign_days = ymd(fw[1]) - d->foreign_first + 1;
     d->foreign_space = (uint64_t)COUNT(foreign_provinces) * COUNT(nationalities) *
-                       (uint64_t)(ymd(foreign_window[1]) - ymd(foreign_window[0]) + 1) * 1000;
+                       (uint64_t)d->foreign_days * 1000;
     feistel_init(&d->res, d->resident_space, seed, P_RESIDENT);
     feistel_init(&d->forn, d->foreign_space, seed, P_FOREIGN);
 
@@ -504,9 +519,8 @@ static void id_number(const demo *d, int64_t i, struct demo_talent *t, int32_t *
         uint64_t slot = feistel_at(&d->forn, (uint64_t)(i / FOREIGN_PERIOD));
         seq = (unsigned)(slot % 1000);
         slot /= 1000;
-        int32_t days = ymd(foreign_window[1]) - ymd(foreign_window[0]) + 1;
-        day = ymd(foreign_window[0]) + (int32_t)(slot % (uint64_t)days);
-        slot /= (uint64_t)days;
+        day = d->foreign_first + (int32_t)(slot % (uint64_t)d->foreign_days);
+        slot /= (uint64_t)d->foreign_days;
         size_t nat = slot % COUNT(nationalities);
         snprintf(region, sizeof region, "9%s%s", foreign_provinces[slot / COUNT(nationalities)],
                  nationalities[nat].code);
@@ -590,6 +604,24 @@ static char luhn_digit(const char *digits)
     return (char)('0' + (10 - sum % 10) % 10);
 }
 
+/* A UnionPay card number for talent i (unique: a permutation gives it 9
+ * digits of its own). */
+static void card_number(const demo *d, struct rng *r, int64_t i, struct demo_talent *t)
+{
+    size_t c = below(r, COUNT(card_bins));
+    char digits[24];
+    /* issuer, filler, 9 unique digits, then the Luhn digit */
+    int filler = card_bins[c].len - 6 - 9 - 1;
+    int used = snprintf(digits, sizeof digits, "%s", card_bins[c].bin);
+    for (int k = 0; k < filler; k++) digits[used++] = (char)('0' + below(r, 10));
+    snprintf(digits + used, sizeof digits - (size_t)used, "%09llu",
+             (unsigned long long)feistel_at(&d->card, (uint64_t)i));
+    size_t len = strlen(digits); /* at most 18: the longest card has 19 digits */
+    memcpy(t->bank_account, digits, len);
+    t->bank_account[len] = luhn_digit(digits);
+    t->bank_account[len + 1] = '\0';
+}
+
 static int32_t months_between(int32_t from, int32_t to)
 {
     int y1, m1, d1, y2, m2, d2;
@@ -599,9 +631,77 @@ static int32_t months_between(int32_t from, int32_t to)
     return m < 0 ? 0 : m;
 }
 
+/* Talent i (i < demo_params.applicants) drawn as an applicant whom
+ * policies/district-rent.policy takes once they rent a filed flat: a
+ * bachelor up to 35, a master up to 40 or a doctor up to 45 years old at the
+ * end of 2026 (the ID number's birth date comes from applicant_window), a
+ * talent level A, B or C, employed by an employer registered in the district
+ * since at least 200 days before DEMO_AS_OF (so 6 months of insurance or
+ * more), no housing of their own, and a bank card. */
+static void applicant_talent(const demo *d, int64_t i, struct demo_talent *t)
+{
+    struct rng r = rng_for(d->p.seed, S_APPLICANT, (uint64_t)i);
+    int32_t birth;
+    int female, style;
+    id_number(d, i, t, &birth, &female, &style);
+    person_name(&r, female, style, t->name, sizeof t->name);
+    int by, bm, bd;
+    date_to_ymd(birth, &by, &bm, &bd);
+    (void)bm;
+    (void)bd;
+    if (chance(&r, 970))
+        snprintf(t->phone, sizeof t->phone, "%s%08llu", PICK(&r, mobile_prefixes),
+                 (unsigned long long)feistel_at(&d->phone, (uint64_t)i));
+    card_number(d, &r, i, t);
+
+    /* the degrees the age allows, by the policy's limits at the end of 2026 */
+    static const char *const edu[] = {"其他", "本科", "硕士", "博士"};
+    static const int age_limit[] = {0, 35, 40, 45};
+    static const int grad_age[] = {19, 22, 25, 28};
+    static const int grad_jitter[] = {3, 2, 3, 4};
+    int age = 2026 - by; /* full years on 2026-12-31 */
+    unsigned share[] = {0, 500, 350, 120};
+    for (int k = 1; k < 4; k++)
+        if (age > age_limit[k]) share[k] = 0;
+    size_t e = pick_weighted(&r, share, COUNT(share));
+    int jitter = (int)below(&r, 1000);
+    int32_t latest = d->as_of - 200; /* graduated and employed by then */
+    int32_t grad;
+    for (;;) {
+        int gy = by + grad_age[e] + jitter % grad_jitter[e];
+        grad = date_from_ymd(gy, 6, 20) + (int32_t)(jitter % 12);
+        if (grad <= latest || e == 1) break;
+        e--; /* too young for that degree: the one below (the age allows it) */
+    }
+    if (grad > latest) grad = latest - (int32_t)(jitter % 30);
+    t->education = edu[e];
+    day_text(grad, t->graduation_date);
+
+    unsigned lv = (unsigned)below(&r, 1000);
+    t->level[0] = lv < 90u + (e == 3) * 200u ? 'A' : lv < 460 ? 'B' : 'C';
+    t->category = "光启人才";
+
+    /* an employer registered in the district (the anchor is) */
+    int64_t cur = pick_employer(d, &r);
+    for (int k = 0; k < 32 && !d->registered_emp[cur]; k++) cur = pick_employer(d, &r);
+    if (!d->registered_emp[cur]) cur = 0;
+    int32_t start = grad + (int32_t)below(&r, 120);
+    if (start > latest) start = latest;
+    int32_t since = start + (int32_t)below(&r, (uint64_t)(latest - start) + 1);
+    snprintf(t->employer, sizeof t->employer, "%s", d->employers[cur].credit_code);
+    day_text(since, t->employed_since);
+    snprintf(t->insurance_months, sizeof t->insurance_months, "%d",
+             (int)months_between(since, d->as_of));
+    t->owns_housing = "否";
+}
+
 void demo_talent(const demo *d, int64_t i, struct demo_talent *t)
 {
     memset(t, 0, sizeof *t);
+    if (i < d->p.applicants) {
+        applicant_talent(d, i, t);
+        return;
+    }
     struct rng r = rng_for(d->p.seed, S_TALENT, (uint64_t)i);
     int32_t birth;
     int female, style;
@@ -613,20 +713,7 @@ void demo_talent(const demo *d, int64_t i, struct demo_talent *t)
     if (chance(&r, 970))
         snprintf(t->phone, sizeof t->phone, "%s%08llu", PICK(&r, mobile_prefixes),
                  (unsigned long long)feistel_at(&d->phone, (uint64_t)i));
-    if (chance(&r, 900)) {
-        size_t c = below(&r, COUNT(card_bins));
-        char digits[24];
-        /* issuer, filler, 9 unique digits, then the Luhn digit */
-        int filler = card_bins[c].len - 6 - 9 - 1;
-        int used = snprintf(digits, sizeof digits, "%s", card_bins[c].bin);
-        for (int k = 0; k < filler; k++) digits[used++] = (char)('0' + below(&r, 10));
-        snprintf(digits + used, sizeof digits - (size_t)used, "%09llu",
-                 (unsigned long long)feistel_at(&d->card, (uint64_t)i));
-        size_t len = strlen(digits); /* at most 18: the longest card has 19 digits */
-        memcpy(t->bank_account, digits, len);
-        t->bank_account[len] = luhn_digit(digits);
-        t->bank_account[len + 1] = '\0';
-    }
+    if (chance(&r, 900)) card_number(d, &r, i, t);
 
     /* Education, with a graduation date that fits the age: a degree the
      * person is too young to hold by DEMO_AS_OF becomes the one below. */

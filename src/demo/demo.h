@@ -58,6 +58,10 @@ struct demo_params {
                           commit writes again every index page its transaction touched,
                           and the blind indexes are touched all over, so larger
                           transactions write less */
+    int64_t applicants; /* 0 to people: talents 0 to applicants - 1 are drawn as people
+                           the district policy takes once they rent a filed flat (see
+                           "applicants" below); with any, every ID number of the
+                           district has a birth date from 1983 to mid-2002 */
 };
 
 struct demo_employer {
@@ -145,6 +149,21 @@ struct demo_stored {
  * the transactions committed so far. progress may be NULL. */
 int demo_store(store *s, const actor *a, const demo *d, demo_progress_fn progress, void *ctx,
                struct demo_stored *out, ql_err *err);
+
+/* ---- applicants ---------------------------------------------------------
+ * With demo_params.applicants = A, talents 0 to A - 1 are not drawn from
+ * the district's mix (where about one in eight would qualify) but as people
+ * who apply for the district rent subsidy and meet the terms of
+ * policies/district-rent.policy, for demo_active_subsidies at scale: a
+ * bachelor up to 35, a master up to 40 or a doctor up to 45 years old at
+ * the end of 2026, a talent level (A about 9 % of them, 29 % of doctors;
+ * B 37 %; C the rest), employed since at least 200 days before DEMO_AS_OF
+ * by an employer registered in the district (so at least 6 months of
+ * social insurance there), owning no housing, with a UnionPay card. What
+ * they lack is a filed lease, which demo_active_subsidies records. The
+ * other talents and the employers, operators, units and leases are drawn
+ * as without applicants (the tenants of platform leases include
+ * applicants). The policy itself still decides each application. */
 
 /* ---- housing ------------------------------------------------------------
  * Rental-housing operators, their units and the units' leases, generated
@@ -266,5 +285,53 @@ struct demo_apps {
  * calendar (demo_rules). a: the CLI actor (every permission, district). */
 int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
                       struct demo_apps *out, ql_err *err);
+
+/* ---- active subsidies in bulk -------------------------------------------
+ * Many subsidies for benchmarks of the monthly cycle: the workflow takes
+ * about 18 ms an application (each transition checked, with its event and
+ * audit row), hours for a million. demo_active_subsidies writes what the
+ * workflow would have left, decided by the policy engine itself:
+ *
+ * - the people: the first count talents, by id, whom the active
+ *   district-rent policy takes on the review day (DEMO_BULK_REVIEWED) given
+ *   a filed lease, and who have no application of the programme;
+ * - for each one without a filed lease covering the review day and the
+ *   rest of 2026: a filed lease of a market flat outside the platform,
+ *   March 2026 to February 2027 (as demo_applications does), rent 3,800 to
+ *   7,990 yuan by talent id; leases written many to a transaction with one
+ *   audit row (lease.bulk_create) each;
+ * - for each person, the decision of pol_decide on the registry's facts on
+ *   the review day (read after the leases are in; declarations "none"; no
+ *   month received before), with the trace, version, tier, monthly amount
+ *   and payee the review stores; an application in state active with
+ *   employer, notice and start day 1 September 2026, and its eight events
+ *   (create, submit, attest, accept, review, publish, approve, activate with
+ *   its effective day) on the days below, DEMO_SUBSIDY_BATCH applications
+ *   to a transaction with one audit row (subsidy.bulk_active) each instead
+ *   of one per transition.
+ *
+ * Refuses (QL_ECONFLICT, field "active_subsidies", nothing written) when
+ * fewer than count people qualify; QL_EINTERNAL if a decision does not take
+ * a person chosen for it. Needs the district policy active and the 2026
+ * calendar (demo_rules); a needs subsidy.review and housing.manage with a
+ * district scope. An interrupted run keeps its committed batches. */
+#define DEMO_BULK_APPLIED   "2026-08-03" /* created and submitted */
+#define DEMO_BULK_REVIEWED  "2026-08-10" /* attested 08-04, accepted 08-06 */
+#define DEMO_BULK_PUBLISHED "2026-08-11" /* notice: the 5 working days after */
+#define DEMO_SUBSIDY_BATCH  1000
+#define DEMO_LEASE_BATCH    5000
+
+struct demo_subsidies {
+    int64_t made;        /* active subsidies */
+    int64_t leases;      /* market leases recorded */
+    int64_t by_tier[16]; /* made, by tier of the version in force */
+    char tier[16][41];   /* the tiers' ids */
+    int ntiers;
+    int64_t monthly_fen; /* the sum of their monthly amounts */
+    int32_t start;       /* the first day paid */
+};
+
+int demo_active_subsidies(store *s, const actor *a, int64_t count, demo_progress_fn progress,
+                          void *ctx, struct demo_subsidies *out, ql_err *err);
 
 #endif

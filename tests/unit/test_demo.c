@@ -7,6 +7,7 @@
 #include "core/date.h"
 #include "core/validate.h"
 #include "demo/demo.h"
+#include "policy/rules.h"
 #include "registry/import.h"
 
 #include <stdint.h>
@@ -320,6 +321,100 @@ static void test_every_number_valid_and_unique(void **state)
     demo_close(d);
 }
 
+/* With applicants, the first ones are people the shipped district policy
+ * takes once they have a filed lease: each record, turned into the facts
+ * the registry would give on the review day of the bulk subsidies, passes
+ * every criterion of policies/district-rent.policy and lands in the tier of
+ * its level. Every ID number of the district has a birth date from the
+ * applicants' window, and the numbers stay valid and unique. */
+static void test_applicants(void **state)
+{
+    (void)state;
+    enum { N = 20000, A = 15000 };
+    struct demo_params p = {.seed = 5, .people = N, .applicants = A};
+    demo *d = NULL;
+    ql_err e = {0};
+    assert_int_equal(demo_open(&p, &d, &e), 0);
+    size_t len;
+    char *text = tu_slurp("policies/district-rent.policy", &len);
+    assert_non_null(text);
+    pol_programme prog;
+    if (pol_parse(text, len, "district-rent.policy", &prog, &e)) fail_msg("%s", e.en);
+    free(text);
+    int32_t review = day(DEMO_BULK_REVIEWED), as_of = day(DEMO_AS_OF);
+    const pol_version *v = pol_version_on(&prog, review);
+    assert_non_null(v);
+    int64_t ne = demo_employer_count(d);
+    char **ids = calloc(N, sizeof *ids);
+    int64_t by_level[3] = {0}, taken = 0;
+    for (int64_t i = 0; i < N; i++) {
+        struct demo_talent t;
+        demo_talent(d, i, &t);
+        struct id_info info;
+        if (validate_id_number("id_number", t.id_number, date_today(), &info, &e))
+            fail_msg("talent %lld: %s: %s", (long long)i, t.id_number, e.en);
+        ids[i] = strdup(t.id_number);
+        assert_true(info.birth >= day("1983-01-01") && info.birth <= day("2002-06-30"));
+        /* the registry's facts on the review day, with a filed lease */
+        int y, m, dd, ry, rm, rd;
+        date_to_ymd(info.birth, &y, &m, &dd);
+        date_to_ymd(review, &ry, &rm, &rd);
+        pol_facts f;
+        pol_facts_clear(&f);
+        static const char *const edu_zh[] = {"其他", "本科", "硕士", "博士"};
+        static const char *const edu[] = {"other", "bachelor", "master", "doctor"};
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(t.education, edu_zh[k]))
+                f.v[F_EDUCATION] = pol_enum_find(PE_DEGREE, edu[k], strlen(edu[k]));
+        f.v[F_AGE] = ry - y - (rm < m || (rm == m && rd < dd));
+        f.v[F_LEVEL] =
+            t.level[0] ? pol_enum_find(PE_LEVEL, t.level, 1) : pol_enum_find(PE_LEVEL, "none", 4);
+        int64_t emp = -1;
+        for (int64_t k = 0; t.employer[0] && k < ne && emp < 0; k++)
+            if (!strcmp(demo_employer(d, k)->credit_code, t.employer)) emp = k;
+        f.v[F_EMPLOYED] = emp >= 0 && day(t.employed_since) <= review;
+        f.v[F_EMPLOYER_REGISTERED] = emp >= 0 && !strcmp(demo_employer(d, emp)->registered, "是");
+        f.v[F_INSURANCE_MONTHS] = strtol(t.insurance_months, NULL, 10);
+        f.v[F_OWNS_HOUSING] = !strcmp(t.owns_housing, "是");
+        f.v[F_LEASE_ACTIVE] = 1;
+        f.v[F_LEASE_FILED] = 1;
+        f.v[F_RENT] = 500000;
+        int failed = -1, tier = pol_match(&prog, v, &f, &failed);
+        if (i >= A) {
+            taken += tier >= 0;
+            continue;
+        }
+        if (tier < 0)
+            fail_msg("applicant %lld fails %s (%s, age %lld, level '%s', insurance %s)",
+                     (long long)i, failed >= 0 ? v->crit[failed].id : "every tier", t.education,
+                     (long long)f.v[F_AGE], t.level, t.insurance_months);
+        assert_string_equal(v->tier[tier].id, t.level);
+        by_level[t.level[0] - 'A']++;
+        assert_string_equal(t.category, "光启人才");
+        assert_true(day(t.graduation_date) <= as_of - 200);
+        assert_true(day(t.graduation_date) - info.birth >= 18 * 365);
+        assert_true(day(t.employed_since) >= day(t.graduation_date));
+        assert_string_equal(t.previous_employer, "");
+        int luhn = 0;
+        if (validate_bank_card("bank_account", t.bank_account, &luhn, &e)) fail_msg("%s", e.en);
+        assert_true(luhn);
+    }
+    expect_unique("ID number", ids, N);
+    /* every tier has people; the rest of the district is not tailored */
+    for (int k = 0; k < 3; k++) assert_true(by_level[k] > A / 20);
+    assert_true(taken < (N - A) / 2);
+    for (size_t i = 0; i < N; i++) free(ids[i]);
+    free(ids);
+    pol_free(&prog);
+    demo_close(d);
+    /* more applicants than people */
+    struct demo_params bad = {.seed = 5, .people = 10, .applicants = 11};
+    assert_int_equal(demo_open(&bad, &d, &e), QL_EINVAL);
+    assert_string_equal(e.field, "applicants");
+    bad.applicants = -1;
+    assert_int_equal(demo_open(&bad, &d, &e), QL_EINVAL);
+}
+
 /* At the most employers the generator makes, codes and names stay unique. */
 static void test_most_employers_unique(void **state)
 {
@@ -628,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_reference_checks),
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_every_number_valid_and_unique),
+        cmocka_unit_test(test_applicants),
         cmocka_unit_test(test_most_employers_unique),
         cmocka_unit_test(test_housing_rules),
         cmocka_unit_test(test_housing_small),
