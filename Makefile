@@ -9,6 +9,7 @@
 #   make fuzz            libFuzzer targets with clang (FUZZ_SECONDS per target, default 30)
 #   make bench           benchmarks in bench/ (needs nginx and wrk; installed on demand);
 #                        bench/registry loads PEOPLE talents (default 1,000,000; try PEOPLE=50000)
+#                        bench/cycle makes SUBSIDIES active subsidies (default 1,000,000; try 20000)
 #   make setup           only install missing Debian and npm packages
 #   make format          clang-format every C file
 SHELL := /bin/bash
@@ -147,13 +148,18 @@ $(B)/bench/raw_insert: bench/registry/raw_insert.c
 	$(say) CC $<
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(MODE_CFLAGS) $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
+$(B)/bench/cycle_bench: bench/cycle/cycle_bench.c
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(MODE_CFLAGS) $< $(shell pkg-config --cflags --libs sqlite3) -o $@
+
 # bench/policy measures the engine itself, so it links the library like the tests.
 $(B)/bench/policy_bench: $(B)/obj/bench/policy/policy_bench.o $(LIB)
 	@mkdir -p $(@D)
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) $^ $(LIBS_ALL) -o $@
 
-bench-bins: check-deps $(B)/bench/raw_insert $(B)/bench/policy_bench
+bench-bins: check-deps $(B)/bench/raw_insert $(B)/bench/policy_bench $(B)/bench/cycle_bench
 
 setup:
 	scripts/setup.sh build test web
@@ -183,6 +189,7 @@ bench:
 	bench/http/run.sh $(BIN)
 	bench/registry/run.sh $(BIN) $(B)/bench/raw_insert
 	bench/policy/run.sh $(BIN) $(B)/bench/policy_bench
+	bench/cycle/run.sh $(BIN) $(B)/bench/cycle_bench
 
 format:
 	clang-format -i $$(find src tests tools bench -name '*.[ch]')

@@ -156,14 +156,15 @@ int demo_store(store *s, const actor *a, const demo *d, demo_progress_fn progres
  * who apply for the district rent subsidy and meet the terms of
  * policies/district-rent.policy, for demo_active_subsidies at scale: a
  * bachelor up to 35, a master up to 40 or a doctor up to 45 years old at
- * the end of 2026, a talent level (A about 9 % of them, 29 % of doctors;
- * B 37 %; C the rest), employed since at least 200 days before DEMO_AS_OF
- * by an employer registered in the district (so at least 6 months of
- * social insurance there), owning no housing, with a UnionPay card. What
- * they lack is a filed lease, which demo_active_subsidies records. The
- * other talents and the employers, operators, units and leases are drawn
- * as without applicants (the tenants of platform leases include
- * applicants). The policy itself still decides each application. */
+ * the end of 2026, a talent level (A for 9 % of them and 29 % of the
+ * doctors, B up to 46 % in all, C for the other 54 %), employed since at
+ * least 200 days before DEMO_AS_OF by an employer registered in the
+ * district (so at least 6 months of social insurance there), owning no
+ * housing, with a UnionPay card. What they lack is a filed lease, which
+ * demo_active_subsidies records. The other talents and the employers,
+ * operators, units and leases are drawn as without applicants (the tenants
+ * of platform leases include applicants). The policy itself still decides
+ * each application. */
 
 /* ---- housing ------------------------------------------------------------
  * Rental-housing operators, their units and the units' leases, generated

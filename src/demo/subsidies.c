@@ -315,9 +315,10 @@ static int applications_body(store *s, void *ctx)
                           "INSERT INTO applications (ref, programme, talent_id, employer_id, "
                           "state, family_owns_housing, other_benefit, declared, policy_file_id, "
                           "policy_version, trace, eligible, tier, monthly_fen, payee, reasons, "
-                          "notice_from, notice_to, start_date, end_date, appeals, created_at, "
-                          "updated_at, submitted_at) VALUES ($1, $2, $3, $4, 'active', 0, 0, 1, "
-                          "$5, $6, $7, 1, $8, $9, $10, '', $11, $12, $13, NULL, 0, $14, $14, $14)",
+                          "notice_from, notice_to, start_date, end_date, appeals, months_received, "
+                          "created_at, updated_at, submitted_at) VALUES ($1, $2, $3, $4, "
+                          "'active', 0, 0, 1, $5, $6, $7, 1, $8, $9, $10, '', $11, $12, $13, "
+                          "NULL, 0, 0, $14, $14, $14)",
                           row, 14, &id);
         if (!rc && id != next) {
             snprintf(ref, sizeof ref, "RS%04d-%06lld", y, (long long)id);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/cycle: a month's disbursement cycle over many active subsidies, in
+# one run.
+#   (a) qianlima demo --people PEOPLE --active-subsidies SUBSIDIES into a
+#       fresh SQLite file: the first SUBSIDIES talents drawn as people the
+#       district policy takes, each with an active subsidy paid from
+#       2026-09-01 (timed, not part of the measure);
+#   (b) the measure, each step a process under /usr/bin/time (wall time,
+#       CPU and peak RSS): qianlima cycle run MONTH (compute and post),
+#       cycle budget (the year's budget: the cycle's total), cycle approve
+#       MONTH as a second person (the CLI acts as cli:<unix user> and the
+#       account that computed a cycle may not approve it, so approval runs
+#       as the unix user APPROVER through runuser, which needs root), and
+#       cycle export MONTH --out DIR (when the binary has it: `qianlima
+#       cycle export --help` succeeds; otherwise reported as not available);
+#   (c) the reference: cycle_bench inserts as many payment rows as the
+#       cycle has entitlements (cycle, application, talent, payee, amount,
+#       request id under a UNIQUE index) into a new SQLite file beside the
+#       database, opened as the store opens its own, 500 rows to a
+#       transaction as the cycle writes them.
+# It prints each step and the ratio (cycle run + export) / raw inserts, and
+# fails when the cycle does not pay every subsidy. Targets: the ratio at
+# most 3, every step's peak RSS under 256 MB.
+# Usage: bench/cycle/run.sh [BIN [CYCLE_BENCH]]
+# Environment: SUBSIDIES (default PEOPLE, else 1000000), PEOPLE (default
+#   SUBSIDIES), MONTH=2026-11, APPROVER=nobody, KEEP=0 (KEEP=1 keeps the work
+#   directory and its database).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$(realpath "${1:-build/release/qianlima}")
+CB=$(realpath "${2:-build/release/bench/cycle_bench}")
+SUBSIDIES=${SUBSIDIES:-${PEOPLE:-1000000}}
+PEOPLE=${PEOPLE:-$SUBSIDIES}
+MONTH=${MONTH:-2026-11}
+APPROVER=${APPROVER:-nobody}
+command -v /usr/bin/time >/dev/null || { echo "bench/cycle: /usr/bin/time is missing (run: scripts/setup.sh bench)" >&2; exit 1; }
+[[ -x $BIN && -x $CB ]] || { echo "bench/cycle: build first (make all bench-bins)" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/qianlima-bench-cycle.XXXXXX)
+cleanup() {
+  if [[ ${KEEP:-0} == 1 ]]; then echo "bench/cycle: kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+
+# timed NAME CMD...: runs CMD, records "wall user sys maxrss_kb" in $W/NAME.time.
+timed() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %U %S %M' -o "$W/$name.time" "$@" >"$W/$name.out" 2>"$W/$name.err" ||
+    { echo "bench/cycle: $name failed:" >&2; tail -n 5 "$W/$name.err" "$W/$name.out" >&2; exit 1; }
+}
+field() { awk -v k="$2" '{print $k}' "$W/$1.time"; }
+line() { # NAME LABEL: one line of the table
+  printf '  %-34s %8.1f s  cpu %7.1f s  peak RSS %5d MB\n' "$2" "$(field "$1" 1)" \
+    "$(awk '{print $2 + $3}' "$W/$1.time")" $(($(field "$1" 4) / 1024))
+}
+
+echo "bench/cycle: $SUBSIDIES active subsidies among $PEOPLE talents, month $MONTH, work directory $W"
+common=(--store "$W/cycle.db" --keys-dir "$W/keys" --log-level warn)
+
+# (a) the district and its subsidies
+timed demo "$BIN" demo --people "$PEOPLE" --active-subsidies "$SUBSIDIES" "${common[@]}"
+grep -q "made $SUBSIDIES active subsidies" "$W/demo.out" ||
+  { echo "bench/cycle: the demo did not make every subsidy" >&2; cat "$W/demo.out" >&2; exit 1; }
+line demo "demo (not measured)"
+printf '  %s\n' "$(grep -m1 'made .* active subsidies' "$W/demo.out")"
+printf '  database: %s\n' "$(du -sh "$W/cycle.db" | cut -f1)"
+
+# (b) the cycle
+year=${MONTH%%-*}
+timed run "$BIN" cycle run "$MONTH" "${common[@]}"
+grep -q "$SUBSIDIES subsidies, $SUBSIDIES paid" "$W/run.out" ||
+  { echo "bench/cycle: the cycle does not pay every subsidy:" >&2; cat "$W/run.out" >&2; exit 1; }
+total=$(sed -n 's/.* paid, \([0-9.]*\) yuan.*/\1/p' "$W/run.out" | head -1)
+entitlements=$(sed -n 's/.*; \([0-9]*\) subsidies,.*/\1/p' "$W/run.out" | head -1)
+line run "cycle run $MONTH"
+printf '    %s\n' "$(head -1 "$W/run.out")"
+timed budget "$BIN" cycle budget district-rent "$year" "$total" "${common[@]}"
+line budget "cycle budget district-rent $year"
+approved=0
+if [[ $(id -u) -eq 0 ]] && id "$APPROVER" >/dev/null 2>&1; then
+  # the approver reads and writes the database, its WAL and the keys
+  chmod 755 "$W"
+  chown -R "$APPROVER" "$W"
+  timed approve runuser -u "$APPROVER" -- "$BIN" cycle approve "$MONTH" "${common[@]}"
+  line approve "cycle approve $MONTH (as $APPROVER)"
+  approved=1
+else
+  echo "  cycle approve $MONTH: not measured (approval by a second person runs as another unix user: run as root)"
+fi
+export_s=0
+if "$BIN" cycle export --help >/dev/null 2>&1 && ((approved)); then
+  mkdir "$W/bank"
+  timed export "$BIN" cycle export "$MONTH" --out "$W/bank" "${common[@]}"
+  line export "cycle export $MONTH"
+  printf '    %s\n' "$(head -1 "$W/export.out")"
+  printf '    %s files, %s\n' "$(find "$W/bank" -type f | wc -l)" "$(du -sh "$W/bank" | cut -f1)"
+  export_s=$(field export 1)
+elif ((approved)); then
+  echo "  cycle export $MONTH: not available (qianlima cycle export --help fails)"
+else
+  echo "  cycle export $MONTH: not measured (the cycle is not approved)"
+fi
+
+# (c) the reference
+timed raw "$CB" "$W/raw.db" "$entitlements" "$MONTH"
+line raw "raw SQLite inserts ($entitlements rows)"
+raw_s=$(awk '{print $3}' "$W/raw.out")
+run_s=$(field run 1)
+awk -v r="$run_s" -v e="$export_s" -v raw="$raw_s" -v n="$entitlements" 'BEGIN {
+  printf "  ratio (cycle run + export) / raw inserts: %.2f   (cycle run alone %.2f; target <= 3)\n", (r + e) / raw, r / raw
+  printf "  rates: cycle run %.0f entitlements/s, raw inserts %.0f rows/s\n", n / r, n / raw
+}'
+peak=0
+for s in run budget approve export; do
+  [[ -f $W/$s.time ]] || continue
+  kb=$(field "$s" 4)
+  ((kb > peak)) && peak=$kb
+done
+printf '  peak RSS of the cycle steps: %d MB   (target < 256 MB)\n' $((peak / 1024))
