@@ -24,7 +24,9 @@
 # Usage: bench/cycle/run.sh [BIN [CYCLE_BENCH]]
 # Environment: SUBSIDIES (default PEOPLE, else 1000000), PEOPLE (default
 #   SUBSIDIES), MONTH=2026-11, APPROVER=nobody, KEEP=0 (KEEP=1 keeps the work
-#   directory and its database).
+#   directory and its database), FROM=DIR (instead of (a), copy DIR/cycle.db
+#   and DIR/keys, made by the demo of an earlier run of the same size and
+#   binary, before any cycle was computed in it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${1:-build/release/qianlima}")
@@ -57,12 +59,20 @@ line() { # NAME LABEL: one line of the table
 echo "bench/cycle: $SUBSIDIES active subsidies among $PEOPLE talents, month $MONTH, work directory $W"
 common=(--store "$W/cycle.db" --keys-dir "$W/keys" --log-level warn)
 
-# (a) the district and its subsidies
-timed demo "$BIN" demo --people "$PEOPLE" --active-subsidies "$SUBSIDIES" "${common[@]}"
-grep -q "made $SUBSIDIES active subsidies" "$W/demo.out" ||
-  { echo "bench/cycle: the demo did not make every subsidy" >&2; cat "$W/demo.out" >&2; exit 1; }
-line demo "demo (not measured)"
-printf '  %s\n' "$(grep -m1 'made .* active subsidies' "$W/demo.out")"
+# (a) the district and its subsidies (or a copy of those made before)
+if [[ -n ${FROM:-} ]]; then
+  [[ -f $FROM/cycle.db && -d $FROM/keys && ! -e $FROM/cycle.db-wal ]] ||
+    { echo "bench/cycle: FROM=$FROM has no closed cycle.db and keys/" >&2; exit 1; }
+  cp "$FROM/cycle.db" "$W/cycle.db"
+  cp -r "$FROM/keys" "$W/keys"
+  echo "  database copied from $FROM (no cycle may be computed in it yet)"
+else
+  timed demo "$BIN" demo --people "$PEOPLE" --active-subsidies "$SUBSIDIES" "${common[@]}"
+  grep -q "made $SUBSIDIES active subsidies" "$W/demo.out" ||
+    { echo "bench/cycle: the demo did not make every subsidy" >&2; cat "$W/demo.out" >&2; exit 1; }
+  line demo "demo (not measured)"
+  printf '  %s\n' "$(grep -m1 'made .* active subsidies' "$W/demo.out")"
+fi
 printf '  database: %s\n' "$(du -sh "$W/cycle.db" | cut -f1)"
 
 # (b) the cycle

@@ -53,12 +53,13 @@ struct bulk {
     int64_t *skip;     /* talents with an application of the programme, sorted */
     size_t nskip, skip_i;
     struct chosen *c;
-    size_t n, cap, walk_i;
+    size_t n, walk_i;
     int market;      /* the enum value of a market flat */
     size_t from, to; /* the batch being written */
     int64_t first_id, last_id;
     struct demo_subsidies *out;
     int64_t batch_monthly, batch_tier[16];
+    struct work *work; /* two, for the decisions of a transaction */
 };
 
 #define STOP_WALK 1 /* a callback's "enough" (store errors are negative) */
@@ -78,11 +79,7 @@ static int choose(const struct policy_subject *who, const pol_facts *facts, void
         f.v[F_RENT] = market_rent(who->talent_id);
     }
     if (pol_match(x->p, x->v, &f, NULL) < 0) return 0;
-    if (x->n == x->cap) {
-        x->cap = x->cap ? x->cap * 2 : 1024;
-        x->c = xrealloc(x->c, x->cap * sizeof *x->c);
-    }
-    struct chosen *c = &x->c[x->n++];
+    struct chosen *c = &x->c[x->n++]; /* room for want (pages taken as used) */
     memset(c, 0, sizeof *c);
     c->talent = who->talent_id;
     c->lease = (uint8_t)!has;
@@ -255,9 +252,11 @@ static void *decide_batch(void *arg)
     return NULL;
 }
 
+#define DECIDE_BATCH 1000 /* decisions made ahead on the second thread */
+
 static void work_start(struct work *w, const struct bulk *x, size_t from, size_t to)
 {
-    for (size_t i = 0; i < DEMO_SUBSIDY_BATCH; i++) {
+    for (size_t i = 0; i < DECIDE_BATCH; i++) {
         free(w->d[i].trace);
         w->d[i].trace = NULL;
     }
@@ -280,18 +279,14 @@ static void work_wait(struct work *w)
     w->running = 0;
 }
 
-static int applications_body(store *s, void *ctx)
+/* Writes the applications of w (decided) inside the transaction of x. */
+static int write_rows(store *s, struct bulk *x, const struct work *w)
 {
-    const struct work *w = ctx;
-    struct bulk *x = (struct bulk *)w->x;
     char applicant[128] = "demo:applicant", staff[128];
     actor_label(x->a, staff);
     int64_t now = (int64_t)time(NULL);
     int y, m, d;
     date_to_ymd(x->applied, &y, &m, &d);
-    x->first_id = x->last_id = 0;
-    x->batch_monthly = 0;
-    memset(x->batch_tier, 0, sizeof x->batch_tier);
     /* the reference names the id (RS<year>-<id>): written with the id the
      * row is expected to get, and corrected when it gets another */
     int64_t next = 0;
@@ -337,9 +332,39 @@ static int applications_body(store *s, void *ctx)
         x->batch_monthly += dc->monthly;
         if (dc->tier < 16) x->batch_tier[dc->tier]++;
     }
+    return 0;
+}
+
+/* One transaction: the applications x->from to x->to, decided DECIDE_BATCH
+ * at a time on a second thread while those before are written. Decided
+ * anew when the transaction is run again. */
+static int applications_body(store *s, void *ctx)
+{
+    struct bulk *x = ctx;
+    struct work *w = x->work;
+    x->first_id = x->last_id = 0;
+    x->batch_monthly = 0;
+    memset(x->batch_tier, 0, sizeof x->batch_tier);
+    int rc = 0;
+    work_start(&w[0], x, x->from, x->from + DECIDE_BATCH < x->to ? x->from + DECIDE_BATCH : x->to);
+    for (int k = 0;; k ^= 1) {
+        struct work *cur = &w[k], *nxt = &w[k ^ 1];
+        work_wait(cur);
+        if (cur->rc) {
+            *x->err = cur->err;
+            rc = cur->rc;
+            break;
+        }
+        if (cur->to < x->to)
+            work_start(nxt, x, cur->to,
+                       cur->to + DECIDE_BATCH < x->to ? cur->to + DECIDE_BATCH : x->to);
+        if ((rc = write_rows(s, x, cur)) || cur->to == x->to) break;
+    }
+    for (int k = 0; k < 2; k++) work_wait(&w[k]);
+    if (rc) return rc;
     json_t *detail =
         json_pack("{sssIsssIsIsIss}", "programme", PROGRAMME, "policy_file", (json_int_t)x->file_id,
-                  "version", x->v->id, "applications", (json_int_t)(w->to - w->from), "first_id",
+                  "version", x->v->id, "applications", (json_int_t)(x->to - x->from), "first_id",
                   (json_int_t)x->first_id, "last_id", (json_int_t)x->last_id, "state", "active");
     rc = audit_by(s, x->a, "subsidy.bulk_active", "application", 0, NULL, NULL, detail, NULL,
                   x->err);
@@ -403,6 +428,7 @@ int demo_active_subsidies(store *s, const actor *a, int64_t count, demo_progress
                      "区补贴政策在 %s 没有生效的版本", DEMO_BULK_REVIEWED);
     out->start = x.start;
     /* pass one: who; nothing is written unless there are enough */
+    x.c = xmalloc((size_t)count * sizeof *x.c);
     if (!rc) rc = talents_with_applications(&x);
     if (!rc && (rc = policy_registry_facts(s, x.reviewed, choose, &x, err)) == STOP_WALK) rc = 0;
     if (!rc && (int64_t)x.n < count)
@@ -441,36 +467,27 @@ int demo_active_subsidies(store *s, const actor *a, int64_t count, demo_progress
     out->ntiers = x.v ? x.v->ntier : 0;
     for (int t = 0; t < out->ntiers && t < 16; t++)
         snprintf(out->tier[t], sizeof out->tier[t], "%s", x.v->tier[t].id);
-    /* the applications, a batch decided while the one before is written */
+    /* the applications, DEMO_SUBSIDY_BATCH to a transaction, with a page
+     * cache that holds the indexes they touch (the employer index takes
+     * them in no order) */
     struct work w[2];
     memset(w, 0, sizeof w);
-    for (int k = 0; k < 2; k++) w[k].d = xcalloc(DEMO_SUBSIDY_BATCH, sizeof *w[k].d);
-    size_t batch_end = x.n < DEMO_SUBSIDY_BATCH ? x.n : DEMO_SUBSIDY_BATCH;
-    if (!rc && x.n) work_start(&w[0], &x, 0, batch_end);
-    for (int k = 0; !rc && w[k].to > w[k].from; k ^= 1) {
-        struct work *cur = &w[k], *nxt = &w[k ^ 1];
-        work_wait(cur);
-        if (cur->rc) {
-            *err = cur->err;
-            rc = cur->rc;
-            break;
-        }
-        nxt->from = nxt->to = 0;
-        if (cur->to < x.n)
-            work_start(nxt, &x, cur->to,
-                       cur->to + DEMO_SUBSIDY_BATCH < x.n ? cur->to + DEMO_SUBSIDY_BATCH : x.n);
-        rc = store_tx(s, STORE_TX_WRITE, applications_body, cur);
+    for (int k = 0; k < 2; k++) w[k].d = xcalloc(DECIDE_BATCH, sizeof *w[k].d);
+    x.work = w;
+    if (!rc) (void)store_set_cache(s, DEMO_BULK_CACHE);
+    for (x.from = 0; !rc && x.from < x.n; x.from = x.to) {
+        x.to = x.from + DEMO_SUBSIDY_BATCH < x.n ? x.from + DEMO_SUBSIDY_BATCH : x.n;
+        rc = store_tx(s, STORE_TX_WRITE, applications_body, &x);
         if (!rc) {
-            out->made += (int64_t)(cur->to - cur->from);
+            out->made += (int64_t)(x.to - x.from);
             out->monthly_fen += x.batch_monthly;
             for (int t = 0; t < 16; t++) out->by_tier[t] += x.batch_tier[t];
             if (progress) progress("subsidies", out->made, (int64_t)x.n, ctx);
         }
-        cur->from = cur->to = 0;
     }
+    (void)store_set_cache(s, 0);
     for (int k = 0; k < 2; k++) {
-        work_wait(&w[k]);
-        for (size_t i = 0; i < DEMO_SUBSIDY_BATCH; i++) free(w[k].d[i].trace);
+        for (size_t i = 0; i < DECIDE_BATCH; i++) free(w[k].d[i].trace);
         free(w[k].d);
     }
     if (out->made) {
