@@ -280,7 +280,7 @@ int cmd_cycle(int argc, char **argv)
         if (*end || end == argv[3] || year < 2000 || year > 9999) {
             cli_error(cmd, "YEAR must be a year such as 2026", "年度格式应如 2026");
             rc = EXIT_USAGE;
-        } else if (validate_money("amount", argv[4], &fen, &e)) {
+        } else if (validate_money_upto("amount", argv[4], VALIDATE_MONEY_MAX, &fen, &e)) {
             cli_error(cmd, e.en, e.zh);
             rc = EXIT_USAGE;
         }

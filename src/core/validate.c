@@ -210,19 +210,31 @@ static int parse_hundredths(const char *s, int64_t max_units, int64_t *out)
     return 0;
 }
 
-int validate_money(const char *field, const char *s, int64_t *fen, ql_err *err)
+int validate_money_upto(const char *field, const char *s, int64_t max_fen, int64_t *fen,
+                        ql_err *err)
 {
+    if (max_fen < 0 || max_fen > VALIDATE_MONEY_MAX) max_fen = VALIDATE_MONEY_MAX;
     const char *p = s;
     while (*p == ' ') p++;
     if (!strncmp(p, "\xC2\xA5", 2)) p += 2; /* ¥ */
     else if (!strncmp(p, "\xEF\xBF\xA5", 3)) p += 3; /* ￥ */
     int64_t v;
-    if (parse_hundredths(p, 100000000, &v) != 0 || v > 10000000000LL)
+    if (parse_hundredths(p, max_fen / 100, &v) != 0 || v > max_fen) {
+        char most[32];
+        validate_money_text(max_fen, most, sizeof most);
         return ql_errf(err, QL_EINVAL, field,
-                       "%s: write an amount in yuan such as 1500 or 1500.50 (at most 2 decimals)",
-                       "%s：请填写以元为单位的金额，如 1500 或 1500.50（最多两位小数）", field);
+                       "%s: write an amount in yuan such as 1500 or 1500.50 (at most 2 decimals, "
+                       "at most %s)",
+                       "%s：请填写以元为单位的金额，如 1500 或 1500.50（最多两位小数，不超过 %s）",
+                       field, most);
+    }
     *fen = v;
     return 0;
+}
+
+int validate_money(const char *field, const char *s, int64_t *fen, ql_err *err)
+{
+    return validate_money_upto(field, s, 10000000000LL, fen, err);
 }
 
 int validate_area(const char *field, const char *s, int64_t *cm2, ql_err *err)

@@ -45,6 +45,12 @@ int validate_bank_card(const char *field, const char *s, int *luhn_ok, ql_err *e
  * at most 2 decimals, 0 to 100,000,000). *fen receives it in fen. */
 int validate_money(const char *field, const char *s, int64_t *fen, ql_err *err);
 
+/* validate_money for larger sums (a programme's budget for a year): 0 to
+ * max_fen, at most VALIDATE_MONEY_MAX. */
+#define VALIDATE_MONEY_MAX 100000000000000LL /* fen: a trillion yuan */
+int validate_money_upto(const char *field, const char *s, int64_t max_fen, int64_t *fen,
+                        ql_err *err);
+
 /* An area in square metres with at most 2 decimals ("45.5", "120"), from
  * 0.01 to 100,000. *cm2 receives hundredths of a square metre. */
 int validate_area(const char *field, const char *s, int64_t *cm2, ql_err *err);

@@ -228,6 +228,16 @@ static void test_command(void **state)
     rc = run(cycle);
     if (rc) fail_msg("cycle: exit %d: %s", rc, errbuf);
     assert_non_null(strstr(out, "60 subsidies, 60 paid"));
+    /* a year's budget above 100,000,000 yuan, as a million subsidies need */
+    const char *budget[] = {"cycle",   "budget", "district-rent", "2026", "20000000000",
+                            "--store", URL,      "--keys-dir",    KEYS,   "--log-level",
+                            "warn",    NULL};
+    rc = run(budget);
+    if (rc) fail_msg("budget: exit %d: %s", rc, errbuf);
+    assert_non_null(strstr(out, "20000000000.00 yuan"));
+    budget[4] = "1000000000000.01";
+    assert_int_equal(run(budget), 2);
+    assert_non_null(strstr(errbuf, "at most 1000000000000.00"));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

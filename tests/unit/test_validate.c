@@ -253,13 +253,52 @@ static void test_id_messages(void **state)
     assert_non_null(strstr(err.zh, "出生日期"));
 }
 
+/* Amounts in yuan: the usual ceiling of 100,000,000 yuan, and a larger
+ * one for sums such as a programme's budget for a year. */
+static void test_money(void **state)
+{
+    (void)state;
+    ql_err err;
+    int64_t fen = -1;
+    assert_int_equal(validate_money("rent", "1,500.5", &fen, &err), 0);
+    assert_int_equal(fen, 150050);
+    assert_int_equal(validate_money("rent", "\xC2\xA5" /* ¥ */ "2000", &fen, &err), 0);
+    assert_int_equal(fen, 200000);
+    assert_int_equal(validate_money("rent", "100000000", &fen, &err), 0);
+    assert_int_equal(fen, 10000000000LL);
+    fen = -1;
+    assert_int_equal(validate_money("rent", "100000000.01", &fen, &err), QL_EINVAL);
+    assert_int_equal(fen, -1);
+    assert_string_equal(err.field, "rent");
+    assert_non_null(strstr(err.en, "at most 100000000.00"));
+    assert_non_null(strstr(err.zh, "不超过 100000000.00"));
+    assert_int_equal(validate_money("rent", "12.345", &fen, &err), QL_EINVAL);
+    assert_int_equal(validate_money("rent", "-5", &fen, &err), QL_EINVAL);
+    assert_int_equal(validate_money("rent", "", &fen, &err), QL_EINVAL);
+    /* a year's budget of a million subsidies */
+    assert_int_equal(validate_money_upto("amount", "1299770000.00", VALIDATE_MONEY_MAX, &fen, &err),
+                     0);
+    assert_int_equal(fen, 129977000000LL);
+    assert_int_equal(validate_money_upto("amount", "1000000000000", VALIDATE_MONEY_MAX, &fen, &err),
+                     0);
+    assert_int_equal(fen, VALIDATE_MONEY_MAX);
+    assert_int_equal(
+        validate_money_upto("amount", "1000000000000.01", VALIDATE_MONEY_MAX, &fen, &err),
+        QL_EINVAL);
+    assert_int_equal(
+        validate_money_upto("amount", "99999999999999999999", VALIDATE_MONEY_MAX, &fen, &err),
+        QL_EINVAL);
+    assert_int_equal(validate_money_upto("amount", "10.01", 1000, &fen, &err), QL_EINVAL);
+    assert_non_null(strstr(err.en, "at most 10.00"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dates),        cmocka_unit_test(test_id_number),
         cmocka_unit_test(test_id_number_foreigner_and_sex), cmocka_unit_test(test_credit_code),
         cmocka_unit_test(test_mobile_and_card), cmocka_unit_test(test_mask), cmocka_unit_test(test_scrub),
-        cmocka_unit_test(test_id_messages),
+        cmocka_unit_test(test_id_messages), cmocka_unit_test(test_money),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
