@@ -319,7 +319,7 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count,
 #define DEMO_BULK_APPLIED   "2026-08-03" /* created and submitted */
 #define DEMO_BULK_REVIEWED  "2026-08-10" /* attested 08-04, accepted 08-06 */
 #define DEMO_BULK_PUBLISHED "2026-08-11" /* notice: the 5 working days after */
-#define DEMO_SUBSIDY_BATCH  20000 /* applications to a transaction */
+#define DEMO_SUBSIDY_BATCH  20000        /* applications to a transaction */
 #define DEMO_LEASE_BATCH    20000
 #define DEMO_BULK_CACHE     ((int64_t)256 << 20) /* page cache while writing them */
 
