@@ -102,11 +102,15 @@ static int payee_account(const void *sealed, size_t slen, const char *corporate,
 
 /* ---- export: queue ------------------------------------------------------ */
 
+/* A page's counts go to the run's once the page has committed: a
+ * transaction run again (QL_EBUSY, PostgreSQL's serialization failures)
+ * reads the same page and counts it once. */
 struct xq {
     const struct cyc *c;
-    int64_t after; /* last payable account seen */
+    int64_t after; /* last payable account of the pages committed */
     int64_t clearing;
-    int64_t seen, queued, held, held_fen;
+    int64_t queued, held, held_fen;              /* the pages committed */
+    int64_t seen, last, p_queued, p_held, p_fen; /* this page */
     ql_err *err;
 };
 
@@ -134,10 +138,11 @@ static int queue_page(store *s, void *vctx)
         char type[12], plain[48], idx[PII_INDEX_HEX], masked[48];
     } *d = xmalloc(PAGE * sizeof *d);
     int nd = 0, step;
-    x->seen = 0;
+    x->seen = x->p_queued = x->p_held = x->p_fen = 0;
+    x->last = x->after;
     while (!rc && (step = store_step(r)) == 1) {
         x->seen++;
-        x->after = store_col_int(r, 0);
+        x->last = store_col_int(r, 0);
         int64_t fen = store_col_int(r, 3);
         if (fen <= 0) continue;
         struct due *p = &d[nd];
@@ -150,11 +155,11 @@ static int queue_page(store *s, void *vctx)
             break;
         }
         if (!has) {
-            x->held++;
-            x->held_fen += fen;
+            x->p_held++;
+            x->p_fen += fen;
             continue;
         }
-        p->acct = x->after;
+        p->acct = x->last;
         snprintf(p->type, sizeof p->type, "%s", store_col_text(r, 1, NULL));
         p->payee = store_col_int(r, 2);
         p->fen = fen;
@@ -504,12 +509,21 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
         l = def;
     }
     struct ledger_account ca = {"clearing:bank", LK_CLEARING, "", "", 0};
-    struct xq q = {&c, 0, 0, 0, 0, 0, 0, err};
+    struct xq q;
+    memset(&q, 0, sizeof q);
+    q.c = &c;
+    q.err = err;
     rc = ledger_account_id(s, &ca, &q.clearing, err);
     int64_t pages = 0;
     do {
         if (!rc) rc = store_tx(s, STORE_TX_WRITE, queue_page, &q);
-        if (!rc && progress) progress(++pages, 0, ctx);
+        if (!rc) {
+            q.after = q.last;
+            q.queued += q.p_queued;
+            q.held += q.p_held;
+            q.held_fen += q.p_fen;
+            if (progress) progress(++pages, 0, ctx);
+        }
     } while (!rc && q.seen == PAGE);
     out->queued = q.queued;
     out->held = q.held;
@@ -580,7 +594,11 @@ struct imp {
     const actor *a;
     struct rrow *rows;
     int n;
-    struct idset seen;
+    struct idset seen;      /* payments named by the pages committed */
+    int64_t page_ids[PAGE]; /* and by this page */
+    int npage;
+    struct bank_import_report done; /* the counts of the pages committed */
+    size_t done_items;
     char (*batches)[33]; /* batch numbers the file names */
     size_t nb, capb;
     int64_t clearing;
@@ -684,7 +702,10 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
         mismatch(x, w->line, w->rid, "other_cycle", en, zh);
         return 0;
     }
-    if (!idset_add(&x->seen, pid)) {
+    bool again = idset_has(&x->seen, pid);
+    for (int i = 0; i < x->npage && !again; i++) again = x->page_ids[i] == pid;
+    if (!again) x->page_ids[x->npage++] = pid;
+    if (again) {
         snprintf(en, sizeof en, "request id %s appears again in the file", w->rid);
         snprintf(zh, sizeof zh, "请求号 %s 在文件中重复出现", w->rid);
         mismatch(x, w->line, w->rid, "duplicate", en, zh);
@@ -747,6 +768,15 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
 static int import_page(store *s, void *vctx)
 {
     struct imp *x = vctx;
+    /* from where the pages committed left it: this one may be run again */
+    struct bank_import_report *o = x->out;
+    o->paid = x->done.paid;
+    o->failed = x->done.failed;
+    o->already = x->done.already;
+    o->mismatches = x->done.mismatches;
+    while (json_array_size(o->items) > x->done_items)
+        json_array_remove(o->items, json_array_size(o->items) - 1);
+    x->npage = 0;
     for (int i = 0; i < x->n; i++) {
         int rc = import_row(s, x, &x->rows[i]);
         if (rc) return rc;
@@ -790,6 +820,9 @@ static int import_finish(store *s, void *vctx)
     struct imp_done *d = vctx;
     struct imp *x = d->x;
     struct bank_import_report *o = x->out;
+    o->mismatches = x->done.mismatches; /* this transaction may be run again */
+    while (json_array_size(o->items) > x->done_items)
+        json_array_remove(o->items, json_array_size(o->items) - 1);
     int rc = missing(s, x);
     if (rc) return rc;
     char who[128];
@@ -935,10 +968,16 @@ int bank_import(store *s, const actor *a, const char *month, const char *data, s
             }
         }
         if (rc < 0) break;
-        if (x.n)
+        if (x.n) {
             rc = store_tx(s, STORE_TX_WRITE, import_page, &x);
-        else
+            if (!rc) { /* the page committed */
+                for (int i = 0; i < x.npage; i++) idset_add(&x.seen, x.page_ids[i]);
+                x.done = *out;
+                x.done_items = json_array_size(out->items);
+            }
+        } else {
             rc = 1;
+        }
         if (!rc && x.n < PAGE) rc = 1;
     }
     if (rc == 1) rc = 0;

@@ -493,6 +493,7 @@ static int correct(store *s, struct run *x, const struct payable *p0)
 struct cpage {
     struct run *x;
     int64_t seen;
+    int64_t last; /* the page's last application: x->after once it commits */
 };
 
 /* A page of applications changed since the last cycle: corrections. */
@@ -516,8 +517,8 @@ static int correct_page(store *s, void *vctx)
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", x->err);
     cp->seen = x->n;
+    cp->last = x->n ? x->p[x->n - 1].app : x->after;
     for (int i = 0; i < x->n && !rc; i++) {
-        x->after = x->p[i].app;
         /* corrected by an earlier run of this cycle that stopped */
         int64_t done = 0;
         if ((rc = store_query_int(s,
@@ -541,6 +542,7 @@ static int correct_page(store *s, void *vctx)
 struct epage {
     struct run *x;
     int64_t written;
+    int64_t last; /* the page's last application: x->after once it commits */
 };
 
 static int entitlement_page(store *s, void *vctx)
@@ -569,7 +571,7 @@ static int entitlement_page(store *s, void *vctx)
         if ((rc = one(s, x, &x->p[i]))) return rc;
         ep->written++;
     }
-    if (x->n) x->after = x->p[x->n - 1].app;
+    ep->last = x->n ? x->p[x->n - 1].app : x->after;
     return 0;
 }
 
@@ -716,27 +718,39 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
         out->unchanged = true;
         return totals(s, x.cycle, out, err);
     }
+    /* the progress counts against the subsidies in a paying state, from the
+     * state index: counting by the dates would read every application row
+     * (its dates lie beyond the trace, in overflow pages) */
     int64_t total = 0;
-    rc = store_query_int(s, "SELECT count(*) FROM applications a WHERE " PAYABLE_WHERE,
-                         (store_val[]){SV_INT(x.first), SV_INT(x.last)}, 2, &total);
+    rc = store_query_int(s,
+                         "SELECT count(*) FROM applications WHERE state IN ('active', "
+                         "'suspended', 'ended')",
+                         NULL, 0, &total);
     if (rc) return store_failure(s, rc, "", err);
     x.p = xmalloc(500 * sizeof *x.p);
     if (!(rc = load_earlier(s, &x)) && x.since >= 0) {
-        struct cpage cp = {&x, 0};
-        do rc = store_tx(s, STORE_TX_WRITE, correct_page, &cp);
-        while (!rc && cp.seen == 500);
+        struct cpage cp = {&x, 0, 0};
+        /* the keyset moves once a page has committed: a transaction run
+         * again (QL_EBUSY, PostgreSQL's serialization failures at commit
+         * among them) reads the same page */
+        do {
+            rc = store_tx(s, STORE_TX_WRITE, correct_page, &cp);
+            if (!rc) x.after = cp.last;
+        } while (!rc && cp.seen == 500);
     }
     x.after = 0;
     int64_t done = 0;
     while (!rc) {
-        struct epage ep = {&x, 0};
+        struct epage ep = {&x, 0, 0};
         rc = store_tx(s, STORE_TX_WRITE, entitlement_page, &ep);
         if (rc) break;
+        x.after = ep.last;
         out->new_rows += ep.written;
         done += x.n;
         if (progress) progress(done < total ? done : total, total, ctx);
         if (x.n < 500) break;
     }
+    if (!rc && progress && done < total) progress(done, done, ctx);
     if (!rc) rc = store_tx(s, STORE_TX_WRITE, finish, &x);
     if (!rc) {
         snprintf(out->state, sizeof out->state, "computed");
