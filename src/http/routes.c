@@ -77,6 +77,27 @@ const http_route http_routes[] = {
      ROUTE_HTML | ROUTE_FORM},
     {HTTP_GET, "/calendar", web_calendar, ROUTE_SIGNED_IN, 0, ROUTE_HTML},
 
+    /* console: monthly cycles (pages: any ledger permission, checked by the service) */
+    {HTTP_GET, "/cycles", web_cycles, ROUTE_SIGNED_IN, 0, ROUTE_HTML},
+    {HTTP_POST, "/cycles", web_cycle_start, P_LEDGER_RUN, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/cycles/budgets", web_budget_save, P_LEDGER_APPROVE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_GET, "/cycles/{month}", web_cycle, ROUTE_SIGNED_IN, 0, ROUTE_HTML},
+    {HTTP_GET, "/cycles/{month}/progress", web_cycle_progress, ROUTE_SIGNED_IN, 0, ROUTE_HTML},
+    {HTTP_GET, "/cycles/{month}/files/{name}", api_cycle_file, P_LEDGER_EXPORT, 0, ROUTE_HTML},
+    {HTTP_POST, "/cycles/{month}/approve", web_cycle_approve, P_LEDGER_APPROVE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/cycles/{month}/export", web_cycle_export, P_LEDGER_EXPORT, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/cycles/{month}/results", web_cycle_results, P_LEDGER_RUN, IMPORT_LIMIT,
+     ROUTE_HTML | ROUTE_UPLOAD},
+    {HTTP_POST, "/cycles/{month}/close", web_cycle_close, P_LEDGER_APPROVE, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/cycles/{month}/payments/{request_id}/requeue", web_payment_requeue,
+     P_LEDGER_RUN, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/cycles/{month}/payments/{request_id}/write-off", web_payment_write_off,
+     P_LEDGER_APPROVE, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+
     /* console: administration */
     {HTTP_GET, "/admin/users", web_users, P_USER_READ, 0, ROUTE_HTML},
     {HTTP_GET, "/admin/users/new", web_user_new, P_USER_MANAGE, 0, ROUTE_HTML},
