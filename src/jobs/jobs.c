@@ -183,9 +183,8 @@ static int finish_body(store *s, void *vctx)
                       "result = $5, finished_at = $6, heartbeat_at = $6 WHERE id = $7 AND state = "
                       "'running'",
                       (store_val[]){SV_TEXT(f->ok ? "done" : "failed"), SV_INT(done),
-                                    SV_TEXTN(f->en, strnlen(f->en, 380)),
-                                    SV_TEXTN(f->zh, strnlen(f->zh, 380)), SV_TEXT(f->result),
-                                    SV_INT(now), SV_INT(f->j->id)},
+                                    SV_TEXT(f->en), SV_TEXT(f->zh), SV_TEXT(f->result), SV_INT(now),
+                                    SV_INT(f->j->id)},
                       7, NULL);
 }
 
@@ -244,6 +243,17 @@ static json_t *export_job(struct job *j, char *en, char *zh, size_t n, ql_err *e
         (json_int_t)rep.files, "format", o.format == BANK_FIXED ? "fixed" : "csv", "files", files);
 }
 
+/* Cuts s back to whole UTF-8 characters (snprintf may have cut one). */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--;
+    if (i == 0) return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need) s[i - 1] = '\0';
+}
+
 static void *job_main(void *arg)
 {
     struct job *j = arg;
@@ -255,9 +265,16 @@ static void *job_main(void *arg)
         snprintf(en, sizeof en, "%s", err.en[0] ? err.en : ql_err_default_en(err.code));
         snprintf(zh, sizeof zh, "%s", err.zh[0] ? err.zh : ql_err_default_zh(err.code));
     }
+    utf8_trim(en);
+    utf8_trim(zh);
     char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
     struct finish f = {j, result != NULL, en, zh, text ? text : "{}"};
     int rc = store_tx(j->db, STORE_TX_WRITE, finish_body, &f);
+    if (rc && rc != QL_EUNAVAIL) {
+        /* the outcome at least, if the texts were refused */
+        struct finish bare = {j, result != NULL, "", "", "{}"};
+        rc = store_tx(j->db, STORE_TX_WRITE, finish_body, &bare);
+    }
     if (rc)
         log_error("job %lld: the outcome could not be written: %s", (long long)j->id,
                   ql_err_name(rc));

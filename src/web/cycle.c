@@ -75,11 +75,13 @@ static int path_month(http_req *r, const char **month)
     return 0;
 }
 
-static const char *me_label(http_req *r)
+/* Whether by (a cycle's computed_by, as actor_label writes it) names the
+ * signed-in account, directly or through one of its API tokens. */
+static int is_me(http_req *r, const char *by)
 {
-    char who[128];
-    actor_label(&r->who, who);
-    return arena_strdup(r->arena, who);
+    size_t n = strlen(r->who.username);
+    return n && !strncmp(by, r->who.username, n) &&
+           (by[n] == '\0' || !strncmp(by + n, " (token ", 8));
 }
 
 /* Puts a service's error on the page, pointing it at the element that
@@ -510,7 +512,7 @@ static int render_cycle(http_req *r, const char *month, json_t *d, int status)
     json_object_set_new(d, "steps", steps_view(r, state));
     int run = actor_can(&r->who, P_LEDGER_RUN), approve = actor_can(&r->who, P_LEDGER_APPROVE),
         export = actor_can(&r->who, P_LEDGER_EXPORT);
-    int mine = c && !strcmp(web_str(c, "computed_by"), me_label(r));
+    int mine = c && is_me(r, web_str(c, "computed_by"));
     int can_compute = run && !job_running && (!c || !strcmp(state, "draft"));
     int can_approve = approve && !strcmp(state, "computed") && !mine;
     int approve_self = approve && !strcmp(state, "computed") && mine;
