@@ -72,6 +72,14 @@ static int64_t num(json_t *o, const char *k)
     return json_integer_value(json_object_get(o, k));
 }
 
+/* path + suffix, in static storage. */
+static const char *path_with(const char *path, const char *suffix)
+{
+    static char joined[256];
+    snprintf(joined, sizeof joined, "%s%s", path, suffix);
+    return joined;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -183,7 +191,17 @@ static void test_compute(void **state)
     assert_int_equal(num(c, "entitlements"), n);
     assert_int_equal((int64_t)json_array_size(json_object_get(c, "items")), n);
     assert_string_equal(str(json_object_get(c, "job"), "state"), "done");
+    /* each entitlement leads to its application's decision, which finance
+     * reads (and takes no action on) */
+    char app[64];
+    snprintf(app, sizeof app, "/api/v1/applications/%lld",
+             (long long)num(json_array_get(json_object_get(c, "items"), 0), "application_id"));
     json_decref(c);
+    json_t *a = call(h_one, "GET", app, NULL, 200);
+    assert_true(json_is_object(json_object_get(a, "decision")));
+    assert_int_equal(json_array_size(json_object_get(a, "allowed")), 0);
+    json_decref(a);
+    refused(h_one, "POST", path_with(app, "/actions"), "{\"action\":\"suspend\"}", 403, NULL);
     json_t *l = call(h_two, "GET", "/api/v1/cycles", NULL, 200);
     assert_int_equal(num(l, "total"), 1);
     json_t *first = json_array_get(json_object_get(l, "items"), 0);

@@ -37,9 +37,13 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (server) {
-    await server.stop();
+    const exit = await server.stop();
     keepServerLog(server);
+    const log = server.log();
     removeDir(server.dir);
+    // the jobs' threads ended cleanly with the server
+    assert.deepEqual(exit, { code: 0, signal: null }, 'the server stops with status 0');
+    assert.doesNotMatch(log, /AddressSanitizer|LeakSanitizer|runtime error/);
   }
 });
 
@@ -122,6 +126,14 @@ test('finance computes a month and watches the progress bar reach done', async (
   assert.equal(await page.locator('form[action$="/approve"]').count(), 0);
   assert.match(await text(page.locator('#actions')), /须由另一人复核/);
   await checkAxe(page, 'cycle-computed');
+  // the trace: the application's decision, read without any action
+  const app = await first.getAttribute('href');
+  await first.click();
+  assert.equal(urlPath(page), app);
+  assert.match(await text(page.locator('#decision-h')), /审核结论与依据/);
+  assert.ok(await page.locator('table.trace tbody tr').count() > 0, 'the criteria with their clauses');
+  assert.equal(await page.locator('form[action$="/action"]').count(), 0);
+  await checkAxe(page, 'cycle-trace');
 
   // the progress of a running job, polled every second until it is done:
   // the job is written back as running (as its thread does while it runs)
