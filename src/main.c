@@ -19,7 +19,8 @@ static const struct {
     {"export", cmd_export, "write talents or employers to an .xlsx or CSV file"},
     {"calendar", cmd_calendar, "load, show and count the working-day (holiday) calendar"},
     {"policy", cmd_policy, "check, store, activate, decide and simulate subsidy policies"},
-    {"cycle", cmd_cycle, "compute and show monthly disbursement cycles"},
+    {"cycle", cmd_cycle, "compute and show monthly disbursement cycles, and their reports"},
+    {"ledger", cmd_ledger, "a person's ledger, each posting traced to its decision"},
     {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},
     {"version", cmd_version, "print the version"},
 };

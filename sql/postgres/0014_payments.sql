@@ -75,13 +75,12 @@ CREATE TABLE payments (
     settled_by         TEXT NOT NULL DEFAULT '',
     settled_at         BIGINT,
     created_at         BIGINT NOT NULL,
-    UNIQUE (cycle_id, account_id, attempt),
+    UNIQUE (account_id, cycle_id, attempt),
     CHECK ((state = 'queued') = (batch_id IS NULL)),
     CHECK ((state IN ('queued', 'sent')) = (settle_transfer_id IS NULL))
 );
 CREATE INDEX payments_cycle ON payments (cycle_id, state, id);
 CREATE INDEX payments_batch ON payments (batch_id, id);
-CREATE INDEX payments_account ON payments (account_id, state);
 
 -- A bank result file taken in: its digest (the same file twice is taken
 -- once), what matched, and every mismatch found (JSON).

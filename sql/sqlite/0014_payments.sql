@@ -18,7 +18,7 @@ CREATE TABLE adjustments (
     was_fen        INTEGER NOT NULL CHECK (was_fen >= 0),
     due_fen        INTEGER NOT NULL CHECK (due_fen >= 0),
     amount_fen     INTEGER NOT NULL CHECK (amount_fen > 0),
-    payee_type     TEXT NOT NULL CHECK (payee_type IN ('person', 'employer', 'operator')),
+    payee_type     TEXT NOT NULL CHECK (payee_type = 'person' OR payee_type = 'employer' OR payee_type = 'operator'),
     payee_id       INTEGER NOT NULL,
     steps          TEXT NOT NULL,
     transfer_id    INTEGER NOT NULL REFERENCES ledger_transfers (id),
@@ -58,15 +58,14 @@ CREATE TABLE payments (
     request_id         TEXT NOT NULL UNIQUE CHECK (length(request_id) BETWEEN 1 AND 32),
     cycle_id           INTEGER NOT NULL REFERENCES cycles (id),
     account_id         INTEGER NOT NULL REFERENCES ledger_accounts (id),
-    payee_type         TEXT NOT NULL CHECK (payee_type IN ('person', 'employer', 'operator')),
+    payee_type         TEXT NOT NULL CHECK (payee_type = 'person' OR payee_type = 'employer' OR payee_type = 'operator'),
     payee_id           INTEGER NOT NULL,
     attempt            INTEGER NOT NULL CHECK (attempt >= 1),
     previous_id        INTEGER REFERENCES payments (id),
     amount_fen         INTEGER NOT NULL CHECK (amount_fen > 0),
     bank_index         TEXT NOT NULL,
     bank_masked        TEXT NOT NULL DEFAULT '',
-    state              TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'paid', 'failed',
-                           'requeued', 'written_off')),
+    state              TEXT NOT NULL CHECK (state = 'queued' OR state = 'sent' OR state = 'paid' OR state = 'failed' OR state = 'requeued' OR state = 'written_off'),
     batch_id           INTEGER REFERENCES bank_batches (id),
     send_transfer_id   INTEGER NOT NULL REFERENCES ledger_transfers (id),
     settle_transfer_id INTEGER REFERENCES ledger_transfers (id),
@@ -75,13 +74,12 @@ CREATE TABLE payments (
     settled_by         TEXT NOT NULL DEFAULT '',
     settled_at         INTEGER,
     created_at         INTEGER NOT NULL,
-    UNIQUE (cycle_id, account_id, attempt),
+    UNIQUE (account_id, cycle_id, attempt),
     CHECK ((state = 'queued') = (batch_id IS NULL)),
     CHECK ((state IN ('queued', 'sent')) = (settle_transfer_id IS NULL))
 );
 CREATE INDEX payments_cycle ON payments (cycle_id, state, id);
 CREATE INDEX payments_batch ON payments (batch_id, id);
-CREATE INDEX payments_account ON payments (account_id, state);
 
 -- A bank result file taken in: its digest (the same file twice is taken
 -- once), what matched, and every mismatch found (JSON).
@@ -113,3 +111,23 @@ ALTER TABLE applications ADD COLUMN months_received INTEGER NOT NULL DEFAULT 0
     CHECK (months_received BETWEEN 0 AND 1200);
 UPDATE applications SET months_received = COALESCE(json_extract(trace, '$.months_received'), 0)
     WHERE trace IS NOT NULL;
+
+-- SQLite checks a CHECK (x IN (...)) of more than two values with a
+-- temporary table built at every insert; on the tables a cycle writes a row
+-- at a time, the same checks are written as comparisons joined by OR (the
+-- documented way to change a CHECK constraint in place: the rows are
+-- unchanged). PostgreSQL needs no such change.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(replace(sql,
+    'CHECK (kind IN (''budget'', ''payable'', ''clearing'', ''paid'',
+                   ''receivable''))',
+    'CHECK (kind = ''budget'' OR kind = ''payable'' OR kind = ''clearing'' OR kind = ''paid'' OR kind = ''receivable'')'),
+    'CHECK (payee_type IN ('''', ''person'', ''employer'',
+                   ''operator''))',
+    'CHECK (payee_type = '''' OR payee_type = ''person'' OR payee_type = ''employer'' OR payee_type = ''operator'')')
+    WHERE type = 'table' AND name = 'ledger_accounts';
+UPDATE sqlite_schema SET sql = replace(sql,
+    'CHECK (payee_type IN (''person'', ''employer'', ''operator''))',
+    'CHECK (payee_type = ''person'' OR payee_type = ''employer'' OR payee_type = ''operator'')')
+    WHERE type = 'table' AND name = 'entitlements';
+PRAGMA writable_schema = RESET;

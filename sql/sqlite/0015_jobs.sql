@@ -9,7 +9,8 @@ CREATE TABLE jobs (
     id           INTEGER PRIMARY KEY,
     kind         TEXT NOT NULL CHECK (kind IN ('cycle.run', 'cycle.export')),
     month        TEXT NOT NULL CHECK (length(month) = 7),
-    state        TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'failed')),
+    state        TEXT NOT NULL DEFAULT 'running'
+                     CHECK (state = 'running' OR state = 'done' OR state = 'failed'),
     done         INTEGER NOT NULL DEFAULT 0 CHECK (done >= 0),
     total        INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
     message_en   TEXT NOT NULL DEFAULT '' CHECK (length(message_en) <= 400),

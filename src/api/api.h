@@ -89,6 +89,14 @@ int api_payment_requeue(http_req *r);
 int api_payment_write_off(http_req *r);
 int api_collections_create(http_req *r);
 
+/* ledger.c: GET /api/v1/cycles/{month}/report and GET /api/v1/reports/{year}
+ * (?by=programme|tier|employer|payee_type, ?format=json|xlsx|csv: JSON or
+ * the file) and GET /api/v1/talents/{id}/ledger (ledger/report.h; the
+ * service checks who may read them). */
+int api_cycle_report(http_req *r);
+int api_year_report(http_req *r);
+int api_talent_ledger(http_req *r);
+
 /* accounts.c */
 int api_me(http_req *r);
 

@@ -90,6 +90,10 @@ int cmd_demo(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+
+/* `qianlima cycle report` (ledger_cmd.c): action v of cmd_cycle's argv. */
+int cli_cycle_report(const struct cli_verb *v, int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

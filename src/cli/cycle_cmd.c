@@ -1,6 +1,6 @@
 /* cycle_cmd.c - the cycle subcommand: compute a month's disbursement cycle
  * and show one (acting as "cli:<unix user>"). src/ledger/cycle.h has the
- * rules. */
+ * rules; `cycle report` is in ledger_cmd.c. */
 #include "cli/cli.h"
 
 #include "core/date.h"
@@ -38,6 +38,13 @@ static const struct cli_verb verbs[] = {
      "pay a failed payment again, as a new payment with a new request id (--reason)"},
     {"write-off", 1, "REQUEST_ID", "write off a failed payment (--reason; ledger.approve)"},
     {"close", 1, "YYYY-MM", "close a reconciled cycle whose payments are all settled"},
+    {"collect", 2, "PAYEE AMOUNT",
+     "record money a payee paid back (PAYEE person:<id>, employer:<id> or operator:<id>; "
+     "AMOUNT in yuan, at most what is owed; --reference the bank's receipt)"},
+    {"report", 1,
+     "YYYY-MM|YYYY [--by programme|tier|employer|payee_type] [--format FORMAT] [--out FILE]",
+     "a cycle's or a year's totals by programme, tier, employer or payee type: entitlements "
+     "paying, entitled, arrears, recovered and net, with a total; as text, JSON, CSV or .xlsx"},
     {0},
 };
 
@@ -227,6 +234,7 @@ int cmd_cycle(int argc, char **argv)
     const struct cli_verb *v =
         cli_verb_pick("cycle", argc, argv, verbs, "Cycles are described in docs/ledger.md.", &code);
     if (!v) return code;
+    if (!strcmp(v->name, "report")) return cli_cycle_report(v, argc, argv); /* ledger_cmd.c */
     char cmd[40];
     snprintf(cmd, sizeof cmd, "cycle %s", v->name);
     const char *format = NULL, *layout = NULL, *batch = NULL, *out_dir = NULL, *state = NULL,
@@ -244,11 +252,17 @@ int cmd_cycle(int argc, char **argv)
     const struct cli_flag payment_flags[] = {
         {"state", "STATE", "queued, sent, paid, failed, requeued or written_off", &state, NULL},
         {0}};
+    const char *reference = NULL;
+    const struct cli_flag collect_flags[] = {
+        {"reference", "REF", "the bank's receipt reference (the same one again counts once)",
+         &reference, NULL},
+        {0}};
     const struct cli_flag reason_flags[] = {
         {"reason", "TEXT", "why (kept in the audit log)", &reason, NULL}, {0}};
     const struct cli_flag *flags = !strcmp(v->name, "export")     ? export_flags
                                    : !strcmp(v->name, "import")   ? import_flags
                                    : !strcmp(v->name, "payments") ? payment_flags
+                                   : !strcmp(v->name, "collect")  ? collect_flags
                                    : (!strcmp(v->name, "requeue") || !strcmp(v->name, "write-off"))
                                        ? reason_flags
                                        : none;
@@ -267,6 +281,12 @@ int cmd_cycle(int argc, char **argv)
             cli_error(cmd, "YEAR must be a year such as 2026", "年度格式应如 2026");
             rc = EXIT_USAGE;
         } else if (validate_money("amount", argv[4], &fen, &e)) {
+            cli_error(cmd, e.en, e.zh);
+            rc = EXIT_USAGE;
+        }
+    } else if (!strcmp(v->name, "collect")) {
+        ql_err e = {0};
+        if (validate_money("amount", argv[3], &fen, &e)) {
             cli_error(cmd, e.en, e.zh);
             rc = EXIT_USAGE;
         }
@@ -344,6 +364,16 @@ int cmd_cycle(int argc, char **argv)
                    argv[2], nid, argv[2], nid);
         } else {
             printf("payment %s written off\n付款 %s 已核销\n", argv[2], argv[2]);
+        }
+    } else if (!rc && !strcmp(v->name, "collect")) {
+        bool same;
+        if (bank_collect(s, &me, argv[2], fen, reference, &same, &err)) {
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            printf("%s: %s yuan %s\n%s：%s 元%s\n", argv[2], argv[3],
+                   same ? "recorded before, nothing changed" : "collected", argv[2], argv[3],
+                   same ? "此前已登记，无变化" : "已退回入账");
         }
     } else if (!rc && !strcmp(v->name, "close")) {
         bool same;

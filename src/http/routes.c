@@ -42,6 +42,10 @@ const http_route http_routes[] = {
     {HTTP_POST, "/api/v1/applications/{id}/actions", api_application_action, ROUTE_SIGNED_IN,
      8192, ROUTE_JSON},
     {HTTP_GET, "/api/v1/notices", api_notices, ROUTE_SIGNED_IN, 0, 0},
+    /* disbursement reports and a person's ledger: the service checks who may read them */
+    {HTTP_GET, "/api/v1/cycles/{month}/report", api_cycle_report, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/reports/{year}", api_year_report, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/talents/{id}/ledger", api_talent_ledger, ROUTE_SIGNED_IN, 0, 0},
 
     /* console: the subsidy workflow (the service checks permission, scope and state) */
     {HTTP_GET, "/subsidy", web_subsidy_list, ROUTE_SIGNED_IN, 0, ROUTE_HTML},

@@ -71,7 +71,7 @@ static int post(store *s, const char *key, int64_t debit, int64_t credit, int64_
 {
     struct ledger_transfer t = {key, debit, credit, fen, month, 0, memo};
     int dup;
-    return ledger_post(s, &t, id, &dup, err);
+    return ledger_post_known(s, &t, id, &dup, err);
 }
 
 /* A payee's bank account on record now: plain (for the file), blind index

@@ -24,7 +24,9 @@ struct payable {
     int months_received; /* under earlier applications, at its review */
     int64_t rent, operator_id;
     int32_t lease_end;
-    bool done; /* has its entitlement in this cycle already */
+    bool done;           /* has its entitlement in this cycle already */
+    bool suspended_ever; /* has a suspension (else none to look up) */
+    int64_t payable_id;  /* the payee's payable account, 0 when not made yet */
 };
 
 #define NPROG 16
@@ -63,7 +65,11 @@ struct run {
     "a.id, a.talent_id, COALESCE(a.employer_id, 0), COALESCE(a.policy_file_id, 0), a.programme, "  \
     "COALESCE(a.policy_version, ''), COALESCE(a.tier, ''), COALESCE(a.payee, 'person'), "          \
     "a.start_date, a.end_date, a.months_received, l.id, COALESCE(l.ended_on, l.end_date), "        \
-    "COALESCE(l.rent_fen, 0), COALESCE(u.operator_id, 0) "
+    "COALESCE(l.rent_fen, 0), COALESCE(u.operator_id, 0), EXISTS (SELECT 1 FROM "                  \
+    "application_events ev WHERE ev.application_id = a.id AND ev.action = 'suspend'), (SELECT "    \
+    "pa.id FROM ledger_accounts pa WHERE pa.code = 'payable:' || COALESCE(a.payee, 'person') || "  \
+    "':' || CAST(CASE a.payee WHEN 'employer' THEN a.employer_id WHEN 'operator' THEN "            \
+    "u.operator_id ELSE a.talent_id END AS TEXT)) "
 #define LEASE_JOIN                                                                                 \
     "LEFT JOIN leases l ON l.id = (SELECT l2.id FROM leases l2 WHERE l2.talent_id = "              \
     "a.talent_id AND l2.start_date <= $1 AND COALESCE(l2.ended_on, l2.end_date) >= $1 ORDER BY "   \
@@ -86,6 +92,8 @@ static void read_payable(store_rows *r, int32_t first, struct payable *p)
     p->lease_end = store_col_isnull(r, 11) ? first - 1 : (int32_t)store_col_int(r, 12);
     p->rent = store_col_int(r, 13);
     p->operator_id = store_col_int(r, 14);
+    p->suspended_ever = store_col_int(r, 15) != 0;
+    p->payable_id = store_col_isnull(r, 16) ? 0 : store_col_int(r, 16);
 }
 
 static const pol_programme *programme_of(struct run *x, int64_t file)
@@ -186,7 +194,7 @@ struct month_calc {
 /* What p is due for the month of first (its last day last), with the
  * suspensions su and year_before paid earlier in the year. */
 static int due_for(struct run *x, const struct payable *p, int32_t first, int32_t last,
-                   const struct susp *su, int64_t year_before, struct month_calc *c)
+                   const struct susp *su, int64_t year_before, bool steps, struct month_calc *c)
 {
     memset(c, 0, sizeof *c);
     int rc = rules_for(x, p, first, &c->v, &c->tier, &c->file);
@@ -202,7 +210,7 @@ static int due_for(struct run *x, const struct payable *p, int32_t first, int32_
     pol_month_in in = {first,       p->start, end,     p->months_received + before,
                        year_before, p->rent,  excluded};
     c->in = in;
-    return pol_month_amount(c->v, c->tier, &c->in, true, &c->out, x->err);
+    return pol_month_amount(c->v, c->tier, &c->in, steps, &c->out, x->err);
 }
 
 static int64_t payee_of(const struct payable *p)
@@ -239,14 +247,14 @@ static int post_payee(store *s, struct run *x, const struct payable *p, int64_t 
     char payable[64];
     snprintf(payable, sizeof payable, "payable:%s:%lld", p->payee, (long long)payee_id);
     struct ledger_account pa = {payable, LK_PAYABLE, "", p->payee, payee_id};
-    int64_t bid = 0, pid = 0;
+    int64_t bid = 0, pid = p->payable_id;
     int dup, rc;
     if ((rc = budget_account(s, x, p->programme, &bid)) ||
-        (rc = ledger_account_id(s, &pa, &pid, x->err)))
+        (!pid && (rc = ledger_account_id(s, &pa, &pid, x->err))))
         return rc;
     struct ledger_transfer t = {key, back ? pid : bid, back ? bid : pid, fen, x->month, p->app,
                                 memo};
-    return ledger_post(s, &t, tid, &dup, x->err);
+    return ledger_post_known(s, &t, tid, &dup, x->err);
 }
 
 static int load_suspensions(store *s, struct run *x, int64_t app, int32_t until, struct susp *su)
@@ -259,7 +267,8 @@ static int one(store *s, struct run *x, const struct payable *p)
 {
     ql_err *err = x->err;
     struct susp su;
-    int rc = load_suspensions(s, x, p->app, x->last, &su);
+    su.n = 0;
+    int rc = p->suspended_ever ? load_suspensions(s, x, p->app, x->last, &su) : 0;
     if (rc) return rc;
     int64_t year_before = 0;
     char jan[8];
@@ -278,28 +287,24 @@ static int one(store *s, struct run *x, const struct payable *p)
                               "c.month < $4",
                               yv, 4, &year_before)))
         return store_failure(s, rc, "", err);
-    if ((rc = due_for(x, p, x->first, x->last, &su, year_before, &c))) return rc;
+    if ((rc = due_for(x, p, x->first, x->last, &su, year_before, false, &c))) return rc;
     int64_t payee_id = payee_of(p);
     int64_t amount = c.out.fen;
-    if (amount > 0 && payee_id <= 0) { /* no employer or operator to pay */
-        json_array_append_new(c.out.steps,
-                              json_pack("{sssIssssss}", "step", "payee", "fen", (json_int_t)0,
-                                        "yuan", "0.00", "en", "no payee to pay: nothing posted",
-                                        "zh", "无收款方：不入账"));
-        amount = 0;
-    }
-    char d1[16], d2[16] = "open", d3[16] = "open";
+    if (amount > 0 && payee_id <= 0) amount = 0; /* no employer or operator to pay */
+    /* the inputs, frozen; the steps follow from them (cycle_steps) */
+    char d1[16], d2[16] = "open", d3[16] = "open", in_text[400];
     date_format(p->start, d1, sizeof d1);
     if (p->end != POL_OPEN_END) date_format(p->end, d2, sizeof d2);
     if (p->lease_end != POL_OPEN_END) date_format(p->lease_end, d3, sizeof d3);
-    json_t *inputs = json_pack("{sssssssIsosisisI}", "start", d1, "end", d2, "lease_end", d3,
-                               "rent_fen", (json_int_t)p->rent, "rent_yuan", pol_yuan_json(p->rent),
-                               "months_before", c.in.months_before, "suspended_days",
-                               c.in.excluded_days, "paid_year_before_fen", (json_int_t)year_before);
-    char *in_text = json_dumps(inputs, JSON_COMPACT);
-    char *steps = json_dumps(c.out.steps, JSON_COMPACT);
-    json_decref(inputs);
-    json_decref(c.out.steps);
+    char rent[32];
+    validate_money_text(p->rent, rent, sizeof rent);
+    snprintf(in_text, sizeof in_text,
+             "{\"start\":\"%s\",\"end\":\"%s\",\"lease_end\":\"%s\",\"rent_fen\":%lld,"
+             "\"rent_yuan\":\"%s\",\"months_before\":%d,\"suspended_days\":%d,"
+             "\"paid_year_before_fen\":%lld}",
+             d1, d2, d3, (long long)p->rent, rent, c.in.months_before, c.in.excluded_days,
+             (long long)year_before);
+    const char *steps = "";
     int64_t transfer = 0;
     if (amount > 0) {
         char key[64];
@@ -333,8 +338,6 @@ static int one(store *s, struct run *x, const struct payable *p)
             row, 16, &id);
         if (rc) rc = store_failure(s, rc, "", err);
     }
-    free(in_text);
-    free(steps);
     return rc;
 }
 
@@ -441,7 +444,7 @@ static int correct(store *s, struct run *x, const struct payable *p0)
         memset(&c, 0, sizeof c);
         bool in_period = p.start <= last && (p.end == POL_OPEN_END || p.end >= first);
         if (in_period) {
-            if ((rc = due_for(x, &p, first, last, &su, year_due, &c))) break;
+            if ((rc = due_for(x, &p, first, last, &su, year_due, true, &c))) break;
             due = c.out.fen;
         }
         int64_t payee_id = payee_of(&p);
@@ -502,8 +505,8 @@ static int correct_page(store *s, void *vctx)
         store_query(s,
                     "SELECT " PAYABLE_COLUMNS "FROM applications a " LEASE_JOIN
                     "WHERE a.id > $2 AND a.start_date IS NOT NULL AND a.eligible = 1 AND "
-                    "a.state IN ('active', 'suspended', 'ended') AND (a.id IN (SELECT "
-                    "application_id FROM application_events WHERE at >= $3) OR "
+                    "(a.state || '') IN ('active', 'suspended', 'ended') AND (EXISTS (SELECT 1 "
+                    "FROM application_events ev WHERE ev.application_id = a.id AND ev.at >= $3) OR "
                     "a.programme IN (SELECT programme FROM policy_files WHERE activated_at "
                     ">= $3)) ORDER BY a.id LIMIT 500",
                     (store_val[]){SV_INT(x->first), SV_INT(x->after), SV_INT(x->since)}, 3, &r);
@@ -529,9 +532,11 @@ static int correct_page(store *s, void *vctx)
 
 /* ---- the month's entitlements --------------------------------------------- */
 
+/* (a.state || '') keeps SQLite from reading by the state index, which would
+ * sort every remaining row for each page: pages walk the primary key. */
 #define PAYABLE_WHERE                                                                              \
     "a.start_date IS NOT NULL AND a.start_date <= $2 AND (a.end_date IS NULL OR a.end_date >= "    \
-    "$1) AND a.state IN ('active', 'suspended', 'ended') AND a.eligible = 1 "
+    "$1) AND (a.state || '') IN ('active', 'suspended', 'ended') AND a.eligible = 1 "
 
 struct epage {
     struct run *x;
@@ -555,7 +560,7 @@ static int entitlement_page(store *s, void *vctx)
     x->n = 0;
     while ((rc = store_step(r)) == 1) {
         read_payable(r, x->first, &x->p[x->n]);
-        x->p[x->n++].done = store_col_int(r, 15) != 0;
+        x->p[x->n++].done = store_col_int(r, 17) != 0;
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", x->err);
@@ -811,6 +816,91 @@ int cycle_get(store *s, const actor *a, const char *month, bool entitlements, js
         }
     }
     *out = o;
+    return 0;
+}
+
+int cycle_steps(store *s, int64_t application_id, const char *month, json_t **out, ql_err *err)
+{
+    *out = NULL;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT e.steps, e.inputs, COALESCE(e.policy_file_id, 0), "
+                         "e.policy_version, e.tier, e.amount_fen FROM entitlements e JOIN cycles c "
+                         "ON c.id = e.cycle_id WHERE e.application_id = $1 AND c.month = $2",
+                         (store_val[]){SV_INT(application_id), SV_TEXT(month ? month : "")}, 2, &r);
+    if (rc) return store_failure(s, rc, "", err);
+    char version[41] = "", tier[41] = "";
+    json_t *stored = NULL, *in = NULL;
+    int64_t file = 0, fen = -1;
+    if ((rc = store_step(r)) == 1) {
+        const char *st = store_col_text(r, 0, NULL);
+        if (st[0]) stored = json_loads(st, 0, NULL);
+        in = json_loads(store_col_text(r, 1, NULL), 0, NULL);
+        file = store_col_int(r, 2);
+        snprintf(version, sizeof version, "%s", store_col_text(r, 3, NULL));
+        snprintf(tier, sizeof tier, "%s", store_col_text(r, 4, NULL));
+        fen = store_col_int(r, 5);
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", err);
+    if (fen < 0)
+        return ql_errf(err, QL_ENOTFOUND, "month", "application %lld has no entitlement in %s",
+                       "申请 %lld 在 %s 没有应发记录", (long long)application_id,
+                       month ? month : "");
+    if (stored) {
+        json_decref(in);
+        *out = stored;
+        return 0;
+    }
+    pol_programme prog;
+    memset(&prog, 0, sizeof prog);
+    rc = policy_load_file(s, file, &prog, err);
+    const pol_version *v = NULL;
+    int t = -1;
+    for (int i = 0; !rc && i < prog.nver; i++)
+        if (!strcmp(prog.ver[i].id, version)) v = &prog.ver[i];
+    for (int i = 0; v && i < v->ntier; i++)
+        if (!strcmp(v->tier[i].id, tier)) t = i;
+    int32_t first = 0, start = 0, end = POL_OPEN_END, lease_end = POL_OPEN_END;
+    const char *ds = json_string_value(json_object_get(in, "start"));
+    const char *de = json_string_value(json_object_get(in, "end"));
+    const char *dl = json_string_value(json_object_get(in, "lease_end"));
+    if (!rc && (!v || t < 0 || date_parse_month(month, &first) || !ds || date_parse(ds, &start) ||
+                !de || (strcmp(de, "open") && date_parse(de, &end)) || !dl ||
+                (strcmp(dl, "open") && date_parse(dl, &lease_end))))
+        rc = ql_errf(err, QL_EINTERNAL, "inputs",
+                     "the entitlement of application %lld in %s cannot be traced: its rules or "
+                     "inputs are not there",
+                     "申请 %lld 在 %s 的应发记录无法追溯：规则或输入缺失",
+                     (long long)application_id, month);
+    pol_month_out o;
+    memset(&o, 0, sizeof o);
+    if (!rc) {
+        pol_month_in mi = {first,
+                           start,
+                           end < lease_end ? end : lease_end,
+                           (int)json_integer_value(json_object_get(in, "months_before")),
+                           json_integer_value(json_object_get(in, "paid_year_before_fen")),
+                           json_integer_value(json_object_get(in, "rent_fen")),
+                           (int)json_integer_value(json_object_get(in, "suspended_days"))};
+        rc = pol_month_amount(v, t, &mi, true, &o, err);
+    }
+    if (!rc && o.fen > 0 && fen == 0)
+        json_array_append_new(o.steps,
+                              json_pack("{sssIssssss}", "step", "payee", "fen", (json_int_t)0,
+                                        "yuan", "0.00", "en", "no payee to pay: nothing posted",
+                                        "zh", "无收款方：不入账"));
+    else if (!rc && o.fen != fen)
+        rc = ql_errf(err, QL_EINTERNAL, "amount",
+                     "the entitlement of application %lld in %s does not follow from its inputs",
+                     "申请 %lld 在 %s 的应发金额与其输入不符", (long long)application_id, month);
+    pol_free(&prog);
+    json_decref(in);
+    if (rc) {
+        json_decref(o.steps);
+        return rc;
+    }
+    *out = o.steps;
     return 0;
 }
 

@@ -61,6 +61,14 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
 int cycle_get(store *s, const actor *a, const char *month, bool entitlements, json_t **out,
               ql_err *err);
 
+/* The steps of the amount of application_id's entitlement in month
+ * ("YYYY-MM"): [{"step","fen","yuan","en","zh"}], owned by the caller. A
+ * cycle stores each entitlement's frozen inputs with its policy file,
+ * version and tier; the steps are derived from them again (and must give
+ * the amount stored: QL_EINTERNAL otherwise). QL_ENOTFOUND when there is
+ * no such entitlement. The caller checks who may see it. */
+int cycle_steps(store *s, int64_t application_id, const char *month, json_t **steps, ql_err *err);
+
 /* Sets programme's budget for year (amount in fen, 0 or more), replacing
  * the one before, with an audit row cycle.budget. Needs ledger.approve. */
 int cycle_budget_set(store *s, const actor *a, const char *programme, int year, int64_t fen,

@@ -72,11 +72,12 @@ struct post_ctx {
     ql_err *err;
 };
 
-static int post_body(store *s, void *vctx)
+/* The transfer posted under t->key before, if any: 0 with *x->id and
+ * *x->duplicate set, 1 when there is none, or an error (QL_ECONFLICT, field
+ * "key", for other content). */
+static int posted_before(store *s, struct post_ctx *x)
 {
-    struct post_ctx *x = vctx;
     const struct ledger_transfer *t = x->t;
-    *x->duplicate = 0;
     store_rows *r;
     int rc = store_query(s,
                          "SELECT id, debit_account, credit_account, amount_fen FROM "
@@ -92,22 +93,20 @@ static int post_body(store *s, void *vctx)
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", x->err);
-    if (rc == 1) {
-        if (debit != t->debit || credit != t->credit || amount != t->amount_fen)
-            return ql_errf(x->err, QL_ECONFLICT, "key",
-                           "transfer %s was posted before with other accounts or another amount",
-                           "转账 %s 已以不同的账户或金额记账", t->key);
-        *x->id = id;
-        *x->duplicate = 1;
-        return 0;
-    }
-    int64_t n = 0;
-    rc = store_query_int(s, "SELECT count(*) FROM ledger_accounts WHERE id IN ($1, $2)",
-                         (store_val[]){SV_INT(t->debit), SV_INT(t->credit)}, 2, &n);
-    if (rc) return store_failure(s, rc, "", x->err);
-    if (n != 2)
-        return ql_errf(x->err, QL_EINVAL, "account", "an account of the transfer does not exist",
-                       "转账的账户不存在");
+    if (rc == 0) return 1;
+    if (debit != t->debit || credit != t->credit || amount != t->amount_fen)
+        return ql_errf(x->err, QL_ECONFLICT, "key",
+                       "transfer %s was posted before with other accounts or another amount",
+                       "转账 %s 已以不同的账户或金额记账", t->key);
+    *x->id = id;
+    *x->duplicate = 1;
+    return 0;
+}
+
+/* Inserts t; a key posted already inserts nothing (QL_ECONFLICT). */
+static int insert_transfer(store *s, struct post_ctx *x)
+{
+    const struct ledger_transfer *t = x->t;
     store_val v[] = {SV_TEXT(t->key),
                      SV_INT(t->debit),
                      SV_INT(t->credit),
@@ -116,15 +115,48 @@ static int post_body(store *s, void *vctx)
                      t->application_id ? SV_INT(t->application_id) : SV_NULL,
                      SV_TEXT(t->memo ? t->memo : ""),
                      SV_INT((int64_t)time(NULL))};
-    rc = store_insert(s,
-                      "INSERT INTO ledger_transfers (idempotency_key, debit_account, "
-                      "credit_account, amount_fen, cycle, application_id, memo, created_at) "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                      v, 8, x->id);
+    return store_insert(s,
+                        "INSERT INTO ledger_transfers (idempotency_key, debit_account, "
+                        "credit_account, amount_fen, cycle, application_id, memo, created_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                        "ON CONFLICT (idempotency_key) DO NOTHING",
+                        v, 8, x->id);
+}
+
+static int post_body(store *s, void *vctx)
+{
+    struct post_ctx *x = vctx;
+    const struct ledger_transfer *t = x->t;
+    *x->duplicate = 0;
+    int rc = posted_before(s, x);
+    if (rc <= 0) return rc;
+    int64_t n = 0;
+    rc = store_query_int(s, "SELECT count(*) FROM ledger_accounts WHERE id IN ($1, $2)",
+                         (store_val[]){SV_INT(t->debit), SV_INT(t->credit)}, 2, &n);
+    if (rc) return store_failure(s, rc, "", x->err);
+    if (n != 2)
+        return ql_errf(x->err, QL_EINVAL, "account", "an account of the transfer does not exist",
+                       "转账的账户不存在");
+    rc = insert_transfer(s, x);
     return rc ? store_failure(s, rc, "", x->err) : 0;
 }
 
-int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate, ql_err *err)
+/* Accounts known to exist: insert first, look only on a conflict. */
+static int post_known_body(store *s, void *vctx)
+{
+    struct post_ctx *x = vctx;
+    *x->duplicate = 0;
+    int rc = insert_transfer(s, x);
+    if (rc != QL_ECONFLICT) return rc ? store_failure(s, rc, "", x->err) : 0;
+    rc = posted_before(s, x);
+    if (rc == 1)
+        return ql_errf(x->err, QL_EINVAL, "account", "an account of the transfer does not exist",
+                       "转账的账户不存在");
+    return rc;
+}
+
+static int post_checked(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate,
+                        store_tx_fn body, ql_err *err)
 {
     int dup = 0;
     if (!duplicate) duplicate = &dup;
@@ -141,8 +173,19 @@ int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *dup
         return ql_errf(err, QL_EINVAL, "memo", "the memo is at most 500 bytes of text",
                        "摘要不超过 500 字节");
     struct post_ctx x = {t, id, duplicate, err};
-    if (store_in_tx(s)) return post_body(s, &x);
-    return store_tx(s, STORE_TX_WRITE, post_body, &x);
+    if (store_in_tx(s)) return body(s, &x);
+    return store_tx(s, STORE_TX_WRITE, body, &x);
+}
+
+int ledger_post(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate, ql_err *err)
+{
+    return post_checked(s, t, id, duplicate, post_body, err);
+}
+
+int ledger_post_known(store *s, const struct ledger_transfer *t, int64_t *id, int *duplicate,
+                      ql_err *err)
+{
+    return post_checked(s, t, id, duplicate, post_known_body, err);
 }
 
 int ledger_balance(store *s, int64_t account, int64_t *fen, ql_err *err)

@@ -1,8 +1,18 @@
 /* test_cycle_cli.c - `qianlima cycle` as scripts see it, on SQLite and (with
  * QL_TEST_PG) PostgreSQL: help, usage errors (exit 2), a month computed on
  * the demo district and computed again without change, a month shown as
- * JSON, an unknown month (exit 1); the audit chain intact afterwards. */
+ * JSON, an unknown month (exit 1); approved by a second person, exported
+ * as fixed-width files (mode 0600) and again without change, its payments
+ * listed, a result file with mismatches reported, re-queue, collect and
+ * close refused with their reasons; the audit chain intact afterwards. */
 #include "testutil.h"
+
+#include "audit/audit.h"
+#include "auth/perm.h"
+#include "ledger/cycle.h"
+#include "store/store.h"
+
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <stdio.h>
@@ -48,6 +58,71 @@ static void test_cycle_cli(void **state)
     const char *const approve[] = {"cycle", "approve", "2026-10", NULL};
     assert_int_equal(tu_cli(&srv, approve, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "a second person approves it"));
+    /* a second person approves it (here in process, as finance) */
+    store *st;
+    ql_err e;
+    assert_int_equal(store_open(srv.store_url, NULL, &st, &e), 0);
+    assert_int_equal(audit_init(srv.keys_dir, "blake2b", &e), 0);
+    actor fin;
+    actor_cli(&fin);
+    snprintf(fin.username, sizeof fin.username, "finance.two");
+    fin.perms = role_perms(ROLE_FINANCE);
+    struct cycle_approval ap;
+    assert_int_equal(cycle_approve(st, &fin, "2026-10", &ap, &e), 0);
+    store_close(st);
+
+    /* export: usage errors, then fixed-width files in batches of 20 */
+    char dir[400], file[500];
+    snprintf(dir, sizeof dir, "%s/bank", srv.dir);
+    mkdir(dir, 0700);
+    const char *const noout[] = {"cycle", "export", "2026-10", NULL};
+    assert_int_equal(tu_cli(&srv, noout, NULL, out, sizeof out, err, sizeof err), 2);
+    assert_non_null(strstr(err, "--out DIR"));
+    const char *const xml[] = {"cycle", "export", "2026-10", "--out", dir, "--format", "xml", NULL};
+    assert_int_equal(tu_cli(&srv, xml, NULL, out, sizeof out, err, sizeof err), 2);
+    const char *const zero[] = {"cycle", "export",       "2026-10", "--out",
+                                dir,     "--batch-size", "0",       NULL};
+    assert_int_equal(tu_cli(&srv, zero, NULL, out, sizeof out, err, sizeof err), 2);
+    const char *const exp[] = {"cycle",    "export", "2026-10",      "--out", dir,
+                               "--format", "fixed",  "--batch-size", "20",    NULL};
+    assert_int_equal(tu_cli(&srv, exp, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "cycle 2026-10: exported;"));
+    snprintf(file, sizeof file, "%s/QLM202610-0001.txt", dir);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(tu_cli(&srv, exp, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "exported before, nothing changed"));
+    const char *const pays[] = {"cycle", "payments", "2026-10", "--state", "sent", NULL};
+    assert_int_equal(tu_cli(&srv, pays, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, " sent "));
+    assert_non_null(strstr(out, "QLM202610-0001"));
+
+    /* a result file naming an unknown payment: listed, nothing changed */
+    snprintf(file, sizeof file, "%s/result.csv", srv.dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("batch_no,request_id,account,amount,status,message\n"
+          "QLM202610-0001,202610-999999-1,6222021001000000011,1.00,S,\n",
+          f);
+    fclose(f);
+    const char *const imp[] = {"cycle", "import", "2026-10", file, NULL};
+    assert_int_equal(tu_cli(&srv, imp, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "1 rows: 0 paid, 0 failed, 0 taken in before,"));
+    assert_non_null(strstr(out, "[unknown_id]"));
+    assert_non_null(strstr(out, "[missing]")); /* the batch's payments no row named */
+    assert_int_equal(tu_cli(&srv, imp, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "taken in before, nothing changed"));
+    const char *const rq[] = {"cycle", "requeue", "202610-999999-1", "--reason", "retry", NULL};
+    assert_int_equal(tu_cli(&srv, rq, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "no payment has request id"));
+    const char *const col[] = {"cycle", "collect", "person:1", "1.00", "--reference", "R1", NULL};
+    assert_int_equal(tu_cli(&srv, col, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "owes 0.00 yuan"));
+    const char *const cl[] = {"cycle", "close", "2026-10", NULL};
+    assert_int_equal(tu_cli(&srv, cl, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "payments not settled"));
+
     const char *const missing[] = {"cycle", "show", "2030-01", NULL};
     assert_int_equal(tu_cli(&srv, missing, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "there is no cycle for 2030-01"));

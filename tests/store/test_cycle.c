@@ -108,6 +108,20 @@ static void test_cycles_by_hand(void **state)
     assert_int_equal(amount(b, "2026-10"), 150000);
     assert_int_equal(amount(c, "2026-10"), 64516); /* 1000 x 20 / 31 */
     assert_int_equal(rep.total_fen, 109677 + 150000 + 64516);
+    /* the steps follow from the frozen inputs */
+    json_t *steps = NULL;
+    assert_int_equal(cycle_steps(S, a, "2026-10", &steps, &err), 0);
+    char *text = json_dumps(steps, 0);
+    assert_non_null(strstr(text, "covered 2026-10-15 to 2026-10-31, 17 of 31 days"));
+    assert_non_null(strstr(text, "\"fen\": 109677"));
+    free(text);
+    json_decref(steps);
+    assert_int_equal(cycle_steps(S, c, "2026-10", &steps, &err), 0);
+    text = json_dumps(steps, 0);
+    assert_non_null(strstr(text, "2026-10-01 to 2026-10-20, 20 of 31 days"));
+    free(text);
+    json_decref(steps);
+    assert_int_equal(cycle_steps(S, c, "2026-11", &steps, &err), QL_ENOTFOUND);
 
     /* again: nothing changes */
     int64_t transfers = count("SELECT count(*) FROM ledger_transfers");
