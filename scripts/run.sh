@@ -26,6 +26,7 @@ if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 acco
   add reviewer reviewer district '审核员 李审'
   add clerk window_clerk district '窗口 王受理'
   add finance finance district '财务 赵会计'
+  add finance2 finance district '财务 孙复核'
   add auditor auditor district '审计 钱审计'
   add leader leadership district '分管领导'
   add hr.acme employer_hr employer:91350100M000100Y43 '某科技公司人事'
@@ -50,12 +51,13 @@ MSG
 if [[ ${created:-0} == 1 ]]; then
   cat <<MSG
   Demo accounts (password $demo_password):
-    admin, reviewer, clerk, finance, auditor, leader, hr.acme, operator, talent
+    admin, reviewer, clerk, finance, finance2, auditor, leader, hr.acme, operator, talent
   Demo data: 300 talents, 10 employers, 3 housing operators, 18 units and their
   leases, the 2026 calendar, three subsidy policies and applications in every
   state (hr.acme belongs to the first employer, operator to OP-001, and
   talent is the first talent: sign in as talent to apply, hr.acme to attest,
-  clerk to accept, reviewer to review).
+  clerk to accept, reviewer to review; finance computes a month's cycle at
+  /cycles, finance2 approves and exports it).
 MSG
 fi
 echo

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 declare -A GROUP=(
   [build]="gcc make pkg-config libevent-dev libjansson-dev libsqlite3-dev libpq-dev libinih-dev libsodium-dev libssl-dev libxlsxwriter-dev"
-  [test]="libcmocka-dev postgresql chromium fonts-wqy-microhei unzip"
+  [test]="libcmocka-dev postgresql chromium fonts-wqy-microhei unzip sqlite3"
   [web]="nodejs"
   [lint]="cppcheck"
   [fuzz]="clang libclang-rt-14-dev"

@@ -60,6 +60,35 @@ int api_application_objection(http_req *r);
 int api_objection_settle(http_req *r);
 int api_notices(http_req *r);
 
+/* cycle.c: the monthly cycles. GET /api/v1/cycles, GET .../cycles/{month},
+ * GET .../job, .../files, .../results, .../payments and GET /api/v1/budgets,
+ * /api/v1/jobs/{id} (any of ledger.run, ledger.approve, ledger.export: the
+ * service checks); POST .../run (ledger.run) and .../export
+ * (ledger.export) start a background job and answer 202 with it; POST
+ * .../approve, .../close, PUT /api/v1/budgets/{programme}/{year} and POST
+ * /api/v1/payments/{request_id}/write-off (ledger.approve); POST
+ * .../results (the bank's CSV as the body), /api/v1/payments/{request_id}/
+ * requeue and /api/v1/collections (ledger.run); GET .../files/{name}
+ * (ledger.export; audited). */
+int api_cycles_list(http_req *r);
+int api_cycle_get(http_req *r);
+int api_cycle_run(http_req *r);
+int api_cycle_export(http_req *r);
+int api_cycle_job(http_req *r);
+int api_job_get(http_req *r);
+int api_cycle_approve(http_req *r);
+int api_cycle_close(http_req *r);
+int api_budgets_list(http_req *r);
+int api_budget_set(http_req *r);
+int api_cycle_files(http_req *r);
+int api_cycle_file(http_req *r);
+int api_cycle_results(http_req *r);
+int api_cycle_imports(http_req *r);
+int api_cycle_payments(http_req *r);
+int api_payment_requeue(http_req *r);
+int api_payment_write_off(http_req *r);
+int api_collections_create(http_req *r);
+
 /* ledger.c: GET /api/v1/cycles/{month}/report and GET /api/v1/reports/{year}
  * (?by=programme|tier|employer|payee_type, ?format=json|xlsx|csv: JSON or
  * the file) and GET /api/v1/talents/{id}/ledger (ledger/report.h; the

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "http/server.h"
+#include "jobs/jobs.h"
 #include "store/store.h"
 #include "web/web.h"
 
@@ -13,6 +14,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_serve(int argc, char **argv)
 {
@@ -43,7 +45,18 @@ int cmd_serve(int argc, char **argv)
         cli_error("serve", err.en, err.zh);
         rc = EXIT_FAIL;
     }
-    if (rc == EXIT_OK) rc = http_serve(&cfg, ready_file) ? EXIT_FAIL : EXIT_OK;
+    if (rc == EXIT_OK) {
+        rc = http_serve(&cfg, ready_file) ? EXIT_FAIL : EXIT_OK;
+        /* Background jobs (a month computed or exported) get the drain's
+         * time to end; those still running are recorded as stopped, and
+         * the process leaves without tearing down what their threads use.
+         * Their work is resumed when the job is started again. */
+        store_opts so = {.busy_timeout_ms = cfg.store_busy_timeout, .retries = cfg.store_retries};
+        if (jobs_shutdown(cfg.store_url, &so, cfg.drain_timeout)) {
+            fflush(NULL);
+            _exit(rc);
+        }
+    }
     web_shutdown();
     config_free(&cfg);
     return rc;

@@ -48,6 +48,10 @@ static const struct key keys[] = {
      K_INT, OFF(backlog), 1, 65535, NULL},
     {{"server", "static_dir", "static-dir", "web/static", "directory served under /static/"},
      K_STR, OFF(static_dir), 0, 0, NULL},
+    {{"server", "data_dir", "data-dir", "var",
+      "directory of the files the server writes (bank batch files under bank/YYYY-MM/); "
+      "created when first needed"},
+     K_STR, OFF(data_dir), 0, 0, NULL},
     {{"store", "url", "store", "var/qianlima.db",
       "SQLite file path, or postgres://user@host/db for PostgreSQL"},
      K_STR, OFF(store_url), 0, 0, NULL},

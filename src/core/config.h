@@ -34,6 +34,7 @@ typedef struct ql_config {
     long drain_timeout;
     long backlog;
     char *static_dir;
+    char *data_dir; /* files the server writes: bank batch files under bank/YYYY-MM/ */
     /* [store] */
     char *store_url; /* file path (SQLite) or postgres:// / postgresql:// URL */
     long store_busy_timeout; /* milliseconds */

@@ -209,11 +209,15 @@ static int in_scope(store *s, const actor *who, const struct app_row *a, int *ye
     return 0;
 }
 
-/* Does who take part in the workflow at all? */
+/* Does who take part in the workflow at all, or pay what it decides (the
+ * ledger's staff read the decision behind an entitlement, and take no
+ * action: every action checks its own permission)? */
 static int may_see(const actor *who, ql_err *err)
 {
     if (actor_can(who, P_SUBSIDY_APPLY) || actor_can(who, P_SUBSIDY_ATTEST) ||
-        actor_can(who, P_WINDOW_ACCEPT) || actor_can(who, P_SUBSIDY_REVIEW))
+        actor_can(who, P_WINDOW_ACCEPT) || actor_can(who, P_SUBSIDY_REVIEW) ||
+        actor_can(who, P_LEDGER_RUN) || actor_can(who, P_LEDGER_APPROVE) ||
+        actor_can(who, P_LEDGER_EXPORT))
         return 0;
     return actor_require(who, P_SUBSIDY_REVIEW, err);
 }

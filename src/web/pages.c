@@ -127,7 +127,8 @@ static const struct {
     enum web_area area;
     const char *href, *label;
     int perm; /* enum perm, -1 for every signed-in account, -2 for staff of the
-                 subsidy workflow (attest, accept or review) */
+                 subsidy workflow (attest, accept or review), -3 for finance (any of
+                 ledger.run, ledger.approve, ledger.export) */
 } areas[] = {
     {AREA_HOME, "/", "nav.home", -1},
     {AREA_TALENTS, "/registry/talents", "nav.talents", P_REGISTRY_READ},
@@ -140,6 +141,7 @@ static const struct {
     {AREA_SUBSIDY, "/subsidy", "nav.subsidy", -2},
     {AREA_NOTICES, "/subsidy/notices", "nav.notices", -1},
     {AREA_POLICIES, "/policies", "nav.policies", P_POLICY_MANAGE},
+    {AREA_CYCLES, "/cycles", "nav.cycles", -3},
     {AREA_CALENDAR, "/calendar", "nav.calendar", -1},
     {AREA_USERS, "/admin/users", "nav.users", P_USER_READ},
     {AREA_ROLES, "/admin/roles", "nav.roles", P_ROLE_READ},
@@ -170,6 +172,9 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
             if (areas[i].perm >= 0 && !actor_can(&r->who, (enum perm)areas[i].perm)) continue;
             if (areas[i].perm == -2 && !actor_can(&r->who, P_SUBSIDY_ATTEST) &&
                 !actor_can(&r->who, P_WINDOW_ACCEPT) && !actor_can(&r->who, P_SUBSIDY_REVIEW))
+                continue;
+            if (areas[i].perm == -3 && !actor_can(&r->who, P_LEDGER_RUN) &&
+                !actor_can(&r->who, P_LEDGER_APPROVE) && !actor_can(&r->who, P_LEDGER_EXPORT))
                 continue;
             /* A talent reads their own record; the employers list is not theirs. */
             if (areas[i].area == AREA_EMPLOYERS && r->who.scope == SCOPE_SELF) continue;

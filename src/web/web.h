@@ -42,7 +42,8 @@ enum web_area {
     AREA_SUBSIDY,
     AREA_NOTICES,
     AREA_POLICIES,
-    AREA_CALENDAR
+    AREA_CALENDAR,
+    AREA_CYCLES
 };
 
 /* The data every page starts from: title, strings (t), the signed-in
@@ -167,5 +168,22 @@ int web_policy_activate(http_req *r);
 int web_policy_simulate_form(http_req *r);
 int web_policy_simulate(http_req *r);
 int web_calendar(http_req *r);
+
+/* cycle.c: the monthly cycles: the months (with the forms to compute a
+ * month and set a budget), a month's page (its steps, job with progress,
+ * totals, entitlements, corrections, payments, batch files, results and
+ * reconciliation, and the actions the account may take), the job's
+ * progress as a fragment for htmx, and the forms behind the actions */
+int web_cycles(http_req *r);
+int web_cycle_start(http_req *r);
+int web_budget_save(http_req *r);
+int web_cycle(http_req *r);
+int web_cycle_progress(http_req *r);
+int web_cycle_approve(http_req *r);
+int web_cycle_export(http_req *r);
+int web_cycle_results(http_req *r);
+int web_cycle_close(http_req *r);
+int web_payment_requeue(http_req *r);
+int web_payment_write_off(http_req *r);
 
 #endif

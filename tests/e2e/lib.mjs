@@ -34,7 +34,7 @@ export async function startServer() {
   assert.ok(fs.existsSync(BIN), `no qianlima binary at ${BIN} (set QL_BIN)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qianlima-e2e-'));
   const store = ['--store', path.join(dir, 'q.db'), '--keys-dir', path.join(dir, 'keys'),
-    '--password-hash', 'min'];
+    '--data-dir', path.join(dir, 'data'), '--password-hash', 'min'];
   const logPath = path.join(dir, 'server.log');
   const log = fs.openSync(logPath, 'a');
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--ready-file',
