@@ -112,3 +112,11 @@ ALTER TABLE applications ADD COLUMN months_received INTEGER NOT NULL DEFAULT 0
     CHECK (months_received BETWEEN 0 AND 1200);
 UPDATE applications SET months_received = COALESCE((trace::json ->> 'months_received')::integer, 0)
     WHERE trace IS NOT NULL;
+
+-- The accounts (not their labels, which name an API token too) that
+-- computed and approved a cycle: never the same.
+ALTER TABLE cycles ADD COLUMN computed_account TEXT NOT NULL DEFAULT '';
+ALTER TABLE cycles ADD COLUMN approved_account TEXT NOT NULL DEFAULT '';
+UPDATE cycles SET computed_account = computed_by, approved_account = approved_by;
+ALTER TABLE cycles ADD CONSTRAINT cycles_second_person
+    CHECK (approved_account = '' OR approved_account <> computed_account);

@@ -131,3 +131,14 @@ UPDATE sqlite_schema SET sql = replace(sql,
     'CHECK (payee_type = ''person'' OR payee_type = ''employer'' OR payee_type = ''operator'')')
     WHERE type = 'table' AND name = 'entitlements';
 PRAGMA writable_schema = RESET;
+
+-- The accounts (not their labels, which name an API token too) that
+-- computed and approved a cycle: never the same.
+ALTER TABLE cycles ADD COLUMN computed_account TEXT NOT NULL DEFAULT '';
+ALTER TABLE cycles ADD COLUMN approved_account TEXT NOT NULL DEFAULT '';
+UPDATE cycles SET computed_account = computed_by, approved_account = approved_by;
+CREATE TRIGGER cycles_second_person BEFORE UPDATE OF approved_account ON cycles
+    FOR EACH ROW WHEN NEW.approved_account <> '' AND NEW.approved_account = NEW.computed_account
+BEGIN
+    SELECT RAISE(ABORT, 'a cycle is approved by another account than the one that computed it');
+END;

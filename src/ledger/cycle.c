@@ -617,10 +617,12 @@ static int finish(store *s, void *vctx)
     actor_label(x->a, who);
     rc = store_exec(s,
                     "UPDATE cycles SET state = 'computed', entitlements = $1, total_fen = $2, "
-                    "computed_by = $3, computed_at = $4 WHERE id = $5 AND state = 'draft'",
+                    "computed_by = $3, computed_at = $4, computed_account = $6 WHERE id = $5 AND "
+                    "state = 'draft'",
                     (store_val[]){SV_INT(n), SV_INT(total), SV_TEXT(who),
-                                  SV_INT((int64_t)time(NULL)), SV_INT(x->cycle)},
-                    5, NULL);
+                                  SV_INT((int64_t)time(NULL)), SV_INT(x->cycle),
+                                  SV_TEXT(x->a->username)},
+                    6, NULL);
     if (rc) return store_failure(s, rc, "", x->err);
     json_t *detail =
         json_pack("{sssIsIsIsIsIsI}", "month", x->month, "entitlements", (json_int_t)n, "paid",
@@ -736,6 +738,7 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
         do {
             rc = store_tx(s, STORE_TX_WRITE, correct_page, &cp);
             if (!rc) x.after = cp.last;
+            if (!rc && progress) progress(0, total, ctx); /* corrections: still at work */
         } while (!rc && cp.seen == 500);
     }
     x.after = 0;
@@ -995,15 +998,18 @@ static int approve_body(store *s, void *vctx)
     struct approve_ctx *x = vctx;
     ql_err *err = x->err;
     store_rows *r;
-    int rc = store_query(s, "SELECT id, state, computed_by FROM cycles WHERE month = $1",
+    int rc = store_query(s,
+                         "SELECT id, state, computed_by, computed_account FROM cycles WHERE "
+                         "month = $1",
                          (store_val[]){SV_TEXT(x->month)}, 1, &r);
     if (rc) return store_failure(s, rc, "", err);
     int64_t id = 0;
-    char state[16] = "", by[128] = "";
+    char state[16] = "", by[128] = "", account[128] = "";
     if ((rc = store_step(r)) == 1) {
         id = store_col_int(r, 0);
         snprintf(state, sizeof state, "%s", store_col_text(r, 1, NULL));
         snprintf(by, sizeof by, "%s", store_col_text(r, 2, NULL));
+        snprintf(account, sizeof account, "%s", store_col_text(r, 3, NULL));
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
@@ -1020,7 +1026,8 @@ static int approve_body(store *s, void *vctx)
     }
     char who[128];
     actor_label(x->a, who);
-    if (!strcmp(who, by))
+    /* accounts, not labels: a label names an API token too */
+    if (!strcmp(x->a->username, account) || !strcmp(who, by))
         return ql_errf(err, QL_EFORBIDDEN, "approved_by",
                        "cycle %s was computed by %s: a second person approves it",
                        "发放批次 %s 由 %s 计算：须由另一人复核", x->month, by);
@@ -1064,9 +1071,11 @@ static int approve_body(store *s, void *vctx)
                            b);
     }
     rc = store_exec(s,
-                    "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2 "
-                    "WHERE id = $3 AND state = 'computed'",
-                    (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id)}, 3, NULL);
+                    "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2, "
+                    "approved_account = $4 WHERE id = $3 AND state = 'computed'",
+                    (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id),
+                                  SV_TEXT(x->a->username)},
+                    4, NULL);
     if (rc) return store_failure(s, rc, "", err);
     json_t *detail = json_pack("{ssss}", "month", x->month, "computed_by", by);
     rc = audit_by(s, x->a, "cycle.approve", "cycle", id, NULL, NULL, detail, NULL, err);

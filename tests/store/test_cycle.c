@@ -223,6 +223,20 @@ static void test_cycles_by_hand(void **state)
     assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action IN ('cycle.approve', "
                            "'cycle.budget')"),
                      3);
+
+    /* the same account through an API token is the same person */
+    actor token = finance;
+    token.via = VIA_TOKEN;
+    token.token_id = 7;
+    token.perms |= role_perms(ROLE_FINANCE) | (permset)1 << P_LEDGER_RUN;
+    assert_int_equal(cycle_run(S, &token, D(2027, 1, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(cycle_approve(S, &finance, "2027-01", &ap, &err), QL_EFORBIDDEN);
+    assert_string_equal(err.field, "approved_by");
+    assert_int_not_equal(store_exec(S,
+                                    "UPDATE cycles SET approved_account = computed_account "
+                                    "WHERE month = '2027-01'",
+                                    NULL, 0, NULL),
+                         0);
 }
 
 int main(void)
