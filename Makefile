@@ -73,7 +73,8 @@ EMBED := $(sort $(wildcard templates/*.mustache) $(wildcard i18n/*.json) $(wildc
            $(wildcard sql/postgres/*.sql)) docs/openapi.json
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-SUITE_SRC := $(sort $(wildcard tests/store/test_*.c) $(wildcard tests/api/test_*.c))
+SUITE_SRC := $(sort $(wildcard tests/store/test_*.c) $(wildcard tests/api/test_*.c) \
+                     $(wildcard tests/crash/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC) $(SUITE_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

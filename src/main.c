@@ -20,7 +20,7 @@ static const struct {
     {"calendar", cmd_calendar, "load, show and count the working-day (holiday) calendar"},
     {"policy", cmd_policy, "check, store, activate, decide and simulate subsidy policies"},
     {"cycle", cmd_cycle, "compute and show monthly disbursement cycles, and their reports"},
-    {"ledger", cmd_ledger, "a person's ledger, each posting traced to its decision"},
+    {"ledger", cmd_ledger, "a person's ledger traced to its decisions; verify the ledger"},
     {"demo", cmd_demo, "generate a demo district into the store or into CSV files"},
     {"version", cmd_version, "print the version"},
 };

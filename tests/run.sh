@@ -2,8 +2,8 @@
 # Runs every test suite against one build and prints a closing summary line
 # "N passed, M failed". Usage: tests/run.sh BUILD_DIR (e.g. build/sanitize-address-undefined)
 #
-# Suites: the cmocka unit tests; the store contract, API and CLI suites on
-# SQLite and again on a PostgreSQL server that this script starts in a
+# Suites: the cmocka unit tests; the store contract, API, CLI and crash
+# suites on SQLite and again on a PostgreSQL server that this script starts in a
 # temporary directory (as the postgres user) and stops when it ends.
 # Each suite's output is kept in tests/artifacts/<suite>.log.
 set -uo pipefail
@@ -91,9 +91,10 @@ for t in "$B"/tests/unit/test_*; do
   run_suite "unit-$(basename "$t" | sed 's/^test_//')" "$t"
 done
 
-# The suites that run once per backend: every program in tests/store and tests/api.
+# The suites that run once per backend: every program in tests/store,
+# tests/api and tests/crash (the crash-safety harness, docs/ledger.md).
 suites=()
-for t in "$B"/tests/store/test_* "$B"/tests/api/test_*; do
+for t in "$B"/tests/store/test_* "$B"/tests/api/test_* "$B"/tests/crash/test_*; do
   [[ -x $t ]] && suites+=("$t")
 done
 suite_name() { basename "$1" | sed 's/^test_//'; }

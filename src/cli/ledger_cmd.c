@@ -1,13 +1,15 @@
 /* ledger_cmd.c - disbursement reports on the command line (acting as
  * "cli:<unix user>"): `qianlima cycle report` (a cycle's or a year's
- * totals, as text, JSON, CSV or .xlsx) and `qianlima ledger person` (one
- * person's ledger with each posting traced). src/ledger/report.h has the
- * rules. */
+ * totals, as text, JSON, CSV or .xlsx), `qianlima ledger person` (one
+ * person's ledger with each posting traced) and `qianlima ledger verify`
+ * (the whole ledger checked against its rows). src/ledger/report.h and
+ * src/ledger/verify.h have the rules. */
 #include "cli/cli.h"
 
 #include "core/buf.h"
 #include "core/validate.h"
 #include "ledger/report.h"
+#include "ledger/verify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -199,6 +201,9 @@ static const struct cli_verb ledger_verbs[] = {
      "each traced to its entitlement, adjustment or payment; the totals and the check "
      "paid - paid back = entitled + arrears - recovered - written off - outstanding - in "
      "clearing (exit status 1 when it does not hold)"},
+    {"verify", 0, "[--json]",
+     "check the whole ledger against its entitlements, adjustments and payments (the rules are "
+     "in docs/ledger.md); print every violation, exit status 1 when there is one"},
     {0},
 };
 
@@ -273,6 +278,91 @@ static void print_ledger(const json_t *o)
     printf("check: %s\n核对：%s\n", jstr(c, "en"), jstr(c, "zh"));
 }
 
+/* ---- qianlima ledger verify --------------------------------------------- */
+
+struct printer {
+    int json;
+    int64_t n;
+};
+
+static void print_violation(const struct ledger_violation *v, void *ctx)
+{
+    struct printer *p = ctx;
+    if (p->json) {
+        json_t *o = json_pack("{ssssssss}", "check", v->check, "subject", v->subject, "en", v->en,
+                              "zh", v->zh);
+        char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n    %s", p->n ? "," : "", text ? text : "null");
+        free(text);
+        json_decref(o);
+    } else {
+        printf("%s: %s\n  %s\n", v->check, v->en, v->zh);
+    }
+    p->n++;
+}
+
+static int ledger_verify_cmd(const struct cli_verb *v, int argc, char **argv)
+{
+    const char *cmd = "ledger verify";
+    int as_json = 0;
+    const struct cli_flag extra[] = {
+        {"json", NULL, "print the result as one JSON object", NULL, &as_json},
+        {0},
+    };
+    int help;
+    ql_config cfg;
+    int rc = cli_verb_args(cmd, v, argc, argv, extra, 1, &cfg, &help);
+    if (rc || help) return rc;
+    store *s = NULL;
+    rc = cli_store(cmd, &cfg, 1, &s);
+    if (!rc) rc = cli_services(cmd, &cfg);
+    if (!rc) {
+        actor me;
+        actor_cli(&me);
+        ql_err err = {0};
+        struct printer p = {as_json, 0};
+        struct ledger_verify_report rep;
+        if (as_json) printf("{\"violations\": [");
+        if (ledger_verify(s, &me, print_violation, &p, &rep, &err)) {
+            if (as_json) printf("\n]}\n");
+            cli_error(cmd, err.en, err.zh);
+            rc = EXIT_FAIL;
+        } else {
+            if (as_json) {
+                json_t *o = json_pack(
+                    "{sbsIsIsIsIsIsIsIsI}", "ok", rep.violations == 0, "transfers",
+                    (json_int_t)rep.transfers, "sum_fen", (json_int_t)rep.sum_fen, "entitlements",
+                    (json_int_t)rep.entitlements, "adjustments", (json_int_t)rep.adjustments,
+                    "payments", (json_int_t)rep.payments, "payees", (json_int_t)rep.payees,
+                    "cycles", (json_int_t)rep.cycles, "count", (json_int_t)rep.violations);
+                char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                /* the summary's members follow the violations in one object */
+                printf("%s],\n %s\n", p.n ? "\n" : "", text ? text + 1 : "}");
+                free(text);
+                json_decref(o);
+            } else {
+                char sum[32];
+                validate_money_text(rep.sum_fen, sum, sizeof sum);
+                printf("ledger: %lld transfers, balances sum to %s yuan; checked %lld "
+                       "entitlements, %lld adjustments, %lld payments, %lld payees, %lld "
+                       "cycles: %lld violation(s)\n"
+                       "账目：%lld 笔转账，余额合计 %s 元；已核对应发 %lld 笔、调整 %lld 笔、付款 "
+                       "%lld 笔、收款方 %lld 个、发放批次 %lld 个：%lld 处不符\n",
+                       (long long)rep.transfers, sum, (long long)rep.entitlements,
+                       (long long)rep.adjustments, (long long)rep.payments, (long long)rep.payees,
+                       (long long)rep.cycles, (long long)rep.violations, (long long)rep.transfers,
+                       sum, (long long)rep.entitlements, (long long)rep.adjustments,
+                       (long long)rep.payments, (long long)rep.payees, (long long)rep.cycles,
+                       (long long)rep.violations);
+            }
+            if (rep.violations) rc = EXIT_FAIL;
+        }
+    }
+    store_close(s);
+    config_free(&cfg);
+    return rc;
+}
+
 int cmd_ledger(int argc, char **argv)
 {
     int code;
@@ -282,6 +372,7 @@ int cmd_ledger(int argc, char **argv)
         "qianlima cycle report.",
         &code);
     if (!v) return code;
+    if (!strcmp(v->name, "verify")) return ledger_verify_cmd(v, argc, argv);
     const char *cmd = "ledger person";
     int as_json = 0;
     const struct cli_flag flags[] = {

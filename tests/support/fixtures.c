@@ -17,17 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char fx_url[600], fx_keys[512];
+
+const char *fx_store_url(void)
+{
+    return fx_url;
+}
+
+const char *fx_keys_dir(void)
+{
+    return fx_keys;
+}
+
 store *fx_store(void)
 {
     store *s = NULL;
     ql_err err = {0};
     char keys_dir[512];
-    if (store_open(tu_fresh_store_url(), NULL, &s, &err) || store_migrate(s, NULL, &err)) {
+    snprintf(fx_url, sizeof fx_url, "%s", tu_fresh_store_url());
+    if (store_open(fx_url, NULL, &s, &err) || store_migrate(s, NULL, &err)) {
         print_error("store: %s\n", err.en);
         store_close(s);
         return NULL;
     }
     snprintf(keys_dir, sizeof keys_dir, "%s/keys", tu_tmpdir());
+    snprintf(fx_keys, sizeof fx_keys, "%s", keys_dir);
     if (audit_init(keys_dir, "blake2b", &err) || pii_init(keys_dir, &err)) {
         print_error("keys: %s\n", err.en);
         store_close(s);

@@ -12,6 +12,11 @@
  * from tu_tmpdir()/keys. NULL after printing why. */
 store *fx_store(void);
 
+/* The URL of the store the last fx_store opened (for the CLI: --store), and
+ * its keys directory (--keys-dir). Static storage. */
+const char *fx_store_url(void);
+const char *fx_keys_dir(void);
+
 /* Loads data/calendar/2026.txt and stores and activates
  * policies/district-rent.policy, as the CLI. Run from the repository root.
  * Returns 0, or -1 after printing why. */
