@@ -72,6 +72,7 @@ CREATE TABLE payments (
     result_code        TEXT NOT NULL DEFAULT '' CHECK (length(result_code) <= 20),
     result_message     TEXT NOT NULL DEFAULT '' CHECK (length(result_message) <= 200),
     settled_by         TEXT NOT NULL DEFAULT '',
+    settled_digest     TEXT NOT NULL DEFAULT '', -- the result file (SHA-256) that settled it
     settled_at         INTEGER,
     created_at         INTEGER NOT NULL,
     UNIQUE (account_id, cycle_id, attempt),

@@ -598,6 +598,7 @@ struct imp {
     int64_t page_ids[PAGE]; /* and by this page */
     int npage;
     struct bank_import_report done; /* the counts of the pages committed */
+    const char *digest;             /* of the file */
     size_t done_items;
     char (*batches)[33]; /* batch numbers the file names */
     size_t nb, capb;
@@ -648,12 +649,12 @@ static int settle(store *s, struct imp *x, const struct rrow *w, int64_t pid, in
     int64_t changed = 0;
     rc = store_exec(s,
                     "UPDATE payments SET state = $1, settle_transfer_id = $2, result_code = $3, "
-                    "result_message = $4, settled_by = $5, settled_at = $6 WHERE id = $7 AND "
-                    "state = 'sent'",
+                    "result_message = $4, settled_by = $5, settled_at = $6, settled_digest = $8 "
+                    "WHERE id = $7 AND state = 'sent'",
                     (store_val[]){SV_TEXT(paid ? "paid" : "failed"), SV_INT(tid),
                                   SV_TEXT(w->status), SV_TEXT(msg), SV_TEXT(who),
-                                  SV_INT((int64_t)time(NULL)), SV_INT(pid)},
-                    7, &changed);
+                                  SV_INT((int64_t)time(NULL)), SV_INT(pid), SV_TEXT(x->digest)},
+                    8, &changed);
     if (rc) return store_failure(s, rc, "", err);
     if (paid)
         x->out->paid++;
@@ -666,15 +667,17 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
 {
     ql_err *err = x->err;
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT p.id, c.month, p.state, p.amount_fen, p.bank_index, "
-                         "p.account_id, p.payee_type, p.payee_id, COALESCE(b.batch_no, '') "
-                         "FROM payments p JOIN cycles c ON c.id = p.cycle_id LEFT JOIN "
-                         "bank_batches b ON b.id = p.batch_id WHERE p.request_id = $1",
-                         (store_val[]){SV_TEXT(w->rid)}, 1, &r);
+    int rc =
+        store_query(s,
+                    "SELECT p.id, c.month, p.state, p.amount_fen, p.bank_index, "
+                    "p.account_id, p.payee_type, p.payee_id, COALESCE(b.batch_no, ''), "
+                    "p.settled_digest FROM payments p JOIN cycles c ON c.id = p.cycle_id LEFT JOIN "
+                    "bank_batches b ON b.id = p.batch_id WHERE p.request_id = $1",
+                    (store_val[]){SV_TEXT(w->rid)}, 1, &r);
     if (rc) return store_failure(s, rc, "", err);
     int64_t pid = 0, fen = 0, acct = 0, payee = 0;
-    char month[8] = "", state[16] = "", idx[PII_INDEX_HEX] = "", type[12] = "", batch[33] = "";
+    char month[8] = "", state[16] = "", idx[PII_INDEX_HEX] = "", type[12] = "", batch[33] = "",
+         by_file[65] = "";
     if ((rc = store_step(r)) == 1) {
         pid = store_col_int(r, 0);
         snprintf(month, sizeof month, "%s", store_col_text(r, 1, NULL));
@@ -685,6 +688,7 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
         snprintf(type, sizeof type, "%s", store_col_text(r, 6, NULL));
         payee = store_col_int(r, 7);
         snprintf(batch, sizeof batch, "%s", store_col_text(r, 8, NULL));
+        snprintf(by_file, sizeof by_file, "%s", store_col_text(r, 9, NULL));
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
@@ -753,6 +757,13 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
     bool same = st == 1 ? !strcmp(state, "paid")
                         : (!strcmp(state, "failed") || !strcmp(state, "requeued") ||
                            !strcmp(state, "written_off"));
+    if (same && !strcmp(by_file, x->digest)) { /* by a run of this file that stopped */
+        if (st == 1)
+            x->out->paid++;
+        else
+            x->out->failed++;
+        return 0;
+    }
     if (same) {
         x->out->already++;
         return 0;
@@ -924,6 +935,7 @@ int bank_import(store *s, const actor *a, const char *month, const char *data, s
     x.out = out;
     x.err = err;
     x.rows = xcalloc(PAGE, sizeof *x.rows);
+    x.digest = digest;
     struct ledger_account ca = {"clearing:bank", LK_CLEARING, "", "", 0};
     rc = ledger_account_id(s, &ca, &x.clearing, err);
     char **f;

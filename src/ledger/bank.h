@@ -109,7 +109,7 @@ struct bank_import_report {
     int64_t rows;       /* data rows in the file */
     int64_t paid;       /* payments settled paid by this file */
     int64_t failed;     /* payments settled failed by this file */
-    int64_t already;    /* rows matching a result taken in before */
+    int64_t already;    /* rows matching a result another file gave before */
     int64_t mismatches; /* rows (and missing payments) that did not match */
     json_t *items;      /* the mismatches, at most BANK_MISMATCH_LIST of them: [{"line",
                          * "request_id","problem","en","zh"}]; problem is unknown_id,
