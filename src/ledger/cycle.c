@@ -192,13 +192,11 @@ struct month_calc {
 };
 
 /* What p is due for the month of first (its last day last), with the
- * suspensions su and year_before paid earlier in the year. */
+ * suspensions su and year_before paid earlier in the year, by the rules
+ * rules_for found for the month (c->v, c->tier, c->file). */
 static int due_for(struct run *x, const struct payable *p, int32_t first, int32_t last,
                    const struct susp *su, int64_t year_before, bool steps, struct month_calc *c)
 {
-    memset(c, 0, sizeof *c);
-    int rc = rules_for(x, p, first, &c->v, &c->tier, &c->file);
-    if (rc) return rc;
     int32_t end = p->end < p->lease_end ? p->end : p->lease_end;
     int32_t a = p->start > first ? p->start : first, b = end < last ? end : last;
     int excluded = 0;
@@ -275,6 +273,7 @@ static int one(store *s, struct run *x, const struct payable *p)
     snprintf(jan, sizeof jan, "%.4s-01", x->month);
     store_val yv[] = {SV_INT(p->talent), SV_TEXT(p->programme), SV_TEXT(jan), SV_TEXT(x->month)};
     struct month_calc c;
+    memset(&c, 0, sizeof c);
     if ((rc = rules_for(x, p, x->first, &c.v, &c.tier, &c.file))) return rc;
     if (c.v->cap_year &&
         (rc = store_query_int(s,
@@ -343,6 +342,39 @@ static int one(store *s, struct run *x, const struct payable *p)
 
 /* ---- corrections of earlier months --------------------------------------- */
 
+/* An entitlement's frozen inputs, as one() writes them. */
+struct frozen {
+    int32_t start, end, lease_end; /* end and lease_end POL_OPEN_END when open */
+    int64_t rent, year_before;
+    int months_before, suspended;
+};
+
+/* Reads the inputs text into *f: 0, or -1 when a date is missing or not a
+ * date (the fields read are kept; an unreadable end counts as open). */
+static int frozen_read(const char *text, struct frozen *f)
+{
+    json_t *in = json_loads(text, 0, NULL);
+    const char *ds = json_string_value(json_object_get(in, "start"));
+    const char *de = json_string_value(json_object_get(in, "end"));
+    const char *dl = json_string_value(json_object_get(in, "lease_end"));
+    f->rent = json_integer_value(json_object_get(in, "rent_fen"));
+    f->year_before = json_integer_value(json_object_get(in, "paid_year_before_fen"));
+    f->months_before = (int)json_integer_value(json_object_get(in, "months_before"));
+    f->suspended = (int)json_integer_value(json_object_get(in, "suspended_days"));
+    f->start = 0;
+    int bad = !ds || date_parse(ds, &f->start);
+    if (!de || !strcmp(de, "open") || date_parse(de, &f->end)) {
+        bad |= !de || strcmp(de, "open");
+        f->end = POL_OPEN_END;
+    }
+    if (!dl || !strcmp(dl, "open") || date_parse(dl, &f->lease_end)) {
+        bad |= !dl || strcmp(dl, "open");
+        f->lease_end = POL_OPEN_END;
+    }
+    json_decref(in);
+    return bad ? -1 : 0;
+}
+
 /* What p was paid for each earlier cycle month (entitlement and
  * corrections), and the lease and rent frozen by its entitlement. */
 struct paid_month {
@@ -367,14 +399,10 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
             if (strcmp(x->earlier[i], m)) continue;
             pm[i].fen += store_col_int(r, 1);
             pm[i].has_entitlement = true;
-            json_t *in = json_loads(store_col_text(r, 2, NULL), 0, NULL);
-            pm[i].rent = json_integer_value(json_object_get(in, "rent_fen"));
-            const char *le = json_string_value(json_object_get(in, "lease_end"));
-            int32_t day;
-            pm[i].lease_end = le && !strcmp(le, "open")     ? POL_OPEN_END
-                              : le && !date_parse(le, &day) ? day
-                                                            : POL_OPEN_END;
-            json_decref(in);
+            struct frozen f;
+            (void)frozen_read(store_col_text(r, 2, NULL), &f);
+            pm[i].rent = f.rent;
+            pm[i].lease_end = f.lease_end;
         }
     }
     store_rows_close(r);
@@ -444,7 +472,9 @@ static int correct(store *s, struct run *x, const struct payable *p0)
         memset(&c, 0, sizeof c);
         bool in_period = p.start <= last && (p.end == POL_OPEN_END || p.end >= first);
         if (in_period) {
-            if ((rc = due_for(x, &p, first, last, &su, year_due, true, &c))) break;
+            if ((rc = rules_for(x, &p, first, &c.v, &c.tier, &c.file)) ||
+                (rc = due_for(x, &p, first, last, &su, year_due, true, &c)))
+                break;
             due = c.out.fen;
         }
         int64_t payee_id = payee_of(&p);
@@ -847,12 +877,14 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
                          (store_val[]){SV_INT(application_id), SV_TEXT(month ? month : "")}, 2, &r);
     if (rc) return store_failure(s, rc, "", err);
     char version[41] = "", tier[41] = "";
-    json_t *stored = NULL, *in = NULL;
+    json_t *stored = NULL;
+    struct frozen in;
+    int unread = -1;
     int64_t file = 0, fen = -1;
     if ((rc = store_step(r)) == 1) {
         const char *st = store_col_text(r, 0, NULL);
         if (st[0]) stored = json_loads(st, 0, NULL);
-        in = json_loads(store_col_text(r, 1, NULL), 0, NULL);
+        unread = frozen_read(store_col_text(r, 1, NULL), &in);
         file = store_col_int(r, 2);
         snprintf(version, sizeof version, "%s", store_col_text(r, 3, NULL));
         snprintf(tier, sizeof tier, "%s", store_col_text(r, 4, NULL));
@@ -865,7 +897,6 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
                        "申请 %lld 在 %s 没有应发记录", (long long)application_id,
                        month ? month : "");
     if (stored) {
-        json_decref(in);
         *out = stored;
         return 0;
     }
@@ -878,13 +909,8 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
         if (!strcmp(prog.ver[i].id, version)) v = &prog.ver[i];
     for (int i = 0; v && i < v->ntier; i++)
         if (!strcmp(v->tier[i].id, tier)) t = i;
-    int32_t first = 0, start = 0, end = POL_OPEN_END, lease_end = POL_OPEN_END;
-    const char *ds = json_string_value(json_object_get(in, "start"));
-    const char *de = json_string_value(json_object_get(in, "end"));
-    const char *dl = json_string_value(json_object_get(in, "lease_end"));
-    if (!rc && (!v || t < 0 || date_parse_month(month, &first) || !ds || date_parse(ds, &start) ||
-                !de || (strcmp(de, "open") && date_parse(de, &end)) || !dl ||
-                (strcmp(dl, "open") && date_parse(dl, &lease_end))))
+    int32_t first = 0;
+    if (!rc && (!v || t < 0 || date_parse_month(month, &first) || unread))
         rc = ql_errf(err, QL_EINTERNAL, "inputs",
                      "the entitlement of application %lld in %s cannot be traced: its rules or "
                      "inputs are not there",
@@ -894,12 +920,12 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
     memset(&o, 0, sizeof o);
     if (!rc) {
         pol_month_in mi = {first,
-                           start,
-                           end < lease_end ? end : lease_end,
-                           (int)json_integer_value(json_object_get(in, "months_before")),
-                           json_integer_value(json_object_get(in, "paid_year_before_fen")),
-                           json_integer_value(json_object_get(in, "rent_fen")),
-                           (int)json_integer_value(json_object_get(in, "suspended_days"))};
+                           in.start,
+                           in.end < in.lease_end ? in.end : in.lease_end,
+                           in.months_before,
+                           in.year_before,
+                           in.rent,
+                           in.suspended};
         rc = pol_month_amount(v, t, &mi, true, &o, err);
     }
     if (!rc && o.fen > 0 && fen == 0)
@@ -912,7 +938,6 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
                      "the entitlement of application %lld in %s does not follow from its inputs",
                      "申请 %lld 在 %s 的应发金额与其输入不符", (long long)application_id, month);
     pol_free(&prog);
-    json_decref(in);
     if (rc) {
         json_decref(o.steps);
         return rc;
