@@ -100,24 +100,45 @@ static int payee_account(const void *sealed, size_t slen, const char *corporate,
     "LEFT JOIN employers e ON a.payee_type = 'employer' AND e.id = a.payee_id "                    \
     "LEFT JOIN operators o ON a.payee_type = 'operator' AND o.id = a.payee_id "
 
-/* ---- export: queue ------------------------------------------------------ */
+/* ---- export: payments, a batch at a time ------------------------------- */
+
+struct batch_row {
+    int64_t id, records, total, at;
+    char no[33];
+};
+
+/* A payment made by send_page, kept (with the payee's account in the clear)
+ * until its batch's file is written; zeroed then. */
+struct due {
+    int64_t acct, payee, fen;
+    int attempt;
+    char type[12], rid[33], plain[48], idx[PII_INDEX_HEX], masked[48], name[128];
+};
 
 /* A page's counts go to the run's once the page has committed: a
  * transaction run again (QL_EBUSY, PostgreSQL's serialization failures)
- * reads the same page and counts it once. */
+ * reads the same accounts and counts them once. */
 struct xq {
     const struct cyc *c;
+    const actor *a;
+    int size;      /* records in a batch at most */
     int64_t after; /* last payable account of the pages committed */
     int64_t clearing;
-    int64_t queued, held, held_fen;              /* the pages committed */
-    int64_t seen, last, p_queued, p_held, p_fen; /* this page */
+    int64_t queued, held, held_fen, batches; /* the pages committed */
+    /* this page */
+    bool end; /* no payable account after last */
+    int64_t last, p_held, p_fen;
+    struct due *d;
+    int nd;
+    struct batch_row br; /* the batch made, when nd > 0 */
     ql_err *err;
 };
 
-/* One page of payable accounts: a payment for each that has money due. */
-static int queue_page(store *s, void *vctx)
+/* Reads payable accounts after x->last, at most want of them, adding a due
+ * payment to x->d for each with money due and a bank account; sets x->end
+ * when fewer than want were left. */
+static int read_dues(store *s, struct xq *x, int want)
 {
-    struct xq *x = vctx;
     ql_err *err = x->err;
     store_rows *r;
     int rc = store_query(
@@ -128,24 +149,19 @@ static int queue_page(store *s, void *vctx)
         "debit_account = a.id AND cycle <= $1) - (SELECT COALESCE(SUM(amount_fen), 0) FROM "
         "payments WHERE account_id = a.id AND state = 'failed'), "
         "(SELECT COALESCE(MAX(attempt), 0) FROM payments WHERE account_id = a.id AND cycle_id = "
-        "$3), t.bank_enc, COALESCE(e.bank_account, o.bank_account, '') FROM ledger_accounts "
-        "a " PAYEE_JOIN "WHERE a.kind = 'payable' AND a.id > $2 ORDER BY a.id LIMIT 500",
-        (store_val[]){SV_TEXT(x->c->month), SV_INT(x->after), SV_INT(x->c->id)}, 3, &r);
+        "$3), t.bank_enc, COALESCE(e.bank_account, o.bank_account, ''), "
+        "COALESCE(t.name, e.name, o.name, '') FROM ledger_accounts a " PAYEE_JOIN
+        "WHERE a.kind = 'payable' AND a.id > $2 ORDER BY a.id LIMIT $4",
+        (store_val[]){SV_TEXT(x->c->month), SV_INT(x->last), SV_INT(x->c->id), SV_INT(want)}, 4,
+        &r);
     if (rc) return store_failure(s, rc, "", err);
-    struct due {
-        int64_t acct, payee, fen;
-        int attempt;
-        char type[12], plain[48], idx[PII_INDEX_HEX], masked[48];
-    } *d = xmalloc(PAGE * sizeof *d);
-    int nd = 0, step;
-    x->seen = x->p_queued = x->p_held = x->p_fen = 0;
-    x->last = x->after;
-    while (!rc && (step = store_step(r)) == 1) {
-        x->seen++;
+    int seen = 0, step;
+    while ((step = store_step(r)) == 1) {
+        seen++;
         x->last = store_col_int(r, 0);
         int64_t fen = store_col_int(r, 3);
         if (fen <= 0) continue;
-        struct due *p = &d[nd];
+        struct due *p = &x->d[x->nd];
         size_t slen = 0;
         const void *sealed = store_col_isnull(r, 5) ? NULL : store_col_blob(r, 5, &slen);
         int has = payee_account(sealed, slen, store_col_text(r, 6, NULL), p->plain, sizeof p->plain,
@@ -161,39 +177,77 @@ static int queue_page(store *s, void *vctx)
         }
         p->acct = x->last;
         snprintf(p->type, sizeof p->type, "%s", store_col_text(r, 1, NULL));
+        snprintf(p->name, sizeof p->name, "%s", store_col_text(r, 7, NULL));
         p->payee = store_col_int(r, 2);
         p->fen = fen;
         p->attempt = (int)store_col_int(r, 4) + 1;
-        nd++;
+        snprintf(p->rid, sizeof p->rid, "%.4s%.2s-%lld-%d", x->c->month, x->c->month + 5,
+                 (long long)p->acct, p->attempt);
+        x->nd++;
     }
     store_rows_close(r);
     if (!rc && step < 0) rc = store_failure(s, step, "", err);
-    for (int i = 0; i < nd && !rc; i++) {
-        char rid[33], key[64];
-        snprintf(rid, sizeof rid, "%.4s%.2s-%lld-%d", x->c->month, x->c->month + 5,
-                 (long long)d[i].acct, d[i].attempt);
-        snprintf(key, sizeof key, "send:%s", rid);
+    if (!rc && seen < want) x->end = true;
+    return rc;
+}
+
+/* One batch: payable accounts in order until x->size of them have money due
+ * (or none is left), a payment for each, moved to the bank clearing account,
+ * and the batch that holds them; payees without a bank account are counted
+ * as held. */
+static int send_page(store *s, void *vctx)
+{
+    struct xq *x = vctx;
+    ql_err *err = x->err;
+    x->end = false;
+    x->last = x->after;
+    x->p_held = x->p_fen = 0;
+    x->nd = 0;
+    int rc = 0;
+    while (!rc && !x->end && x->nd < x->size) {
+        int want = x->size - x->nd;
+        rc = read_dues(s, x, want < PAGE ? want : PAGE);
+    }
+    if (rc || !x->nd) return rc;
+    int64_t seq = 0, total = 0, now = (int64_t)time(NULL);
+    for (int i = 0; i < x->nd; i++) total += x->d[i].fen;
+    if ((rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1",
+                              (store_val[]){SV_INT(x->c->id)}, 1, &seq)))
+        return store_failure(s, rc, "", err);
+    struct batch_row *br = &x->br;
+    snprintf(br->no, sizeof br->no, "QLM%.4s%.2s-%04lld", x->c->month, x->c->month + 5,
+             (long long)seq + 1);
+    br->records = x->nd;
+    br->total = total;
+    br->at = now;
+    char who[128];
+    actor_label(x->a, who);
+    rc = store_insert(s,
+                      "INSERT INTO bank_batches (cycle_id, batch_no, records, total_fen, "
+                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                      (store_val[]){SV_INT(x->c->id), SV_TEXT(br->no), SV_INT(x->nd),
+                                    SV_INT(total), SV_TEXT(who), SV_INT(now)},
+                      6, &br->id);
+    if (rc) return store_failure(s, rc, "", err);
+    for (int i = 0; i < x->nd && !rc; i++) {
+        const struct due *p = &x->d[i];
+        char key[64];
+        snprintf(key, sizeof key, "send:%s", p->rid);
         int64_t tid = 0, pid;
-        if ((rc =
-                 post(s, key, d[i].acct, x->clearing, d[i].fen, x->c->month, "payment", &tid, err)))
+        if ((rc = post(s, key, p->acct, x->clearing, p->fen, x->c->month, "payment", &tid, err)))
             break;
-        store_val row[] = {SV_TEXT(rid),       SV_INT(x->c->id),           SV_INT(d[i].acct),
-                           SV_TEXT(d[i].type), SV_INT(d[i].payee),         SV_INT(d[i].attempt),
-                           SV_INT(d[i].fen),   SV_TEXT(d[i].idx),          SV_TEXT(d[i].masked),
-                           SV_INT(tid),        SV_INT((int64_t)time(NULL))};
+        store_val row[] = {SV_TEXT(p->rid),   SV_INT(x->c->id), SV_INT(p->acct),
+                           SV_TEXT(p->type),  SV_INT(p->payee), SV_INT(p->attempt),
+                           SV_INT(p->fen),    SV_TEXT(p->idx),  SV_TEXT(p->masked),
+                           SV_INT(br->id),    SV_INT(tid),      SV_INT(now)};
         rc = store_insert(s,
                           "INSERT INTO payments (request_id, cycle_id, account_id, payee_type, "
                           "payee_id, attempt, amount_fen, bank_index, bank_masked, state, "
-                          "send_transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                          "$9, 'queued', $10, $11)",
-                          row, 11, &pid);
-        if (rc)
-            rc = store_failure(s, rc, "", err);
-        else
-            x->queued++;
+                          "batch_id, send_transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, "
+                          "$6, $7, $8, $9, 'sent', $10, $11, $12)",
+                          row, 12, &pid);
+        if (rc) rc = store_failure(s, rc, "", err);
     }
-    sodium_memzero(d, PAGE * sizeof *d);
-    free(d);
     return rc;
 }
 
@@ -275,11 +329,6 @@ static void csv_field(buf *b, const char *v, bool last)
     buf_puts(b, last ? "\r\n" : ",");
 }
 
-struct batch_row {
-    int64_t id, records, total, at;
-    char no[33];
-};
-
 static int write_all(int fd, const buf *b)
 {
     size_t off = 0;
@@ -292,31 +341,116 @@ static int write_all(int fd, const buf *b)
     return 0;
 }
 
-/* Writes batch br to dir as <batch_no>.csv or .txt (a temporary file,
- * synced, then renamed: the file is whole or absent). */
+/* A batch file being made: its path and the text so far. */
+struct bfile {
+    bool fixed;
+    const bank_layout *l;
+    const struct batch_row *br;
+    struct bank_values v;
+    char path[4096], ymd[12], cyc[8], purpose[64];
+    int64_t seq;
+    buf b;
+};
+
+/* Starts the file of batch br in dir: 1 when it is there already (written
+ * before), else 0 with the header in f->b, or an error. */
+static int bfile_open(struct bfile *f, const struct cyc *c, const struct bank_export_opts *o,
+                      const bank_layout *l, const struct batch_row *br, ql_err *err)
+{
+    memset(f, 0, sizeof *f);
+    f->fixed = o->format == BANK_FIXED;
+    f->l = l;
+    f->br = br;
+    snprintf(f->path, sizeof f->path, "%s/%s.%s", o->dir, br->no, f->fixed ? "txt" : "csv");
+    struct stat st;
+    if (stat(f->path, &st) == 0) return 1;
+    char date[16];
+    date_format(date_from_ymd(1970, 1, 1) + (int32_t)((br->at + 8 * 3600) / 86400), date,
+                sizeof date);
+    snprintf(f->ymd, sizeof f->ymd, "%.4s%.2s%.2s", date, date + 5, date + 8);
+    snprintf(f->cyc, sizeof f->cyc, "%.4s%.2s", c->month, c->month + 5);
+    snprintf(f->purpose, sizeof f->purpose, "人才租房补贴 %s", c->month);
+    struct bank_values v = {br->no,    f->ymd, f->cyc, br->records, br->total, "", "", "",
+                            f->purpose, "",    0,      0};
+    f->v = v;
+    f->b = (buf)BUF_INIT;
+    if (f->fixed) return bank_layout_record(l, BR_HEADER, &f->v, &f->b, err);
+    buf_puts(&f->b, "batch_no,seq,request_id,account,name,amount,currency,purpose\r\n");
+    return 0;
+}
+
+/* Adds a payment's line. */
+static int bfile_line(struct bfile *f, const char *rid, const char *payee_type, int64_t fen,
+                      const char *plain, const char *name, ql_err *err)
+{
+    struct bank_values *v = &f->v;
+    v->request_id = rid;
+    v->account = plain;
+    v->name = name;
+    v->payee_type = payee_type;
+    v->amount_fen = fen;
+    v->seq = ++f->seq;
+    if (f->fixed) return bank_layout_record(f->l, BR_DETAIL, v, &f->b, err);
+    char num[24], yuan[32];
+    snprintf(num, sizeof num, "%lld", (long long)f->seq);
+    validate_money_text(fen, yuan, sizeof yuan);
+    const char *fl[] = {f->br->no, num, rid, plain, name, yuan, "CNY", f->purpose};
+    for (int i = 0; i < 8; i++) csv_field(&f->b, fl[i], i == 7);
+    return 0;
+}
+
+/* Ends the file (rc: what building it returned): the trailer, then a
+ * temporary file, synced, renamed (the file is whole or absent); the text
+ * is zeroed and freed in any case. */
+static int bfile_close(struct bfile *f, int rc, ql_err *err)
+{
+    if (!rc && f->fixed) rc = bank_layout_record(f->l, BR_TRAILER, &f->v, &f->b, err);
+    if (!rc && f->seq != f->br->records)
+        rc = ql_errf(err, QL_EINTERNAL, "", "batch %s holds %lld payments, not %lld",
+                     "批次 %s 含 %lld 笔付款，而非 %lld 笔", f->br->no, (long long)f->seq,
+                     (long long)f->br->records);
+    if (!rc) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write_all(fd, &f->b) || fsync(fd)) {
+            rc = ql_errf(err, QL_EIO, "dir", "cannot write %s: %s", "无法写入 %s：%s", tmp,
+                         strerror(errno));
+        } else if (rename(tmp, f->path)) {
+            rc = ql_errf(err, QL_EIO, "dir", "cannot rename %s: %s", "无法重命名 %s：%s", tmp,
+                         strerror(errno));
+        }
+        if (fd >= 0) close(fd);
+        if (rc) unlink(tmp);
+    }
+    sodium_memzero(f->b.data, f->b.len);
+    buf_free(&f->b);
+    return rc;
+}
+
+/* Writes the batch send_page made, from its payments in memory (the file
+ * write_batch would write from the store, byte for byte); 1 when the file
+ * was there already. */
+static int write_sent(const struct cyc *c, const struct bank_export_opts *o, const bank_layout *l,
+                      const struct xq *x, ql_err *err)
+{
+    struct bfile f;
+    int rc = bfile_open(&f, c, o, l, &x->br, err);
+    if (rc == 1) return 1;
+    for (int i = 0; !rc && i < x->nd; i++)
+        rc = bfile_line(&f, x->d[i].rid, x->d[i].type, x->d[i].fen, x->d[i].plain, x->d[i].name,
+                        err);
+    return bfile_close(&f, rc, err);
+}
+
+/* Writes batch br to dir as <batch_no>.csv or .txt from its payments in the
+ * store; 1 when the file was there already. */
 static int write_batch(store *s, const struct cyc *c, const struct bank_export_opts *o,
                        const bank_layout *l, const struct batch_row *br, ql_err *err)
 {
-    bool fixed = o->format == BANK_FIXED;
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/%s.%s", o->dir, br->no, fixed ? "txt" : "csv");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    struct stat st;
-    if (stat(path, &st) == 0) return 0; /* written before */
-    buf b = BUF_INIT;
-    char date[16], ymd[12], cyc[8], purpose[64];
-    date_format(date_from_ymd(1970, 1, 1) + (int32_t)((br->at + 8 * 3600) / 86400), date,
-                sizeof date);
-    snprintf(ymd, sizeof ymd, "%.4s%.2s%.2s", date, date + 5, date + 8);
-    snprintf(cyc, sizeof cyc, "%.4s%.2s", c->month, c->month + 5);
-    snprintf(purpose, sizeof purpose, "人才租房补贴 %s", c->month);
-    struct bank_values v = {br->no, ymd, cyc,     br->records, br->total, "",
-                            "",     "",  purpose, "",          0,         0};
-    int rc = 0;
-    if (fixed)
-        rc = bank_layout_record(l, BR_HEADER, &v, &b, err);
-    else
-        buf_puts(&b, "batch_no,seq,request_id,account,name,amount,currency,purpose\r\n");
+    struct bfile f;
+    int rc = bfile_open(&f, c, o, l, br, err);
+    if (rc == 1) return 1;
     store_rows *r = NULL;
     if (!rc && (rc = store_query(s,
                                  "SELECT p.request_id, p.payee_type, p.amount_fen, p.bank_index, "
@@ -328,7 +462,6 @@ static int write_batch(store *s, const struct cyc *c, const struct bank_export_o
         r = NULL;
         rc = store_failure(s, rc, "", err);
     }
-    int64_t seq = 0;
     int step = 0;
     while (!rc && (step = store_step(r)) == 1) {
         char plain[48], idx[PII_INDEX_HEX], masked[48], rid[33];
@@ -349,45 +482,13 @@ static int write_batch(store *s, const struct cyc *c, const struct bank_export_o
                          br->no);
             break;
         }
-        v.request_id = rid;
-        v.account = plain;
-        v.name = store_col_text(r, 6, NULL);
-        v.payee_type = store_col_text(r, 1, NULL);
-        v.amount_fen = store_col_int(r, 2);
-        v.seq = ++seq;
-        if (fixed) {
-            rc = bank_layout_record(l, BR_DETAIL, &v, &b, err);
-        } else {
-            char num[24], yuan[32];
-            snprintf(num, sizeof num, "%lld", (long long)seq);
-            validate_money_text(v.amount_fen, yuan, sizeof yuan);
-            const char *f[] = {br->no, num, rid, plain, v.name, yuan, "CNY", purpose};
-            for (int i = 0; i < 8; i++) csv_field(&b, f[i], i == 7);
-        }
+        rc = bfile_line(&f, rid, store_col_text(r, 1, NULL), store_col_int(r, 2), plain,
+                        store_col_text(r, 6, NULL), err);
         sodium_memzero(plain, sizeof plain);
     }
     if (r) store_rows_close(r);
     if (!rc && step < 0) rc = store_failure(s, step, "", err);
-    if (!rc && fixed) rc = bank_layout_record(l, BR_TRAILER, &v, &b, err);
-    if (!rc && seq != br->records)
-        rc = ql_errf(err, QL_EINTERNAL, "", "batch %s holds %lld payments, not %lld",
-                     "批次 %s 含 %lld 笔付款，而非 %lld 笔", br->no, (long long)seq,
-                     (long long)br->records);
-    if (!rc) {
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || write_all(fd, &b) || fsync(fd)) {
-            rc = ql_errf(err, QL_EIO, "dir", "cannot write %s: %s", "无法写入 %s：%s", tmp,
-                         strerror(errno));
-        } else if (rename(tmp, path)) {
-            rc = ql_errf(err, QL_EIO, "dir", "cannot rename %s: %s", "无法重命名 %s：%s", tmp,
-                         strerror(errno));
-        }
-        if (fd >= 0) close(fd);
-        if (rc) unlink(tmp);
-    }
-    sodium_memzero(b.data, b.len);
-    buf_free(&b);
-    return rc;
+    return bfile_close(&f, rc, err);
 }
 
 /* Every batch of the cycle whose file is not in o->dir yet. */
@@ -416,13 +517,8 @@ static int write_files(store *s, const struct cyc *c, const struct bank_export_o
         store_rows_close(r);
         if (rc < 0) return store_failure(s, rc, "", err);
         for (int i = 0; i < n; i++) {
-            char path[4096];
-            struct stat st;
-            snprintf(path, sizeof path, "%s/%s.%s", o->dir, br[i].no,
-                     o->format == BANK_FIXED ? "txt" : "csv");
-            bool had = stat(path, &st) == 0;
-            if ((rc = write_batch(s, c, o, l, &br[i], err))) return rc;
-            if (!had) out->files++;
+            if ((rc = write_batch(s, c, o, l, &br[i], err)) < 0) return rc;
+            if (!rc) out->files++;
         }
         if (n < 64) return 0;
         after = br[n - 1].id;
@@ -512,22 +608,36 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
     struct xq q;
     memset(&q, 0, sizeof q);
     q.c = &c;
+    q.a = a;
+    q.size = opt.batch_size;
     q.err = err;
+    q.d = xmalloc((size_t)opt.batch_size * sizeof *q.d);
     rc = ledger_account_id(s, &ca, &q.clearing, err);
-    int64_t pages = 0;
-    do {
-        if (!rc) rc = store_tx(s, STORE_TX_WRITE, queue_page, &q);
+    /* a batch to each transaction, its file written once it has committed
+     * (a file missing after a stop is written from the store below) */
+    while (!rc) {
+        rc = store_tx(s, STORE_TX_WRITE, send_page, &q);
         if (!rc) {
             q.after = q.last;
-            q.queued += q.p_queued;
+            q.queued += q.nd;
             q.held += q.p_held;
             q.held_fen += q.p_fen;
-            if (progress) progress(++pages, 0, ctx);
+            if (q.nd) out->batches++;
+            if (q.nd && opt.dir) {
+                int w = write_sent(&c, &opt, l, &q, err);
+                if (w < 0) rc = w;
+                if (w == 0) out->files++;
+            }
+            if (progress) progress(q.queued, 0, ctx);
         }
-    } while (!rc && q.seen == PAGE);
+        sodium_memzero(q.d, (size_t)opt.batch_size * sizeof *q.d);
+        if (q.end) break;
+    }
+    free(q.d);
     out->queued = q.queued;
     out->held = q.held;
     out->held_fen = q.held_fen;
+    /* payments re-queued after a failure, into batches of their own */
     struct xb b = {&c, a, opt.batch_size, 0, err};
     while (!rc) {
         rc = store_tx(s, STORE_TX_WRITE, batch_page, &b);
