@@ -248,7 +248,7 @@ static int post_payee(store *s, struct run *x, const struct payable *p, int64_t 
     int64_t bid = 0, pid = p->payable_id;
     int dup, rc;
     if ((rc = budget_account(s, x, p->programme, &bid)) ||
-        (!pid && (rc = ledger_account_id(s, &pa, &pid, x->err))))
+        (!pid && (rc = ledger_account_new(s, &pa, &pid, x->err))))
         return rc;
     struct ledger_transfer t = {key, back ? pid : bid, back ? bid : pid, fen, x->month, p->app,
                                 memo};
@@ -277,13 +277,16 @@ static int one(store *s, struct run *x, const struct payable *p)
     if ((rc = rules_for(x, p, x->first, &c.v, &c.tier, &c.file))) return rc;
     if (c.v->cap_year &&
         (rc = store_query_int(s,
+                              /* by the talent's applications: entitlements and
+                               * adjustments are indexed by application */
                               "SELECT COALESCE(SUM(e.amount_fen), 0) + COALESCE((SELECT "
                               "SUM(CASE WHEN d.kind = 'arrears' THEN d.amount_fen ELSE "
-                              "-d.amount_fen END) FROM adjustments d WHERE d.talent_id = $1 AND "
+                              "-d.amount_fen END) FROM applications a2 JOIN adjustments d ON "
+                              "d.application_id = a2.id WHERE a2.talent_id = $1 AND "
                               "d.programme = $2 AND d.for_month >= $3 AND d.for_month < $4), 0) "
-                              "FROM entitlements e JOIN cycles c ON c.id = e.cycle_id WHERE "
-                              "e.talent_id = $1 AND e.programme = $2 AND c.month >= $3 AND "
-                              "c.month < $4",
+                              "FROM applications a1 JOIN entitlements e ON e.application_id = "
+                              "a1.id JOIN cycles c ON c.id = e.cycle_id WHERE a1.talent_id = $1 "
+                              "AND e.programme = $2 AND c.month >= $3 AND c.month < $4",
                               yv, 4, &year_before)))
         return store_failure(s, rc, "", err);
     if ((rc = due_for(x, p, x->first, x->last, &su, year_before, false, &c))) return rc;

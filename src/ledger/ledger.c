@@ -20,7 +20,7 @@ static int text_ok(const char *v, size_t min, size_t max)
     return n >= min && n <= max && (n == 0 || text_valid(v, n, 0));
 }
 
-int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_err *err)
+static int account_ok(const struct ledger_account *a, ql_err *err)
 {
     if (!text_ok(a->code, 1, 100))
         return ql_errf(err, QL_EINVAL, "code", "an account code is 1 to 100 bytes of text",
@@ -35,6 +35,13 @@ int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_
     if (!text_ok(a->programme ? a->programme : "", 0, 40))
         return ql_errf(err, QL_EINVAL, "programme", "the programme is at most 40 bytes",
                        "项目代码不超过 40 字节");
+    return 0;
+}
+
+/* The account of code a->code: 0 with *id, 1 when there is none, or an
+ * error (QL_ECONFLICT for another kind). */
+static int account_find(store *s, const struct ledger_account *a, int64_t *id, ql_err *err)
+{
     store_rows *r;
     int rc = store_query(s, "SELECT id, kind FROM ledger_accounts WHERE code = $1",
                          (store_val[]){SV_TEXT(a->code)}, 1, &r);
@@ -46,23 +53,47 @@ int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
-    if (rc == 1) {
-        if (strcmp(kind, kinds[a->kind]))
-            return ql_errf(err, QL_ECONFLICT, "code", "account %s is a %s account, not %s",
-                           "账户 %s 的类别是 %s，不是 %s", a->code, kind, kinds[a->kind]);
-        return 0;
-    }
+    if (rc == 0) return 1;
+    if (strcmp(kind, kinds[a->kind]))
+        return ql_errf(err, QL_ECONFLICT, "code", "account %s is a %s account, not %s",
+                       "账户 %s 的类别是 %s，不是 %s", a->code, kind, kinds[a->kind]);
+    return 0;
+}
+
+/* Inserts account a; QL_ECONFLICT (inserting nothing) when its code exists. */
+static int account_insert(store *s, const struct ledger_account *a, int64_t *id)
+{
     store_val v[] = {SV_TEXT(a->code),
                      SV_TEXT(kinds[a->kind]),
                      SV_TEXT(a->programme ? a->programme : ""),
-                     SV_TEXT(pt),
+                     SV_TEXT(a->payee_type ? a->payee_type : ""),
                      a->payee_id ? SV_INT(a->payee_id) : SV_NULL,
                      SV_INT((int64_t)time(NULL))};
-    rc = store_insert(s,
-                      "INSERT INTO ledger_accounts (code, kind, programme, payee_type, payee_id, "
-                      "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                      v, 6, id);
-    return rc ? store_failure(s, rc, "", err) : 0;
+    return store_insert(s,
+                        "INSERT INTO ledger_accounts (code, kind, programme, payee_type, payee_id, "
+                        "created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
+                        v, 6, id);
+}
+
+int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_err *err)
+{
+    int rc = account_ok(a, err);
+    if (!rc && (rc = account_find(s, a, id, err)) == 1 && (rc = account_insert(s, a, id)))
+        rc = store_failure(s, rc, "", err);
+    return rc;
+}
+
+int ledger_account_new(store *s, const struct ledger_account *a, int64_t *id, ql_err *err)
+{
+    int rc = account_ok(a, err);
+    if (rc) return rc;
+    if ((rc = account_insert(s, a, id)) != QL_ECONFLICT)
+        return rc ? store_failure(s, rc, "", err) : 0;
+    rc = account_find(s, a, id, err);
+    if (rc == 1) /* gone between the two statements: not inside a transaction */
+        return ql_errf(err, QL_EINTERNAL, "code", "account %s could not be made",
+                       "账户 %s 无法建立", a->code);
+    return rc;
 }
 
 struct post_ctx {

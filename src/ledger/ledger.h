@@ -46,6 +46,11 @@ struct ledger_account {
  * Returns 0, QL_EINVAL naming the field, or a store error. */
 int ledger_account_id(store *s, const struct ledger_account *a, int64_t *id, ql_err *err);
 
+/* ledger_account_id for an account the caller expects not to exist yet (a
+ * payee's first payable account): inserts first and looks the code up only
+ * when it exists after all; the same answers. */
+int ledger_account_new(store *s, const struct ledger_account *a, int64_t *id, ql_err *err);
+
 struct ledger_transfer {
     const char *key;        /* idempotency key, 1-120 bytes */
     int64_t debit, credit;  /* account ids, different */

@@ -86,6 +86,39 @@ static void test_transfers_balance(void **state)
     assert_int_equal(n, 4);
 }
 
+/* ledger_account_new inserts first: a new code makes an account, a code that
+ * exists answers its id as ledger_account_id does (another kind refused,
+ * nothing made). */
+static void test_account_new(void **state)
+{
+    (void)state;
+    ql_err err;
+    int64_t id = 0, again = 0, before = 0, after = 0;
+    assert_int_equal(store_query_int(S, "SELECT count(*) FROM ledger_accounts", NULL, 0, &before),
+                     0);
+    struct ledger_account fresh = {"payable:employer:31", LK_PAYABLE, "", "employer", 31};
+    assert_int_equal(ledger_account_new(S, &fresh, &id, &err), 0);
+    assert_true(id > 0);
+    assert_int_equal(ledger_account_new(S, &fresh, &again, &err), 0);
+    assert_int_equal(again, id);
+    int64_t found = 0;
+    assert_int_equal(ledger_account_id(S, &fresh, &found, &err), 0);
+    assert_int_equal(found, id);
+    assert_int_equal(ledger_account_new(S, &(struct ledger_account){"payable:person:7", LK_PAYABLE,
+                                                                     "", "person", 7},
+                                        &found, &err),
+                     0);
+    assert_int_equal(found, PAYABLE);
+    struct ledger_account wrong = {"payable:person:7", LK_PAID, "", "person", 7};
+    assert_int_equal(ledger_account_new(S, &wrong, &found, &err), QL_ECONFLICT);
+    assert_string_equal(err.field, "code");
+    struct ledger_account bad = {"", LK_PAYABLE, "", "person", 7};
+    assert_int_equal(ledger_account_new(S, &bad, &found, &err), QL_EINVAL);
+    assert_int_equal(store_query_int(S, "SELECT count(*) FROM ledger_accounts", NULL, 0, &after),
+                     0);
+    assert_int_equal(after, before + 1);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -155,6 +188,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transfers_balance),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_account_new),
     };
     return cmocka_run_group_tests_name("ledger", tests, setup, teardown);
 }
