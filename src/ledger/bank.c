@@ -613,6 +613,7 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
     q.err = err;
     q.d = xmalloc((size_t)opt.batch_size * sizeof *q.d);
     rc = ledger_account_id(s, &ca, &q.clearing, err);
+    int64_t pages = 0;
     /* a batch to each transaction, its file written once it has committed
      * (a file missing after a stop is written from the store below) */
     while (!rc) {
@@ -628,7 +629,7 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
                 if (w < 0) rc = w;
                 if (w == 0) out->files++;
             }
-            if (progress) progress(q.queued, 0, ctx);
+            if (progress) progress(++pages, 0, ctx);
         }
         sodium_memzero(q.d, (size_t)opt.batch_size * sizeof *q.d);
         if (q.end) break;

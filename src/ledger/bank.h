@@ -96,7 +96,8 @@ struct bank_export_report {
  * Needs ledger.export. QL_ENOTFOUND for no cycle, QL_ECONFLICT (field
  * "state") for a cycle in another state, QL_EINVAL naming the field for a
  * bad batch size or directory, QL_EIO for a file that cannot be written.
- * progress (may be NULL) is called after each page. Audit row cycle.export
+ * progress (may be NULL) is called after each batch's transaction (done:
+ * the transactions so far; total 0). Audit row cycle.export
  * unless nothing changed. */
 int bank_export(store *s, const actor *a, const char *month, const struct bank_export_opts *o,
                 cycle_progress_fn progress, void *ctx, struct bank_export_report *out, ql_err *err);
