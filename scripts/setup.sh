@@ -13,7 +13,7 @@ declare -A GROUP=(
   [web]="nodejs"
   [lint]="cppcheck"
   [fuzz]="clang libclang-rt-14-dev"
-  [bench]="nginx wrk"
+  [bench]="nginx wrk sqlite3 time"
 )
 
 missing=()

@@ -18,6 +18,11 @@
 #       request id under a UNIQUE index) into a new SQLite file beside the
 #       database, opened as the store opens its own, 500 rows to a
 #       transaction as the cycle writes them.
+#   (d) the floor: bench/cycle/floor.sql writes the same rows again for the
+#       month after, set-based in SQL with the sqlite3 shell (one statement
+#       each: no computation, no page reads, no commits between pages), the
+#       least the schema lets a cycle take for them; printed against the
+#       reference as well.
 # It prints each step and the ratio (cycle run + export) / raw inserts in
 # wall time (the raw time is its insert loop's) and in CPU time (a shared
 # machine stretches wall times), and fails when the cycle does not pay every
@@ -25,7 +30,9 @@
 # most 3, every step's peak RSS under 256 MB.
 # Usage: bench/cycle/run.sh [BIN [CYCLE_BENCH]]
 # Environment: SUBSIDIES (default PEOPLE, else 1000000), PEOPLE (default
-#   SUBSIDIES), MONTH=2026-11, APPROVER=nobody, KEEP=0 (KEEP=1 keeps the work
+#   SUBSIDIES), MONTH=2026-11, APPROVER=nobody, FLOOR=1 (FLOOR=0 skips (d),
+#   which writes rows of the month after into the database: skip it to
+#   compute that month in a kept database), KEEP=0 (KEEP=1 keeps the work
 #   directory and its database), FROM=DIR (instead of (a), copy DIR/cycle.db
 #   and DIR/keys, made by the demo of an earlier run of the same size and
 #   binary, before any cycle was computed in it).
@@ -127,6 +134,28 @@ awk -v r="$run_s" -v e="$export_s" -v raw="$raw_s" -v n="$entitlements" \
   if (rawc > 0) printf "  the same in CPU time: %.2f   (cycle run alone %.2f)\n", (rc + ec) / rawc, rc / rawc
   printf "  rates: cycle run %.0f entitlements/s, raw inserts %.0f rows/s\n", n / r, n / raw
 }'
+# (d) the floor: the same rows written set-based in SQL (floor.sql), for the
+# month after, with the sqlite3 shell; what the schema alone costs
+if [[ ${FLOOR:-1} == 0 ]]; then
+  echo "  floor: not measured (FLOOR=0)"
+elif command -v sqlite3 >/dev/null && [[ -f $W/export.time ]]; then
+  next=$(date -d "$MONTH-01 +1 month" +%Y-%m)
+  sqlite3 -cmd ".parameter set @month \"'$MONTH'\"" -cmd ".parameter set @next \"'$next'\"" \
+    "$W/cycle.db" <bench/cycle/floor.sql >"$W/floor.out" 2>&1 ||
+    { echo "bench/cycle: floor.sql failed:" >&2; tail -n 5 "$W/floor.out" >&2; exit 1; }
+  # "Run Time: real R user U sys S" for the four statements: entitlement
+  # transfers and rows, payment transfers and rows
+  awk -v raw="$(cpu raw)" -v rc="$(cpu run)" -v ec="$export_cpu" '/^Run Time/ {
+      n++; c = $6 + $8; if (n <= 2) ent += c; else pay += c }
+    END {
+      if (n != 4) { print "  floor: " n " statements timed, not 4" > "/dev/stderr"; exit 1 }
+      printf "  floor, the same rows set-based in SQL: entitlements %.1f s cpu, payments %.1f s cpu\n", ent, pay
+      printf "  floor / raw inserts (CPU): %.2f   (entitlements alone %.2f); cycle run + export / floor: %.2f\n", (ent + pay) / raw, ent / raw, (rc + ec) / (ent + pay)
+    }' "$W/floor.out"
+else
+  echo "  floor: not measured (needs the sqlite3 shell and the export)"
+fi
+
 peak=0
 for s in run budget approve export; do
   [[ -f $W/$s.time ]] || continue
