@@ -225,8 +225,8 @@ static int send_page(store *s, void *vctx)
     rc = store_insert(s,
                       "INSERT INTO bank_batches (cycle_id, batch_no, records, total_fen, "
                       "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                      (store_val[]){SV_INT(x->c->id), SV_TEXT(br->no), SV_INT(x->nd),
-                                    SV_INT(total), SV_TEXT(who), SV_INT(now)},
+                      (store_val[]){SV_INT(x->c->id), SV_TEXT(br->no), SV_INT(x->nd), SV_INT(total),
+                                    SV_TEXT(who), SV_INT(now)},
                       6, &br->id);
     if (rc) return store_failure(s, rc, "", err);
     for (int i = 0; i < x->nd && !rc; i++) {
@@ -236,10 +236,10 @@ static int send_page(store *s, void *vctx)
         int64_t tid = 0, pid;
         if ((rc = post(s, key, p->acct, x->clearing, p->fen, x->c->month, "payment", &tid, err)))
             break;
-        store_val row[] = {SV_TEXT(p->rid),   SV_INT(x->c->id), SV_INT(p->acct),
-                           SV_TEXT(p->type),  SV_INT(p->payee), SV_INT(p->attempt),
-                           SV_INT(p->fen),    SV_TEXT(p->idx),  SV_TEXT(p->masked),
-                           SV_INT(br->id),    SV_INT(tid),      SV_INT(now)};
+        store_val row[] = {SV_TEXT(p->rid),  SV_INT(x->c->id), SV_INT(p->acct),
+                           SV_TEXT(p->type), SV_INT(p->payee), SV_INT(p->attempt),
+                           SV_INT(p->fen),   SV_TEXT(p->idx),  SV_TEXT(p->masked),
+                           SV_INT(br->id),   SV_INT(tid),      SV_INT(now)};
         rc = store_insert(s,
                           "INSERT INTO payments (request_id, cycle_id, account_id, payee_type, "
                           "payee_id, attempt, amount_fen, bank_index, bank_masked, state, "
@@ -370,8 +370,8 @@ static int bfile_open(struct bfile *f, const struct cyc *c, const struct bank_ex
     snprintf(f->ymd, sizeof f->ymd, "%.4s%.2s%.2s", date, date + 5, date + 8);
     snprintf(f->cyc, sizeof f->cyc, "%.4s%.2s", c->month, c->month + 5);
     snprintf(f->purpose, sizeof f->purpose, "人才租房补贴 %s", c->month);
-    struct bank_values v = {br->no,    f->ymd, f->cyc, br->records, br->total, "", "", "",
-                            f->purpose, "",    0,      0};
+    struct bank_values v = {br->no, f->ymd, f->cyc,     br->records, br->total, "",
+                            "",     "",     f->purpose, "",          0,         0};
     f->v = v;
     f->b = (buf)BUF_INIT;
     if (f->fixed) return bank_layout_record(l, BR_HEADER, &f->v, &f->b, err);

@@ -104,9 +104,10 @@ static void test_account_new(void **state)
     int64_t found = 0;
     assert_int_equal(ledger_account_id(S, &fresh, &found, &err), 0);
     assert_int_equal(found, id);
-    assert_int_equal(ledger_account_new(S, &(struct ledger_account){"payable:person:7", LK_PAYABLE,
-                                                                     "", "person", 7},
-                                        &found, &err),
+    assert_int_equal(ledger_account_new(
+                         S,
+                         &(struct ledger_account){"payable:person:7", LK_PAYABLE, "", "person", 7},
+                         &found, &err),
                      0);
     assert_int_equal(found, PAYABLE);
     struct ledger_account wrong = {"payable:person:7", LK_PAID, "", "person", 7};
