@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static store *S;
@@ -266,6 +267,20 @@ static void test_pay_a_cycle(void **state)
     assert_int_equal(xr.payments, 4);
     assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
     assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = 'cycle.export'"), 1);
+
+    /* a file lost after the export is written again from the store: the
+     * bytes the export wrote from memory */
+    char lost[4200];
+    snprintf(lost, sizeof lost, "%s/QLM202610-0001.csv", DIR1);
+    assert_int_equal(unlink(lost), 0);
+    assert_int_equal(bank_export(S, &CLI, "2026-10", &csv, NULL, NULL, &xr, &err), 0);
+    assert_true(xr.unchanged);
+    assert_int_equal(xr.files, 1);
+    f1 = slurp(DIR1, "QLM202610-0001.csv");
+    assert_non_null(f1);
+    assert_string_equal(f1, want);
+    free(f1);
+    assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
 
     /* the same batches in the fixed-width layout, elsewhere */
     struct bank_export_opts fixed = {BANK_FIXED, NULL, 2, DIR2};
