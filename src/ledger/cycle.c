@@ -1047,8 +1047,8 @@ static int approve_body(store *s, void *vctx)
     if (strcmp(state, "computed")) {
         if (!strcmp(state, "draft"))
             return ql_errf(err, QL_ECONFLICT, "state",
-                           "cycle %s is not computed yet: qianlima cycle run %s",
-                           "发放批次 %s 尚未计算：qianlima cycle run %s", x->month, x->month);
+                           "cycle %s is not computed yet: compute it, then approve it",
+                           "发放批次 %s 尚未计算：请先计算，再复核", x->month);
         x->out->unchanged = true; /* approved (and maybe further) before */
         return 0;
     }

@@ -219,6 +219,16 @@ static void test_cycles_by_hand(void **state)
     assert_int_equal(cycle_approve(S, &finance, "2026-11", &ap, &err), QL_ECONFLICT);
     assert_non_null(strstr(err.en, "6241.93"));
     assert_int_equal(cycle_approve(S, &finance, "2030-01", &ap, &err), QL_ENOTFOUND);
+    /* a cycle whose run stopped before it was computed (left in draft) */
+    assert_int_equal(store_exec(S,
+                                "INSERT INTO cycles (month, state, created_at) VALUES "
+                                "('2029-01', 'draft', 0)",
+                                NULL, 0, NULL),
+                     0);
+    assert_int_equal(cycle_approve(S, &finance, "2029-01", &ap, &err), QL_ECONFLICT);
+    assert_string_equal(err.field, "state");
+    assert_string_equal(err.en, "cycle 2029-01 is not computed yet: compute it, then approve it");
+    assert_int_equal(store_exec(S, "DELETE FROM cycles WHERE month = '2029-01'", NULL, 0, NULL), 0);
     assert_int_equal(cycle_approve(S, &finance, "2026-1", &ap, &err), QL_EINVAL);
     assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action IN ('cycle.approve', "
                            "'cycle.budget')"),
