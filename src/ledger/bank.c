@@ -108,12 +108,18 @@ struct batch_row {
 };
 
 /* A payment made by send_page, kept (with the payee's account in the clear)
- * until its batch's file is written; zeroed then. */
+ * until its batch's file is written; zeroed then (dues_clear). */
 struct due {
     int64_t acct, payee, fen;
     int attempt;
-    char type[12], rid[33], plain[48], idx[PII_INDEX_HEX], masked[48], name[128];
+    char type[12], rid[33], plain[48], idx[PII_INDEX_HEX], masked[48];
+    char *name; /* whole, as the store holds it (the file rewritten from the store has it) */
 };
+
+/* The accounts send_page reads at most for one batch, when few of them have
+ * money due (a run after the payments were made): the transaction stays
+ * short; its batch, if any, holds fewer than the batch size. */
+#define SCAN_MAX 5000
 
 /* A page's counts go to the run's once the page has committed: a
  * transaction run again (QL_EBUSY, PostgreSQL's serialization failures)
@@ -130,9 +136,18 @@ struct xq {
     int64_t last, p_held, p_fen;
     struct due *d;
     int nd;
+    int64_t scanned;     /* accounts read by this page */
     struct batch_row br; /* the batch made, when nd > 0 */
     ql_err *err;
 };
+
+/* Forgets the dues of the page: names freed, accounts zeroed. */
+static void dues_clear(struct xq *x)
+{
+    for (int i = 0; i < x->nd; i++) free(x->d[i].name);
+    sodium_memzero(x->d, (size_t)x->nd * sizeof *x->d);
+    x->nd = 0;
+}
 
 /* Reads payable accounts after x->last, at most want of them, adding a due
  * payment to x->d for each with money due and a bank account; sets x->end
@@ -177,7 +192,7 @@ static int read_dues(store *s, struct xq *x, int want)
         }
         p->acct = x->last;
         snprintf(p->type, sizeof p->type, "%s", store_col_text(r, 1, NULL));
-        snprintf(p->name, sizeof p->name, "%s", store_col_text(r, 7, NULL));
+        p->name = xstrdup(store_col_text(r, 7, NULL));
         p->payee = store_col_int(r, 2);
         p->fen = fen;
         p->attempt = (int)store_col_int(r, 4) + 1;
@@ -187,6 +202,7 @@ static int read_dues(store *s, struct xq *x, int want)
     }
     store_rows_close(r);
     if (!rc && step < 0) rc = store_failure(s, step, "", err);
+    x->scanned += seen;
     if (!rc && seen < want) x->end = true;
     return rc;
 }
@@ -199,12 +215,14 @@ static int send_page(store *s, void *vctx)
 {
     struct xq *x = vctx;
     ql_err *err = x->err;
+    dues_clear(x); /* of an attempt run again */
     x->end = false;
     x->last = x->after;
     x->p_held = x->p_fen = 0;
-    x->nd = 0;
+    x->scanned = 0;
     int rc = 0;
-    while (!rc && !x->end && x->nd < x->size) {
+    while (!rc && !x->end && x->nd < x->size &&
+           x->scanned < (x->size > SCAN_MAX ? x->size : SCAN_MAX)) {
         int want = x->size - x->nd;
         rc = read_dues(s, x, want < PAGE ? want : PAGE);
     }
@@ -631,9 +649,10 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
             }
             if (progress) progress(++pages, 0, ctx);
         }
-        sodium_memzero(q.d, (size_t)opt.batch_size * sizeof *q.d);
+        dues_clear(&q);
         if (q.end) break;
     }
+    dues_clear(&q);
     free(q.d);
     out->queued = q.queued;
     out->held = q.held;

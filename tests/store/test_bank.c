@@ -220,6 +220,15 @@ static void test_pay_a_cycle(void **state)
     assert_int_equal(bank_export(S, &CLI, "2030-01", &csv, NULL, NULL, &xr, &err), QL_ENOTFOUND);
     assert_int_equal(count("SELECT count(*) FROM payments"), 0);
 
+    /* a name of 60 characters (180 bytes), written whole in the CSV file and
+     * cut at a character boundary in the fixed-width one */
+    char longname[256] = "";
+    for (int i = 0; i < 58; i++) strcat(longname, "张");
+    strcat(longname, "赵丁");
+    assert_int_equal(store_exec(S, "UPDATE talents SET name = $1 WHERE name = '赵丁'",
+                                (store_val[]){SV_TEXT(longname)}, 1, NULL),
+                     0);
+
     /* four payments in batches of two; the fifth person has no account */
     assert_int_equal(bank_export(S, &CLI, "2026-10", &csv, NULL, NULL, &xr, &err), 0);
     assert_false(xr.unchanged);
@@ -256,8 +265,9 @@ static void test_pay_a_cycle(void **state)
     free(f1);
     char *f2 = slurp(DIR1, "QLM202610-0002.csv");
     assert_non_null(strstr(f2, "QLM202610-0002,2,"));
-    assert_non_null(strstr(f2, "赵丁,2000.00"));
-    free(f2);
+    char whole[300];
+    snprintf(whole, sizeof whole, ",%s,2000.00", longname);
+    assert_non_null(strstr(f2, whole));
 
     /* again: nothing changes, no file is written */
     int64_t transfers = count("SELECT count(*) FROM ledger_transfers");
@@ -268,18 +278,25 @@ static void test_pay_a_cycle(void **state)
     assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
     assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = 'cycle.export'"), 1);
 
-    /* a file lost after the export is written again from the store: the
+    /* files lost after the export are written again from the store: the
      * bytes the export wrote from memory */
     char lost[4200];
     snprintf(lost, sizeof lost, "%s/QLM202610-0001.csv", DIR1);
     assert_int_equal(unlink(lost), 0);
+    snprintf(lost, sizeof lost, "%s/QLM202610-0002.csv", DIR1);
+    assert_int_equal(unlink(lost), 0);
     assert_int_equal(bank_export(S, &CLI, "2026-10", &csv, NULL, NULL, &xr, &err), 0);
     assert_true(xr.unchanged);
-    assert_int_equal(xr.files, 1);
+    assert_int_equal(xr.files, 2);
     f1 = slurp(DIR1, "QLM202610-0001.csv");
     assert_non_null(f1);
     assert_string_equal(f1, want);
     free(f1);
+    char *again = slurp(DIR1, "QLM202610-0002.csv");
+    assert_non_null(again);
+    assert_string_equal(again, f2);
+    free(again);
+    free(f2);
     assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
 
     /* the same batches in the fixed-width layout, elsewhere */
