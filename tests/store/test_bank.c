@@ -222,9 +222,10 @@ static void test_pay_a_cycle(void **state)
 
     /* a name of 60 characters (180 bytes), written whole in the CSV file and
      * cut at a character boundary in the fixed-width one */
-    char longname[256] = "";
-    for (int i = 0; i < 58; i++) strcat(longname, "张");
-    strcat(longname, "赵丁");
+    char longname[256];
+    size_t ln = 0;
+    for (int i = 0; i < 58; i++) ln += (size_t)snprintf(longname + ln, sizeof longname - ln, "张");
+    snprintf(longname + ln, sizeof longname - ln, "赵丁");
     assert_int_equal(store_exec(S, "UPDATE talents SET name = $1 WHERE name = '赵丁'",
                                 (store_val[]){SV_TEXT(longname)}, 1, NULL),
                      0);
