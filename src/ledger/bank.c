@@ -130,7 +130,7 @@ struct xq {
     int size;      /* records in a batch at most */
     int64_t after; /* last payable account of the pages committed */
     int64_t clearing;
-    int64_t queued, held, held_fen, batches; /* the pages committed */
+    int64_t queued, held, held_fen; /* the pages committed */
     /* this page */
     bool end; /* no payable account after last */
     int64_t last, p_held, p_fen;
@@ -147,6 +147,29 @@ static void dues_clear(struct xq *x)
     for (int i = 0; i < x->nd; i++) free(x->d[i].name);
     sodium_memzero(x->d, (size_t)x->nd * sizeof *x->d);
     x->nd = 0;
+}
+
+/* Inserts the cycle's next batch (number QLM<YYYYMM>-<seq>) of br->records
+ * payments and br->total fen, made by a now; fills br->id, no and at. */
+static int make_batch(store *s, const struct cyc *c, const actor *a, struct batch_row *br,
+                      ql_err *err)
+{
+    int64_t seq = 0;
+    int rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1",
+                             (store_val[]){SV_INT(c->id)}, 1, &seq);
+    if (rc) return store_failure(s, rc, "", err);
+    snprintf(br->no, sizeof br->no, "QLM%.4s%.2s-%04lld", c->month, c->month + 5,
+             (long long)seq + 1);
+    br->at = (int64_t)time(NULL);
+    char who[128];
+    actor_label(a, who);
+    rc = store_insert(s,
+                      "INSERT INTO bank_batches (cycle_id, batch_no, records, total_fen, "
+                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                      (store_val[]){SV_INT(c->id), SV_TEXT(br->no), SV_INT(br->records),
+                                    SV_INT(br->total), SV_TEXT(who), SV_INT(br->at)},
+                      6, &br->id);
+    return rc ? store_failure(s, rc, "", err) : 0;
 }
 
 /* Reads payable accounts after x->last, at most want of them, adding a due
@@ -227,26 +250,12 @@ static int send_page(store *s, void *vctx)
         rc = read_dues(s, x, want < PAGE ? want : PAGE);
     }
     if (rc || !x->nd) return rc;
-    int64_t seq = 0, total = 0, now = (int64_t)time(NULL);
-    for (int i = 0; i < x->nd; i++) total += x->d[i].fen;
-    if ((rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1",
-                              (store_val[]){SV_INT(x->c->id)}, 1, &seq)))
-        return store_failure(s, rc, "", err);
     struct batch_row *br = &x->br;
-    snprintf(br->no, sizeof br->no, "QLM%.4s%.2s-%04lld", x->c->month, x->c->month + 5,
-             (long long)seq + 1);
     br->records = x->nd;
-    br->total = total;
-    br->at = now;
-    char who[128];
-    actor_label(x->a, who);
-    rc = store_insert(s,
-                      "INSERT INTO bank_batches (cycle_id, batch_no, records, total_fen, "
-                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                      (store_val[]){SV_INT(x->c->id), SV_TEXT(br->no), SV_INT(x->nd), SV_INT(total),
-                                    SV_TEXT(who), SV_INT(now)},
-                      6, &br->id);
-    if (rc) return store_failure(s, rc, "", err);
+    br->total = 0;
+    for (int i = 0; i < x->nd; i++) br->total += x->d[i].fen;
+    if ((rc = make_batch(s, x->c, x->a, br, err))) return rc;
+    int64_t now = br->at;
     for (int i = 0; i < x->nd && !rc; i++) {
         const struct due *p = &x->d[i];
         char key[64];
@@ -300,31 +309,19 @@ static int batch_page(store *s, void *vctx)
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
     if (!n) return 0;
-    int64_t seq = 0;
-    if ((rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1",
-                              (store_val[]){SV_INT(x->c->id)}, 1, &seq)))
-        return store_failure(s, rc, "", err);
-    char no[33], who[128];
-    snprintf(no, sizeof no, "QLM%.4s%.2s-%04lld", x->c->month, x->c->month + 5, (long long)seq + 1);
-    actor_label(x->a, who);
-    int64_t bid;
-    rc = store_insert(s,
-                      "INSERT INTO bank_batches (cycle_id, batch_no, records, total_fen, "
-                      "created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                      (store_val[]){SV_INT(x->c->id), SV_TEXT(no), SV_INT(n), SV_INT(total),
-                                    SV_TEXT(who), SV_INT((int64_t)time(NULL))},
-                      6, &bid);
-    if (rc) return store_failure(s, rc, "", err);
+    struct batch_row br = {.records = n, .total = total};
+    if ((rc = make_batch(s, x->c, x->a, &br, err))) return rc;
     int64_t changed = 0;
     rc = store_exec(s,
                     "UPDATE payments SET state = 'sent', batch_id = $1 WHERE cycle_id = $2 AND "
                     "state = 'queued' AND id >= $3 AND id <= $4",
-                    (store_val[]){SV_INT(bid), SV_INT(x->c->id), SV_INT(lo), SV_INT(hi)}, 4,
+                    (store_val[]){SV_INT(br.id), SV_INT(x->c->id), SV_INT(lo), SV_INT(hi)}, 4,
                     &changed);
     if (rc) return store_failure(s, rc, "", err);
     if (changed != n)
         return ql_errf(err, QL_EINTERNAL, "", "batch %s: %lld payments, %lld moved",
-                       "批次 %s：%lld 笔付款，实际 %lld 笔", no, (long long)n, (long long)changed);
+                       "批次 %s：%lld 笔付款，实际 %lld 笔", br.no, (long long)n,
+                       (long long)changed);
     x->made = 1;
     return 0;
 }
