@@ -137,6 +137,19 @@ char *buf_reserve(buf *b, size_t n)
     return b->data + b->len;
 }
 
+int buf_presize(buf *b, size_t n)
+{
+    if (n > SIZE_MAX / 2 - b->len) return QL_ETOOBIG;
+    size_t need = b->len + n;
+    if (b->limit && need > b->limit) return QL_ETOOBIG;
+    if (need + 1 > b->cap) {
+        b->data = xrealloc(b->data, need + 1);
+        b->cap = need + 1;
+        b->data[b->len] = '\0';
+    }
+    return 0;
+}
+
 void buf_commit(buf *b, size_t n)
 {
     b->len += n;

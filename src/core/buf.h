@@ -52,6 +52,11 @@ int buf_json_escape(buf *b, const char *s, size_t n);
 char *buf_reserve(buf *b, size_t n);
 void buf_commit(buf *b, size_t n);
 
+/* Allocates room for exactly n more bytes at once, for data whose size is
+ * known ahead (a request body of known length), instead of doubling as it
+ * arrives. Returns 0 or QL_ETOOBIG (over the limit). */
+int buf_presize(buf *b, size_t n);
+
 /* Hands the data to the caller (who frees it with free()) and empties b.
  * Never returns NULL: an empty buffer yields "". */
 char *buf_steal(buf *b);

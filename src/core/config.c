@@ -41,6 +41,22 @@ static const struct key keys[] = {
      K_SIZE, OFF(header_limit), 1024, 1L << 20, NULL},
     {{"server", "timeout", "timeout", "30", "seconds a connection may stay silent before it is closed"},
      K_INT, OFF(timeout), 1, 3600, NULL},
+    {{"server", "head_timeout", "head-timeout", "10",
+      "seconds a client has to send a whole request line and headers, from the connection "
+      "or its first byte (never more than server.timeout)"},
+     K_INT, OFF(head_timeout), 1, 3600, NULL},
+    {{"server", "max_connections", "max-connections", "10000",
+      "open client connections at most (this process); at the cap a new connection replaces "
+      "the oldest idle or slow one; never more than the open-file limit allows"},
+     K_INT, OFF(max_connections), 1, 1000000, NULL},
+    {{"server", "body_memory", "body-memory", "64M",
+      "request bodies held in memory at once, all connections together (bytes; K, M "
+      "suffixes); a body that does not fit is refused with 503 before it is read"},
+     K_SIZE, OFF(body_memory), 1024, 1L << 34, NULL},
+    {{"server", "pool_threads", "pool-threads", "0",
+      "threads for slow work such as password hashing, apart from the event loops; 0 = half "
+      "the CPU cores (at least 1)"},
+     K_INT, OFF(pool_threads), 0, 64, NULL},
     {{"server", "drain_timeout", "drain-timeout", "10",
       "seconds to finish requests in flight after SIGTERM or SIGINT"},
      K_INT, OFF(drain_timeout), 0, 3600, NULL},

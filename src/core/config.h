@@ -31,6 +31,10 @@ typedef struct ql_config {
     long body_limit;   /* bytes; the largest request body any route accepts */
     long header_limit; /* bytes of request line plus headers */
     long timeout;      /* seconds a connection may stay silent */
+    long head_timeout; /* seconds for a whole request head */
+    long max_connections;
+    long body_memory;  /* bytes of request bodies held at once */
+    long pool_threads; /* 0 = half the cores */
     long drain_timeout;
     long backlog;
     char *static_dir;

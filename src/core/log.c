@@ -4,8 +4,10 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,14 +49,63 @@ void log_timestamp(char *out, size_t n)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
+/* The same line repeated (the same format, whatever its arguments) is
+ * written at most LOG_BURST times in LOG_WINDOW seconds; the rest are
+ * counted, and the count is written with the first line of the next window
+ * in which the line comes again. A client that makes the server fail in a
+ * loop (accept out of descriptors, say) thus cannot fill the disk. */
+#define LOG_SLOTS 64
+#define LOG_BURST 10
+#define LOG_WINDOW 10
+
+static struct {
+    const char *fmt;
+    time_t window;
+    unsigned written, dropped;
+} slots[LOG_SLOTS];
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Returns 1 if a line of fmt may be written now; *dropped receives how
+ * many were held back in the window before (to be said once). */
+static int log_admit(const char *fmt, unsigned *dropped)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    time_t window = now.tv_sec / LOG_WINDOW;
+    size_t h = (size_t)((((uintptr_t)fmt >> 4) * 0x9E3779B97F4A7C15ull) >> 58) % LOG_SLOTS;
+    int ok = 1;
+    *dropped = 0;
+    pthread_mutex_lock(&slots_mu);
+    if (slots[h].fmt != fmt || slots[h].window != window) {
+        if (slots[h].fmt == fmt) *dropped = slots[h].dropped;
+        slots[h].fmt = fmt;
+        slots[h].window = window;
+        slots[h].written = 0;
+        slots[h].dropped = 0;
+    }
+    if (slots[h].written >= LOG_BURST) {
+        slots[h].dropped++;
+        ok = 0;
+    } else
+        slots[h].written++;
+    pthread_mutex_unlock(&slots_mu);
+    return ok;
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
     if ((int)lvl < atomic_load(&current_level) || lvl >= LOG_OFF) return;
+    unsigned dropped;
+    if (!log_admit(fmt, &dropped)) return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (dropped && n >= 0 && (size_t)n < sizeof msg)
+        snprintf(msg + n, sizeof msg - (size_t)n,
+                 " (and %u more lines like this one, not written, in an earlier %d s)", dropped,
+                 LOG_WINDOW);
 
     char ts[40];
     log_timestamp(ts, sizeof ts);

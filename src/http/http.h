@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct evhttp_request;
+struct http_conn;
 struct http_worker;
 
 enum http_method {
@@ -68,10 +68,15 @@ typedef struct http_route {
 } http_route;
 
 struct http_req {
-    struct evhttp_request *ev;
+    struct http_conn *conn;    /* the connection it came on (server.c) */
     struct http_worker *worker;
-    arena *arena;
+    arena *arena;              /* this request's own; released when it ends */
     store *db;                 /* this worker's store connection */
+    const char *uri;           /* the request target as sent (path and query) */
+    int minor;                 /* HTTP/1.<minor> */
+    int nheaders;              /* the request's header fields (arena-owned) */
+    const char **header_names;
+    const char **header_values;
     const http_route *route;
     int route_index;
     enum http_method method;
@@ -105,6 +110,19 @@ struct http_req {
 /* The file sent in form field name (ROUTE_UPLOAD), or NULL; its data
  * points into the request body. See http/multipart.h. */
 const struct multipart_part *http_file(const http_req *r, const char *name);
+
+/* Runs slow work apart from the event loops (password hashing): work(s,
+ * arg) on one of the server's pool threads with that thread's own store s,
+ * then done(r, arg, rc) back on the request's worker thread with work's
+ * return value rc. done answers as a handler does: it writes a reply and
+ * returns 0, or returns a negative QL_E* code with r->err filled. arg must
+ * live in r->arena (the handler's frame is gone by then). The handler
+ * returns what http_defer returns: HTTP_DEFERRED, or QL_EUNAVAIL (503) when
+ * the pool's queue is full, with r->err filled. */
+#define HTTP_DEFERRED 1
+typedef int (*http_work_fn)(store *s, void *arg);
+typedef int (*http_done_fn)(http_req *r, void *arg, int rc);
+int http_defer(http_req *r, http_work_fn work, http_done_fn done, void *arg);
 
 /* Returns the value of path parameter name, or NULL. */
 const char *http_param(const http_req *r, const char *name);

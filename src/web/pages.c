@@ -154,8 +154,7 @@ json_t *web_page(http_req *r, const char *title, enum web_area current)
     json_t *d = json_object();
     json_object_set_new(d, "title", json_string(title));
     json_object_set(d, "t", strings[r->lang == LANG_EN ? LANG_EN : LANG_ZH]);
-    const char *uri = evhttp_request_get_uri(r->ev);
-    char *here = evhttp_encode_uri(uri ? uri : "/");
+    char *here = evhttp_encode_uri(r->uri ? r->uri : "/");
     json_object_set_new(d, "here", json_string(here ? here : "%2F"));
     free(here);
     json_object_set_new(d, "errors", json_array());
