@@ -1028,11 +1028,14 @@ static int body_consume(struct http_conn *c)
         return c->body_left == 0;
     }
     while (c->in_pos < c->in.len) {
+        /* Never past the route's limit, whatever the buffer's capacity. */
+        size_t left = c->body.limit - c->body.len;
         size_t room = c->body.cap > c->body.len + 1 ? c->body.cap - c->body.len - 1 : 0;
-        size_t grow =
-            c->body.limit - c->body.len < BODY_CHUNK ? c->body.limit - c->body.len : BODY_CHUNK;
-        if (room == 0 && grow > 0) {
-            buf_reserve(&c->body, grow);
+        if (room > left) room = left;
+        if (room == 0 && left > 0) {
+            size_t grow = left < BODY_CHUNK ? left : BODY_CHUNK;
+            if (!buf_reserve(&c->body, grow)) conn_close(c); /* cannot happen: grow <= left */
+            if (c->dead) return -1;
             if (c->body.cap > c->reserved) {
                 if (body_mem_take(w->srv, c->body.cap - c->reserved) != 0) {
                     int rc = ql_errf(&r->err, QL_EUNAVAIL, "body",
