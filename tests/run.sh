@@ -20,6 +20,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ART=tests/artifacts
 rm -rf "$ART"
 mkdir -p "$ART"
+# Servers and commands started by the suites keep their logs here (testutil.c,
+# tests/e2e/lib.mjs), for the scan of personal data at the end.
+export QL_TEST_LOGS=$PWD/$ART/logs
+mkdir -p "$QL_TEST_LOGS"
 
 passed=0
 failed=0
@@ -117,6 +121,21 @@ fi
 
 echo "Browser"
 run_suite e2e-chromium tests/e2e/run.sh "$B/qianlima"
+
+# Every log this run wrote (the suites' output, the servers' application and
+# access logs kept under $QL_TEST_LOGS, PostgreSQL's) holds no ID, mobile or
+# card number in plain text.
+echo "Logs"
+[[ -n $PGDIR && -f $PGDIR/log ]] && cp "$PGDIR/log" "$ART/postgres-server.log"
+t0=$SECONDS
+if scripts/pii-scan "$ART" >"$ART/pii-scan.txt" 2>&1; then
+  passed=$((passed + 1))
+  printf '  %-26s ok      %s (%ds)\n' pii-scan "$(tail -1 "$ART/pii-scan.txt")" $((SECONDS - t0))
+else
+  failed=$((failed + 1))
+  printf '  %-26s FAILED  personal data in the logs — %s\n' pii-scan "$ART/pii-scan.txt"
+  head -20 "$ART/pii-scan.txt" | sed 's/^/      /'
+fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -38,7 +38,8 @@ export async function startServer() {
   const logPath = path.join(dir, 'server.log');
   const log = fs.openSync(logPath, 'a');
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--ready-file',
-    path.join(dir, 'ready'), ...store, '--static-dir', 'web/static', '--access-log', 'off'],
+    path.join(dir, 'ready'), ...store, '--static-dir', 'web/static', '--access-log',
+    path.join(dir, 'access.log')],
   { cwd: ROOT, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exit = null;
@@ -99,8 +100,19 @@ export function keepServerLog(server) {
   fs.copyFileSync(server.logPath, path.join(ROOT, 'tests/artifacts/e2e-server.log'));
 }
 
+// Removes a server's directory; with QL_TEST_LOGS set (tests/run.sh sets it),
+// its *.log files are kept there first, for scripts/pii-scan to read.
 export function removeDir(dir) {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (!dir) return;
+  const keep = process.env.QL_TEST_LOGS;
+  if (keep) {
+    const dest = path.join(keep, path.basename(dir));
+    fs.mkdirSync(dest, { recursive: true });
+    for (const f of fs.readdirSync(dir)) {
+      if (f.endsWith('.log')) fs.copyFileSync(path.join(dir, f), path.join(dest, f));
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 // ---- the browser ---------------------------------------------------------

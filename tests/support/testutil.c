@@ -59,9 +59,26 @@ __attribute__((constructor)) static void tu_init(void)
     atexit(kill_live_servers);
 }
 
+/* With QL_TEST_LOGS set (tests/run.sh sets it), every *.log file the
+ * servers and commands of this run wrote is kept there before the
+ * temporary directory goes, for scripts/pii-scan to read. */
+static void keep_logs(void)
+{
+    const char *dest = getenv("QL_TEST_LOGS");
+    if (!dest || !*dest || strchr(dest, '\'') || strchr(tmpdir, '\'')) return;
+    const char *base = strrchr(tmpdir, '/');
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/%s' && cd '%s' && find . -name '*.log' -type f "
+             "-exec cp --parents {} '%s/%s' ';'",
+             dest, base ? base + 1 : "run", tmpdir, dest, base ? base + 1 : "run");
+    if (system(cmd) != 0) fprintf(stderr, "could not keep the logs of %s\n", tmpdir);
+}
+
 static void remove_tmpdir(void)
 {
     if (!tmpdir[0]) return;
+    keep_logs();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
