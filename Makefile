@@ -154,13 +154,19 @@ $(B)/bench/cycle_bench: bench/cycle/cycle_bench.c
 	$(say) CC $<
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(MODE_CFLAGS) $< $(shell pkg-config --cflags --libs sqlite3) -o $@
 
+$(B)/bench/hostile: bench/hostile/hostile.c
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -pthread $(WARN) $(MODE_CFLAGS) $< -o $@
+
 # bench/policy measures the engine itself, so it links the library like the tests.
 $(B)/bench/policy_bench: $(B)/obj/bench/policy/policy_bench.o $(LIB)
 	@mkdir -p $(@D)
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) $^ $(LIBS_ALL) -o $@
 
-bench-bins: check-deps $(B)/bench/raw_insert $(B)/bench/policy_bench $(B)/bench/cycle_bench
+bench-bins: check-deps $(B)/bench/raw_insert $(B)/bench/policy_bench $(B)/bench/cycle_bench \
+            $(B)/bench/hostile
 
 setup:
 	scripts/setup.sh build test web
@@ -188,6 +194,7 @@ bench:
 	scripts/setup.sh build bench
 	$(MAKE) all bench-bins
 	bench/http/run.sh $(BIN)
+	bench/hostile/run.sh $(BIN) $(B)/bench/hostile
 	bench/registry/run.sh $(BIN) $(B)/bench/raw_insert
 	bench/policy/run.sh $(BIN) $(B)/bench/policy_bench
 	bench/cycle/run.sh $(BIN) $(B)/bench/cycle_bench

@@ -70,8 +70,10 @@
 #define DRAIN_QUIET_NS     200000000ull /* 200 ms without a new request */
 #define DRAIN_TICK_MS      20
 #define TICK_MS            100
-#define LINGER_NS          5000000000ull /* reading what a refused client still sends */
-#define READ_CHUNK         4096
+#define LINGER_NS          2000000000ull /* reading what a refused client still sends: 2 s */
+#define LINGER_BYTES       (1u << 20)    /* ... and at most 1 MiB; then it is reset */
+#define LINGER_SLICE       (256u << 10)  /* bytes dropped a turn, so others are served between */
+#define READ_CHUNK         2047          /* a head's first read: 2 KiB with the NUL */
 #define BODY_CHUNK         65536
 #define ACCEPT_BATCH       64
 #define ACCEPT_PAUSE_MS    100
@@ -796,6 +798,7 @@ static void request_end(struct http_conn *c)
              * see the answer instead of a reset. */
             uint64_t have = c->in.len - c->in_pos;
             c->linger_left = have >= c->linger_left ? 0 : c->linger_left - have;
+            if (c->linger_left > LINGER_BYTES) c->linger_left = LINGER_BYTES;
             buf_free(&c->in);
             c->in_pos = 0;
             if (c->linger_left > 0 && shutdown(c->fd, SHUT_WR) == 0) {
@@ -1200,9 +1203,14 @@ static int conn_recv(struct http_conn *c)
     return 1;
 }
 
+/* Drops what a refused client still sends, a slice at a time. What it has
+ * sent by the time the answer reached it is read; a body that keeps coming
+ * past LINGER_BYTES (or LINGER_NS, the list's deadline) is cut off with a
+ * reset: the answer went out long before. */
 static void linger_read(struct http_conn *c)
 {
-    for (;;) {
+    size_t slice = 0;
+    while (slice < LINGER_SLICE) {
         ssize_t k = recv(c->fd, c->w->scratch, sizeof c->w->scratch, 0);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -1211,6 +1219,7 @@ static void linger_read(struct http_conn *c)
             return;
         }
         c->linger_left -= (uint64_t)k;
+        slice += (size_t)k;
     }
 }
 
