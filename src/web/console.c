@@ -59,24 +59,49 @@ int web_signin_form(http_req *r)
     return render_signin(r, 200, next, "", NULL);
 }
 
-int web_signin(http_req *r)
-{
-    const char *username = http_form(r, "username");
-    const char *password = http_form(r, "password");
-    const char *next = http_form(r, "next");
+/* Signing in hashes a password (Argon2id, tens of milliseconds and 64 MiB
+ * at the default cost): it runs on the server's pool, apart from the event
+ * loops, and the answer is made back on the request's worker. */
+struct signin_job {
+    const char *username, *password, *ip, *user_agent, *request_id;
     struct signin_result res;
-    ql_err err = {0};
-    int rc = account_signin(r->db, username ? username : "", password ? password : "",
-                            r->who.ip, http_header(r, "User-Agent"), r->request_id, &res, &err);
+    ql_err err;
+};
+
+static int signin_work(store *s, void *arg)
+{
+    struct signin_job *j = arg;
+    return account_signin(s, j->username, j->password, j->ip, j->user_agent, j->request_id,
+                          &j->res, &j->err);
+}
+
+static int signin_done(http_req *r, void *arg, int rc)
+{
+    struct signin_job *j = arg;
+    const char *next = http_form(r, "next");
     if (rc) {
-        if (ql_err_http_status(rc) >= 500) return ql_errf(&r->err, rc, NULL, "%s", "%s", err.en);
+        if (rc == QL_EUNAVAIL) return rc; /* the server stopped before it ran */
+        if (ql_err_http_status(rc) >= 500) return ql_errf(&r->err, rc, NULL, "%s", "%s", j->err.en);
         int status = rc == QL_EINVAL ? 400 : rc == QL_EFORBIDDEN ? 403 : 401;
-        return render_signin(r, status, next, username, &err);
+        return render_signin(r, status, next, j->username, &j->err);
     }
     const struct session_limits *lim = account_session_limits();
-    http_set_cookie(r, "ql_session", res.token, (long)lim->max_s);
+    http_set_cookie(r, "ql_session", j->res.token, (long)lim->max_s);
     http_set_cookie(r, "ql_csrf", "", 0);
-    return http_redirect(r, res.must_change_password ? "/account/password" : safe_next(next));
+    return http_redirect(r, j->res.must_change_password ? "/account/password" : safe_next(next));
+}
+
+int web_signin(http_req *r)
+{
+    struct signin_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    const char *username = http_form(r, "username");
+    const char *password = http_form(r, "password");
+    j->username = username ? username : "";
+    j->password = password ? password : "";
+    j->ip = r->who.ip;
+    j->user_agent = http_header(r, "User-Agent");
+    j->request_id = r->request_id;
+    return http_defer(r, signin_work, signin_done, j);
 }
 
 static int signout(http_req *r, int everywhere)
@@ -114,24 +139,45 @@ int web_password_form(http_req *r)
     return web_render(r, 200, "password", password_page(r));
 }
 
-int web_password(http_req *r)
+/* Changing a password hashes two (the current one checked, the new one
+ * stored): on the pool, as signing in. */
+struct password_job {
+    actor *who;
+    const char *current, *new_password, *confirm;
+    ql_err err;
+};
+
+static int password_work(store *s, void *arg)
 {
-    ql_err err = {0};
-    int rc = account_change_password(r->db, &r->who, http_form(r, "current_password"),
-                                     http_form(r, "new_password"),
-                                     http_form(r, "confirm_password"), &err);
+    struct password_job *j = arg;
+    return account_change_password(s, j->who, j->current, j->new_password, j->confirm, &j->err);
+}
+
+static int password_done(http_req *r, void *arg, int rc)
+{
+    struct password_job *j = arg;
     json_t *d = password_page(r);
     if (rc) {
         if (ql_err_http_status(rc) >= 500) {
             json_decref(d);
-            return ql_errf(&r->err, rc, NULL, "%s", "%s", err.en);
+            return ql_errf(&r->err, rc, NULL, "%s", "%s", j->err.en);
         }
-        web_error(r, d, &err);
+        web_error(r, d, &j->err);
         return web_render(r, 400, "password", d);
     }
     json_object_set_new(d, "notice", json_string(web_t(r, "password.done")));
     json_object_set_new(d, "must_change", json_false());
     return web_render(r, 200, "password", d);
+}
+
+int web_password(http_req *r)
+{
+    struct password_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    j->who = &r->who;
+    j->current = http_form(r, "current_password");
+    j->new_password = http_form(r, "new_password");
+    j->confirm = http_form(r, "confirm_password");
+    return http_defer(r, password_work, password_done, j);
 }
 
 int web_lang(http_req *r)

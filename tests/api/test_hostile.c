@@ -382,6 +382,89 @@ static void test_out_of_descriptors(void **state)
     assert_int_equal(tu_server_stop(&s), 0);
 }
 
+/* ---- password hashing off the event loops ------------------------------ */
+
+/* Fetches the sign-in form and builds a wrong sign-in for user with its
+ * cookies and form token; returns the request (malloc'd). */
+static char *wrong_signin(int port, const char *user, int n)
+{
+    struct tu_resp r;
+    tu_request(port, "GET", "/signin", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    char cookies[1024] = "";
+    size_t cl = 0;
+    for (const char *p = r.head; (p = strcasestr(p, "\r\nSet-Cookie: ")); p += 14) {
+        const char *v = p + 14, *end = strpbrk(v, ";\r");
+        cl += (size_t)snprintf(cookies + cl, sizeof cookies - cl, "%s%.*s", cl ? "; " : "",
+                               (int)(end - v), v);
+    }
+    char token[256] = "";
+    const char *t = strstr(r.body, "name=\"_csrf\" value=\"");
+    assert_non_null(t);
+    sscanf(t + 20, "%255[^\"]", token);
+    tu_resp_free(&r);
+    char body[512];
+    int bl = snprintf(body, sizeof body, "username=%s&password=Not-The-Password-%d&_csrf=%s", user,
+                      n, token);
+    char *req = malloc(2048);
+    snprintf(req, 2048,
+             "POST /signin HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nContent-Type: "
+             "application/x-www-form-urlencoded\r\nContent-Length: %d\r\nConnection: "
+             "close\r\n\r\n%s",
+             cookies, bl, body);
+    return req;
+}
+
+static void test_signin_flood(void **state)
+{
+    (void)state;
+    struct tu_server s;
+    /* Argon2id at its production cost, on one pool thread. */
+    const char *args[] = {
+        "--password-hash", "interactive", "--pool-threads", "1", "--workers", "2", NULL};
+    tu_server_start(&s, args);
+    tu_add_user(&s, "chief", "admin", NULL, "Wide-Harbor-Lights-26");
+    enum { N = 72 };
+    char *reqs[N];
+    for (int i = 0; i < N; i++) reqs[i] = wrong_signin(s.port, "chief", i);
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = tu_connect(s.port);
+        send_text(fds[i], reqs[i]);
+        free(reqs[i]);
+    }
+    /* While the sign-ins wait for the pool, a probe is answered at once:
+     * it does not queue behind the hashing. */
+    expect_healthy(s.port);
+    int pending = 0;
+    for (int i = 0; i < N; i++) {
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        if (poll(&p, 1, 0) == 0) pending++;
+    }
+    if (pending == 0) fail_msg("every sign-in was answered before /healthz");
+    /* Then every sign-in is answered: wrong (401, or 403 once the account
+     * locks), or refused at once when 64 already waited for the pool (503
+     * with Retry-After). */
+    int wrong = 0, busy = 0;
+    for (int i = 0; i < N; i++) {
+        size_t n;
+        int closed;
+        char *got = read_until_close(fds[i], 30000, &n, &closed);
+        if (strncmp(got, "HTTP/1.1 401", 12) == 0 || strncmp(got, "HTTP/1.1 403", 12) == 0)
+            wrong++;
+        else if (strncmp(got, "HTTP/1.1 503", 12) == 0 && strstr(got, "Retry-After: 1"))
+            busy++;
+        else
+            fail_msg("sign-in %d answered: %.80s", i, got);
+        free(got);
+        close(fds[i]);
+    }
+    assert_int_equal(wrong + busy, N);
+    assert_true(busy >= 1);
+    assert_true(wrong >= 64);
+    assert_int_equal(tu_server_stop(&s), 0);
+}
+
 /* ---- personal data stays out of the access log -------------------------- */
 
 static void test_access_log_masks_numbers(void **state)
@@ -428,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_head_deadline),
         cmocka_unit_test(test_connection_cap),
         cmocka_unit_test(test_out_of_descriptors),
+        cmocka_unit_test(test_signin_flood),
         cmocka_unit_test(test_access_log_masks_numbers),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
