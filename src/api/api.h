@@ -142,13 +142,19 @@ int api_record_history(http_req *r, const char *type);
 
 /* registry_io.c */
 struct employer_filter;
-/* Writes an export file through write (given a path to write to) into a
- * temporary file that is unlinked before anything is written, and sends it
- * as an attachment named STEM-YYYY-MM-DD.xlsx (ASCII and UTF-8 names). */
-typedef int (*api_export_writer)(http_req *r, const char *path, enum export_format format,
-                                 int64_t *rows, void *ctx);
+/* Writes an export file through write (given the store s to read and a
+ * path to write to) into a temporary file that is unlinked before anything
+ * is written, and sends it as an attachment named STEM-YYYY-MM-DD.xlsx
+ * (ASCII and UTF-8 names). The writing runs on the server's pool, apart
+ * from the event loops (an export of a million rows takes seconds), so
+ * this returns what http_defer returns: the handler returns it as it is.
+ * ctx is copied (ctx_size bytes); whatever it points to must live in
+ * r->arena, as the writer runs after the handler's frame is gone. */
+typedef int (*api_export_writer)(http_req *r, store *s, const char *path,
+                                 enum export_format format, int64_t *rows, void *ctx);
 int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
-                  enum export_format format, api_export_writer write, void *ctx);
+                  enum export_format format, api_export_writer write, const void *ctx,
+                  size_t ctx_size);
 /* The talents (tf; reason for an unmasked export) or employers (ef) export. */
 int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
                     const struct employer_filter *ef, const char *reason,

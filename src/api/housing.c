@@ -377,48 +377,52 @@ struct housing_export {
     const void *filter;
 };
 
-static int write_housing(http_req *r, const char *path, enum export_format format, int64_t *rows,
-                         void *ctx)
+static int write_housing(http_req *r, store *s, const char *path, enum export_format format,
+                         int64_t *rows, void *ctx)
 {
     const struct housing_export *x = ctx;
     switch (x->list) {
     case LIST_OPERATORS:
-        return registry_export_operators(r->db, &r->who, x->filter, format, path, rows, &r->err);
+        return registry_export_operators(s, &r->who, x->filter, format, path, rows, &r->err);
     case LIST_UNITS:
-        return registry_export_units(r->db, &r->who, x->filter, format, path, rows, &r->err);
+        return registry_export_units(s, &r->who, x->filter, format, path, rows, &r->err);
     case LIST_LEASES:
-        return registry_export_leases(r->db, &r->who, x->filter, format, path, rows, &r->err);
+        return registry_export_leases(s, &r->who, x->filter, format, path, rows, &r->err);
     }
     return QL_EINTERNAL;
 }
 
+/* filter (filter_size bytes, in the caller's frame) is copied into the
+ * arena: the writer reads it later, on the pool. */
 static int send_housing(http_req *r, enum housing_list list, const void *filter,
-                        const char *ascii, const char *utf8)
+                        size_t filter_size, const char *ascii, const char *utf8)
 {
     enum export_format fmt;
     int rc = api_export_format(r, http_query(r, "format"), &fmt);
     if (rc) return rc;
-    struct housing_export x = {list, filter};
-    return api_send_file(r, ascii, utf8, fmt, write_housing, &x);
+    void *copy = arena_alloc(r->arena, filter_size);
+    memcpy(copy, filter, filter_size);
+    struct housing_export x = {list, copy};
+    return api_send_file(r, ascii, utf8, fmt, write_housing, &x, sizeof x);
 }
 
 int api_operators_export(http_req *r)
 {
     struct operator_filter f;
     int rc = api_operator_filter(r, &f);
-    return rc ? rc : send_housing(r, LIST_OPERATORS, &f, "operators", "住房租赁企业");
+    return rc ? rc : send_housing(r, LIST_OPERATORS, &f, sizeof f, "operators", "住房租赁企业");
 }
 
 int api_units_export(http_req *r)
 {
     struct unit_filter f;
     int rc = api_unit_filter(r, &f);
-    return rc ? rc : send_housing(r, LIST_UNITS, &f, "units", "房源");
+    return rc ? rc : send_housing(r, LIST_UNITS, &f, sizeof f, "units", "房源");
 }
 
 int api_leases_export(http_req *r)
 {
     struct lease_filter f;
     int rc = api_lease_filter(r, &f);
-    return rc ? rc : send_housing(r, LIST_LEASES, &f, "leases", "租约");
+    return rc ? rc : send_housing(r, LIST_LEASES, &f, sizeof f, "leases", "租约");
 }

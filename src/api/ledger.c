@@ -30,11 +30,11 @@ struct report_file {
     enum report_by by;
 };
 
-static int write_report(http_req *r, const char *path, enum export_format format, int64_t *rows,
-                        void *ctx)
+static int write_report(http_req *r, store *s, const char *path, enum export_format format,
+                        int64_t *rows, void *ctx)
 {
     const struct report_file *x = ctx;
-    return report_export(r->db, &r->who, x->p, x->by, format, path, rows, &r->err);
+    return report_export(s, &r->who, x->p, x->by, format, path, rows, &r->err);
 }
 
 static int reply_report(http_req *r, const struct report_period *p)
@@ -47,11 +47,13 @@ static int reply_report(http_req *r, const struct report_period *p)
     if (rc) return rc;
     if (file) {
         static const char *const by_zh[] = {"按补贴项目", "按档次", "按用人单位", "按收款方类别"};
-        struct report_file x = {p, by};
+        struct report_period *pc = arena_alloc(r->arena, sizeof *pc); /* read on the pool */
+        *pc = *p;
+        struct report_file x = {pc, by};
         char ascii[64], utf8[128];
         snprintf(ascii, sizeof ascii, "report-%s-%s", p->label, report_by_name(by));
         snprintf(utf8, sizeof utf8, "发放报表-%s-%s", p->label, by_zh[by]);
-        return api_send_file(r, ascii, utf8, fmt, write_report, &x);
+        return api_send_file(r, ascii, utf8, fmt, write_report, &x, sizeof x);
     }
     json_t *o;
     if ((rc = report_json(r->db, &r->who, p, by, &o, &r->err))) return rc;

@@ -27,8 +27,50 @@ static void set_attachment(http_req *r, const char *ascii, const char *utf8)
     free(enc);
 }
 
+struct send_job {
+    api_export_writer write;
+    void *ctx;
+    enum export_format format;
+    const char *ascii_stem, *utf8_stem;
+    int fd;
+    char fdpath[64];
+    int64_t rows;
+    http_req *r;
+};
+
+/* On the pool: the file is written with the pool thread's store. */
+static int send_work(store *s, void *arg)
+{
+    struct send_job *j = arg;
+    return j->write(j->r, s, j->fdpath, j->format, &j->rows, j->ctx);
+}
+
+/* Back on the worker: the file goes out. */
+static int send_done(http_req *r, void *arg, int rc)
+{
+    struct send_job *j = arg;
+    struct stat st;
+    if (!rc && fstat(j->fd, &st) != 0)
+        rc = ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file: %s",
+                     "无法读取导出文件：%s", strerror(errno));
+    if (rc) {
+        close(j->fd);
+        return rc;
+    }
+    char day[16], ascii[96], utf8[128];
+    date_format(date_today(), day, sizeof day);
+    const char *ext = export_extension(j->format);
+    snprintf(ascii, sizeof ascii, "%s-%s%s", j->ascii_stem, day, ext);
+    snprintf(utf8, sizeof utf8, "%s-%s%s", j->utf8_stem, day, ext);
+    set_attachment(r, ascii, utf8);
+    http_set_header(r, "Cache-Control", "no-store");
+    http_set_header(r, "X-Export-Rows", arena_printf(r->arena, "%lld", (long long)j->rows));
+    return http_reply_fd(r, 200, export_content_type(j->format), j->fd, (size_t)st.st_size);
+}
+
 int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
-                  enum export_format format, api_export_writer write, void *ctx)
+                  enum export_format format, api_export_writer write, const void *ctx,
+                  size_t ctx_size)
 {
     const char *dir = getenv("TMPDIR");
     char path[512];
@@ -41,27 +83,19 @@ int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
      * /proc/self/fd (which reopens the nameless file) and sent from the
      * descriptor, so no path ever shows the rows, even after a crash. */
     unlink(path);
-    char fdpath[64];
-    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-    int64_t rows = 0;
-    int rc = write(r, fdpath, format, &rows, ctx);
-    struct stat st;
-    if (!rc && fstat(fd, &st) != 0)
-        rc = ql_errf(&r->err, QL_EIO, NULL, "cannot read the export file: %s",
-                     "无法读取导出文件：%s", strerror(errno));
-    if (rc) {
-        close(fd);
-        return rc;
-    }
-    char day[16], ascii[96], utf8[128];
-    date_format(date_today(), day, sizeof day);
-    const char *ext = export_extension(format);
-    snprintf(ascii, sizeof ascii, "%s-%s%s", ascii_stem, day, ext);
-    snprintf(utf8, sizeof utf8, "%s-%s%s", utf8_stem, day, ext);
-    set_attachment(r, ascii, utf8);
-    http_set_header(r, "Cache-Control", "no-store");
-    http_set_header(r, "X-Export-Rows", arena_printf(r->arena, "%lld", (long long)rows));
-    return http_reply_fd(r, 200, export_content_type(format), fd, (size_t)st.st_size);
+    struct send_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    j->write = write;
+    j->ctx = arena_alloc(r->arena, ctx_size ? ctx_size : 1);
+    if (ctx_size) memcpy(j->ctx, ctx, ctx_size);
+    j->format = format;
+    j->ascii_stem = arena_strdup(r->arena, ascii_stem);
+    j->utf8_stem = arena_strdup(r->arena, utf8_stem);
+    j->fd = fd;
+    j->r = r;
+    snprintf(j->fdpath, sizeof j->fdpath, "/proc/self/fd/%d", fd);
+    int rc = http_defer(r, send_work, send_done, j);
+    if (rc < 0) close(fd);
+    return rc;
 }
 
 struct registry_export {
@@ -71,24 +105,36 @@ struct registry_export {
     const char *reason;
 };
 
-static int write_registry(http_req *r, const char *path, enum export_format format,
+static int write_registry(http_req *r, store *s, const char *path, enum export_format format,
                           int64_t *rows, void *ctx)
 {
     const struct registry_export *x = ctx;
     return x->kind == IMPORT_TALENTS
-               ? registry_export_talents(r->db, &r->who, x->tf, x->reason, format, path, rows,
+               ? registry_export_talents(s, &r->who, x->tf, x->reason, format, path, rows,
                                          &r->err)
-               : registry_export_employers(r->db, &r->who, x->ef, format, path, rows, &r->err);
+               : registry_export_employers(s, &r->who, x->ef, format, path, rows, &r->err);
 }
 
 int api_send_export(http_req *r, enum import_kind kind, const struct talent_filter *tf,
                     const struct employer_filter *ef, const char *reason,
                     enum export_format format)
 {
-    struct registry_export x = {kind, tf, ef, reason};
+    /* The filters come from the callers' frames: copied where the writer,
+     * which runs later on the pool, can read them. */
+    struct talent_filter *tcopy = NULL;
+    struct employer_filter *ecopy = NULL;
+    if (tf) {
+        tcopy = arena_alloc(r->arena, sizeof *tcopy);
+        *tcopy = *tf;
+    }
+    if (ef) {
+        ecopy = arena_alloc(r->arena, sizeof *ecopy);
+        *ecopy = *ef;
+    }
+    struct registry_export x = {kind, tcopy, ecopy, reason};
     int talents = kind == IMPORT_TALENTS;
     return api_send_file(r, talents ? "talents" : "employers", talents ? "人才" : "用人单位",
-                         format, write_registry, &x);
+                         format, write_registry, &x, sizeof x);
 }
 
 int api_export_format(http_req *r, const char *value, enum export_format *out)
