@@ -194,6 +194,42 @@ json_t *api_import_report_json(const struct import_report *rep, int commit)
                      commit && rep->imported > 0, "dry_run", !commit);
 }
 
+/* An import checks and seals every row (seconds for a large file): on the
+ * server's pool, as the exports. */
+struct import_job {
+    enum import_kind kind;
+    int commit;
+    const actor *who;
+    const char *body;
+    size_t len;
+    struct import_report rep;
+    ql_err *err;
+};
+
+static int import_work(store *s, void *arg)
+{
+    struct import_job *j = arg;
+    memset(&j->rep, 0, sizeof j->rep);
+    FILE *f = fmemopen((void *)j->body, j->len, "rb");
+    if (!f) return ql_errf(j->err, QL_EINTERNAL, NULL, "cannot read the body", "无法读取请求体");
+    int rc = registry_import(s, j->who, j->kind, f, "body", j->commit, &j->rep, j->err);
+    fclose(f);
+    return rc;
+}
+
+static int import_done(http_req *r, void *arg, int rc)
+{
+    struct import_job *j = arg;
+    if (rc) {
+        import_report_free(&j->rep);
+        return rc;
+    }
+    json_t *out = api_import_report_json(&j->rep, j->commit);
+    import_report_free(&j->rep);
+    /* A file with problems is a 422: it was read, and nothing was stored. */
+    return http_reply_json(r, json_integer_value(json_object_get(out, "bad_rows")) ? 422 : 200, out);
+}
+
 int api_import(http_req *r)
 {
     enum import_kind kind;
@@ -204,20 +240,14 @@ int api_import(http_req *r)
     if (!r->body_len)
         return ql_errf(&r->err, QL_EINVAL, "body", "send the CSV file as the request body",
                        "请将 CSV 文件作为请求体发送");
-    FILE *f = fmemopen((void *)r->body, r->body_len, "rb");
-    if (!f)
-        return ql_errf(&r->err, QL_EINTERNAL, NULL, "cannot read the body", "无法读取请求体");
-    struct import_report rep;
-    rc = registry_import(r->db, &r->who, kind, f, "body", (int)commit, &rep, &r->err);
-    fclose(f);
-    if (rc) {
-        import_report_free(&rep);
-        return rc;
-    }
-    json_t *out = api_import_report_json(&rep, (int)commit);
-    import_report_free(&rep);
-    /* A file with problems is a 422: it was read, and nothing was stored. */
-    return http_reply_json(r, json_integer_value(json_object_get(out, "bad_rows")) ? 422 : 200, out);
+    struct import_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    j->kind = kind;
+    j->commit = (int)commit;
+    j->who = &r->who;
+    j->body = r->body;
+    j->len = r->body_len;
+    j->err = &r->err;
+    return http_defer(r, import_work, import_done, j);
 }
 
 int api_import_template(http_req *r)

@@ -702,17 +702,52 @@ static const char *num(http_req *r, int64_t v)
 
 /* Runs the import of data (a dry run unless commit) and shows the result;
  * on a clean dry run, keeps the file for the confirmation. */
-static int import_run(http_req *r, enum import_kind kind, const char *name, const void *data,
-                      size_t len, int commit)
-{
-    const char *kind_s = kind == IMPORT_TALENTS ? "talents" : "employers";
-    FILE *f = fmemopen((void *)data, len, "rb");
-    if (!f)
-        return ql_errf(&r->err, QL_EINTERNAL, NULL, "cannot read the upload", "无法读取上传的文件");
+/* An import reads, checks and seals every row (and stores them): seconds
+ * for a large file, so it runs on the server's pool, and the page is made
+ * back on the worker. */
+struct import_job {
+    enum import_kind kind;
+    const char *name;
+    const void *data;
+    size_t len;
+    int commit;
+    void *owned; /* data to wipe and free when done (a kept upload), or NULL */
+    const actor *who;
     struct import_report rep;
-    ql_err err = {0};
-    int rc = registry_import(r->db, &r->who, kind, f, name, commit, &rep, &err);
+    ql_err err;
+};
+
+static int import_work(store *s, void *arg)
+{
+    struct import_job *j = arg;
+    FILE *f = fmemopen((void *)j->data, j->len, "rb");
+    if (!f) {
+        memset(&j->rep, 0, sizeof j->rep);
+        return ql_errf(&j->err, QL_EINTERNAL, NULL, "cannot read the upload",
+                       "无法读取上传的文件");
+    }
+    int rc = registry_import(s, j->who, j->kind, f, j->name, j->commit, &j->rep, &j->err);
     fclose(f);
+    return rc;
+}
+
+static int import_done(http_req *r, void *arg, int rc)
+{
+    struct import_job *j = arg;
+    enum import_kind kind = j->kind;
+    const char *name = j->name;
+    const void *data = j->data;
+    size_t len = j->len;
+    int commit = j->commit;
+    const char *kind_s = kind == IMPORT_TALENTS ? "talents" : "employers";
+    struct import_report rep = j->rep;
+    ql_err err = j->err;
+    if (j->owned) {
+        sodium_memzero(j->owned, j->len);
+        free(j->owned);
+        data = NULL;
+    }
+    if (rc == QL_EUNAVAIL) return rc; /* the server stopped before it ran */
     if (rc) {
         import_report_free(&rep);
         if (rc != QL_EINVAL) {
@@ -780,6 +815,27 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
     return web_render(r, status, "import_result", d);
 }
 
+/* Runs an import of data (len bytes, named name) on the pool; owned (or
+ * NULL) is freed once it has run. Returns what http_defer returns. */
+static int import_run(http_req *r, enum import_kind kind, const char *name, const void *data,
+                      size_t len, int commit, void *owned)
+{
+    struct import_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    j->kind = kind;
+    j->name = arena_strdup(r->arena, name);
+    j->data = data;
+    j->len = len;
+    j->commit = commit;
+    j->owned = owned;
+    j->who = &r->who;
+    int rc = http_defer(r, import_work, import_done, j);
+    if (rc < 0 && owned) {
+        sodium_memzero(owned, len);
+        free(owned);
+    }
+    return rc;
+}
+
 int web_import_check(http_req *r)
 {
     const char *kind_s = http_form(r, "kind");
@@ -798,7 +854,7 @@ int web_import_check(http_req *r)
     }
     const char *name = file->filename && *file->filename ? file->filename : "upload.csv";
     if (!http_clean_utf8((const unsigned char *)name, strlen(name))) name = "upload.csv";
-    return import_run(r, kind, name, file->data, file->len, 0);
+    return import_run(r, kind, name, file->data, file->len, 0, NULL);
 }
 
 int web_import_commit(http_req *r)
@@ -816,11 +872,13 @@ int web_import_commit(http_req *r)
         return web_render(r, 410, "import", d);
     }
     enum import_kind kind;
-    int rc = import_kind_parse(kind_s, &kind);
-    if (!rc) rc = import_run(r, kind, name, data, len, 1);
-    sodium_memzero(data, len);
-    free(data);
-    return rc;
+    if (import_kind_parse(kind_s, &kind) != 0) {
+        sodium_memzero(data, len);
+        free(data);
+        return ql_errf(&r->err, QL_EINVAL, "kind", "choose talents or employers",
+                       "请选择导入人才或用人单位");
+    }
+    return import_run(r, kind, name, data, len, 1, data);
 }
 
 int web_import_template(http_req *r)
