@@ -226,6 +226,19 @@ const http_route http_routes[] = {
     {HTTP_POST, "/api/v1/talents/{id}/unmask", api_talent_unmask, P_PERSONAL_UNMASK, 4096,
      ROUTE_JSON},
     {HTTP_GET, "/api/v1/talents/{id}/history", api_talent_history, P_REGISTRY_READ, 0, 0},
+    /* payee data: the person or a window clerk changes a card, a second party
+     * confirms; a reviewer corrects name and ID number (registry/payee.h) */
+    {HTTP_GET, "/api/v1/talents/{id}/payee", api_talent_payee, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/talents/{id}/payee/changes", api_payee_change_create, P_REGISTRY_READ,
+     4096, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/payee-changes/{id}/confirm", api_payee_change_confirm, P_REGISTRY_READ,
+     1024, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/payee-changes/{id}/cancel", api_payee_change_cancel, P_REGISTRY_READ,
+     4096, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/talents/{id}/identity", api_identity_correct, P_SUBSIDY_REVIEW, 4096,
+     ROUTE_JSON},
+    {HTTP_POST, "/api/v1/identity-corrections/{id}/review", api_identity_review, P_SUBSIDY_REVIEW,
+     4096, ROUTE_JSON},
     /* registry: rental housing (operators, units, leases) */
     {HTTP_GET, "/api/v1/operators", api_operators_list, P_REGISTRY_READ, 0, 0},
     {HTTP_POST, "/api/v1/operators", api_operators_create, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
@@ -256,6 +269,7 @@ const http_route http_routes[] = {
     {HTTP_GET, "/api/v1/cycles/{month}/files/{name}", api_cycle_file, P_LEDGER_EXPORT, 0, 0},
     {HTTP_GET, "/api/v1/cycles/{month}/results", api_cycle_imports, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/cycles/{month}/payments", api_cycle_payments, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/cycles/{month}/holds", api_cycle_holds, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/budgets", api_budgets_list, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/jobs/{id}", api_job_get, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_POST, "/api/v1/cycles/{month}/run", api_cycle_run, P_LEDGER_RUN, 1024, ROUTE_JSON},
