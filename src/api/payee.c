@@ -85,36 +85,24 @@ int api_payee_change_create(http_req *r)
     return reply_payee(r, 201, id, &rep);
 }
 
-/* The talent of change id, after a confirmation or cancellation (the
- * person's own: 0). */
-static int decided(http_req *r, int64_t change)
-{
-    int64_t talent = 0;
-    if (r->who.scope != SCOPE_SELF &&
-        store_query_int(r->db, "SELECT talent_id FROM payee_changes WHERE id = $1",
-                        (store_val[]){SV_INT(change)}, 1, &talent))
-        return QL_EINTERNAL;
-    return reply_payee(r, 200, talent, NULL);
-}
-
 int api_payee_change_confirm(http_req *r)
 {
-    int64_t id;
+    int64_t id, talent = 0;
     int rc = api_path_id(r, &id);
-    if (!rc) rc = payee_change_confirm(r->db, &r->who, id, &r->err);
+    if (!rc) rc = payee_change_confirm(r->db, &r->who, id, &talent, &r->err);
     if (rc) return refused(r, rc, NULL);
-    return decided(r, id);
+    return reply_payee(r, 200, talent, NULL);
 }
 
 int api_payee_change_cancel(http_req *r)
 {
-    int64_t id;
+    int64_t id, talent = 0;
     const char *note;
     int rc = api_path_id(r, &id);
     if (!rc) rc = opt_text(r, "note", 1000, &note);
-    if (!rc) rc = payee_change_cancel(r->db, &r->who, id, note, &r->err);
+    if (!rc) rc = payee_change_cancel(r->db, &r->who, id, note, &talent, &r->err);
     if (rc) return refused(r, rc, NULL);
-    return decided(r, id);
+    return reply_payee(r, 200, talent, NULL);
 }
 
 int api_identity_correct(http_req *r)
@@ -135,16 +123,12 @@ int api_identity_correct(http_req *r)
 
 int api_identity_review(http_req *r)
 {
-    int64_t id;
+    int64_t id, talent = 0;
     const char *note;
     int rc = api_path_id(r, &id);
     if (!rc) rc = opt_text(r, "note", 1000, &note);
-    if (!rc) rc = identity_review(r->db, &r->who, id, note, &r->err);
+    if (!rc) rc = identity_review(r->db, &r->who, id, note, &talent, &r->err);
     if (rc) return refused(r, rc, NULL);
-    int64_t talent = 0;
-    if (store_query_int(r->db, "SELECT talent_id FROM identity_corrections WHERE id = $1",
-                        (store_val[]){SV_INT(id)}, 1, &talent))
-        return QL_EINTERNAL;
     return reply_payee(r, 200, talent, NULL);
 }
 

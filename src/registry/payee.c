@@ -421,7 +421,7 @@ static int not_pending(const struct change *c, ql_err *err)
 struct decide_ctx {
     const actor *a;
     const struct reg_scope *sc;
-    int64_t id;
+    int64_t id, talent;
     int confirm;
     const char *note;
     ql_err *err;
@@ -571,12 +571,13 @@ static int decide_body(store *s, void *arg)
             x->confirm ? may_confirm(x->a, x->sc, &c, x->err) : may_cancel(x->a, x->sc, &c, x->err);
     if (!rc && strcmp(c.state, "pending")) rc = not_pending(&c, x->err);
     if (!rc) rc = x->confirm ? confirm_change(s, x, &c) : cancel_change(s, x, &c);
+    if (!rc) x->talent = c.talent;
     buf_free(&c.sealed);
     return rc;
 }
 
 static int decide(store *s, const actor *a, int64_t id, int confirm, const char *note_in,
-                  ql_err *err)
+                  int64_t *talent_id, ql_err *err)
 {
     struct reg_scope sc;
     int rc = actor_require(a, P_REGISTRY_READ, err);
@@ -584,18 +585,22 @@ static int decide(store *s, const actor *a, int64_t id, int confirm, const char 
     if (rc) return rc;
     char note[801] = "";
     if (!confirm && (rc = note_text(note_in, "note", 0, note, sizeof note, err))) return rc;
-    struct decide_ctx x = {a, &sc, id, confirm, note, err};
-    return reg_write_tx(s, decide_body, &x);
+    struct decide_ctx x = {a, &sc, id, 0, confirm, note, err};
+    rc = reg_write_tx(s, decide_body, &x);
+    if (!rc && talent_id) *talent_id = x.talent;
+    return rc;
 }
 
-int payee_change_confirm(store *s, const actor *a, int64_t change_id, ql_err *err)
+int payee_change_confirm(store *s, const actor *a, int64_t change_id, int64_t *talent_id,
+                         ql_err *err)
 {
-    return decide(s, a, change_id, 1, NULL, err);
+    return decide(s, a, change_id, 1, NULL, talent_id, err);
 }
 
-int payee_change_cancel(store *s, const actor *a, int64_t change_id, const char *note, ql_err *err)
+int payee_change_cancel(store *s, const actor *a, int64_t change_id, const char *note,
+                        int64_t *talent_id, ql_err *err)
 {
-    return decide(s, a, change_id, 0, note, err);
+    return decide(s, a, change_id, 0, note, talent_id, err);
 }
 
 /* ---- name and ID number ---------------------------------------------------- */
@@ -776,7 +781,7 @@ int identity_correct(store *s, const actor *a, int64_t talent_id, const struct i
 
 struct review_ctx {
     const actor *a;
-    int64_t id;
+    int64_t id, talent;
     const char *note;
     ql_err *err;
 };
@@ -804,6 +809,7 @@ static int review_body(store *s, void *arg)
     }
     store_rows_close(r);
     if (rc) return rc;
+    x->talent = talent;
     if (done)
         return ql_errf(err, QL_ECONFLICT, "state", "the correction no. %lld was reviewed already",
                        "身份信息更正（编号 %lld）已复核", (long long)x->id);
@@ -839,7 +845,7 @@ static int review_body(store *s, void *arg)
 }
 
 int identity_review(store *s, const actor *a, int64_t correction_id, const char *note_in,
-                    ql_err *err)
+                    int64_t *talent_id, ql_err *err)
 {
     struct reg_scope sc;
     int rc = actor_require(a, P_SUBSIDY_REVIEW, err);
@@ -850,8 +856,10 @@ int identity_review(store *s, const actor *a, int64_t correction_id, const char 
                        "身份信息更正由区级审核人员复核");
     char note[801];
     if ((rc = note_text(note_in, "note", 4, note, sizeof note, err))) return rc;
-    struct review_ctx x = {a, correction_id, note, err};
-    return reg_write_tx(s, review_body, &x);
+    struct review_ctx x = {a, correction_id, 0, note, err};
+    rc = reg_write_tx(s, review_body, &x);
+    if (!rc && talent_id) *talent_id = x.talent;
+    return rc;
 }
 
 /* ---- reading ------------------------------------------------------------- */

@@ -59,13 +59,15 @@ int payee_change_request(store *s, const actor *a, int64_t talent_id,
  * "confirmed_by"). The card becomes the one on record; cycles approved from
  * now on pay it. QL_ECONFLICT (field "state") when the change is not
  * pending, (field bank_account) when the card went to another person
- * meanwhile. */
-int payee_change_confirm(store *s, const actor *a, int64_t change_id, ql_err *err);
+ * meanwhile. *talent_id (may be NULL) receives the person's id. */
+int payee_change_confirm(store *s, const actor *a, int64_t change_id, int64_t *talent_id,
+                         ql_err *err);
 
 /* Cancels the pending change change_id: by the person, the account that
  * requested it, or a window clerk; note (may be NULL or "", at most 200
- * characters) is kept. */
-int payee_change_cancel(store *s, const actor *a, int64_t change_id, const char *note, ql_err *err);
+ * characters) is kept. *talent_id (may be NULL) receives the person's id. */
+int payee_change_cancel(store *s, const actor *a, int64_t change_id, const char *note,
+                        int64_t *talent_id, ql_err *err);
 
 /* A correction of a person's identity: NULL or "" keeps a field. */
 struct identity_input {
@@ -87,8 +89,10 @@ int identity_correct(store *s, const actor *a, int64_t talent_id, const struct i
  * subsidy.review, by another account than the one that corrected
  * (QL_EFORBIDDEN, field "reviewed_by"). When no correction of the person
  * stays open, their payments are no longer held. QL_ECONFLICT (field
- * "state") when it was reviewed already. */
-int identity_review(store *s, const actor *a, int64_t correction_id, const char *note, ql_err *err);
+ * "state") when it was reviewed already. *talent_id (may be NULL) receives
+ * the person's id. */
+int identity_review(store *s, const actor *a, int64_t correction_id, const char *note,
+                    int64_t *talent_id, ql_err *err);
 
 /* The payee data of talent_id (0: the acting person's own), masked, for the
  * person (scope self) and district or department staff with registry.read

@@ -390,15 +390,15 @@ static void test_change_by_the_person(void **state)
     assert_int_equal(json_array_size(json_object_get(v, "notifications")), 1);
     json_decref(v);
     /* a clerk cannot confirm what the person asked for; HR sees none of it */
-    expect_err("clerk confirms", payee_change_confirm(S, &CLERK1, cid, &err), &err, QL_EFORBIDDEN,
-               "confirmed_by");
+    expect_err("clerk confirms", payee_change_confirm(S, &CLERK1, cid, NULL, &err), &err,
+               QL_EFORBIDDEN, "confirmed_by");
     expect_err("hr view", payee_get(S, &HR, t, &v, &err), &err, QL_EFORBIDDEN, NULL);
-    expect_err("other confirms", payee_change_confirm(S, &other, cid, &err), &err, QL_ENOTFOUND,
-               "id");
+    expect_err("other confirms", payee_change_confirm(S, &other, cid, NULL, &err), &err,
+               QL_ENOTFOUND, "id");
 
     /* confirmed: the card on record, the history, the notification, the audit */
     int64_t clock = qint("SELECT seq FROM payee_clock", NULL, 0);
-    assert_int_equal(payee_change_confirm(S, &me, cid, &err), 0);
+    assert_int_equal(payee_change_confirm(S, &me, cid, NULL, &err), 0);
     card_of(t, plain, sizeof plain);
     assert_string_equal(plain, new_card);
     assert_int_equal(
@@ -417,7 +417,7 @@ static void test_change_by_the_person(void **state)
                           "'payee.confirm') AND object_type = 'talent' AND object_id = $1",
                           (store_val[]){SV_TEXT(oid)}, 1),
                      2);
-    expect_err("twice", payee_change_confirm(S, &me, cid, &err), &err, QL_ECONFLICT, "state");
+    expect_err("twice", payee_change_confirm(S, &me, cid, NULL, &err), &err, QL_ECONFLICT, "state");
     /* the history page lists it, naming the field */
     json_t *hist = NULL;
     assert_int_equal(registry_history(S, &ADMIN, "talent", t, &hist, &err), 0);
@@ -431,12 +431,12 @@ static void test_change_by_the_person(void **state)
     char spare[20];
     tu_gen_card(7903, spare);
     int64_t c2 = request(&me, 0, spare, "再换一张卡", 0);
-    assert_int_equal(payee_change_cancel(S, &me, c2, "不换了", &err), 0);
+    assert_int_equal(payee_change_cancel(S, &me, c2, "不换了", NULL, &err), 0);
     card_of(t, plain, sizeof plain);
     assert_string_equal(plain, new_card);
     assert_int_equal(notifications(t, "payee.cancel"), 1);
-    expect_err("confirm cancelled", payee_change_confirm(S, &me, c2, &err), &err, QL_ECONFLICT,
-               "state");
+    expect_err("confirm cancelled", payee_change_confirm(S, &me, c2, NULL, &err), &err,
+               QL_ECONFLICT, "state");
     notifications_masked(new_card);
     notifications_masked(card);
 }
@@ -464,10 +464,10 @@ static void test_change_at_a_window(void **state)
     assert_string_equal(via, "window");
     assert_int_equal(notifications(t, "payee.request"), 1);
     /* not by the clerk who entered it, nor by accounts that are no path */
-    expect_err("same clerk", payee_change_confirm(S, &CLERK1, cid, &err), &err, QL_EFORBIDDEN,
+    expect_err("same clerk", payee_change_confirm(S, &CLERK1, cid, NULL, &err), &err, QL_EFORBIDDEN,
                "confirmed_by");
-    expect_err("hr", payee_change_confirm(S, &HR, cid, &err), &err, QL_ENOTFOUND, NULL);
-    expect_err("reviewer", payee_change_confirm(S, &REV1, cid, &err), &err, QL_EFORBIDDEN,
+    expect_err("hr", payee_change_confirm(S, &HR, cid, NULL, &err), &err, QL_ENOTFOUND, NULL);
+    expect_err("reviewer", payee_change_confirm(S, &REV1, cid, NULL, &err), &err, QL_EFORBIDDEN,
                "confirmed_by");
     /* the schema holds the four eyes too */
     assert_int_not_equal(store_exec(S,
@@ -486,7 +486,9 @@ static void test_change_at_a_window(void **state)
     assert_true(json_is_true(json_object_get(v, "can_confirm")));
     json_decref(v);
     /* a second clerk confirms */
-    assert_int_equal(payee_change_confirm(S, &CLERK2, cid, &err), 0);
+    int64_t whose = 0;
+    assert_int_equal(payee_change_confirm(S, &CLERK2, cid, &whose, &err), 0);
+    assert_int_equal(whose, t);
     char plain[32], by[64];
     card_of(t, plain, sizeof plain);
     assert_string_equal(plain, c1);
@@ -496,7 +498,7 @@ static void test_change_at_a_window(void **state)
     /* or the person confirms on their own account */
     cid = request(&CLERK1, t, c2, "本人持新卡到窗口办理", 1);
     actor me = self_of(t);
-    assert_int_equal(payee_change_confirm(S, &me, cid, &err), 0);
+    assert_int_equal(payee_change_confirm(S, &me, cid, NULL, &err), 0);
     card_of(t, plain, sizeof plain);
     assert_string_equal(plain, c2);
     assert_int_equal(notifications(t, "payee.confirm"), 2);
@@ -593,8 +595,8 @@ static void test_card_on_two_people(void **state)
     tu_gen_card(7998, spare);
     int64_t c1 = request(&me, 0, spare, "换卡测试原因", 0);
     int64_t c2 = request(&me2, 0, spare, "换卡测试原因", 0);
-    assert_int_equal(payee_change_confirm(S, &me, c1, &err), 0);
-    expect_err("confirm taken", payee_change_confirm(S, &me2, c2, &err), &err, QL_ECONFLICT,
+    assert_int_equal(payee_change_confirm(S, &me, c1, NULL, &err), 0);
+    expect_err("confirm taken", payee_change_confirm(S, &me2, c2, NULL, &err), &err, QL_ECONFLICT,
                "bank_account");
     char plain[32];
     card_of(t2, plain, sizeof plain);
@@ -677,11 +679,11 @@ static void test_identity_correction(void **state)
     assert_int_equal(payee_get(S, &REV2, t, &v, &err), 0);
     assert_true(json_is_true(json_object_get(v, "held")));
     json_decref(v);
-    expect_err("same reviewer", identity_review(S, &REV1, cid, "复核无误，恢复发放", &err), &err,
-               QL_EFORBIDDEN, "reviewed_by");
-    expect_err("no note", identity_review(S, &REV2, cid, "", &err), &err, QL_EINVAL, "note");
-    assert_int_equal(identity_review(S, &REV2, cid, "复核无误，恢复发放", &err), 0);
-    expect_err("twice", identity_review(S, &REV2, cid, "复核无误，恢复发放", &err), &err,
+    expect_err("same reviewer", identity_review(S, &REV1, cid, "复核无误，恢复发放", NULL, &err),
+               &err, QL_EFORBIDDEN, "reviewed_by");
+    expect_err("no note", identity_review(S, &REV2, cid, "", NULL, &err), &err, QL_EINVAL, "note");
+    assert_int_equal(identity_review(S, &REV2, cid, "复核无误，恢复发放", NULL, &err), 0);
+    expect_err("twice", identity_review(S, &REV2, cid, "复核无误，恢复发放", NULL, &err), &err,
                QL_ECONFLICT, "state");
     assert_int_equal(notifications(t, "identity.review"), 1);
     assert_int_equal(payee_get(S, &REV2, t, &v, &err), 0);
@@ -801,10 +803,11 @@ static void test_cycle_pays_the_card_it_approved(void **state)
      * P3's name is corrected */
     actor s1 = self_of(p1), s2 = self_of(p2);
     assert_int_equal(
-        payee_change_confirm(S, &s1, request(&s1, 0, B, "原卡挂失，更换新卡", 0), &err), 0);
-    assert_int_equal(payee_change_confirm(
-                         S, &s2, request(&s2, 0, "6222031001000000066", "登记收款银行卡", 0), &err),
-                     0);
+        payee_change_confirm(S, &s1, request(&s1, 0, B, "原卡挂失，更换新卡", 0), NULL, &err), 0);
+    assert_int_equal(
+        payee_change_confirm(S, &s2, request(&s2, 0, "6222031001000000066", "登记收款银行卡", 0),
+                             NULL, &err),
+        0);
     struct identity_input fix = {"郑叁", NULL, "姓名录入有误，核对原件"};
     reg_report rep;
     int64_t corr = 0;
@@ -859,7 +862,7 @@ static void test_cycle_pays_the_card_it_approved(void **state)
     assert_int_equal(qint("SELECT count(*) FROM payment_holds", NULL, 0), 4);
 
     /* the correction reviewed: October's next run pays P3 */
-    assert_int_equal(identity_review(S, &REV2, corr, "复核无误，恢复发放", &err), 0);
+    assert_int_equal(identity_review(S, &REV2, corr, "复核无误，恢复发放", NULL, &err), 0);
     assert_int_equal(bank_export(S, &CLI, "2026-10", &o, NULL, NULL, &xr, &err), 0);
     assert_int_equal(xr.queued, 1);
     assert_int_equal(xr.held, 3);

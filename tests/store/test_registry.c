@@ -1833,7 +1833,7 @@ static void test_no_plaintext_in_database(void **state)
     self.perms = role_perms(ROLE_TALENT);
     snprintf(self.username, sizeof self.username, "self.%lld", (long long)first_form);
     snprintf(self.scope_id, sizeof self.scope_id, "%lld", (long long)first_form);
-    assert_int_equal(payee_change_confirm(F.s, &self, change_id, &err), 0);
+    assert_int_equal(payee_change_confirm(F.s, &self, change_id, NULL, &err), 0);
     struct person fixed;
     person(&fixed, 2999, NULL);
     struct identity_input id_fix = {NULL, fixed.id, "证件号码录入错误"};
