@@ -140,6 +140,7 @@ struct xq {
     bool end; /* no payable account after last */
     int64_t last, p_held, p_fen;
     int64_t p_by[BANK_HOLD_COUNT];
+    int64_t p_holds;         /* payment_holds rows written */
     struct bank_hold_row *h; /* the payees held, in account order */
     int nh, caph;
     struct due *d;
@@ -302,7 +303,7 @@ static int send_page(store *s, void *vctx)
         int want = x->size - x->nd;
         rc = read_dues(s, x, want < PAGE ? want : PAGE);
     }
-    if (!rc) rc = bank_holds_sync(s, x->c->id, x->after, x->last, x->h, x->nh, err);
+    if (!rc) rc = bank_holds_sync(s, x->c->id, x->after, x->last, x->h, x->nh, &x->p_holds, err);
     if (rc || !x->nd) return rc;
     struct batch_row *br = &x->br;
     br->records = x->nd;
@@ -628,7 +629,7 @@ static int export_finish(store *s, void *vctx)
         rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1", c, 1,
                              &o->all_batches);
     if (rc) return store_failure(s, rc, "", x->err);
-    bool changed = o->queued || o->batches;
+    bool changed = o->queued || o->batches || o->holds_changed;
     if (!strcmp(x->c->state, "approved") || (changed && !strcmp(x->c->state, "reconciled"))) {
         if ((rc = set_state(s, x->c->id, x->c->state, "exported", x->err))) return rc;
         changed = true;
@@ -704,6 +705,7 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
             q.held += q.p_held;
             q.held_fen += q.p_fen;
             for (int i = 0; i < BANK_HOLD_COUNT; i++) q.held_by[i] += q.p_by[i];
+            out->holds_changed += q.p_holds;
             if (q.nd) out->batches++;
             if (q.nd && opt.dir) {
                 int w = write_sent(&c, &opt, l, &q, err);

@@ -103,6 +103,7 @@ struct bank_export_report {
     int64_t held;     /* payees with money due that were held (see enum bank_hold) */
     int64_t held_fen; /* what they are due */
     int64_t held_by[BANK_HOLD_COUNT]; /* held, by reason (index 0 unused) */
+    int64_t holds_changed;            /* rows of payment_holds written by this run */
     int64_t batches;                  /* batches made by this run */
     int64_t payments;                 /* the cycle's payments in batches, all runs */
     int64_t total_fen;                /* their amount */

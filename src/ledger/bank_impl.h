@@ -65,9 +65,9 @@ struct bank_hold_row {
 
 /* Makes the cycle's stored holds of payee accounts after..last (in order)
  * those of h (n rows, in account order): rows gone are deleted, new ones
- * inserted, changed ones updated; nothing is written when nothing changed
- * (holds.c). */
+ * inserted, changed ones updated; nothing is written when nothing changed.
+ * *written receives the rows written (holds.c). */
 int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
-                    const struct bank_hold_row *h, int n, ql_err *err);
+                    const struct bank_hold_row *h, int n, int64_t *written, ql_err *err);
 
 #endif

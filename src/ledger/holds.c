@@ -54,8 +54,9 @@ struct stored_hold {
 };
 
 int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
-                    const struct bank_hold_row *h, int n, ql_err *err)
+                    const struct bank_hold_row *h, int n, int64_t *written, ql_err *err)
 {
+    *written = 0;
     store_rows *r;
     int rc = store_query(s,
                          "SELECT account_id, amount_fen, reason FROM payment_holds WHERE cycle_id "
@@ -86,8 +87,10 @@ int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
     int64_t now = (int64_t)time(NULL);
     while (!rc && (i < nold || k < n)) {
         if (k == n || (i < nold && old[i].acct < h[k].acct)) {
+            /* paid now, or no longer due */
             rc = store_exec(s, "DELETE FROM payment_holds WHERE cycle_id = $1 AND account_id = $2",
                             (store_val[]){SV_INT(cycle), SV_INT(old[i].acct)}, 2, NULL);
+            (*written)++;
             i++;
         } else if (i == nold || h[k].acct < old[i].acct) {
             rc =
@@ -98,16 +101,19 @@ int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
                                          SV_INT(h[k].payee), SV_INT(h[k].fen),
                                          SV_TEXT(bank_hold_name(h[k].reason)), SV_INT(now)},
                            7, NULL);
+            (*written)++;
             k++;
         } else {
-            if (old[i].fen != h[k].fen || old[i].reason != h[k].reason)
-                rc =
-                    store_exec(s,
-                               "UPDATE payment_holds SET amount_fen = $1, reason = $2 WHERE "
-                               "cycle_id = $3 AND account_id = $4",
-                               (store_val[]){SV_INT(h[k].fen), SV_TEXT(bank_hold_name(h[k].reason)),
-                                             SV_INT(cycle), SV_INT(h[k].acct)},
-                               4, NULL);
+            if (old[i].fen != h[k].fen || old[i].reason != h[k].reason) {
+                rc = store_exec(
+                    s,
+                    "UPDATE payment_holds SET amount_fen = $1, reason = $2 WHERE cycle_id = $3 "
+                    "AND account_id = $4",
+                    (store_val[]){SV_INT(h[k].fen), SV_TEXT(bank_hold_name(h[k].reason)),
+                                  SV_INT(cycle), SV_INT(h[k].acct)},
+                    4, NULL);
+                (*written)++;
+            }
             i++;
             k++;
         }
