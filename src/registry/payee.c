@@ -1017,15 +1017,20 @@ int payee_get(store *s, const actor *a, int64_t talent_id, json_t **out, ql_err 
                 open && reviewer &&
                 strcmp(json_string_value(json_object_get(c, "corrected_account")), a->username)));
     }
-    /* account names are for the staff's decisions, not for the person */
+    /* staff accounts are for the staff's decisions, not for the person (who
+     * is told "a window clerk", "a reviewer") */
     if (self) {
         json_array_foreach(json_object_get(o, "changes"), i, c)
         {
             json_object_del(c, "requested_account");
+            json_object_del(c, "requested_by");
+            json_object_del(c, "decided_by");
         }
         json_array_foreach(json_object_get(o, "corrections"), i, c)
         {
             json_object_del(c, "corrected_account");
+            json_object_del(c, "corrected_by");
+            json_object_del(c, "reviewed_by");
         }
     }
     json_object_set_new(o, "pending", pending);

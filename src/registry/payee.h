@@ -107,7 +107,9 @@ int identity_review(store *s, const actor *a, int64_t correction_id, const char 
  *  "notifications": [newest first, at most 50: "id","kind","text_zh",
  *  "text_en","created_at","sent"],
  *  "can_request","can_confirm","can_cancel","can_correct","can_review"
- *  (what a may do now)}. */
+ *  (what a may do now), "self"}. For the person, the staff accounts
+ *  (requested_by, decided_by, corrected_by, reviewed_by and the *_account
+ *  members) are left out. */
 int payee_get(store *s, const actor *a, int64_t talent_id, json_t **out, ql_err *err);
 
 /* ---- inside the registry (talent.c, import.c, bulk.c) ------------------- */

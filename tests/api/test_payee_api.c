@@ -266,6 +266,7 @@ static void test_change_by_the_person(void **state)
     long long cid = jint(pending, "id");
     assert_string_equal(jstr(pending, "state"), "pending");
     assert_null(json_object_get(pending, "requested_account"));
+    assert_null(json_object_get(pending, "requested_by"));
     assert_true(json_is_true(json_object_get(j, "can_confirm")));
     assert_int_equal(json_array_size(json_object_get(j, "notifications")), 1);
     assert_null(
