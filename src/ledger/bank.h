@@ -171,7 +171,8 @@ int bank_holds(store *s, const actor *a, const char *month, int64_t offset, int 
  * attempt, a new request id written to new_id, to the payee's bank account
  * on record now) for the cycle's next export. Needs ledger.run; reason 1 to
  * 500 bytes. QL_ECONFLICT (field "state") unless the payment failed;
- * QL_ECONFLICT (field "account") when the payee has no bank account now.
+ * QL_ECONFLICT (field "account") when the payee has no bank account now,
+ * or is a person whose name or ID number correction awaits review.
  * Audit row payment.requeue. */
 int bank_requeue(store *s, const actor *a, const char *request_id, const char *reason,
                  char new_id[33], ql_err *err);

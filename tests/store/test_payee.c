@@ -887,6 +887,34 @@ static void test_cycle_pays_the_card_it_approved(void **state)
     assert_non_null(strstr(nov_files, "6222031001000000066,吴二,3000.00"));
     assert_int_equal(xr.held, 2); /* the shared card */
     free(nov_files);
+    /* a failed payment of a person whose name is being corrected is not
+     * sent again until a second reviewer has reviewed the correction */
+    char rid[40], batch[40], amount[32], csv[512];
+    qtext("SELECT p.request_id FROM payments p JOIN cycles c ON c.id = p.cycle_id WHERE "
+          "c.month = '2026-11' AND p.payee_id = $1",
+          (store_val[]){SV_INT(p4)}, 1, rid, sizeof rid);
+    qtext("SELECT b.batch_no FROM payments p JOIN bank_batches b ON b.id = p.batch_id WHERE "
+          "p.request_id = $1",
+          (store_val[]){SV_TEXT(rid)}, 1, batch, sizeof batch);
+    qtext("SELECT amount_fen FROM payments WHERE request_id = $1", (store_val[]){SV_TEXT(rid)}, 1,
+          amount, sizeof amount);
+    long long fen = strtoll(amount, NULL, 10);
+    snprintf(
+        csv, sizeof csv,
+        "batch_no,request_id,account,amount,status,message\r\n%s,%s,%s,%lld.%02lld,F,户名不符\r\n",
+        batch, rid, D, fen / 100, fen % 100);
+    struct bank_import_report ir;
+    assert_int_equal(bank_import(S, &CLI, "2026-11", csv, strlen(csv), "r.csv", &ir, &err), 0);
+    assert_int_equal(ir.failed, 1);
+    json_decref(ir.items);
+    struct identity_input fix4 = {"冯肆", NULL, "姓名与银行户名不符，核对原件"};
+    int64_t corr4 = 0;
+    assert_int_equal(identity_correct(S, &REV1, p4, &fix4, &corr4, &rep, &err), 0);
+    char nid[33];
+    expect_err("requeue held", bank_requeue(S, &CLI, rid, "更正户名后重新发送", nid, &err), &err,
+               QL_ECONFLICT, "account");
+    assert_int_equal(identity_review(S, &REV2, corr4, "复核无误，恢复发放", NULL, &err), 0);
+    assert_int_equal(bank_requeue(S, &CLI, rid, "更正户名后重新发送", nid, &err), 0);
     /* the payments remember the card they were made with */
     char masked[40], want[40];
     qtext("SELECT bank_masked FROM payments p JOIN cycles c ON c.id = p.cycle_id WHERE "
