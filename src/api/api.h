@@ -140,6 +140,20 @@ int api_reply_page(http_req *r, const char *name, json_t *rows, int64_t total, i
 /* GET .../{id}/history of a record of type ("talent", "unit", ...). */
 int api_record_history(http_req *r, const char *type);
 
+/* payee.c: a person's payee data (registry/payee.h): GET
+ * /api/v1/talents/{id}/payee, POST .../payee/changes (the person or a window
+ * clerk), POST /api/v1/payee-changes/{id}/confirm and .../cancel, POST
+ * /api/v1/talents/{id}/identity and /api/v1/identity-corrections/{id}/review
+ * (subsidy.review); and GET /api/v1/cycles/{month}/holds (the payees a
+ * cycle's export held, and why). The services check who may. */
+int api_talent_payee(http_req *r);
+int api_payee_change_create(http_req *r);
+int api_payee_change_confirm(http_req *r);
+int api_payee_change_cancel(http_req *r);
+int api_identity_correct(http_req *r);
+int api_identity_review(http_req *r);
+int api_cycle_holds(http_req *r);
+
 /* registry_io.c */
 struct employer_filter;
 /* Writes an export file through write (given the store s to read and a

@@ -158,19 +158,19 @@ static int do_export(const char *cmd, store *s, const actor *me, const char *mon
         rc = EXIT_FAIL;
     } else {
         end_progress();
-        char total[32], held[32];
+        char total[32], held_en[400], held_zh[400];
         validate_money_text(r.total_fen, total, sizeof total);
-        validate_money_text(r.held_fen, held, sizeof held);
+        bank_hold_summary(&r, held_en, held_zh, sizeof held_en);
         printf("cycle %s: %s; %lld payments in %lld batches, %s yuan; this run: %lld payments, "
-               "%lld batches, %lld files; held (no bank account): %lld payees, %s yuan\n"
+               "%lld batches, %lld files; %s\n"
                "发放批次 %s：%s；共 %lld 笔付款、%lld 个批次，合计 %s 元；本次新增 %lld 笔、%lld "
-               "个批次、%lld 个文件；因无银行账户暂缓：%lld 个收款方，%s 元\n",
+               "个批次、%lld 个文件；%s\n",
                month, r.unchanged ? "exported before, nothing changed" : "exported",
                (long long)r.payments, (long long)r.all_batches, total, (long long)r.queued,
-               (long long)r.batches, (long long)r.files, (long long)r.held, held, month,
+               (long long)r.batches, (long long)r.files, held_en, month,
                r.unchanged ? "此前已导出，无变化" : "已导出", (long long)r.payments,
                (long long)r.all_batches, total, (long long)r.queued, (long long)r.batches,
-               (long long)r.files, (long long)r.held, held);
+               (long long)r.files, held_zh);
     }
     bank_layout_free(l);
     return rc;

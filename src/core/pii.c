@@ -45,6 +45,7 @@ static const char *kind_name(enum pii_kind kind)
     case PII_ID_NUMBER: return "id_number";
     case PII_PHONE: return "phone";
     case PII_BANK_ACCOUNT: return "bank_account";
+    case PII_NAME: return "name";
     }
     return "?";
 }

@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum pii_kind { PII_ID_NUMBER = 1, PII_PHONE = 2, PII_BANK_ACCOUNT = 3 };
+/* PII_NAME: a person's name as it was before a correction, kept sealed in
+ * the history (registry/payee.h); names on record are not sealed. */
+enum pii_kind { PII_ID_NUMBER = 1, PII_PHONE = 2, PII_BANK_ACCOUNT = 3, PII_NAME = 4 };
 
 #define PII_INDEX_HEX 33 /* 32 hex characters and a NUL */
 

@@ -67,6 +67,15 @@ const http_route http_routes[] = {
     {HTTP_POST, "/apply/{id}/submit", web_apply_submit, P_SUBSIDY_APPLY, FORM_LIMIT,
      ROUTE_HTML | ROUTE_FORM},
     {HTTP_GET, "/apply/{id}/done", web_apply_done, P_SUBSIDY_APPLY, 0, ROUTE_HTML},
+    /* console: payee data (the person's own page; a change's confirmation or
+     * cancellation by the person or staff: the service checks who) */
+    {HTTP_GET, "/payee", web_payee_self, P_SUBSIDY_APPLY, 0, ROUTE_HTML},
+    {HTTP_POST, "/payee/changes", web_payee_self_request, P_SUBSIDY_APPLY, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/payee/changes/{id}/confirm", web_payee_confirm, P_REGISTRY_READ, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/payee/changes/{id}/cancel", web_payee_cancel, P_REGISTRY_READ, FORM_LIMIT,
+     ROUTE_HTML | ROUTE_FORM},
 
     /* console: policies and the calendar */
     {HTTP_GET, "/policies", web_policies, P_POLICY_MANAGE, 0, ROUTE_HTML},
@@ -132,6 +141,13 @@ const http_route http_routes[] = {
      ROUTE_HTML | ROUTE_FORM},
     {HTTP_POST, "/registry/talents/{id}/unmask", web_talent_unmask, P_PERSONAL_UNMASK,
      FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_GET, "/registry/talents/{id}/payee", web_talent_payee, P_REGISTRY_READ, 0, ROUTE_HTML},
+    {HTTP_POST, "/registry/talents/{id}/payee/changes", web_talent_payee_request,
+     P_WINDOW_ACCEPT, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/registry/talents/{id}/identity", web_identity_correct, P_SUBSIDY_REVIEW,
+     FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
+    {HTTP_POST, "/registry/identity-corrections/{id}/review", web_identity_review,
+     P_SUBSIDY_REVIEW, FORM_LIMIT, ROUTE_HTML | ROUTE_FORM},
     {HTTP_GET, "/registry/employers", web_employers, P_REGISTRY_READ, 0, ROUTE_HTML},
     {HTTP_GET, "/registry/employers/new", web_employer_new, P_REGISTRY_WRITE, 0, ROUTE_HTML},
     {HTTP_GET, "/registry/employers/export", web_employers_export, P_REGISTRY_READ, 0,
@@ -226,6 +242,19 @@ const http_route http_routes[] = {
     {HTTP_POST, "/api/v1/talents/{id}/unmask", api_talent_unmask, P_PERSONAL_UNMASK, 4096,
      ROUTE_JSON},
     {HTTP_GET, "/api/v1/talents/{id}/history", api_talent_history, P_REGISTRY_READ, 0, 0},
+    /* payee data: the person or a window clerk changes a card, a second party
+     * confirms; a reviewer corrects name and ID number (registry/payee.h) */
+    {HTTP_GET, "/api/v1/talents/{id}/payee", api_talent_payee, P_REGISTRY_READ, 0, 0},
+    {HTTP_POST, "/api/v1/talents/{id}/payee/changes", api_payee_change_create, P_REGISTRY_READ,
+     4096, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/payee-changes/{id}/confirm", api_payee_change_confirm, P_REGISTRY_READ,
+     1024, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/payee-changes/{id}/cancel", api_payee_change_cancel, P_REGISTRY_READ,
+     4096, ROUTE_JSON},
+    {HTTP_POST, "/api/v1/talents/{id}/identity", api_identity_correct, P_SUBSIDY_REVIEW, 4096,
+     ROUTE_JSON},
+    {HTTP_POST, "/api/v1/identity-corrections/{id}/review", api_identity_review, P_SUBSIDY_REVIEW,
+     4096, ROUTE_JSON},
     /* registry: rental housing (operators, units, leases) */
     {HTTP_GET, "/api/v1/operators", api_operators_list, P_REGISTRY_READ, 0, 0},
     {HTTP_POST, "/api/v1/operators", api_operators_create, P_REGISTRY_WRITE, 8192, ROUTE_JSON},
@@ -256,6 +285,7 @@ const http_route http_routes[] = {
     {HTTP_GET, "/api/v1/cycles/{month}/files/{name}", api_cycle_file, P_LEDGER_EXPORT, 0, 0},
     {HTTP_GET, "/api/v1/cycles/{month}/results", api_cycle_imports, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/cycles/{month}/payments", api_cycle_payments, ROUTE_SIGNED_IN, 0, 0},
+    {HTTP_GET, "/api/v1/cycles/{month}/holds", api_cycle_holds, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/budgets", api_budgets_list, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_GET, "/api/v1/jobs/{id}", api_job_get, ROUTE_SIGNED_IN, 0, 0},
     {HTTP_POST, "/api/v1/cycles/{month}/run", api_cycle_run, P_LEDGER_RUN, 1024, ROUTE_JSON},

@@ -221,19 +221,17 @@ static json_t *export_job(struct job *j, char *en, char *zh, size_t n, ql_err *e
     json_t *files = NULL;
     ql_err ferr;
     if (cycle_files(j->db, &j->a, j->dir, j->month, &files, &ferr)) files = json_array();
-    char total[32], held[32];
+    char total[32], held_en[400], held_zh[400];
     validate_money_text(rep.total_fen, total, sizeof total);
-    validate_money_text(rep.held_fen, held, sizeof held);
-    snprintf(en, n,
-             "cycle %s %s: %lld payments in %lld batches, %s yuan; held (no bank account): %lld "
-             "payees, %s yuan",
-             j->month, rep.unchanged ? "was exported before, nothing changed" : "exported",
-             (long long)rep.payments, (long long)rep.all_batches, total, (long long)rep.held, held);
-    snprintf(zh, n,
-             "发放批次 %s %s：共 %lld 笔付款、%lld 个批次，合计 %s 元；因无银行账户暂缓：%lld "
-             "个收款方，%s 元",
-             j->month, rep.unchanged ? "此前已导出，无变化" : "已导出", (long long)rep.payments,
-             (long long)rep.all_batches, total, (long long)rep.held, held);
+    bank_hold_summary(&rep, held_en, held_zh, sizeof held_en);
+    /* cut at n bytes when the reasons are many (job_main trims to whole characters) */
+    if (snprintf(en, n, "cycle %s %s: %lld payments in %lld batches, %s yuan; %s", j->month,
+                 rep.unchanged ? "was exported before, nothing changed" : "exported",
+                 (long long)rep.payments, (long long)rep.all_batches, total, held_en) < 0 ||
+        snprintf(zh, n, "发放批次 %s %s：共 %lld 笔付款、%lld 个批次，合计 %s 元；%s", j->month,
+                 rep.unchanged ? "此前已导出，无变化" : "已导出", (long long)rep.payments,
+                 (long long)rep.all_batches, total, held_zh) < 0)
+        en[0] = zh[0] = '\0';
     return json_pack(
         "{sbsIsIsIsosIsIsIsosIsIssso}", "unchanged", rep.unchanged, "queued",
         (json_int_t)rep.queued, "held", (json_int_t)rep.held, "held_fen", (json_int_t)rep.held_fen,

@@ -27,6 +27,7 @@
 struct cyc {
     int64_t id;
     char month[8], state[16];
+    int64_t payee_seq; /* the payee clock at approval (INT64_MAX: none, pays the cards on record) */
 };
 
 static int find_cycle(store *s, const char *month, struct cyc *c, ql_err *err)
@@ -36,13 +37,16 @@ static int find_cycle(store *s, const char *month, struct cyc *c, ql_err *err)
         return ql_errf(err, QL_EINVAL, "month", "the month must be YYYY-MM",
                        "月份格式应为 YYYY-MM");
     store_rows *r;
-    int rc = store_query(s, "SELECT id, month, state FROM cycles WHERE month = $1",
+    int rc = store_query(s,
+                         "SELECT id, month, state, COALESCE(payee_seq, -1) FROM cycles WHERE "
+                         "month = $1",
                          (store_val[]){SV_TEXT(month)}, 1, &r);
     if (rc) return store_failure(s, rc, "", err);
     if ((rc = store_step(r)) == 1) {
         c->id = store_col_int(r, 0);
         snprintf(c->month, sizeof c->month, "%s", store_col_text(r, 1, NULL));
         snprintf(c->state, sizeof c->state, "%s", store_col_text(r, 2, NULL));
+        c->payee_seq = store_col_int(r, 3) < 0 ? INT64_MAX : store_col_int(r, 3);
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
@@ -131,9 +135,14 @@ struct xq {
     int64_t after; /* last payable account of the pages committed */
     int64_t clearing;
     int64_t queued, held, held_fen; /* the pages committed */
+    int64_t held_by[BANK_HOLD_COUNT];
     /* this page */
     bool end; /* no payable account after last */
     int64_t last, p_held, p_fen;
+    int64_t p_by[BANK_HOLD_COUNT];
+    int64_t p_holds;         /* payment_holds rows written */
+    struct bank_hold_row *h; /* the payees held, in account order */
+    int nh, caph;
     struct due *d;
     int nd;
     int64_t scanned;     /* accounts read by this page */
@@ -172,6 +181,41 @@ static int make_batch(store *s, const struct cyc *c, const actor *a, struct batc
     return rc ? store_failure(s, rc, "", err) : 0;
 }
 
+/* The card an approved cycle pays a person: the one on record, unless a
+ * change was confirmed after the approval (payee clock value $5): then the
+ * card that change replaced (NULL when the person had none). With it, for
+ * the holds: whether the person has a card on record now, whether a
+ * correction of their identity is open, and whether another person has
+ * that card on record. */
+#define PAYEE_CARD       "CASE WHEN pc.id IS NULL THEN t.bank_enc ELSE pc.old_enc END"
+#define PAYEE_CARD_INDEX "CASE WHEN pc.id IS NULL THEN t.bank_index ELSE pc.old_index END"
+#define PAYEE_CARD_JOIN                                                                            \
+    "LEFT JOIN payee_changes pc ON pc.talent_id = t.id AND pc.state = 'confirmed' AND pc.seq = "   \
+    "(SELECT MIN(c2.seq) FROM payee_changes c2 WHERE c2.talent_id = t.id AND c2.state = "          \
+    "'confirmed' AND c2.seq > $5) "
+#define PAYEE_HOLDS                                                                                \
+    "CASE WHEN t.bank_index IS NULL THEN 0 ELSE 1 END, (SELECT count(*) FROM "                     \
+    "identity_corrections ic WHERE ic.talent_id = t.id AND ic.reviewed_at IS NULL), (SELECT "      \
+    "count(*) FROM talents t2 WHERE t2.bank_index = " PAYEE_CARD_INDEX " AND t2.id <> t.id)"
+
+/* Counts a payee held by this page and keeps it for payment_holds. */
+static void hold(struct xq *x, const char *type, int64_t payee, int64_t fen, enum bank_hold why)
+{
+    x->p_held++;
+    x->p_fen += fen;
+    x->p_by[why]++;
+    if (x->nh == x->caph) {
+        x->caph = x->caph ? x->caph * 2 : 64;
+        x->h = xrealloc(x->h, (size_t)x->caph * sizeof *x->h);
+    }
+    struct bank_hold_row *h = &x->h[x->nh++];
+    h->acct = x->last;
+    h->payee = payee;
+    h->fen = fen;
+    h->reason = why;
+    snprintf(h->type, sizeof h->type, "%s", type);
+}
+
 /* Reads payable accounts after x->last, at most want of them, adding a due
  * payment to x->d for each with money due and a bank account; sets x->end
  * when fewer than want were left. */
@@ -187,11 +231,13 @@ static int read_dues(store *s, struct xq *x, int want)
         "debit_account = a.id AND cycle <= $1) - (SELECT COALESCE(SUM(amount_fen), 0) FROM "
         "payments WHERE account_id = a.id AND state = 'failed'), "
         "(SELECT COALESCE(MAX(attempt), 0) FROM payments WHERE account_id = a.id AND cycle_id = "
-        "$3), t.bank_enc, COALESCE(e.bank_account, o.bank_account, ''), "
-        "COALESCE(t.name, e.name, o.name, '') FROM ledger_accounts a " PAYEE_JOIN
+        "$3), " PAYEE_CARD ", COALESCE(e.bank_account, o.bank_account, ''), "
+        "COALESCE(t.name, e.name, o.name, ''), " PAYEE_HOLDS
+        " FROM ledger_accounts a " PAYEE_JOIN PAYEE_CARD_JOIN
         "WHERE a.kind = 'payable' AND a.id > $2 ORDER BY a.id LIMIT $4",
-        (store_val[]){SV_TEXT(x->c->month), SV_INT(x->last), SV_INT(x->c->id), SV_INT(want)}, 4,
-        &r);
+        (store_val[]){SV_TEXT(x->c->month), SV_INT(x->last), SV_INT(x->c->id), SV_INT(want),
+                      SV_INT(x->c->payee_seq)},
+        5, &r);
     if (rc) return store_failure(s, rc, "", err);
     int seen = 0, step;
     while ((step = store_step(r)) == 1) {
@@ -208,9 +254,15 @@ static int read_dues(store *s, struct xq *x, int want)
             rc = has;
             break;
         }
-        if (!has) {
-            x->p_held++;
-            x->p_fen += fen;
+        /* held: why, in this order (registry/payee.h) */
+        enum bank_hold why = store_col_int(r, 9)           ? BANK_HOLD_IDENTITY
+                             : !has && store_col_int(r, 8) ? BANK_HOLD_CARD_AFTER_APPROVAL
+                             : !has                        ? BANK_HOLD_NO_ACCOUNT
+                             : store_col_int(r, 10)        ? BANK_HOLD_SHARED_CARD
+                                                           : 0;
+        if (why) {
+            sodium_memzero(p->plain, sizeof p->plain);
+            hold(x, store_col_text(r, 1, NULL), store_col_int(r, 2), fen, why);
             continue;
         }
         p->acct = x->last;
@@ -242,6 +294,8 @@ static int send_page(store *s, void *vctx)
     x->end = false;
     x->last = x->after;
     x->p_held = x->p_fen = 0;
+    memset(x->p_by, 0, sizeof x->p_by);
+    x->nh = 0;
     x->scanned = 0;
     int rc = 0;
     while (!rc && !x->end && x->nd < x->size &&
@@ -249,6 +303,7 @@ static int send_page(store *s, void *vctx)
         int want = x->size - x->nd;
         rc = read_dues(s, x, want < PAGE ? want : PAGE);
     }
+    if (!rc) rc = bank_holds_sync(s, x->c->id, x->after, x->last, x->h, x->nh, &x->p_holds, err);
     if (rc || !x->nd) return rc;
     struct batch_row *br = &x->br;
     br->records = x->nd;
@@ -458,6 +513,13 @@ static int write_sent(const struct cyc *c, const struct bank_export_opts *o, con
     return bfile_close(&f, rc, err);
 }
 
+/* The card a person's payment was made with: the one on record, or one a
+ * confirmed change replaced (found by the payment's blind index). */
+#define PAYMENT_CARD                                                                               \
+    "CASE WHEN t.bank_index = p.bank_index THEN t.bank_enc ELSE (SELECT pc.old_enc FROM "          \
+    "payee_changes pc WHERE pc.talent_id = t.id AND pc.state = 'confirmed' AND pc.old_index = "    \
+    "p.bank_index ORDER BY pc.seq DESC LIMIT 1) END"
+
 /* Writes batch br to dir as <batch_no>.csv or .txt from its payments in the
  * store; 1 when the file was there already. */
 static int write_batch(store *s, const struct cyc *c, const struct bank_export_opts *o,
@@ -467,13 +529,14 @@ static int write_batch(store *s, const struct cyc *c, const struct bank_export_o
     int rc = bfile_open(&f, c, o, l, br, err);
     if (rc == 1) return 1;
     store_rows *r = NULL;
-    if (!rc && (rc = store_query(s,
-                                 "SELECT p.request_id, p.payee_type, p.amount_fen, p.bank_index, "
-                                 "t.bank_enc, COALESCE(e.bank_account, o.bank_account, ''), "
-                                 "COALESCE(t.name, e.name, o.name, '') FROM payments p "
-                                 "JOIN ledger_accounts a ON a.id = p.account_id " PAYEE_JOIN
-                                 "WHERE p.batch_id = $1 ORDER BY p.id",
-                                 (store_val[]){SV_INT(br->id)}, 1, &r))) {
+    if (!rc && (rc = store_query(
+                    s,
+                    "SELECT p.request_id, p.payee_type, p.amount_fen, p.bank_index, " PAYMENT_CARD
+                    ", COALESCE(e.bank_account, o.bank_account, ''), "
+                    "COALESCE(t.name, e.name, o.name, '') FROM payments p "
+                    "JOIN ledger_accounts a ON a.id = p.account_id " PAYEE_JOIN
+                    "WHERE p.batch_id = $1 ORDER BY p.id",
+                    (store_val[]){SV_INT(br->id)}, 1, &r))) {
         r = NULL;
         rc = store_failure(s, rc, "", err);
     }
@@ -566,7 +629,7 @@ static int export_finish(store *s, void *vctx)
         rc = store_query_int(s, "SELECT count(*) FROM bank_batches WHERE cycle_id = $1", c, 1,
                              &o->all_batches);
     if (rc) return store_failure(s, rc, "", x->err);
-    bool changed = o->queued || o->batches;
+    bool changed = o->queued || o->batches || o->holds_changed;
     if (!strcmp(x->c->state, "approved") || (changed && !strcmp(x->c->state, "reconciled"))) {
         if ((rc = set_state(s, x->c->id, x->c->state, "exported", x->err))) return rc;
         changed = true;
@@ -577,6 +640,9 @@ static int export_finish(store *s, void *vctx)
                           "batches", (json_int_t)o->batches, "held", (json_int_t)o->held,
                           "held_fen", (json_int_t)o->held_fen, "payments", (json_int_t)o->payments,
                           "format", x->format);
+    for (int i = 1; i < BANK_HOLD_COUNT; i++)
+        if (o->held_by[i])
+            json_object_set_new(d, bank_hold_name((enum bank_hold)i), json_integer(o->held_by[i]));
     rc = audit_by(s, x->a, "cycle.export", "cycle", x->c->id, NULL, NULL, d, NULL, x->err);
     json_decref(d);
     return rc;
@@ -638,6 +704,8 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
             q.queued += q.nd;
             q.held += q.p_held;
             q.held_fen += q.p_fen;
+            for (int i = 0; i < BANK_HOLD_COUNT; i++) q.held_by[i] += q.p_by[i];
+            out->holds_changed += q.p_holds;
             if (q.nd) out->batches++;
             if (q.nd && opt.dir) {
                 int w = write_sent(&c, &opt, l, &q, err);
@@ -651,9 +719,11 @@ int bank_export(store *s, const actor *a, const char *month, const struct bank_e
     }
     dues_clear(&q);
     free(q.d);
+    free(q.h);
     out->queued = q.queued;
     out->held = q.held;
     out->held_fen = q.held_fen;
+    memcpy(out->held_by, q.held_by, sizeof out->held_by);
     /* payments re-queued after a failure, into batches of their own */
     struct xb b = {&c, a, opt.batch_size, 0, err};
     while (!rc) {
@@ -1193,12 +1263,15 @@ static int requeue_body(store *s, void *vctx)
     rc = store_query(s,
                      "SELECT t.bank_enc, COALESCE(e.bank_account, o.bank_account, ''), "
                      "(SELECT MAX(attempt) FROM payments WHERE cycle_id = $2 AND account_id = "
-                     "a.id) FROM ledger_accounts a " PAYEE_JOIN "WHERE a.id = $1",
+                     "a.id), (SELECT count(*) FROM identity_corrections ic WHERE ic.talent_id = "
+                     "t.id AND ic.reviewed_at IS NULL) FROM ledger_accounts a " PAYEE_JOIN
+                     "WHERE a.id = $1",
                      (store_val[]){SV_INT(p.acct), SV_INT(p.cycle)}, 2, &r);
     if (rc) return store_failure(s, rc, "", err);
     char plain[48], idx[PII_INDEX_HEX], masked[48];
-    int has = 0, attempt = p.attempt + 1;
+    int has = 0, attempt = p.attempt + 1, identity = 0;
     if ((rc = store_step(r)) == 1) {
+        identity = store_col_int(r, 3) > 0;
         size_t slen = 0;
         const void *sealed = store_col_isnull(r, 0) ? NULL : store_col_blob(r, 0, &slen);
         has = payee_account(sealed, slen, store_col_text(r, 1, NULL), plain, sizeof plain, idx,
@@ -1213,6 +1286,12 @@ static int requeue_body(store *s, void *vctx)
         return ql_errf(err, QL_ECONFLICT, "account",
                        "the payee of %s has no bank account on record: record one first",
                        "付款 %s 的收款方没有登记银行账户：请先登记", x->rid);
+    if (identity)
+        return ql_errf(err, QL_ECONFLICT, "account",
+                       "the payee of %s had their name or ID number corrected: their payments "
+                       "are held until another reviewer has reviewed it",
+                       "付款 %s 的收款方姓名或身份证号码已更正：另一名审核人员复核前暂缓发放",
+                       x->rid);
     snprintf(x->new_id, 33, "%.4s%.2s-%lld-%d", p.month, p.month + 5, (long long)p.acct, attempt);
     char key[64];
     snprintf(key, sizeof key, "send:%s", x->new_id);

@@ -79,17 +79,41 @@ struct bank_export_opts {
     const char *dir;           /* the directory the files go to; NULL: none written */
 };
 
-struct bank_export_report {
-    bool unchanged;      /* nothing was queued or batched by this run */
-    int64_t queued;      /* payments made by this run */
-    int64_t held;        /* payees with money due and no bank account */
-    int64_t held_fen;    /* what they are due */
-    int64_t batches;     /* batches made by this run */
-    int64_t payments;    /* the cycle's payments in batches, all runs */
-    int64_t total_fen;   /* their amount */
-    int64_t files;       /* files written by this run */
-    int64_t all_batches; /* the cycle's batches, all runs */
+/* Why an export held a payee's money (it stays payable; a later export pays
+ * it once the reason is gone). The holds of a cycle's latest export are
+ * kept (table payment_holds) and listed by bank_holds. */
+enum bank_hold {
+    BANK_HOLD_NO_ACCOUNT = 1,      /* "no_account": no bank account on record */
+    BANK_HOLD_CARD_AFTER_APPROVAL, /* "card_after_approval": the person had no card in force
+                                      when the cycle was approved (one was confirmed later) */
+    BANK_HOLD_IDENTITY,            /* "identity_review": name or ID number corrected, not yet
+                                      reviewed by another reviewer (registry/payee.h) */
+    BANK_HOLD_SHARED_CARD,         /* "shared_card": the card is on record for another person */
+    BANK_HOLD_COUNT
 };
+
+/* The name ("no_account") and the reason in English or Chinese; "" for
+ * none. */
+const char *bank_hold_name(enum bank_hold h);
+const char *bank_hold_text(enum bank_hold h, int english);
+
+struct bank_export_report {
+    bool unchanged;   /* nothing was queued or batched by this run */
+    int64_t queued;   /* payments made by this run */
+    int64_t held;     /* payees with money due that were held (see enum bank_hold) */
+    int64_t held_fen; /* what they are due */
+    int64_t held_by[BANK_HOLD_COUNT]; /* held, by reason (index 0 unused) */
+    int64_t holds_changed;            /* rows of payment_holds written by this run */
+    int64_t batches;                  /* batches made by this run */
+    int64_t payments;                 /* the cycle's payments in batches, all runs */
+    int64_t total_fen;                /* their amount */
+    int64_t files;                    /* files written by this run */
+    int64_t all_batches;              /* the cycle's batches, all runs */
+};
+
+/* "held: N payees, X yuan (reason n; ...)" in both languages (n bytes
+ * each), for a command's or a job's summary of rep. */
+void bank_hold_summary(const struct bank_export_report *rep, char *en, char *zh, size_t n);
 
 /* Exports the cycle of month ("YYYY-MM"): approved, exported or reconciled
  * (a reconciled cycle with re-queued payments goes back to exported).
@@ -135,11 +159,20 @@ struct bank_import_report {
 int bank_import(store *s, const actor *a, const char *month, const char *data, size_t len,
                 const char *file_name, struct bank_import_report *out, ql_err *err);
 
+/* The payees the latest export of the cycle of month held: {"total",
+ * "total_fen","total_yuan","by_reason": {"no_account": n, ...},"items":
+ * [{"payee_type","payee_id","name","amount_fen","amount_yuan","reason",
+ * "en","zh"}]} ordered by payee account, offset/limit (limit 1..500).
+ * Needs ledger.run, ledger.approve or ledger.export. */
+int bank_holds(store *s, const actor *a, const char *month, int64_t offset, int limit, json_t **out,
+               ql_err *err);
+
 /* Re-queues the failed payment request_id as a new payment (the next
  * attempt, a new request id written to new_id, to the payee's bank account
  * on record now) for the cycle's next export. Needs ledger.run; reason 1 to
  * 500 bytes. QL_ECONFLICT (field "state") unless the payment failed;
- * QL_ECONFLICT (field "account") when the payee has no bank account now.
+ * QL_ECONFLICT (field "account") when the payee has no bank account now,
+ * or is a person whose name or ID number correction awaits review.
  * Audit row payment.requeue. */
 int bank_requeue(store *s, const actor *a, const char *request_id, const char *reason,
                  char new_id[33], ql_err *err);

@@ -56,4 +56,18 @@ struct bank_values {
 int bank_layout_record(const bank_layout *l, enum bank_record rec, const struct bank_values *v,
                        buf *b, ql_err *err);
 
+/* A payee an export's page held. */
+struct bank_hold_row {
+    int64_t acct, payee, fen;
+    char type[12];
+    enum bank_hold reason;
+};
+
+/* Makes the cycle's stored holds of payee accounts after..last (in order)
+ * those of h (n rows, in account order): rows gone are deleted, new ones
+ * inserted, changed ones updated; nothing is written when nothing changed.
+ * *written receives the rows written (holds.c). */
+int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
+                    const struct bank_hold_row *h, int n, int64_t *written, ql_err *err);
+
 #endif

@@ -1098,12 +1098,20 @@ static int approve_body(store *s, void *vctx)
                            "%s %s 年：本年各批次将发放 %s 元，预算为 %s", programmes[i], year, sp,
                            b);
     }
-    rc = store_exec(s,
-                    "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2, "
-                    "approved_account = $4 WHERE id = $3 AND state = 'computed'",
-                    (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id),
-                                  SV_TEXT(x->a->username)},
-                    4, NULL);
+    /* the payees frozen: the cycle pays each person the card confirmed
+     * before this value of the payee clock (registry/payee.h) */
+    int64_t payee_seq = 0;
+    rc = store_exec(s, "UPDATE payee_clock SET seq = seq + 1 WHERE id = 1", NULL, 0, NULL);
+    if (!rc)
+        rc = store_query_int(s, "SELECT seq FROM payee_clock WHERE id = 1", NULL, 0, &payee_seq);
+    if (!rc)
+        rc = store_exec(s,
+                        "UPDATE cycles SET state = 'approved', approved_by = $1, approved_at = $2, "
+                        "approved_account = $4, payee_seq = $5 WHERE id = $3 AND state = "
+                        "'computed'",
+                        (store_val[]){SV_TEXT(who), SV_INT((int64_t)time(NULL)), SV_INT(id),
+                                      SV_TEXT(x->a->username), SV_INT(payee_seq)},
+                        5, NULL);
     if (rc) return store_failure(s, rc, "", err);
     json_t *detail = json_pack("{ssss}", "month", x->month, "computed_by", by);
     rc = audit_by(s, x->a, "cycle.approve", "cycle", id, NULL, NULL, detail, NULL, err);

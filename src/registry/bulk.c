@@ -6,6 +6,7 @@
 #include "core/date.h"
 #include "core/xalloc.h"
 #include "registry/employer.h"
+#include "registry/payee.h"
 #include "registry/talent.h"
 
 #include <ctype.h>
@@ -208,6 +209,9 @@ int registry_bulk_talent(registry_bulk *b, const struct talent_input *in,
     int32_t prev_since = 0;
     if (previous) rc = check_previous(b, previous, &t, &prev_employer, &prev_since, report);
     int64_t tid = 0;
+    ql_err ce; /* one card pays one person: refused before anything is written */
+    if (!rc && t.has_bank && (rc = payee_card_free(b->s, t.bank_index, 0, &ce)) == QL_ECONFLICT)
+        ql_errs_add(&report->errors, &ce);
     if (!rc) {
         /* With an earlier employment: stored as employed there, then moved. */
         struct talent_rec first = t;

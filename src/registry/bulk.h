@@ -55,7 +55,8 @@ struct registry_employment {
  * Returns 0, QL_EINVAL with every bad field in report->errors (fields of
  * previous are named previous_employer and previous_since; previous needs
  * in->employer and must begin earlier), QL_ECONFLICT (field id_number) for
- * an ID number already registered, or a store error. */
+ * an ID number already registered, (field bank_account) for a card on
+ * record for another person, or a store error. */
 int registry_bulk_talent(registry_bulk *b, const struct talent_input *in,
                          const struct registry_employment *previous, int64_t *id,
                          reg_report *report);

@@ -9,6 +9,7 @@
 #include "core/pii.h"
 #include "core/xalloc.h"
 #include "registry/employer.h"
+#include "registry/payee.h"
 #include "registry/talent.h"
 
 #include <sodium.h>
@@ -246,7 +247,7 @@ static int import_body(store *s, void *arg)
     int ncolumns = nf;
 
     struct employer_cache cache = {0};
-    struct seen seen = {0};
+    struct seen seen = {0}, cards = {0};
     int32_t today = date_today();
     int64_t now = auth_now();
     /* Rows are numbered as a spreadsheet shows them: the header is row 1,
@@ -276,6 +277,7 @@ static int import_body(store *s, void *arg)
             struct talent_input in = {val[0], val[1], val[2], val[3], val[4],  val[5],
                                       val[6], val[7], val[8], val[9], val[10], val[11]};
             struct talent_rec t;
+            ql_err ce;
             rc = talent_check(s, &in, &cache, today, &t, &rr);
             if (rc && rc != QL_EINVAL) break;
             if (rc == 0) {
@@ -291,6 +293,14 @@ static int import_body(store *s, void *arg)
                             "id_number: this person is listed twice in the file",
                             "id_number：该人员在文件中重复出现");
                     ql_errs_add(&rr.errors, &e);
+                } else if (t.has_bank && seen_add(&cards, t.bank_index)) {
+                    ql_err e;
+                    ql_errf(
+                        &e, QL_ECONFLICT, "bank_account",
+                        "bank_account: this card is given for another person in the file; "
+                        "one card pays one person",
+                        "bank_account：该银行卡在文件中已用于其他人员；一张卡只能用于一人的发放");
+                    ql_errs_add(&rr.errors, &e);
                 } else {
                     /* Stored while the file is clean (the transaction rolls
                      * back at the first problem); once it is not, only
@@ -300,16 +310,30 @@ static int import_body(store *s, void *arg)
                              ? talent_insert(s, &t, now, &id)
                              : store_query_int(s, "SELECT id FROM talents WHERE id_index = $1",
                                                (store_val[]){SV_TEXT(t.id_index)}, 1, &id);
+                    int registered = 0;
                     if (rc == QL_ENOTFOUND) {
                         rc = 0;
                     } else if (rc == QL_ECONFLICT || (rc == 0 && rep->problems)) {
                         ql_err e;
-                        ql_errf(&e, QL_ECONFLICT, "id_number",
-                                "id_number: a talent with this ID number is already registered",
-                                "id_number：该身份证号码已登记");
+                        ql_errf(
+                            &e, QL_ECONFLICT, "id_number",
+                            "id_number: a talent with this ID number is already registered; "
+                            "an import registers new people only (a registered person's "
+                            "record is changed on their page, their bank card by them or at "
+                            "a window)",
+                            "id_number：该身份证号码已登记；导入只登记新人员（已登记人员的信息在其"
+                            "页面修改，银行卡由本人或到窗口变更）");
                         ql_errs_add(&rr.errors, &e);
+                        registered = 1;
                         rc = 0;
-                    } else if (rc) {
+                    }
+                    /* a new person's card on record for someone registered */
+                    if (!rc && !registered && t.has_bank &&
+                        (rc = payee_card_free(s, t.bank_index, id, &ce)) == QL_ECONFLICT) {
+                        ql_errs_add(&rr.errors, &ce);
+                        rc = 0;
+                    }
+                    if (rc) {
                         talent_rec_free(&t);
                         break;
                     }
@@ -369,6 +393,7 @@ static int import_body(store *s, void *arg)
         }
     }
     free(seen.keys);
+    free(cards.keys);
     employer_cache_free(&cache);
     csv_close(csv);
     if (rc < 0) return rc;

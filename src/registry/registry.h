@@ -105,11 +105,13 @@ struct talent_input {
 int registry_talent_create(store *s, const actor *a, const struct talent_input *in, int64_t *id,
                            reg_report *report, ql_err *err);
 
-/* Changes a talent (all fields given again, except that id_number, phone
- * and bank_account left NULL keep their stored values: a form can change a
- * record without showing its personal data; "" clears phone and
- * bank_account). A change of employer closes the current employment and
- * opens a new one. */
+/* Changes a talent (all fields given again, except that name, id_number,
+ * phone and bank_account left NULL keep their stored values: a form can
+ * change a record without showing its personal data; "" clears phone). The
+ * name, ID number and bank card are not changed here: a value given that
+ * differs from the stored one is refused (QL_EFORBIDDEN, each named in
+ * report->errors with the path that changes it: registry/payee.h). A
+ * change of employer closes the current employment and opens a new one. */
 int registry_talent_update(store *s, const actor *a, int64_t id, const struct talent_input *in,
                            reg_report *report, ql_err *err);
 

@@ -11,14 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    enum pii_kind kind;
-    const char *column;
-} columns[] = {
-    {PII_ID_NUMBER, "id_enc"}, {PII_PHONE, "phone_enc"}, {PII_BANK_ACCOUNT, "bank_enc"}};
+/* The sealed columns of each table (at most NCOLS a table): a person's
+ * record, and the history of their payee data (registry/payee.h). */
 #define NCOLS 3
+static const struct {
+    const char *table;
+    int n;
+    struct {
+        enum pii_kind kind;
+        const char *column;
+    } col[NCOLS];
+} tables[] = {
+    {"talents",
+     3,
+     {{PII_ID_NUMBER, "id_enc"}, {PII_PHONE, "phone_enc"}, {PII_BANK_ACCOUNT, "bank_enc"}}},
+    {"payee_changes", 2, {{PII_BANK_ACCOUNT, "bank_enc"}, {PII_BANK_ACCOUNT, "old_enc"}}},
+    {"identity_corrections", 2, {{PII_NAME, "old_name_enc"}, {PII_ID_NUMBER, "old_id_enc"}}},
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+/* "a, b, c": the sealed columns of table t. */
+static void column_list(size_t t, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < tables[t].n && used < n; i++)
+        used +=
+            (size_t)snprintf(out + used, n - used, "%s%s", i ? ", " : "", tables[t].col[i].column);
+}
 
 struct batch_ctx {
+    size_t table;     /* tables[table] */
     int64_t after;    /* the last id of the previous batch */
     int64_t last;     /* the last id seen in this batch */
     int64_t scanned, resealed;
@@ -49,10 +72,12 @@ static int batch_body(store *s, void *arg)
     x->last = x->after;
     int64_t resealed = 0;
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT id, id_enc, phone_enc, bank_enc FROM talents WHERE id > $1 "
-                         "ORDER BY id LIMIT $2",
-                         (store_val[]){SV_INT(x->after), SV_INT(RESEAL_BATCH)}, 2, &r);
+    char cols[128], sql[256];
+    column_list(x->table, cols, sizeof cols);
+    snprintf(sql, sizeof sql, "SELECT id, %s FROM %s WHERE id > $1 ORDER BY id LIMIT $2", cols,
+             tables[x->table].table);
+    const int ncols = tables[x->table].n;
+    int rc = store_query(s, sql, (store_val[]){SV_INT(x->after), SV_INT(RESEAL_BATCH)}, 2, &r);
     if (rc) return rc;
     /* Collect the changes first: one statement at a time on a connection. */
     struct change {
@@ -71,12 +96,13 @@ static int batch_body(store *s, void *arg)
         x->last = c->id;
         x->rows++;
         int any = 0;
-        for (int i = 0; i < NCOLS && rc >= 0; i++) {
+        for (int i = 0; i < NCOLS; i++) buf_init(&c->sealed[i], 0);
+        for (int i = 0; i < ncols && rc >= 0; i++) {
             size_t len = 0;
             const void *b = store_col_blob(r, 1 + i, &len);
-            buf_init(&c->sealed[i], 0);
             if (!b) continue;
-            int v = reseal_value(columns[i].kind, b, len, x->current, &c->sealed[i], x->err);
+            int v = reseal_value(tables[x->table].col[i].kind, b, len, x->current, &c->sealed[i],
+                                 x->err);
             if (v < 0) rc = v;
             else if (v == 1) c->changed[i] = any = 1;
         }
@@ -93,12 +119,12 @@ static int batch_body(store *s, void *arg)
         struct change *c = &changes[k];
         for (int i = 0; i < NCOLS && rc >= 0; i++) {
             if (!c->changed[i]) continue;
-            char sql[96];
-            snprintf(sql, sizeof sql, "UPDATE talents SET %s = $1 WHERE id = $2", columns[i].column);
-            rc = store_exec(s, sql,
-                            (store_val[]){SV_BLOB(c->sealed[i].data, c->sealed[i].len),
-                                          SV_INT(c->id)},
-                            2, NULL);
+            char up[128];
+            snprintf(up, sizeof up, "UPDATE %s SET %s = $1 WHERE id = $2", tables[x->table].table,
+                     tables[x->table].col[i].column);
+            rc = store_exec(
+                s, up, (store_val[]){SV_BLOB(c->sealed[i].data, c->sealed[i].len), SV_INT(c->id)},
+                2, NULL);
             if (!rc) resealed++;
         }
     }
@@ -138,12 +164,15 @@ int registry_reseal(store *s, const actor *a, reseal_progress_fn progress, void 
                        "只有区级管理可以重新加密");
     struct batch_ctx x = {.err = err};
     pii_current_key(x.current);
-    for (;;) {
-        rc = store_tx(s, STORE_TX_WRITE, batch_body, &x);
-        if (rc) return rc;
-        if (progress) progress(x.scanned, x.resealed, ctx);
-        if (x.rows < RESEAL_BATCH) break;
-        x.after = x.last;
+    for (x.table = 0; x.table < NTABLES; x.table++) {
+        x.after = 0;
+        for (;;) {
+            rc = store_tx(s, STORE_TX_WRITE, batch_body, &x);
+            if (rc) return rc;
+            if (progress) progress(x.scanned, x.resealed, ctx);
+            if (x.rows < RESEAL_BATCH) break;
+            x.after = x.last;
+        }
     }
     struct audit_ctx ac = {a, x.scanned, x.resealed, x.current, err};
     rc = reg_write_tx(s, audit_body, &ac);
@@ -157,23 +186,28 @@ int registry_key_usage(store *s, json_t **out, char current[9], ql_err *err)
 {
     (void)err;
     pii_current_key(current);
-    store_rows *r;
-    int rc = store_query(s, "SELECT id_enc, phone_enc, bank_enc FROM talents", NULL, 0, &r);
-    if (rc) return rc;
     json_t *usage = json_object();
     json_object_set_new(usage, current, json_integer(0));
-    while ((rc = store_step(r)) == 1) {
-        for (int i = 0; i < NCOLS; i++) {
-            size_t len = 0;
-            const void *b = store_col_blob(r, i, &len);
-            if (!b) continue;
-            char fp[9];
-            pii_sealed_key(b, len, fp);
-            json_int_t n = json_integer_value(json_object_get(usage, fp));
-            json_object_set_new(usage, fp, json_integer(n + 1));
+    int rc = 0;
+    for (size_t t = 0; t < NTABLES && rc >= 0; t++) {
+        char cols[128], sql[256];
+        column_list(t, cols, sizeof cols);
+        snprintf(sql, sizeof sql, "SELECT %s FROM %s", cols, tables[t].table);
+        store_rows *r;
+        if ((rc = store_query(s, sql, NULL, 0, &r))) break;
+        while ((rc = store_step(r)) == 1) {
+            for (int i = 0; i < tables[t].n; i++) {
+                size_t len = 0;
+                const void *b = store_col_blob(r, i, &len);
+                if (!b) continue;
+                char fp[9];
+                pii_sealed_key(b, len, fp);
+                json_int_t n = json_integer_value(json_object_get(usage, fp));
+                json_object_set_new(usage, fp, json_integer(n + 1));
+            }
         }
+        store_rows_close(r);
     }
-    store_rows_close(r);
     if (rc < 0) {
         json_decref(usage);
         return rc;

@@ -3,6 +3,7 @@
 #include "registry/talent.h"
 
 #include "registry/housing_internal.h"
+#include "registry/payee.h"
 
 #include "auth/session.h"
 #include "core/date.h"
@@ -455,6 +456,8 @@ static int create_body(store *s, void *arg)
     struct talent_ctx *x = arg;
     int rc = talent_insert(s, x->t, auth_now(), &x->id);
     if (rc == QL_ECONFLICT) return id_taken(x->err);
+    /* one card pays one person (the transaction rolls back) */
+    if (!rc && x->t->has_bank) rc = payee_card_free(s, x->t->bank_index, x->id, x->err);
     json_t *after = NULL;
     if (!rc) rc = state_of(s, x->sc, x->id, &after);
     if (!rc) rc = reg_audit(s, x->a, "talent.create", "talent", x->id, NULL, after, json_object(), x->err);
@@ -541,26 +544,17 @@ int talent_store_update(store *s, int64_t id, int64_t old_employer, const struct
 {
     int rc = store_exec(
         s,
-        "UPDATE talents SET name = $1, id_enc = $2, id_index = $3, id_masked = $4, id_kind = $5, "
-        "birth_date = $6, sex = $7, phone_enc = $8, phone_index = $9, phone_masked = $10, "
-        "education = $11, graduation_date = $12, category = $13, level = $14, employer_id = $15, "
-        "employed_since = $16, insurance_months = $17, owns_housing = $18, bank_enc = $19, "
-        "bank_index = $20, bank_masked = $21, updated_at = $22 WHERE id = $23",
-        (store_val[]){SV_TEXT(t->name), SV_BLOB(t->id_sealed.data, t->id_sealed.len),
-                      SV_TEXT(t->id_index), SV_TEXT(t->id_masked),
-                      SV_TEXT(t->idinfo.kind == ID_RESIDENT ? "resident" : "foreign_permanent"),
-                      SV_INT(t->idinfo.birth), SV_TEXT(t->idinfo.female ? "f" : "m"),
-                      BLOB_OR_NULL(t->has_phone, t->phone_sealed),
-                      TEXT_OR_NULL(t->has_phone, t->phone_index), SV_TEXT(t->phone_masked),
-                      SV_TEXT(t->education), t->has_graduation ? SV_INT(t->graduation) : SV_NULL,
-                      SV_TEXT(t->category), SV_TEXT(t->level),
-                      t->has_employer ? SV_INT(t->employer_id) : SV_NULL,
-                      t->has_employer ? SV_INT(t->employed_since) : SV_NULL,
-                      SV_INT(t->insurance_months), SV_INT(t->owns_housing),
-                      BLOB_OR_NULL(t->has_bank, t->bank_sealed),
-                      TEXT_OR_NULL(t->has_bank, t->bank_index), SV_TEXT(t->bank_masked),
-                      SV_INT(now), SV_INT(id)},
-        23, NULL);
+        "UPDATE talents SET phone_enc = $1, phone_index = $2, phone_masked = $3, education = $4, "
+        "graduation_date = $5, category = $6, level = $7, employer_id = $8, employed_since = $9, "
+        "insurance_months = $10, owns_housing = $11, updated_at = $12 WHERE id = $13",
+        (store_val[]){
+            BLOB_OR_NULL(t->has_phone, t->phone_sealed), TEXT_OR_NULL(t->has_phone, t->phone_index),
+            SV_TEXT(t->phone_masked), SV_TEXT(t->education),
+            t->has_graduation ? SV_INT(t->graduation) : SV_NULL, SV_TEXT(t->category),
+            SV_TEXT(t->level), t->has_employer ? SV_INT(t->employer_id) : SV_NULL,
+            t->has_employer ? SV_INT(t->employed_since) : SV_NULL, SV_INT(t->insurance_months),
+            SV_INT(t->owns_housing), SV_INT(now), SV_INT(id)},
+        13, NULL);
     if (!rc) rc = talent_employment_change(s, id, old_employer, t, now);
     return rc;
 }
@@ -677,24 +671,33 @@ int registry_talent_update(store *s, const actor *a, int64_t id, const struct ta
     /* The record must be visible before anything about the input is said. */
     json_t *cur = NULL;
     rc = state_of(s, &sc, id, &cur);
-    json_decref(cur);
     if (rc == QL_ENOTFOUND) return not_found(err, id);
     if (rc) return rc;
-    /* Personal fields not given stay as stored. */
+    /* Personal fields not given stay as stored; the name, ID number and
+     * bank card are not changed here at all (registry/payee.h). */
     struct talent_input full = *given;
     const struct talent_input *in = &full;
     struct personal_plain kept = {{0}, {0}, {0}};
-    if (!given->id_number || !given->phone || !given->bank_account) {
-        rc = stored_personal(s, id, &kept, err);
-        if (rc == QL_ENOTFOUND) return not_found(err, id);
-        if (rc) return rc;
-        if (!full.id_number) full.id_number = kept.id_number;
-        if (!full.phone) full.phone = kept.phone;
-        if (!full.bank_account) full.bank_account = kept.bank_account;
-    }
+    char name[401];
+    snprintf(name, sizeof name, "%s", json_string_value(json_object_get(cur, "name")));
+    json_decref(cur);
+    rc = stored_personal(s, id, &kept, err);
+    if (rc == QL_ENOTFOUND) return not_found(err, id);
+    if (rc) return rc;
+    int refused = payee_update_guard(given, name, kept.id_number, kept.bank_account, report);
+    /* the other fields checked all the same (every problem at once) */
+    full.name = name;
+    full.id_number = kept.id_number;
+    full.bank_account = kept.bank_account;
+    if (!full.phone) full.phone = kept.phone;
     struct talent_rec t;
     rc = talent_check(s, in, NULL, date_today(), &t, report);
     sodium_memzero(&kept, sizeof kept);
+    if (refused) {
+        if (!rc) talent_rec_free(&t);
+        if (err) *err = report->errors.e[0];
+        return refused;
+    }
     if (rc == QL_EINVAL) return first_error(report, err);
     if (rc) return rc;
     rc = check_write_scope(&sc, &t, err);

@@ -79,8 +79,8 @@ int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id
 
 /* Rewrites talent id with t, and its employment as
  * talent_employment_change does. old_employer is its employer until now (0
- * for none). No audit row, no scope check. QL_ECONFLICT when t's ID number
- * belongs to another talent. */
+ * for none). The name, ID number and bank card are left as stored: they
+ * change only through registry/payee.h. No audit row, no scope check. */
 int talent_store_update(store *s, int64_t id, int64_t old_employer, const struct talent_rec *t,
                         int64_t now);
 

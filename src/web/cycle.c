@@ -545,6 +545,7 @@ static int render_cycle(http_req *r, const char *month, json_t *d, int status)
         entitlements_view(r, d, c);
         corrections_view(r, d, month);
         payments_view(r, d, month);
+        web_cycle_holds(r, d, month);
         files_view(r, d, month);
         imports_view(r, d, month);
         json_object_set_new(d, "cycle", c);

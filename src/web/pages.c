@@ -138,6 +138,7 @@ static const struct {
     {AREA_LEASES, "/registry/leases", "nav.leases", P_REGISTRY_READ},
     {AREA_OPERATORS, "/registry/operators", "nav.operators", P_REGISTRY_READ},
     {AREA_APPLY, "/apply", "nav.apply", P_SUBSIDY_APPLY},
+    {AREA_PAYEE, "/payee", "nav.payee", P_SUBSIDY_APPLY},
     {AREA_SUBSIDY, "/subsidy", "nav.subsidy", -2},
     {AREA_NOTICES, "/subsidy/notices", "nav.notices", -1},
     {AREA_POLICIES, "/policies", "nav.policies", P_POLICY_MANAGE},

@@ -137,6 +137,10 @@ static int render_talent(http_req *r, int64_t id, json_t *page_in, int status,
     json_object_set_new(d, "talent", t);
     json_object_set_new(d, "can_write", json_boolean(actor_can(&r->who, P_REGISTRY_WRITE)));
     json_object_set_new(d, "can_unmask", json_boolean(actor_can(&r->who, P_PERSONAL_UNMASK)));
+    /* payee data: district and department staff (registry/payee.h) */
+    json_object_set_new(
+        d, "can_payee",
+        json_boolean(r->who.scope == SCOPE_DISTRICT || r->who.scope == SCOPE_DEPARTMENT));
     if (unmask_value)
         json_object_set_new(d, "unmasked", json_pack("{s:s, s:s}", "label", unmask_label, "value",
                                                      unmask_value));
@@ -204,8 +208,11 @@ static void talent_fields(http_req *r, json_t *d, const json_t *masked)
                                 ? web_tf(r, "registry.hint.bank_keep", "masked",
                                          web_str(masked, "bank_masked"), (const char *)NULL)
                                 : web_t(r, "registry.hint.bank_account");
+    /* editing: the name is shown, the ID number and card are not asked for
+     * (registry/payee.h: they change elsewhere; the intro says where) */
     const struct fdef defs[] = {
-        {"name", "registry.field.name", 1, "text", NULL, NULL, NULL, 0, 0},
+        {"name", "registry.field.name", 1, "text", masked ? web_t(r, "payee.name_fixed") : NULL,
+         NULL, NULL, 0, masked != NULL},
         {"id_number", "registry.field.id_number", !masked, "text", id_hint, NULL, NULL, 1, 0},
         {"phone", "registry.field.phone", 0, "tel", phone_hint, "numeric", NULL, 0, 0},
         {"education", "registry.field.education", 1, NULL, NULL, NULL,
@@ -227,7 +234,11 @@ static void talent_fields(http_req *r, json_t *d, const json_t *masked)
     json_t *yn = defs[10].options;
     json_object_set_new(json_array_get(yn, 0), "label", json_string(web_t(r, "common.no")));
     json_object_set_new(json_array_get(yn, 1), "label", json_string(web_t(r, "common.yes")));
-    for (size_t i = 0; i < COUNT(defs); i++) web_add_field(r, d, &defs[i]);
+    for (size_t i = 0; i < COUNT(defs); i++)
+        if (!masked || (strcmp(defs[i].name, "id_number") && strcmp(defs[i].name, "bank_account")))
+            web_add_field(r, d, &defs[i]);
+        else json_decref(defs[i].options);
+    if (masked) json_object_set_new(d, "intro", json_string(web_t(r, "payee.edit_intro")));
 }
 
 static const char *const talent_form_names[] = {
@@ -357,14 +368,17 @@ int web_talent_update(http_req *r)
     rc = registry_talent_update(r->db, &r->who, id, &in, &rep, &err);
     if (rc) {
         json_t *t;
-        if (!web_form_can_show(rc) || registry_talent_get(r->db, &r->who, id, &t, &r->err) != 0) {
-            if (!web_form_can_show(rc)) r->err = err;
-            return web_form_can_show(rc) ? QL_ENOTFOUND : rc;
+        /* a name, ID number or card sent changed: refused at its field */
+        int show = web_form_can_show(rc) || (rc == QL_EFORBIDDEN && rep.errors.n);
+        if (!show || registry_talent_get(r->db, &r->who, id, &t, &r->err) != 0) {
+            if (!show) r->err = err;
+            return show ? QL_ENOTFOUND : rc;
         }
         const char *self = arena_printf(r->arena, "/registry/talents/%lld", (long long)id);
         json_t *d = talent_form_page(r, web_t(r, "registry.talents.edit_title"), self, self);
         keep_typed(r, d);
-        int status = web_report_errors(r, d, rc, &rep, &err);
+        int status = rc == QL_EFORBIDDEN ? (web_report_errors(r, d, rc, &rep, &err), 403)
+                                         : web_report_errors(r, d, rc, &rep, &err);
         talent_fields(r, d, t);
         json_decref(t);
         return web_render(r, status, "record_form", d);

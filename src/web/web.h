@@ -43,7 +43,8 @@ enum web_area {
     AREA_NOTICES,
     AREA_POLICIES,
     AREA_CALENDAR,
-    AREA_CYCLES
+    AREA_CYCLES,
+    AREA_PAYEE
 };
 
 /* The data every page starts from: title, strings (t), the signed-in
@@ -185,5 +186,22 @@ int web_cycle_results(http_req *r);
 int web_cycle_close(http_req *r);
 int web_payment_requeue(http_req *r);
 int web_payment_write_off(http_req *r);
+
+/* payee.c: a person's payee data (registry/payee.h): the person's own page
+ * (/payee: the card, a change to ask for, confirm or cancel, the
+ * notifications), a person's page for staff (/registry/talents/{id}/payee:
+ * a change entered at a window, its confirmation by a second clerk, name
+ * and ID number corrections and their review), and the forms behind them. */
+int web_payee_self(http_req *r);
+int web_payee_self_request(http_req *r);
+int web_payee_confirm(http_req *r);
+int web_payee_cancel(http_req *r);
+int web_talent_payee(http_req *r);
+int web_talent_payee_request(http_req *r);
+int web_identity_correct(http_req *r);
+int web_identity_review(http_req *r);
+/* Sets page.holds: the payees the latest export of month held, and why
+ * (nothing when the account may not read them). */
+void web_cycle_holds(http_req *r, json_t *page, const char *month);
 
 #endif

@@ -177,8 +177,11 @@ test('editing keeps the personal data that is not retyped, and the history names
     await page.click('#talent-table a:text-is("李明")');
     await page.click('a.button:text-is("修改")');
     assert.match(urlPath(page), /\/registry\/talents\/\d+\/edit$/);
-    assert.equal(await page.inputValue('#id_number'), '', 'the ID number is not put in the form');
-    assert.match(await text(page.locator('#id_number-hint')), /310104\*{8}0011/);
+    // the ID number and card are changed elsewhere (docs/registry.md, Payee
+    // data): not asked for here, and the name is shown, not edited
+    assert.equal(await page.locator('#id_number').count(), 0, 'the ID number is not in the form');
+    assert.equal(await page.locator('#bank_account').count(), 0, 'the card is not in the form');
+    assert.equal(await page.getAttribute('#name', 'readonly'), '');
     assert.equal(await page.inputValue('#employer'), EMPLOYER);
     await page.selectOption('#education', 'doctor');
     await checkAxe(page, 'talent-edit');

@@ -62,13 +62,17 @@ static int setup(void **state)
         return -1;
     }
     for (int i = 0; i < N_TALENTS; i++) {
-        char idn[19], phone[16];
+        char idn[19], phone[16], card[24];
         id_number(i, idn);
         snprintf(phone, sizeof phone, "139%08d", i);
-        struct talent_input t = {.name = "测试", .id_number = idn, .phone = phone,
-                                 .education = "master", .employer = EMPLOYER,
+        snprintf(card, sizeof card, "6222%012d", i); /* one card pays one person */
+        struct talent_input t = {.name = "测试",
+                                 .id_number = idn,
+                                 .phone = phone,
+                                 .education = "master",
+                                 .employer = EMPLOYER,
                                  .employed_since = "2024-01-01",
-                                 .bank_account = i % 2 ? "6222000000000009" : ""};
+                                 .bank_account = i % 2 ? card : ""};
         if (registry_talent_create(S, &CLI, &t, &id, &rep, &err)) {
             print_error("talent %d: %s\n", i, err.en);
             return -1;
