@@ -6,7 +6,9 @@
 #   make run             install what is missing, build, migrate and serve on 127.0.0.1:8080
 #   make test            install what is missing, build with ASan+UBSan, run every test suite
 #   make lint            banned functions and cppcheck
-#   make fuzz            libFuzzer targets with clang (FUZZ_SECONDS per target, default 30)
+#   make fuzz            libFuzzer targets with clang, each from its seeds in tests/fuzz/seeds/
+#                        (FUZZ_SECONDS per target, default 30; FUZZ_SEED, default 1;
+#                        FUZZ_TARGETS="fuzz_csv fuzz_import" for some only); .ci/run gives 20
 #   make bench           benchmarks in bench/ (needs nginx and wrk; installed on demand);
 #                        bench/registry loads PEOPLE talents (default 1,000,000; try PEOPLE=50000)
 #                        bench/cycle makes SUBSIDIES active subsidies (default 1,000,000; try 20000)
@@ -188,7 +190,7 @@ lint:
 fuzz:
 	scripts/setup.sh build fuzz
 	$(MAKE) FUZZ=1 fuzz-bins
-	scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
+	FUZZ_SEED='$(FUZZ_SEED)' FUZZ_TARGETS='$(FUZZ_TARGETS)' scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 bench:
 	scripts/setup.sh build bench

@@ -12,7 +12,7 @@ declare -A GROUP=(
   [test]="libcmocka-dev postgresql chromium fonts-wqy-microhei unzip sqlite3"
   [web]="nodejs"
   [lint]="cppcheck"
-  [fuzz]="clang libclang-rt-14-dev"
+  [fuzz]="clang libclang-rt-14-dev llvm-14"
   [bench]="nginx wrk sqlite3 time"
 )
 

@@ -555,14 +555,10 @@ static int check_display_name(const char *d, ql_err *err)
     if (n == 0)
         return ql_errf(err, QL_EINVAL, "display_name", "enter the person's name",
                        "请输入姓名");
-    if (!text_valid(d, n, 0))
-        return ql_errf(err, QL_EINVAL, "display_name",
-                       "the name must not contain control characters or malformed text",
-                       "姓名不能包含控制字符或无效字符");
     if (text_chars(d) > 100 || n > 400)
         return ql_errf(err, QL_EINVAL, "display_name", "the name must have at most 100 characters",
                        "姓名最多 100 个字符");
-    return 0;
+    return validate_name("display_name", d, err); /* controls, bidi, invisible, = + - @ */
 }
 
 /* Roles and scope must fit together: an employer's HR account is scoped to
@@ -957,10 +953,11 @@ int account_token_create(store *s, const actor *a, const char *username, const c
     token[0] = '\0';
     int rc = actor_require(a, P_TOKEN_MANAGE, err);
     if (rc) return rc;
-    if (!name || !*name || text_chars(name) > 100 || !text_valid(name, strlen(name), 0))
+    if (!name || !*name || text_chars(name) > 100)
         return ql_errf(err, QL_EINVAL, "name",
                        "give the token a name of 1 to 100 characters without control characters",
                        "请为令牌填写 1 到 100 个字符的名称（不含控制字符）");
+    if ((rc = validate_text_line("name", name, err))) return rc;
     if (days < 1 || days > 3650)
         return ql_errf(err, QL_EINVAL, "days", "a token lasts from 1 to 3650 days",
                        "令牌有效期应为 1 到 3650 天");

@@ -79,7 +79,9 @@ void audit_digest(const json_t *value, char out[65]);
  * backwards, and is not moved at all if the row it records no longer has the
  * recorded hash (QL_ECONFLICT: the log was rewritten; the anchor is kept as
  * evidence). Safe from several threads and processes. Returns 0 or an error;
- * an error does not undo the committed transaction. */
+ * an error does not undo the committed transaction. Inside a transaction (a
+ * service's store_tx nested in its caller's) it does nothing and returns 0:
+ * the outermost caller calls it once its transaction has committed. */
 int audit_committed(store *s, ql_err *err);
 
 /* What audit_verify found. */

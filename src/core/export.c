@@ -322,43 +322,75 @@ static void csv_putc(exporter *x, char c)
     x->out[x->out_len++] = c;
 }
 
+/* Where a CSV text field goes: the exporter's output (x) or a buffer (b). */
+typedef struct csv_sink {
+    exporter *x;
+    buf *b;
+} csv_sink;
+
+static void sink_put(const csv_sink *k, const void *p, size_t n)
+{
+    if (k->x)
+        csv_put(k->x, p, n);
+    else
+        buf_append(k->b, p, n);
+}
+
+static void sink_putc(const csv_sink *k, char c)
+{
+    if (k->x)
+        csv_putc(k->x, c);
+    else
+        buf_putc(k->b, c);
+}
+
 /* Writes one text field: quoted when it must be (RFC 4180), with an apostrophe in front of
  * anything a spreadsheet would run as a formula, malformed UTF-8 replaced by U+FFFD. */
-static void csv_text(exporter *x, const char *s)
+static void csv_encode(const csv_sink *k, const char *s)
 {
     if (!s || !*s) return;
     text_scan ts;
     scan_text(s, &ts);
     int formula = looks_like_formula(s);
     int quote = ts.csv_quote || formula;
-    if (quote) csv_putc(x, '"');
-    if (formula) csv_putc(x, '\'');
+    if (quote) sink_putc(k, '"');
+    if (formula) sink_putc(k, '\'');
     if (!ts.invalid && !ts.csv_quote) {
-        csv_put(x, s, ts.len);
+        sink_put(k, s, ts.len);
     } else {
         const unsigned char *p = (const unsigned char *)s;
         size_t run = 0, i = 0;
         while (i < ts.len) {
             if (p[i] == '"') {
-                csv_put(x, p + run, i + 1 - run); /* the quote itself, then once more */
-                csv_putc(x, '"');
+                sink_put(k, p + run, i + 1 - run); /* the quote itself, then once more */
+                sink_putc(k, '"');
                 run = ++i;
             } else if (p[i] < 0x80) {
                 i++;
             } else {
-                size_t k = text_char_len(p + i, ts.len - i);
-                if (k) {
-                    i += k;
+                size_t n = text_char_len(p + i, ts.len - i);
+                if (n) {
+                    i += n;
                     continue;
                 }
-                csv_put(x, p + run, i - run);
-                csv_put(x, replacement, 3);
+                sink_put(k, p + run, i - run);
+                sink_put(k, replacement, 3);
                 run = ++i;
             }
         }
-        csv_put(x, p + run, ts.len - run);
+        sink_put(k, p + run, ts.len - run);
     }
-    if (quote) csv_putc(x, '"');
+    if (quote) sink_putc(k, '"');
+}
+
+static void csv_text(exporter *x, const char *s)
+{
+    csv_encode(&(csv_sink){x, NULL}, s);
+}
+
+void export_csv_text(struct buf *b, const char *s)
+{
+    csv_encode(&(csv_sink){NULL, b}, s);
 }
 
 static int csv_end_row(exporter *x, ql_err *err)

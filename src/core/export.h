@@ -54,6 +54,14 @@ int64_t export_rows(const exporter *x);
  * error the file should be removed by the caller. */
 int export_close(exporter *x, ql_err *err);
 
+/* Appends s to b as one CSV field, as an export writes a text cell: quoted
+ * when it must be, with the apostrophe in front of what a spreadsheet
+ * would take for a formula, malformed UTF-8 replaced by U+FFFD; nothing
+ * for NULL or "". No separator. For other CSV files people open (the bank's
+ * batch files, src/ledger/bank.c). */
+struct buf; /* core/buf.h, not included: its typedef would shadow includers' variables */
+void export_csv_text(struct buf *b, const char *s);
+
 /* Content type and file-name extension of a format. */
 const char *export_content_type(enum export_format format);
 const char *export_extension(enum export_format format);

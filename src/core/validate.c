@@ -281,3 +281,59 @@ void validate_money_text(int64_t fen, char *out, size_t n)
     snprintf(out, n, "%s%llu.%02llu", fen < 0 ? "-" : "", (unsigned long long)(a / 100),
              (unsigned long long)(a % 100));
 }
+
+int validate_text_line(const char *field, const char *s, ql_err *err)
+{
+    size_t pos = 0;
+    uint32_t cp = 0;
+    switch (text_first_flaw(s, strlen(s), 0, &pos, &cp)) {
+    case TEXT_FINE:
+        return 0;
+    case TEXT_MALFORMED:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu is not valid UTF-8 text (byte 0x%02X); type it again",
+                       "%s：第 %zu 个字符不是有效的 UTF-8 文本（字节 0x%02X），请重新输入", field,
+                       pos, (unsigned)cp);
+    case TEXT_CONTROL:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu (U+%04X) is a control character; remove it",
+                       "%s：第 %zu 个字符（U+%04X）是控制字符，请删除", field, pos, (unsigned)cp);
+    case TEXT_SEPARATOR:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu (U+%04X) is a line or paragraph separator; write it on "
+                       "one line",
+                       "%s：第 %zu 个字符（U+%04X）是换行或分段符，请写在一行内", field, pos,
+                       (unsigned)cp);
+    case TEXT_BIDI:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu (U+%04X) is an invisible bidirectional control, which "
+                       "changes the order the text is shown in; remove it",
+                       "%s：第 %zu 个字符（U+%04X）是不可见的双向文本控制符，会改变文字的显示顺序，"
+                       "请删除",
+                       field, pos, (unsigned)cp);
+    case TEXT_INVISIBLE:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu (U+%04X) is invisible (zero-width or formatting); "
+                       "remove it",
+                       "%s：第 %zu 个字符（U+%04X）是不可见字符（零宽或格式字符），请删除", field,
+                       pos, (unsigned)cp);
+    case TEXT_NONCHAR:
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: character %zu (U+%04X) is not a character of any script; remove it",
+                       "%s：第 %zu 个字符（U+%04X）不是任何文字的字符，请删除", field, pos,
+                       (unsigned)cp);
+    }
+    return QL_EINVAL; /* not reached */
+}
+
+int validate_name(const char *field, const char *s, ql_err *err)
+{
+    int rc = validate_text_line(field, s, err);
+    if (rc) return rc;
+    if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')
+        return ql_errf(err, QL_EINVAL, field,
+                       "%s: a name cannot start with '%c' (a spreadsheet would take it for a "
+                       "formula)",
+                       "%s：名称不能以“%c”开头（电子表格会将其当作公式）", field, s[0]);
+    return 0;
+}

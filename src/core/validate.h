@@ -63,6 +63,19 @@ int validate_date(const char *field, const char *s, int32_t *day, ql_err *err);
 int validate_int(const char *field, const char *s, int64_t min, int64_t max, int64_t *out,
                  ql_err *err);
 
+/* A line of text that people type and other programs show or read (an
+ * address, a category, a label, a reason): well-formed UTF-8 without any
+ * character text_first_flaw finds (controls C0 and C1, line and paragraph
+ * separators, bidirectional controls, zero-width and other invisible
+ * characters, noncharacters). QL_EINVAL naming field, the character
+ * (U+XXXX), its position and its kind. The length is the caller's check. */
+int validate_text_line(const char *field, const char *s, ql_err *err);
+
+/* A name (of a person, an employer, an operator, an account's holder):
+ * validate_text_line, and it does not start with '=', '+', '-' or '@',
+ * which a spreadsheet would take for a formula (docs/registry.md). */
+int validate_name(const char *field, const char *s, ql_err *err);
+
 /* Formats fen as yuan with two decimals ("1500.00", "-0.05") into out. */
 void validate_money_text(int64_t fen, char *out, size_t n);
 

@@ -3,10 +3,11 @@
 #include "ledger/bank_impl.h"
 
 #include "audit/audit.h"
-#include "core/csv.h"
 #include "core/date.h"
+#include "core/export.h"
 #include "core/log.h"
 #include "core/pii.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "ledger/ledger.h"
 #include "policy/rules.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -383,22 +383,6 @@ static int batch_page(store *s, void *vctx)
 
 /* ---- export: files -------------------------------------------------------- */
 
-/* A CSV field: quoted when it holds a comma, a quote or a line end. */
-static void csv_field(buf *b, const char *v, bool last)
-{
-    if (strpbrk(v, ",\"\r\n")) {
-        buf_putc(b, '"');
-        for (const char *p = v; *p; p++) {
-            if (*p == '"') buf_putc(b, '"');
-            buf_putc(b, *p);
-        }
-        buf_putc(b, '"');
-    } else {
-        buf_puts(b, v);
-    }
-    buf_puts(b, last ? "\r\n" : ",");
-}
-
 static int write_all(int fd, const buf *b)
 {
     size_t off = 0;
@@ -449,24 +433,44 @@ static int bfile_open(struct bfile *f, const struct cyc *c, const struct bank_ex
     return 0;
 }
 
-/* Adds a payment's line. */
+/* Adds a payment's line. The payee's name (and account) as the store has
+ * them, with any character no name may hold now (controls, separators,
+ * bidirectional and invisible characters, malformed bytes: stored before
+ * the rule at input) as '?', in either format; in CSV every text field is
+ * written as the registry's exports write it (export_csv_text: a name
+ * starting with = + - @ gets the apostrophe and is no formula). */
 static int bfile_line(struct bfile *f, const char *rid, const char *payee_type, int64_t fen,
                       const char *plain, const char *name, ql_err *err)
 {
+    char *nm = text_dup_fine(name), *acct = text_dup_fine(plain);
     struct bank_values *v = &f->v;
     v->request_id = rid;
-    v->account = plain;
-    v->name = name;
+    v->account = acct;
+    v->name = nm;
     v->payee_type = payee_type;
     v->amount_fen = fen;
     v->seq = ++f->seq;
-    if (f->fixed) return bank_layout_record(f->l, BR_DETAIL, v, &f->b, err);
-    char num[24], yuan[32];
-    snprintf(num, sizeof num, "%lld", (long long)f->seq);
-    validate_money_text(fen, yuan, sizeof yuan);
-    const char *fl[] = {f->br->no, num, rid, plain, name, yuan, "CNY", f->purpose};
-    for (int i = 0; i < 8; i++) csv_field(&f->b, fl[i], i == 7);
-    return 0;
+    int rc = 0;
+    if (f->fixed) {
+        rc = bank_layout_record(f->l, BR_DETAIL, v, &f->b, err);
+    } else {
+        char num[24], yuan[32];
+        snprintf(num, sizeof num, "%lld", (long long)f->seq);
+        validate_money_text(fen, yuan, sizeof yuan);
+        const char *fl[] = {f->br->no, num, rid, acct, nm, yuan, "CNY", f->purpose};
+        for (int i = 0; i < 8; i++) {
+            if (i == 1 || i == 5) /* numbers */
+                buf_puts(&f->b, fl[i]);
+            else
+                export_csv_text(&f->b, fl[i]);
+            buf_puts(&f->b, i == 7 ? "\r\n" : ",");
+        }
+    }
+    sodium_memzero(acct, strlen(acct));
+    free(acct);
+    free(nm);
+    v->account = v->name = "";
+    return rc;
 }
 
 /* Ends the file (rc: what building it returned): the trailer, then a
@@ -781,15 +785,10 @@ static bool idset_has(const struct idset *s, int64_t id)
     return false;
 }
 
-struct rrow {
-    long line;
-    char batch[33], rid[33], account[48], amount[32], status[24], message[201];
-};
-
 struct imp {
     const struct cyc *c;
     const actor *a;
-    struct rrow *rows;
+    struct bank_result_row *rows;
     int n;
     struct idset seen;      /* payments named by the pages committed */
     int64_t page_ids[PAGE]; /* and by this page */
@@ -826,8 +825,8 @@ static int status_of(const char *s)
     return -1;
 }
 
-static int settle(store *s, struct imp *x, const struct rrow *w, int64_t pid, int64_t acct,
-                  const char *type, int64_t payee, int64_t fen, bool paid)
+static int settle(store *s, struct imp *x, const struct bank_result_row *w, int64_t pid,
+                  int64_t acct, const char *type, int64_t payee, int64_t fen, bool paid)
 {
     ql_err *err = x->err;
     char key[64], code[64], who[128], msg[201];
@@ -860,9 +859,18 @@ static int settle(store *s, struct imp *x, const struct rrow *w, int64_t pid, in
     return 0;
 }
 
-static int import_row(store *s, struct imp *x, const struct rrow *w)
+static int import_row(store *s, struct imp *x, const struct bank_result_row *w)
 {
     ql_err *err = x->err;
+    char en[300], zh[300];
+    if (w->too_long & (1u << BRC_REQUEST_ID)) { /* no payment has a request id that long */
+        snprintf(en, sizeof en, "no payment has request id \"%s…\" (longer than %zu bytes)", w->rid,
+                 sizeof w->rid - 1);
+        snprintf(zh, sizeof zh, "没有请求号为“%s…”的付款（超过 %zu 字节）", w->rid,
+                 sizeof w->rid - 1);
+        mismatch(x, w->line, w->rid, "unknown_id", en, zh);
+        return 0;
+    }
     store_rows *r;
     int rc =
         store_query(s,
@@ -889,7 +897,6 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", err);
-    char en[300], zh[300];
     if (!pid) {
         snprintf(en, sizeof en, "no payment has request id \"%s\"", w->rid);
         snprintf(zh, sizeof zh, "没有请求号为“%s”的付款", w->rid);
@@ -912,7 +919,7 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
         mismatch(x, w->line, w->rid, "duplicate", en, zh);
         return 0;
     }
-    if (strcmp(batch, w->batch)) {
+    if ((w->too_long & (1u << BRC_BATCH)) || strcmp(batch, w->batch)) {
         snprintf(en, sizeof en, "payment %s was sent in batch %s, the file says %s", w->rid,
                  batch[0] ? batch : "(none)", w->batch);
         snprintf(zh, sizeof zh, "付款 %s 所在批次为 %s，文件中为 %s", w->rid,
@@ -922,7 +929,8 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
     }
     int64_t got;
     ql_err e;
-    if (validate_money("amount", w->amount, &got, &e) || got != fen) {
+    if ((w->too_long & (1u << BRC_AMOUNT)) || validate_money("amount", w->amount, &got, &e) ||
+        got != fen) {
         char want[32];
         validate_money_text(fen, want, sizeof want);
         snprintf(en, sizeof en, "payment %s is %s yuan, the file says \"%s\"", w->rid, want,
@@ -935,14 +943,14 @@ static int import_row(store *s, struct imp *x, const struct rrow *w)
     pii_normalize(PII_BANK_ACCOUNT, w->account, plain, sizeof plain);
     pii_index(PII_BANK_ACCOUNT, plain, got_idx);
     sodium_memzero(plain, sizeof plain);
-    if (strcmp(got_idx, idx)) {
+    if ((w->too_long & (1u << BRC_ACCOUNT)) || strcmp(got_idx, idx)) {
         snprintf(en, sizeof en, "payment %s was sent to another account than the file says",
                  w->rid);
         snprintf(zh, sizeof zh, "付款 %s 的收款账号与文件不符", w->rid);
         mismatch(x, w->line, w->rid, "account", en, zh);
         return 0;
     }
-    int st = status_of(w->status);
+    int st = w->too_long & (1u << BRC_STATUS) ? -1 : status_of(w->status);
     if (st < 0) {
         snprintf(en, sizeof en, "payment %s: status \"%s\" is neither S (paid) nor F (failed)",
                  w->rid, w->status);
@@ -1089,17 +1097,6 @@ static int import_before(store *s, const char *digest, struct bank_import_report
     return rc < 0 ? store_failure(s, rc, "", err) : 0;
 }
 
-static const char *const columns[][2] = {
-    {"batch_no", "批次号"}, {"request_id", "请求号"}, {"account", "账号"},
-    {"amount", "金额"},     {"status", "状态"},       {"message", "说明"},
-};
-#define NCOL 6
-
-static void copy_field(char *dst, size_t n, char **f, int nf, int col)
-{
-    snprintf(dst, n, "%s", col >= 0 && col < nf && f[col] ? f[col] : "");
-}
-
 int bank_import(store *s, const actor *a, const char *month, const char *data, size_t len,
                 const char *file_name, struct bank_import_report *out, ql_err *err)
 {
@@ -1123,8 +1120,15 @@ int bank_import(store *s, const actor *a, const char *month, const char *data, s
     if ((rc = import_before(s, digest, out, err)) || out->unchanged) return rc;
     char fname[201];
     pii_scrub(file_name ? file_name : "", fname, sizeof fname);
-    csv_reader *cr;
-    if ((rc = csv_open_mem(data, len, fname, &cr, err))) return rc;
+    /* Read to the end first: a file that cannot be read whole (a stray
+     * quote on line 90,000) settles nothing, though rows settle a page at
+     * a time. */
+    bank_result *br;
+    struct bank_result_row scan;
+    if ((rc = bank_result_open(data, len, fname, &br, err))) return rc;
+    while ((rc = bank_result_next(br, &scan, err)) == 1) continue;
+    bank_result_close(br);
+    if (rc < 0 || (rc = bank_result_open(data, len, fname, &br, err))) return rc;
     struct imp x;
     memset(&x, 0, sizeof x);
     x.c = &c;
@@ -1135,36 +1139,10 @@ int bank_import(store *s, const actor *a, const char *month, const char *data, s
     x.digest = digest;
     struct ledger_account ca = {"clearing:bank", LK_CLEARING, "", "", 0};
     rc = ledger_account_id(s, &ca, &x.clearing, err);
-    char **f;
-    int nf, col[NCOL];
-    long line;
-    for (int i = 0; i < NCOL; i++) col[i] = -1;
-    if (!rc && (rc = csv_next(cr, &f, &nf, &line, err)) == 1) {
-        for (int j = 0; j < nf; j++) {
-            const char *h0 = f[j];
-            if (!strncmp(h0, "\xEF\xBB\xBF", 3)) h0 += 3;
-            for (int i = 0; i < NCOL; i++)
-                if (!strcasecmp(h0, columns[i][0]) || !strcmp(h0, columns[i][1])) col[i] = j;
-        }
-        rc = 0;
-        for (int i = 0; i < NCOL - 1 && !rc; i++)
-            if (col[i] < 0)
-                rc = ql_errf(err, QL_EINVAL, columns[i][0], "the result file has no column %s (%s)",
-                             "结果文件缺少 %s（%s）列", columns[i][0], columns[i][1]);
-    } else if (rc == 0) {
-        rc = ql_errf(err, QL_EINVAL, "file", "the result file is empty", "结果文件为空");
-    }
     while (!rc) {
         x.n = 0;
-        while (x.n < PAGE && (rc = csv_next(cr, &f, &nf, &line, err)) == 1) {
-            struct rrow *w = &x.rows[x.n++];
-            w->line = line;
-            copy_field(w->batch, sizeof w->batch, f, nf, col[0]);
-            copy_field(w->rid, sizeof w->rid, f, nf, col[1]);
-            copy_field(w->account, sizeof w->account, f, nf, col[2]);
-            copy_field(w->amount, sizeof w->amount, f, nf, col[3]);
-            copy_field(w->status, sizeof w->status, f, nf, col[4]);
-            copy_field(w->message, sizeof w->message, f, nf, col[5]);
+        while (x.n < PAGE && (rc = bank_result_next(br, &x.rows[x.n], err)) == 1) {
+            struct bank_result_row *w = &x.rows[x.n++];
             out->rows++;
             bool known = false;
             for (size_t b = 0; b < x.nb && !known; b++) known = !strcmp(x.batches[b], w->batch);
@@ -1190,7 +1168,7 @@ int bank_import(store *s, const actor *a, const char *month, const char *data, s
         if (!rc && x.n < PAGE) rc = 1;
     }
     if (rc == 1) rc = 0;
-    csv_close(cr);
+    bank_result_close(br);
     struct imp_done d = {&x, digest, fname};
     if (!rc) rc = store_tx(s, STORE_TX_WRITE, import_finish, &d);
     if (!rc) {

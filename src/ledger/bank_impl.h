@@ -70,4 +70,45 @@ struct bank_hold_row {
 int bank_holds_sync(store *s, int64_t cycle, int64_t after, int64_t last,
                     const struct bank_hold_row *h, int n, int64_t *written, ql_err *err);
 
+/* ---- the bank's result file, read (bank_result.c) ---------------------- */
+
+/* The columns of a result file, in the order of bank_result_row's fields. */
+enum bank_result_col {
+    BRC_BATCH,
+    BRC_REQUEST_ID,
+    BRC_ACCOUNT,
+    BRC_AMOUNT,
+    BRC_STATUS,
+    BRC_MESSAGE
+};
+#define BANK_RESULT_COLS 6
+
+/* One data row. A value longer than its field is never cut to fit where a
+ * cut could match a payment: its column's bit (1 << BRC_*) is set in
+ * too_long and the field holds its start, cut at a character boundary
+ * (for messages). The message is the bank's text, kept to 200 bytes. */
+struct bank_result_row {
+    long line;
+    unsigned too_long;
+    char batch[33], rid[33], account[48], amount[32], status[24], message[201];
+};
+
+typedef struct bank_result bank_result;
+
+/* Opens len bytes of a result file (name for messages; the data must
+ * outlive the reader) and reads its header row. QL_EINVAL naming the
+ * column a file lacks (batch_no, request_id, account, amount, status),
+ * field "file" for an empty file, or the CSV reader's error. */
+int bank_result_open(const char *data, size_t len, const char *name, bank_result **out,
+                     ql_err *err);
+
+/* The next data row into *row: 1, 0 at the end, or the CSV reader's error. */
+int bank_result_next(bank_result *r, struct bank_result_row *row, ql_err *err);
+
+/* The column's English name ("batch_no", ...) and Chinese title ("批次号", ...). */
+const char *bank_result_col_name(enum bank_result_col c);
+const char *bank_result_col_title(enum bank_result_col c);
+
+void bank_result_close(bank_result *r);
+
 #endif

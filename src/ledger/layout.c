@@ -2,6 +2,7 @@
 #include "ledger/bank_impl.h"
 
 #include "core/embed.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 
 #include <stdio.h>
@@ -86,6 +87,10 @@ static int parse_line(bank_layout *l, char *text, const char *name, int line, ql
                        "常量应为不超过 63 字节的 \"文本\"：", fld);
         memcpy(f.lit, fld + 1, n - 2);
         f.lit[n - 2] = '\0';
+        if (text_first_flaw(f.lit, n - 2, 0, NULL, NULL) != TEXT_FINE)
+            return bad(err, name, line,
+                       "a literal may hold no control, invisible or malformed character",
+                       "常量不能含有控制字符、不可见字符或无效字符", "");
         if ((int)(n - 2) > f.width)
             return bad(err, name, line, "the literal is wider than its width: ", "常量超出宽度：",
                        fld);

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/pii.h"
 #include "core/text.h"
+#include "core/validate.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -101,11 +102,15 @@ int reg_reason(const char *reason, char *out, size_t n, ql_err *err)
 {
     size_t len = reg_trim(reason, out, n);
     size_t chars = text_chars(out);
-    if (len >= n || chars < 4 || chars > 200 || !text_valid(out, strlen(out), 0)) {
+    if (len >= n || chars < 4 || chars > 200) {
         out[0] = '\0';
         return ql_errf(err, QL_EINVAL, "reason",
                        "reason: say why you need to see it (4 to 200 characters); it is logged",
                        "reason：请说明查看原因（4 到 200 个字符），该操作将被记录");
+    }
+    if (validate_text_line("reason", out, err)) {
+        out[0] = '\0';
+        return QL_EINVAL;
     }
     return 0;
 }

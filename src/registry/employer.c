@@ -24,13 +24,15 @@ int employer_check(const struct employer_input *in, struct employer_rec *rec,
     snprintf(rec->credit_code, sizeof rec->credit_code, "%s", tmp);
 
     size_t name_len = reg_trim(in->name, rec->name, sizeof rec->name);
-    if (name_len >= sizeof rec->name || !rec->name[0] || text_chars(rec->name) > 200 || !text_valid(rec->name, strlen(rec->name), 0))
+    if (name_len >= sizeof rec->name || !rec->name[0] || text_chars(rec->name) > 200)
         bad = ql_errs_add(&report->errors,
                           (ql_errf(&e, QL_EINVAL, "name",
                                    "name: enter the employer's registered name (1 to 200 "
                                    "characters)",
                                    "name：请填写用人单位的登记名称（1 到 200 个字符）"),
                            &e));
+    else if (validate_name("name", rec->name, &e))
+        bad = ql_errs_add(&report->errors, &e);
     char ind[64];
     reg_trim(in->industry, ind, sizeof ind);
     rec->industry = reg_industry_code(ind[0] ? ind : "other");

@@ -126,12 +126,22 @@ int hs_text(reg_report *report, const char *field, const char *in, char *out, si
     }
     reg_trim(in, out, n);
     size_t chars = text_chars(out);
-    if ((required && !out[0]) || chars > max_chars || !text_valid(out, strlen(out), 0))
+    if ((required && !out[0]) || chars > max_chars)
         return hs_bad(report, (ql_errf(&e, QL_EINVAL, field, "%s: %s%.0s (%s%.0s%zu characters)",
                                        "%s：%.0s%s（%.0s%s%zu 个字符）", field, what_en, what_zh,
                                        required ? "1 to " : "at most ",
                                        required ? "1 到 " : "最多 ", max_chars),
                                &e));
+    if (validate_text_line(field, out, &e)) return hs_bad(report, &e);
+    return 0;
+}
+
+int hs_name(reg_report *report, const char *field, const char *in, char *out, size_t n,
+            int required, size_t max_chars, const char *what_en, const char *what_zh)
+{
+    ql_err e;
+    if (hs_text(report, field, in, out, n, required, max_chars, what_en, what_zh)) return 1;
+    if (validate_name(field, out, &e)) return hs_bad(report, &e);
     return 0;
 }
 

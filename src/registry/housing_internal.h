@@ -39,8 +39,14 @@ int hs_bad(reg_report *report, const ql_err *e);
 /* A text field: in trimmed into out (n bytes, at least 4 * max_chars + 65).
  * Adds an error naming field (what_en / what_zh say what to enter) and
  * returns 1 when it is required and empty, longer than max_chars
- * characters, or holds control characters or malformed UTF-8. */
+ * characters, or holds a character validate_text_line refuses (controls,
+ * separators, bidirectional controls, invisible characters, malformed
+ * UTF-8; the error names it). */
 int hs_text(reg_report *report, const char *field, const char *in, char *out, size_t n,
+            int required, size_t max_chars, const char *what_en, const char *what_zh);
+
+/* hs_text for a name (validate_name: nor may it start with = + - @). */
+int hs_name(reg_report *report, const char *field, const char *in, char *out, size_t n,
             int required, size_t max_chars, const char *what_en, const char *what_zh);
 
 /* A code of letters, digits and '-' (verification code, filing number):

@@ -60,7 +60,7 @@ static int operator_check(const struct operator_input *in, struct operator_rec *
                                       "（该企业账户绑定的编码，如 OP-1）"),
                               &e));
 
-    bad |= hs_text(report, "name", in->name, rec->name, sizeof rec->name, 1, 200,
+    bad |= hs_name(report, "name", in->name, rec->name, sizeof rec->name, 1, 200,
                    "enter the operator's registered name", "请填写住房租赁企业的登记名称");
 
     char tmp[64];
@@ -74,7 +74,7 @@ static int operator_check(const struct operator_input *in, struct operator_rec *
     if (validate_credit_code("credit_code", tmp, &e)) bad = hs_bad(report, &e);
     snprintf(rec->credit_code, sizeof rec->credit_code, "%s", tmp);
 
-    bad |= hs_text(report, "contact_name", in->contact_name, rec->contact_name,
+    bad |= hs_name(report, "contact_name", in->contact_name, rec->contact_name,
                    sizeof rec->contact_name, 0, 50, "the contact person's name", "联系人姓名");
 
     len = in->contact_phone ? strlen(in->contact_phone) : 0;

@@ -49,11 +49,13 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
     char tmp[256];
 
     size_t len = reg_trim(in->name, t->name, sizeof t->name);
-    if (len >= sizeof t->name || !t->name[0] || text_chars(t->name) > 100 || !text_valid(t->name, strlen(t->name), 0))
+    if (len >= sizeof t->name || !t->name[0] || text_chars(t->name) > 100)
         bad = add(report, (ql_errf(&e, QL_EINVAL, "name",
                                    "name: enter the person's name (1 to 100 characters)",
                                    "name：请填写姓名（1 到 100 个字符）"),
                            &e));
+    else if (validate_name("name", t->name, &e))
+        bad = add(report, &e);
 
     len = reg_trim(in->id_number, tmp, sizeof tmp);
     pii_normalize(PII_ID_NUMBER, tmp, t->id_norm, sizeof t->id_norm);
@@ -105,10 +107,12 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
     }
 
     len = reg_trim(in->category, t->category, sizeof t->category);
-    if (len >= sizeof t->category || text_chars(t->category) > 40 || !text_valid(t->category, strlen(t->category), 0))
+    if (len >= sizeof t->category || text_chars(t->category) > 40)
         bad = add(report, (ql_errf(&e, QL_EINVAL, "category",
                                    "category: at most 40 characters", "category：最多 40 个字符"),
                            &e));
+    else if (validate_text_line("category", t->category, &e))
+        bad = add(report, &e);
 
     reg_trim(in->level, tmp, sizeof tmp);
     if (tmp[0] >= 'a' && tmp[0] <= 'c' && !tmp[1]) tmp[0] = (char)(tmp[0] - 'a' + 'A');

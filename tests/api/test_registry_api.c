@@ -450,6 +450,26 @@ static void test_talent_create(void **state)
     j = call(hform, "POST", "/api/v1/talents", "name=x", 415);
     json_decref(j);
     assert_int_equal(count_talents(h_admin), before + 2);
+    /* A name with a right-to-left override (as JSON's \u202e escape) or a
+     * zero-width space, or one a spreadsheet would run: refused, naming the
+     * field and the character. */
+    static const char *const names[][2] = {{"\\u5f20\\u202e\\u4e09", "U+202E"},
+                                           {"\\u5f20\\u200b\\u4e09", "U+200B"},
+                                           {"=1+1", "formula"}};
+    for (size_t k = 0; k < 3; k++) {
+        body = talent_body(9, NULL, NULL);
+        char *at = strstr(body, "接口人才"), with[1024];
+        snprintf(with, sizeof with, "%.*s%s%s", (int)(at - body), body, names[k][0],
+                 at + strlen("接口人才"));
+        free(body);
+        j = call(h_admin, "POST", "/api/v1/talents", with, 400);
+        check_error(j, "invalid", "body.name");
+        check_errors(j, (const char *[]){"body.name", NULL});
+        if (!strstr(jstr(json_object_get(j, "error"), "message_en"), names[k][1]))
+            fail_msg("%s: %s", names[k][1], jstr(json_object_get(j, "error"), "message_en"));
+        json_decref(j);
+    }
+    assert_int_equal(count_talents(h_admin), before + 2);
     /* Registered already. */
     body = talent_body(1, NULL, NULL);
     j = call(h_admin, "POST", "/api/v1/talents", body, 409);

@@ -530,6 +530,18 @@ static void test_algo_changed(void **state)
 }
 
 /* A transaction that appended and rolled back leaves no trace in the anchor. */
+/* Appends b's rows in a store_tx of its own (nested in the caller's), says
+ * they committed as a service does, then rolls the outer transaction back. */
+static int nested_body(store *s, void *ctx)
+{
+    struct batch *b = ctx;
+    int rc = store_tx(s, STORE_TX_WRITE, append_body, b);
+    if (rc) return rc;
+    ql_err err = {0};
+    if (audit_committed(s, &err)) fail_msg("audit_committed: %s", err.en);
+    return QL_ECONFLICT;
+}
+
 static void test_rollback_keeps_anchor(void **state)
 {
     (void)state;
@@ -557,6 +569,13 @@ static void test_rollback_keeps_anchor(void **state)
     append_n(s, 3, 6);
     expect_ok(s, 8);
     expect_anchor(s, 8);
+    /* A service run inside an outer transaction (its store_tx nests) calls
+     * audit_committed before anything committed: the anchor stays. */
+    b = (struct batch){.n = 3, .first = 9};
+    assert_int_equal(store_tx(s, STORE_TX_WRITE, nested_body, &b), QL_ECONFLICT);
+    assert_int_equal(b.last_seq, 11);
+    expect_anchor(s, 8);
+    expect_ok(s, 8);
     store_close(s);
 }
 

@@ -13,6 +13,7 @@
 #include "testutil.h"
 
 #include "auth/perm.h"
+#include "core/buf.h"
 #include "core/date.h"
 #include "ledger/bank.h"
 #include "ledger/cycle.h"
@@ -140,12 +141,17 @@ static char *slurp(const char *dir, const char *name)
     return tu_slurp(path, &len);
 }
 
-static int64_t import(const char *text, struct bank_import_report *r)
+static int64_t import_month(const char *month, const char *text, struct bank_import_report *r)
 {
     ql_err err;
-    int rc = bank_import(S, &CLI, "2026-10", text, strlen(text), "result.csv", r, &err);
+    int rc = bank_import(S, &CLI, month, text, strlen(text), "result.csv", r, &err);
     if (rc) fail_msg("import: %s", err.en);
     return r->mismatches;
+}
+
+static int64_t import(const char *text, struct bank_import_report *r)
+{
+    return import_month("2026-10", text, r);
 }
 
 static bool has_problem(const struct bank_import_report *r, const char *problem, const char *rid)
@@ -179,6 +185,8 @@ static void test_layouts(void **state)
         {"header name 8\n", "t.layout:1: this field belongs to detail records: name"},
         {"detail amount_fen 8 cut\n", "t.layout:1: options are left, right"},
         {"header batch_no 20\n", "t.layout:1: a layout needs detail fields"},
+        {"detail seq 8\ndetail \"A\rB\" 3\n", "t.layout:2: a literal may hold no control"},
+        {"detail \"\xE2\x80\xAE\" 3\n", "t.layout:1: a literal may hold no control"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         l = NULL;
@@ -477,11 +485,172 @@ static void test_pay_a_cycle(void **state)
     ledger_holds();
 }
 
+/* Names stored before the rule at input refused them (or that came another
+ * way) reach a bank file harmless: in CSV a name starting with '=' is
+ * written as the registry's exports write it (a quoted cell with an
+ * apostrophe, no formula), and in either format a control, separator,
+ * bidirectional or invisible character is '?', so no record is split and
+ * no text turned around; a lost file written again from the store is the
+ * same, byte for byte. */
+static void test_hostile_names(void **state)
+{
+    (void)state;
+    ql_err err;
+    const char *formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    assert_int_equal(store_exec(S, "UPDATE talents SET name = $1 WHERE name = '张甲'",
+                                (store_val[]){SV_TEXT(formula)}, 1, NULL),
+                     0);
+    assert_int_equal(store_exec(S, "UPDATE talents SET name = $1 WHERE name = '李乙'",
+                                (store_val[]){SV_TEXT("李\r\n乙\xE2\x80\xAE\xC2\x85")}, 1, NULL),
+                     0);
+    struct cycle_report rep;
+    struct cycle_approval ap;
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 11, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(cycle_approve(S, &FIN, "2026-11", &ap, &err), 0);
+    char csvdir[600], fixdir[600];
+    snprintf(csvdir, sizeof csvdir, "%s/hostile-csv", tu_tmpdir());
+    snprintf(fixdir, sizeof fixdir, "%s/hostile-fixed", tu_tmpdir());
+    mkdir(csvdir, 0700);
+    mkdir(fixdir, 0700);
+    struct bank_export_report xr;
+    struct bank_export_opts csv = {BANK_CSV, NULL, 1000, csvdir};
+    assert_int_equal(bank_export(S, &CLI, "2026-11", &csv, NULL, NULL, &xr, &err), 0);
+    assert_int_equal(xr.files, 1);
+    char *f = slurp(csvdir, "QLM202611-0001.csv");
+    assert_non_null(f);
+    assert_non_null(strstr(f, ",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2000.00,"));
+    assert_non_null(strstr(f, ",李??乙??,1500.00,"));
+    int lines = 0;
+    for (const char *p = f; (p = strstr(p, "\r\n")); p += 2) lines++;
+    assert_int_equal(lines, 1 + 4); /* the header and four payments: no record split */
+    for (const unsigned char *p = (const unsigned char *)f; *p; p++)
+        if (*p < 0x20 && *p != '\r' && *p != '\n') fail_msg("control byte 0x%02X in the file", *p);
+    assert_null(strstr(f, "\xE2\x80\xAE"));
+    assert_null(strstr(f, "\xC2\x85"));
+    /* lost and written again from the store: the same bytes */
+    char path[700];
+    snprintf(path, sizeof path, "%s/QLM202611-0001.csv", csvdir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(bank_export(S, &CLI, "2026-11", &csv, NULL, NULL, &xr, &err), 0);
+    assert_int_equal(xr.files, 1);
+    char *again = slurp(csvdir, "QLM202611-0001.csv");
+    assert_non_null(again);
+    assert_string_equal(again, f);
+    free(again);
+    free(f);
+
+    /* fixed width: every record its width, the name's flaws as '?' */
+    struct bank_export_opts fixed = {BANK_FIXED, NULL, 1000, fixdir};
+    assert_int_equal(bank_export(S, &CLI, "2026-11", &fixed, NULL, NULL, &xr, &err), 0);
+    f = slurp(fixdir, "QLM202611-0001.txt");
+    assert_non_null(f);
+    int widths[] = {70, 191, 191, 191, 191, 56}, n = 0;
+    const char *line = f, *next;
+    while ((next = strstr(line, "\r\n"))) {
+        assert_true(n < 6);
+        for (const char *p = line; p < next; p++)
+            if ((unsigned char)*p < 0x20) fail_msg("control byte in record %d", n);
+        assert_int_equal((int)(next - line), widths[n++]);
+        line = next + 2;
+    }
+    assert_int_equal(n, 6);
+    assert_non_null(strstr(f, formula)); /* a fixed-width field is no spreadsheet cell */
+    assert_non_null(strstr(f, "李??乙?? "));
+    assert_null(strstr(f, "\xE2\x80\xAE"));
+    free(f);
+
+    /* A result file's value longer than its field is not cut to match: an
+     * account with a tail past 47 bytes is another account, a request id
+     * over 32 bytes is no payment's; the bank's long message is kept to a
+     * whole character (PostgreSQL refuses half of one). */
+    char rid[2][33];
+    store_rows *r;
+    assert_int_equal(store_query(S,
+                                 "SELECT p.request_id FROM payments p JOIN cycles c ON c.id = "
+                                 "p.cycle_id WHERE c.month = '2026-11' ORDER BY p.id",
+                                 NULL, 0, &r),
+                     0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_step(r), 1);
+        snprintf(rid[i], sizeof rid[i], "%s", store_col_text(r, 0, NULL));
+    }
+    store_rows_close(r);
+    char message[400] = "";
+    for (int i = 0; i < 100; i++) snprintf(message + 3 * i, sizeof message - 3 * (size_t)i, "户");
+    char file[2048];
+    snprintf(file, sizeof file,
+             "batch_no,request_id,account,amount,status,message\n"
+             "QLM202611-0001,%s,6222021001000000011%28s999,2000.00,S,\n"
+             "QLM202611-0001,%s,6222021001000000029,1500.00,F,%s\n"
+             "QLM202611-0001,202611-%040d,6222021001000000029,1500.00,S,\n",
+             rid[0], "", rid[1], message, 9);
+    struct bank_import_report ir;
+    assert_int_equal(import_month("2026-11", file, &ir), 4); /* and two missing from the file */
+    assert_int_equal(ir.failed, 1);
+    assert_int_equal(ir.paid, 0);
+    assert_true(has_problem(&ir, "account", rid[0]));
+    bool said = false;
+    size_t i;
+    json_t *m;
+    json_array_foreach(ir.items, i, m)
+    {
+        said |= !strcmp(json_string_value(json_object_get(m, "problem")), "unknown_id") &&
+                strstr(json_string_value(json_object_get(m, "en")), "longer than 32 bytes");
+    }
+    assert_true(said);
+    json_decref(ir.items);
+    char stored[400];
+    text_of("SELECT result_message FROM payments WHERE state = 'failed' AND cycle_id = (SELECT id "
+            "FROM cycles WHERE month = '2026-11')",
+            stored, sizeof stored);
+    assert_int_equal(strlen(stored), 66 * 3);
+    assert_int_equal(strncmp(stored, message, 66 * 3), 0);
+
+    /* A file that cannot be read to its end settles nothing, though its
+     * first page (500 rows) would: a row paying the third payment, 500
+     * unknown ones, then a stray quote. */
+    char third[33];
+    text_of("SELECT p.request_id FROM payments p JOIN cycles c ON c.id = p.cycle_id WHERE "
+            "c.month = '2026-11' ORDER BY p.id LIMIT 1 OFFSET 2",
+            third, sizeof third); /* 王丙's, sent to 6222021001000000037 */
+    buf big;
+    buf_init(&big, 0);
+    buf_printf(&big,
+               "batch_no,request_id,account,amount,status\n"
+               "QLM202611-0001,%s,6222021001000000037,1000.00,S\n",
+               third);
+    for (int k = 0; k < 500; k++)
+        buf_printf(&big, "QLM202611-0001,202611-%d-9,6222021001000000037,1.00,S\n", 1000 + k);
+    buf_puts(&big, "QLM202611-0001,202611-1-1,62220\"21,1.00,S\n");
+    int64_t transfers = count("SELECT count(*) FROM ledger_transfers");
+    char pstate[16];
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT state FROM payments WHERE request_id = '%s'", third);
+    text_of(sql, pstate, sizeof pstate);
+    assert_string_equal(pstate, "sent");
+    assert_int_equal(bank_import(S, &CLI, "2026-11", big.data, big.len, "broken.csv", &ir, &err),
+                     QL_EINVAL);
+    json_decref(ir.items);
+    assert_non_null(strstr(err.en, "503"));
+    assert_int_equal(count("SELECT count(*) FROM ledger_transfers"), transfers);
+    text_of(sql, pstate, sizeof pstate);
+    assert_string_equal(pstate, "sent");
+    /* the same rows without the broken one: the third payment is paid */
+    big.len -= strlen("QLM202611-0001,202611-1-1,62220\"21,1.00,S\n");
+    big.data[big.len] = '\0';
+    assert_int_equal(import_month("2026-11", big.data, &ir), 500 + 2); /* and two missing */
+    json_decref(ir.items);
+    text_of(sql, pstate, sizeof pstate);
+    assert_string_equal(pstate, "paid");
+    buf_free(&big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layouts),
         cmocka_unit_test(test_pay_a_cycle),
+        cmocka_unit_test(test_hostile_names),
     };
     return cmocka_run_group_tests_name("bank", tests, setup, teardown);
 }

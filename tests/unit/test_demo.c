@@ -229,6 +229,7 @@ static void test_every_number_valid_and_unique(void **state)
             fail_msg("employer %lld: %s: %s", (long long)i, em->credit_code, e.en);
         expect_gb32100(em->credit_code);
         codes[i] = strdup(em->credit_code);
+        if (validate_name("name", em->name, &e)) fail_msg("employer %s: %s", em->name, e.en);
         int k = 0;
         while (k < 7 && strcmp(em->industry, industry_zh[k])) k++;
         assert_true(k < 7);
@@ -260,6 +261,7 @@ static void test_every_number_valid_and_unique(void **state)
         women += info.female;
         ids[i] = strdup(t.id_number);
         assert_true(t.name[0] && has_non_ascii(t.name));
+        if (validate_name("name", t.name, &e)) fail_msg("talent %s: %s", t.name, e.en);
         if (t.phone[0]) {
             if (validate_mobile("phone", t.phone, &e)) fail_msg("%s: %s", t.phone, e.en);
             phones[nphones++] = strdup(t.phone);
@@ -470,6 +472,9 @@ static void test_housing_rules(void **state)
         codes[i] = strdup(o->credit_code);
         opcodes[i] = strdup(o->code);
         assert_true(has_non_ascii(o->name) && has_non_ascii(o->contact_name));
+        if (validate_name("name", o->name, &e) ||
+            validate_name("contact_name", o->contact_name, &e))
+            fail_msg("operator %s: %s", o->name, e.en);
         assert_int_equal(strlen(o->contact_phone), 12); /* 021-NNNNNNNN */
         assert_memory_equal(o->contact_phone, "021-", 4);
     }
@@ -497,6 +502,9 @@ static void test_housing_rules(void **state)
         assert_in_range(u.operator_index, 0, no - 1);
         per_operator[u.operator_index]++;
         addresses[i] = strdup(u.address);
+        if (validate_text_line("address", u.address, &e) ||
+            validate_text_line("community", u.community, &e))
+            fail_msg("unit %s: %s", u.address, e.en);
         assert_memory_equal(u.address, "上海市", strlen("上海市"));
         assert_non_null(strstr(u.address, u.district));
         xuhui += !strcmp(u.district, "徐汇区");

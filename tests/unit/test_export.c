@@ -1,6 +1,7 @@
 /* test_export.c - CSV and .xlsx exports read back: hostile text, limits, errors, streaming. */
 #include "testutil.h"
 
+#include "core/buf.h"
 #include "core/date.h"
 #include "core/export.h"
 
@@ -172,6 +173,51 @@ static void test_csv_content(void **state)
     assert_int_equal(len, sizeof want - 1);
     assert_memory_equal(got, want, sizeof want - 1);
     free(got);
+}
+
+/* export_csv_text (for other CSV files people open, e.g. the bank's batch
+ * files) writes a text field byte for byte as an export writes the cell. */
+static void test_csv_text_in_a_buffer(void **state)
+{
+    (void)state;
+    static const char *const cells[] = {"张三",
+                                        "a,b",
+                                        "say \"hi\"",
+                                        "line1\nline2",
+                                        "=SUM(A1)",
+                                        "+1",
+                                        "-2+3",
+                                        "@cmd",
+                                        "\tx",
+                                        "\rx",
+                                        "=a,\"b\"",
+                                        "a\r\nb",
+                                        "bad \xFF\xC0 bytes",
+                                        "",
+                                        "=HYPERLINK(\"http://x\",\"y\")"};
+    enum { N = sizeof cells / sizeof cells[0] };
+    const char *path = tmp_path("fields.csv");
+    exporter *x;
+    ql_err e;
+    assert_int_equal(export_open(EXPORT_CSV, path, NULL, &x, &e), 0);
+    buf want;
+    buf_init(&want, 0);
+    buf_puts(&want, "\xEF\xBB\xBF");
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(export_row(x, (export_cell[]){txt(cells[i])}, 1, &e), 0);
+        export_csv_text(&want, cells[i]);
+        buf_puts(&want, "\r\n");
+    }
+    assert_int_equal(export_close(x, &e), 0);
+    size_t len;
+    char *got = tu_slurp(path, &len);
+    assert_non_null(got);
+    assert_int_equal(len, want.len);
+    assert_memory_equal(got, want.data, len);
+    assert_non_null(strstr(want.data, "\r\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"));
+    assert_non_null(strstr(want.data, "\r\nbad \xEF\xBF\xBD\xEF\xBF\xBD bytes\r\n"));
+    free(got);
+    buf_free(&want);
 }
 
 static void test_csv_money(void **state)
@@ -726,6 +772,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_content),
+        cmocka_unit_test(test_csv_text_in_a_buffer),
         cmocka_unit_test(test_csv_money),
         cmocka_unit_test(test_csv_invalid_utf8),
         cmocka_unit_test(test_bad_cells_write_nothing),

@@ -3,9 +3,11 @@
 
 #include "core/date.h"
 #include "core/pii.h"
+#include "core/text.h"
 #include "core/validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -292,13 +294,127 @@ static void test_money(void **state)
     assert_non_null(strstr(err.en, "at most 10.00"));
 }
 
+/* Names: every class of character that is not seen but changes what is
+ * seen, or ends a line, is refused, named by its code point and position;
+ * the names people have (Chinese, with a middle dot, Latin with accents,
+ * rare characters in the private use area some ID systems use) pass. */
+static void test_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        enum text_flaw flaw;
+        size_t pos;
+        uint32_t cp;
+    } bad[] = {
+        {"\x01张三", TEXT_CONTROL, 1, 0x01},
+        {"张\t三", TEXT_CONTROL, 2, 0x09},
+        {"张三\r", TEXT_CONTROL, 3, 0x0D},
+        {"A\x7F", TEXT_CONTROL, 2, 0x7F},
+        {"张\xC2\x85三", TEXT_CONTROL, 2, 0x85}, /* NEL (C1) */
+        {"\xC2\x9B[31m", TEXT_CONTROL, 1, 0x9B}, /* CSI (C1) */
+        {"张三\xE2\x80\xA8李四", TEXT_SEPARATOR, 3, 0x2028},
+        {"张三\xE2\x80\xA9", TEXT_SEPARATOR, 3, 0x2029},
+        {"\xE2\x80\xAEgpj.exe", TEXT_BIDI, 1, 0x202E}, /* RIGHT-TO-LEFT OVERRIDE */
+        {"ab\xE2\x80\xAA", TEXT_BIDI, 3, 0x202A},
+        {"ab\xE2\x81\xA6x\xE2\x81\xA9", TEXT_BIDI, 3, 0x2066},
+        {"a\xE2\x80\x8F", TEXT_BIDI, 2, 0x200F},
+        {"a\xD8\x9C", TEXT_BIDI, 2, 0x061C},
+        {"张\xE2\x80\x8B三", TEXT_INVISIBLE, 2, 0x200B}, /* ZERO WIDTH SPACE */
+        {"张\xE2\x80\x8D三", TEXT_INVISIBLE, 2, 0x200D},
+        {"张\xE2\x81\xA0三", TEXT_INVISIBLE, 2, 0x2060},
+        {"\xEF\xBB\xBF张三", TEXT_INVISIBLE, 1, 0xFEFF},
+        {"in\xC2\xADvisible", TEXT_INVISIBLE, 3, 0xAD},
+        {"\xE3\x85\xA4", TEXT_INVISIBLE, 1, 0x3164},
+        {"a\xF3\xA0\x80\x81", TEXT_INVISIBLE, 2, 0xE0001}, /* a tag character */
+        {"张\xEF\xB8\x8F", TEXT_INVISIBLE, 2, 0xFE0F},
+        {"a\xEF\xB7\x90", TEXT_NONCHAR, 2, 0xFDD0},
+        {"a\xEF\xBF\xBE", TEXT_NONCHAR, 2, 0xFFFE},
+        {"a\xF0\x9F\xBF\xBF", TEXT_NONCHAR, 2, 0x1FFFF},
+        {"张\xE5", TEXT_MALFORMED, 2, 0xE5},
+        {"\xC0\xAF", TEXT_MALFORMED, 1, 0xC0},
+    };
+    ql_err err;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t pos = 0;
+        uint32_t cp = 0;
+        enum text_flaw f = text_first_flaw(bad[i].s, strlen(bad[i].s), 0, &pos, &cp);
+        if (f != bad[i].flaw || pos != bad[i].pos || cp != bad[i].cp)
+            fail_msg("case %zu: flaw %d at %zu U+%04X, want %d at %zu U+%04X", i, (int)f, pos,
+                     (unsigned)cp, (int)bad[i].flaw, bad[i].pos, (unsigned)bad[i].cp);
+        memset(&err, 0, sizeof err);
+        assert_int_equal(validate_name("name", bad[i].s, &err), QL_EINVAL);
+        assert_string_equal(err.field, "name");
+        assert_int_equal(strncmp(err.en, "name: character ", 16), 0);
+        assert_int_equal(strncmp(err.zh, "name：第 ", strlen("name：第 ")), 0);
+        assert_int_equal(validate_text_line("address", bad[i].s, &err), QL_EINVAL);
+        assert_string_equal(err.field, "address");
+        /* what a file may carry of it: each flawed character one '?' */
+        char *fine = text_dup_fine(bad[i].s);
+        assert_int_equal(text_first_flaw(fine, strlen(fine), 0, NULL, NULL), TEXT_FINE);
+        assert_non_null(strchr(fine, '?'));
+        free(fine);
+    }
+    validate_name("name", "\xE2\x80\xAEgpj.exe", &err);
+    assert_string_equal(err.en, "name: character 1 (U+202E) is an invisible bidirectional control, "
+                                "which changes the order the text is shown in; remove it");
+    assert_non_null(strstr(err.zh, "双向文本控制符"));
+    validate_name("name", "张\xC2\x85三", &err);
+    assert_non_null(strstr(err.en, "character 2 (U+0085) is a control character"));
+    /* newlines are fine in text that may have them; nothing else is */
+    assert_int_equal(text_first_flaw("a\tb\r\nc", 6, 1, NULL, NULL), TEXT_FINE);
+    assert_int_equal(text_first_flaw("a\nb\xC2\x85", 5, 1, NULL, NULL), TEXT_CONTROL);
+
+    /* a formula is no name, but an address may start so */
+    static const char *const formulas[] = {"=HYPERLINK(\"http://x\",\"y\")", "+86", "-1",
+                                           "@SUM(A1)"};
+    for (size_t i = 0; i < sizeof formulas / sizeof formulas[0]; i++) {
+        assert_int_equal(validate_name("name", formulas[i], &err), QL_EINVAL);
+        assert_non_null(strstr(err.en, "cannot start with"));
+        assert_non_null(strstr(err.zh, "公式"));
+        assert_int_equal(validate_text_line("address", formulas[i], &err), 0);
+    }
+
+    static const char *const good[] = {
+        "张三",
+        "欧阳娜娜",
+        "迪丽热巴·迪力木拉提",
+        "José Müller-Lüdenscheidt",
+        "O'Brien",
+        "김민준",
+        "\xEE\x80\x80", /* U+E000, private use */
+        "𠀀𪚥",
+        "上海（徐汇）科技有限公司",
+        "a=b",
+        "\xEF\xBF\xBD", /* U+FFFD */
+        "\xEF\xBF\xBC", /* U+FFFC */
+        "\xC2\xA0x",    /* NO-BREAK SPACE */
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (validate_name("name", good[i], &err)) fail_msg("%s: %s", good[i], err.en);
+        char *same = text_dup_fine(good[i]);
+        assert_string_equal(same, good[i]);
+        free(same);
+    }
+    for (uint32_t cp = 0x20; cp < 0x7F; cp++) assert_int_equal(text_char_flaw(cp), TEXT_FINE);
+    assert_int_equal(text_char_flaw(0x4E00), TEXT_FINE);
+    assert_int_equal(text_char_flaw(0x10FFFD), TEXT_FINE);
+    assert_int_equal(text_char_flaw(0x10FFFE), TEXT_NONCHAR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dates),        cmocka_unit_test(test_id_number),
-        cmocka_unit_test(test_id_number_foreigner_and_sex), cmocka_unit_test(test_credit_code),
-        cmocka_unit_test(test_mobile_and_card), cmocka_unit_test(test_mask), cmocka_unit_test(test_scrub),
-        cmocka_unit_test(test_id_messages), cmocka_unit_test(test_money),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_id_number),
+        cmocka_unit_test(test_id_number_foreigner_and_sex),
+        cmocka_unit_test(test_credit_code),
+        cmocka_unit_test(test_mobile_and_card),
+        cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_scrub),
+        cmocka_unit_test(test_id_messages),
+        cmocka_unit_test(test_money),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
