@@ -447,6 +447,8 @@ static void test_registry_changes_reach_back(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(causes, 0), "zh")), zh);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(causes, 0), "effective")), "2026-11-11");
+    char zh0[300];
+    snprintf(zh0, sizeof zh0, "%s", zh);
     json_decref(ledger);
     tr = correction_trace(3, &ledger);
     causes = json_object_get(tr, "causes");
@@ -467,6 +469,22 @@ static void test_registry_changes_reach_back(void **state)
     tr = correction_trace(1, &ledger);
     assert_int_equal(json_array_size(json_object_get(tr, "causes")), 0);
     json_decref(ledger);
+    /* and so does the command line */
+    {
+        static char out[65536], errout[65536];
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)TALENT[0]);
+        const char *args[] = {"ledger",     "person", id, "--store", fx_store_url(),
+                              "--keys-dir", fx_keys_dir(), NULL};
+        assert_int_equal(tu_run(args, NULL, out, sizeof out, errout, sizeof errout), 0);
+        char line[400];
+        snprintf(line, sizeof line,
+                 "because: lease #%lld ended on 2026-11-10 (recorded on %s by %s)",
+                 (long long)LEASE[0], today, who);
+        if (!strstr(out, line)) fail_msg("no \"%s\" in:\n%s", line, out);
+        snprintf(line, sizeof line, "原因：%s", zh0);
+        if (!strstr(out, line)) fail_msg("no \"%s\" in:\n%s", line, out);
+    }
     /* December's entitlement of P3 keeps why it is 0, and its steps follow */
     json_t *st3;
     assert_int_equal(cycle_steps(S, APP[2], "2026-12", &st3, &err), 0);
