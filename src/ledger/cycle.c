@@ -440,9 +440,10 @@ static int frozen_read(const char *text, struct frozen *f)
 }
 
 /* What p was paid for each earlier cycle month (entitlement and
- * corrections). */
+ * corrections), and to whom its entitlement paid (0: none). */
 struct paid_month {
     int64_t fen;
+    int64_t payee_id;
 };
 
 static int paid_before(store *s, struct run *x, const struct payable *p, struct paid_month *pm)
@@ -450,7 +451,8 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
     for (int i = 0; i < x->nearlier; i++) memset(&pm[i], 0, sizeof pm[i]);
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT c.month, e.amount_fen FROM entitlements e JOIN cycles "
+                         "SELECT c.month, e.amount_fen, COALESCE(e.payee_id, 0) FROM "
+                         "entitlements e JOIN cycles "
                          "c ON c.id = e.cycle_id WHERE e.application_id = $1 AND c.month < $2",
                          (store_val[]){SV_INT(p->app), SV_TEXT(x->month)}, 2, &r);
     if (rc) return store_failure(s, rc, "", x->err);
@@ -459,6 +461,7 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
         for (int i = 0; i < x->nearlier; i++) {
             if (strcmp(x->earlier[i], m)) continue;
             pm[i].fen += store_col_int(r, 1);
+            pm[i].payee_id = store_col_int(r, 2);
         }
     }
     store_rows_close(r);
@@ -483,16 +486,20 @@ static int lease_on(store *s, struct run *x, struct payable *p, int32_t day)
 {
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT COALESCE(l.ended_on, l.end_date), l.rent_fen FROM leases l WHERE "
-                         "l.talent_id = $2 AND l.start_date <= $1 AND COALESCE(l.ended_on, "
-                         "l.end_date) >= $1 ORDER BY l.start_date DESC, l.id DESC LIMIT 1",
+                         "SELECT COALESCE(l.ended_on, l.end_date), l.rent_fen, "
+                         "COALESCE(u.operator_id, 0) FROM leases l LEFT JOIN housing_units u ON "
+                         "u.id = l.unit_id WHERE l.talent_id = $2 AND l.start_date <= $1 AND "
+                         "COALESCE(l.ended_on, l.end_date) >= $1 ORDER BY l.start_date DESC, "
+                         "l.id DESC LIMIT 1",
                          (store_val[]){SV_INT(day), SV_INT(p->talent)}, 2, &r);
     if (rc) return store_failure(s, rc, "", x->err);
     p->lease_end = day - 1;
     p->rent = 0;
+    p->operator_id = 0;
     if ((rc = store_step(r)) == 1) {
         p->lease_end = (int32_t)store_col_int(r, 0);
         p->rent = store_col_int(r, 1);
+        p->operator_id = store_col_int(r, 2);
     }
     store_rows_close(r);
     return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
@@ -535,7 +542,9 @@ static int correct(store *s, struct run *x, const struct payable *p0)
                 break;
             due = c.out.fen;
         }
-        int64_t payee_id = payee_of(&p);
+        /* the payee the month's entitlement paid, else the one of its lease now */
+        int64_t payee_id = pm[i].payee_id > 0 ? pm[i].payee_id : payee_of(&p);
+        if (payee_id != payee_of(p0)) p.payable_id = 0; /* another payee's account */
         if (payee_id <= 0) due = 0;
         year_due += due;
         int64_t was = pm[i].fen, diff = due - was;

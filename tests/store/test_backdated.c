@@ -42,6 +42,7 @@
 #include "ledger/ledger.h"
 #include "ledger/report.h"
 #include "ledger/verify.h"
+#include "policy/policy.h"
 #include "registry/housing.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -313,7 +314,7 @@ static void test_registry_changes_reach_back(void **state)
         if (registry_talent_create(S, &CLI, &p[i].in, &TALENT[i], &rep, &err))
             fail_msg("talent P%d: %s: %s", i + 1, err.field, err.en);
         LEASE[i] = lease(TALENT[i], i, i == 4 ? "2026-11-10" : "2027-12-31");
-        APP[i] = fx_walk_subsidy(S, TALENT[i], date_from_ymd(2026, 10, 1));
+        APP[i] = fx_walk_subsidy(S, TALENT[i], "district-rent", date_from_ymd(2026, 10, 1));
     }
     /* the workflow ran in September, not in the second before the cycles:
      * a cycle corrects the subsidies with events since the cycle before */
@@ -593,11 +594,164 @@ static void test_dated_fields(void **state)
                          0);
 }
 
+/* ---- paid to the apartment's operator ------------------------------------ */
+
+/* A store of its own: the talent-apartment programme (1,200.00 a month,
+ * never more than the rent, paid to the apartment's operator) for two
+ * tenants of an operator's apartments from 1 October; October and
+ * November computed. In December the registry learns that P1's lease ended
+ * on 10 November (1,200 x 10/30 = 400.00 due: 800.00 recovered from the
+ * operator's account, though no lease names the operator now) and that
+ * P2's rent was 1,000.00 from the lease's start (cap rent: 200.00
+ * recovered for October and for November, both naming the change). */
+static int64_t OPERATOR;
+
+static int setup_operator(void **state)
+{
+    (void)state;
+    if (!(S = fx_store()) || fx_rules(S)) return -1;
+    actor_cli(&CLI);
+    size_t len;
+    char *text = tu_slurp("policies/talent-apartment.policy", &len);
+    struct policy_saved sv;
+    struct policy_activated act;
+    ql_err err = {0};
+    int rc = !text || policy_save(S, &CLI, text, len, "talent-apartment.policy", &sv, &err) ||
+             policy_activate(S, &CLI, sv.id, &act, &err);
+    free(text);
+    if (rc) return -1;
+    if (store_insert(S,
+                     "INSERT INTO operators (code, name, bank_account, created_at, updated_at) "
+                     "VALUES ('op-1', '上海人才公寓运营有限公司', '310066771018010123456', 0, 0)",
+                     NULL, 0, &OPERATOR))
+        return -1;
+    return 0;
+}
+
+static int64_t insert(const char *sql, store_val *v, int n)
+{
+    int64_t id = 0;
+    if (store_insert(S, sql, v, n, &id)) fail_msg("%s: %s", sql, store_errmsg(S));
+    return id;
+}
+
+static void test_operator_payee(void **state)
+{
+    (void)state;
+    ql_err err;
+    int64_t emp = fx_employer(S, "91310104MA1FL00001"), unit[2], talent[2], lease[2], app[2];
+    for (int i = 0; i < 2; i++) {
+        char code[32], name[32], idx[32], filing[32];
+        snprintf(code, sizeof code, "HY-%04d", i + 1);
+        snprintf(name, sizeof name, "公寓租客%d", i + 1);
+        snprintf(idx, sizeof idx, "index-op-%d", i);
+        snprintf(filing, sizeof filing, "WQ2026-8%06d", i);
+        store_val u[] = {SV_INT(OPERATOR), SV_TEXT(code)};
+        unit[i] = insert("INSERT INTO housing_units (operator_id, address, area_cm2, rooms, "
+                         "rent_fen, kind, verification_code, status, created_at, updated_at) "
+                         "VALUES ($1, '徐汇区人才公寓 1 号', 450000, 1, 450000, "
+                         "'talent_apartment', $2, 'leased', 0, 0)",
+                         u, 2);
+        store_val t[] = {SV_TEXT(name), SV_TEXT(idx), SV_INT(date_from_ymd(1992, 3, 4)),
+                         SV_INT(emp)};
+        talent[i] = insert("INSERT INTO talents (name, id_enc, id_index, id_masked, id_kind, "
+                           "birth_date, sex, education, level, employer_id, employed_since, "
+                           "insurance_months, owns_housing, created_at, updated_at) VALUES ($1, "
+                           "'x', $2, '1101**********0000', 'resident', $3, 'm', 'master', 'C', "
+                           "$4, 19000, 24, 0, 0, 0)",
+                           t, 4);
+        store_val l[] = {SV_INT(talent[i]), SV_TEXT(filing), SV_INT(date_from_ymd(2026, 1, 1)),
+                         SV_INT(date_from_ymd(2027, 12, 31)), SV_INT(unit[i])};
+        lease[i] = insert("INSERT INTO leases (talent_id, unit_id, address, start_date, end_date, "
+                          "rent_fen, signed_date, filing_no, filed_date, created_at, updated_at) "
+                          "VALUES ($1, $5, '徐汇区人才公寓 1 号', $3, $4, 450000, $3, $2, $3, 0, "
+                          "0)",
+                          l, 5);
+        app[i] = fx_walk_subsidy(S, talent[i], "talent-apartment", date_from_ymd(2026, 10, 1));
+    }
+    assert_int_equal(store_exec(S, "UPDATE application_events SET at = at - 864000", NULL, 0, NULL),
+                     0);
+    struct cycle_report rep;
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 10, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 11, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.total_fen, 240000);
+
+    reg_report rr;
+    assert_int_equal(registry_lease_end(S, &CLI, lease[0], "2026-11-10", "退租", &rr, &err), 0);
+    char tid[24], uid[24], filing[24];
+    snprintf(tid, sizeof tid, "%lld", (long long)talent[1]);
+    snprintf(uid, sizeof uid, "%lld", (long long)unit[1]);
+    snprintf(filing, sizeof filing, "WQ2026-8%06d", 1);
+    struct lease_input in = {.talent_id = tid,
+                             .unit_id = uid,
+                             .start_date = "2026-01-01",
+                             .end_date = "2027-12-31",
+                             .signed_date = "2026-01-01",
+                             .rent = "1000",
+                             .filing_no = filing,
+                             .filed_date = "2026-01-01"};
+    if (registry_lease_update(S, &CLI, lease[1], &in, &rr, &err))
+        fail_msg("rent: %s: %s", err.field, err.en);
+    assert_int_equal(pending(), 2);
+
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 12, 1), NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.corrections, 3);
+    store_val a0[] = {SV_INT(app[0])}, a1[] = {SV_INT(app[1])};
+    assert_int_equal(query("SELECT amount_fen FROM adjustments WHERE application_id = $1 AND "
+                           "kind = 'recovery' AND for_month = '2026-11'",
+                           a0, 1),
+                     80000); /* 1200 - 1200 x 10/30 */
+    /* from the operator that was paid, though no lease names it now */
+    char code[64];
+    snprintf(code, sizeof code, "payable:operator:%lld", (long long)OPERATOR);
+    store_val c[] = {SV_INT(app[0]), SV_TEXT(code)};
+    assert_int_equal(query("SELECT count(*) FROM adjustments a JOIN ledger_transfers t ON t.id = "
+                           "a.transfer_id JOIN ledger_accounts d ON d.id = t.debit_account WHERE "
+                           "a.application_id = $1 AND d.code = $2",
+                           c, 2),
+                     1);
+    assert_int_equal(query("SELECT count(*) FROM ledger_accounts WHERE code = "
+                           "'payable:operator:0'",
+                           NULL, 0),
+                     0);
+    assert_int_equal(query("SELECT COALESCE(SUM(amount_fen), 0) FROM adjustments WHERE "
+                           "application_id = $1 AND kind = 'recovery'",
+                           a1, 1),
+                     40000); /* 200.00 for October and for November */
+    assert_int_equal(query("SELECT count(*) FROM adjustment_causes x JOIN adjustments a ON a.id "
+                           "= x.adjustment_id JOIN fact_changes f ON f.id = x.change_id WHERE "
+                           "a.application_id = $1 AND f.summary_en = 'lease #' || CAST(f.source_id "
+                           "AS TEXT) || ' rent 1000.00 yuan a month (was 4500.00)'",
+                           a1, 1),
+                     2);
+    assert_int_equal(pending(), 0);
+    store_val e0[] = {SV_INT(app[0])}, e1[] = {SV_INT(app[1])};
+    assert_int_equal(query("SELECT e.amount_fen FROM entitlements e JOIN cycles c ON c.id = "
+                           "e.cycle_id WHERE c.month = '2026-12' AND e.application_id = $1",
+                           e0, 1),
+                     0);
+    assert_int_equal(query("SELECT e.amount_fen FROM entitlements e JOIN cycles c ON c.id = "
+                           "e.cycle_id WHERE c.month = '2026-12' AND e.application_id = $1",
+                           e1, 1),
+                     100000); /* never more than the rent */
+    int64_t sum = -1, count = 0;
+    assert_int_equal(ledger_check(S, &sum, &count, &err), 0);
+    assert_int_equal(sum, 0);
+    struct ledger_verify_report vr;
+    assert_int_equal(ledger_verify(S, &CLI, NULL, NULL, &vr, &err), 0);
+    assert_int_equal(vr.violations, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_changes_reach_back),
         cmocka_unit_test(test_dated_fields),
     };
-    return cmocka_run_group_tests_name("backdated", tests, setup, teardown);
+    const struct CMUnitTest operator_tests[] = {
+        cmocka_unit_test(test_operator_payee),
+    };
+    int failed = cmocka_run_group_tests_name("backdated", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("backdated_operator", operator_tests,
+                                                setup_operator, teardown);
 }
