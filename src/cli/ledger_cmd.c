@@ -232,7 +232,9 @@ static void print_trace(const json_t *t)
         size_t i; /* the registry changes it follows from */
         const json_t *c;
         json_array_foreach(json_object_get(t, "causes"), i, c)
+        {
             printf("%12s because: %s\n%12s 原因：%s\n", "", jstr(c, "en"), "", jstr(c, "zh"));
+        }
     } else if (!strcmp(type, "collection"))
         printf("%12s paid back, receipt %s\n", "", jstr(t, "reference"));
     else if (!strcmp(type, "payment"))

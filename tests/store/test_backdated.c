@@ -108,6 +108,7 @@ struct person {
 
 static void person_input(int i, struct person *p, const char *code, const char *since)
 {
+    memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "测试人%d", i + 1);
     tu_gen_id(4100 + i, p->id);
     tu_gen_card(4100 + i, p->card);
