@@ -16,9 +16,9 @@ static bool criteria_use(const pol_version *v, uint32_t facts)
 
 bool corr_reads_employment(const pol_version *v)
 {
-    return criteria_use(v, 1u << F_EMPLOYED | 1u << F_EMPLOYER_REGISTERED |
-                               1u << F_EMPLOYER_TAXED | 1u << F_EMPLOYER_KEY |
-                               1u << F_EMPLOYER_INDUSTRY | 1u << F_EMPLOYED_MONTHS);
+    return criteria_use(v, 1u << F_EMPLOYED | 1u << F_EMPLOYER_REGISTERED | 1u << F_EMPLOYER_TAXED |
+                               1u << F_EMPLOYER_KEY | 1u << F_EMPLOYER_INDUSTRY |
+                               1u << F_EMPLOYED_MONTHS);
 }
 
 bool corr_reads_housing(const pol_version *v)
@@ -56,8 +56,7 @@ int corr_pending_read(store *s, int64_t talent, int32_t before, struct corr_pend
     return rc < 0 ? store_failure(s, rc, "", err) : 0;
 }
 
-int corr_link(store *s, int64_t adjustment, const struct corr_pending *p, int32_t last,
-              ql_err *err)
+int corr_link(store *s, int64_t adjustment, const struct corr_pending *p, int32_t last, ql_err *err)
 {
     for (int i = 0; i < p->n; i++) {
         if (p->effective[i] > last) continue;
@@ -115,11 +114,11 @@ int corr_causes(store *s, int64_t adjustment, json_t **out, ql_err *err)
         snprintf(en, sizeof en, "%s (recorded on %s by %s)", store_col_text(r, 7, NULL), on, by);
         snprintf(zh, sizeof zh, "%s（%s 由 %s 登记）", store_col_text(r, 8, NULL), on, by);
         json_array_append_new(
-            list, json_pack("{sIsssssssIsssIssss}", "change_id", (json_int_t)store_col_int(r, 0),
-                            "fact", store_col_text(r, 1, NULL), "effective", eff, "source_type",
-                            store_col_text(r, 3, NULL), "source_id",
-                            (json_int_t)store_col_int(r, 4), "recorded_by", by, "recorded_at",
-                            (json_int_t)at, "en", en, "zh", zh));
+            list,
+            json_pack("{sIsssssssIsssIssss}", "change_id", (json_int_t)store_col_int(r, 0), "fact",
+                      store_col_text(r, 1, NULL), "effective", eff, "source_type",
+                      store_col_text(r, 3, NULL), "source_id", (json_int_t)store_col_int(r, 4),
+                      "recorded_by", by, "recorded_at", (json_int_t)at, "en", en, "zh", zh));
     }
     store_rows_close(r);
     if (rc < 0) {

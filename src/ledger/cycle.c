@@ -73,7 +73,7 @@ struct run {
     "application_events ev WHERE ev.application_id = a.id AND ev.action = 'suspend'), (SELECT "    \
     "pa.id FROM ledger_accounts pa WHERE pa.code = 'payable:' || COALESCE(a.payee, 'person') || "  \
     "':' || CAST(CASE a.payee WHEN 'employer' THEN a.employer_id WHEN 'operator' THEN "            \
-    "u.operator_id ELSE a.talent_id END AS TEXT)), CASE WHEN tf.employer_id IS NOT NULL AND "     \
+    "u.operator_id ELSE a.talent_id END AS TEXT)), CASE WHEN tf.employer_id IS NOT NULL AND "      \
     "COALESCE(tf.employed_since, 0) <= $1 THEN 1 ELSE 0 END, tf.housing_from "
 #define PAYABLE_NCOLS 19
 /* ... and the talent's row, for their employment and housing (corrections.h) */
@@ -1044,8 +1044,8 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
     if (!rc) {
         int32_t end = in.end < in.lease_end ? in.end : in.lease_end;
         if (in.housing_from != POL_OPEN_END && in.housing_from - 1 < end) end = in.housing_from - 1;
-        pol_month_in mi = {first,          in.start,        end,     in.months_before,
-                           in.year_before, in.rent,         in.suspended, in.unemployed};
+        pol_month_in mi = {first,          in.start, end,          in.months_before,
+                           in.year_before, in.rent,  in.suspended, in.unemployed};
         period_in(&mi, first, in.start, end);
         rc = pol_month_amount(v, t, &mi, true, &o, err);
     }

@@ -17,8 +17,10 @@
 
 static void day_text(int32_t day, char out[16])
 {
-    if (day == NONE) snprintf(out, 16, "open");
-    else date_format(day, out, 16);
+    if (day == NONE)
+        snprintf(out, 16, "open");
+    else
+        date_format(day, out, 16);
 }
 
 int facts_reaches_back(store *s, int32_t effective, bool *yes)
@@ -46,8 +48,8 @@ struct change {
 };
 
 static void change_init(struct change *c, int64_t talent, const char *fact, int32_t effective,
-                        int64_t source_id, const char *source_type, const char *action,
-                        json_t *was, json_t *now)
+                        int64_t source_id, const char *source_type, const char *action, json_t *was,
+                        json_t *now)
 {
     memset(c, 0, sizeof *c);
     c->talent = talent;
@@ -71,10 +73,18 @@ static int put(store *s, const actor *a, struct change *c, ql_err *err)
         actor_label(a, who);
         was = json_dumps(c->was, JSON_COMPACT | JSON_SORT_KEYS);
         now = json_dumps(c->now, JSON_COMPACT | JSON_SORT_KEYS);
-        store_val v[] = {SV_INT(c->talent),    SV_TEXT(c->fact),        SV_INT(c->effective),
-                         SV_TEXT(c->source_type), SV_INT(c->source_id), SV_TEXT(c->action),
-                         SV_TEXT(was ? was : "{}"), SV_TEXT(now ? now : "{}"), SV_TEXT(c->en),
-                         SV_TEXT(c->zh),        SV_TEXT(who),            SV_INT((int64_t)time(NULL))};
+        store_val v[] = {SV_INT(c->talent),
+                         SV_TEXT(c->fact),
+                         SV_INT(c->effective),
+                         SV_TEXT(c->source_type),
+                         SV_INT(c->source_id),
+                         SV_TEXT(c->action),
+                         SV_TEXT(was ? was : "{}"),
+                         SV_TEXT(now ? now : "{}"),
+                         SV_TEXT(c->en),
+                         SV_TEXT(c->zh),
+                         SV_TEXT(who),
+                         SV_INT((int64_t)time(NULL))};
         rc = store_exec(s,
                         "INSERT INTO fact_changes (talent_id, fact, effective, source_type, "
                         "source_id, action, facts_was, facts_now, summary_en, summary_zh, "
@@ -137,8 +147,7 @@ static json_t *lease_json(int64_t id, const struct facts_lease *l)
 }
 
 static int lease_recorded(store *s, const actor *a, const char *action, int64_t id,
-                          const struct facts_lease *was, const struct facts_lease *now,
-                          ql_err *err)
+                          const struct facts_lease *was, const struct facts_lease *now, ql_err *err)
 {
     struct change c;
     change_init(&c, now->talent, "lease", now->start, id, "lease", action, lease_json(id, was),

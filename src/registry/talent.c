@@ -311,8 +311,8 @@ static const char talent_columns[] =
     "t.updated_at, t.housing_from";
 #define TALENT_NCOLS 21 /* the columns of talent_columns */
 
-/* One row of talent_columns as JSON (masked). */
-static json_t *talent_json(store_rows *r)
+/* One row of talent_columns as JSON (masked), but the home's day. */
+static json_t *talent_json_row(store_rows *r)
 {
     json_t *employer = store_col_isnull(r, 11)
                            ? json_null()
@@ -324,7 +324,7 @@ static json_t *talent_json(store_rows *r)
     int birth_year, month, day;
     date_to_ymd((int32_t)store_col_int(r, 4), &birth_year, &month, &day);
     return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, "
-                     "s:b, s:s, s:o, s:o, s:o}",
+                     "s:b, s:s, s:o, s:o}",
                      "id", (json_int_t)store_col_int(r, 0), "name", store_col_text(r, 1, NULL),
                      "id_masked", store_col_text(r, 2, NULL), "id_kind",
                      store_col_text(r, 3, NULL), "birth_year", (json_int_t)birth_year,
@@ -336,8 +336,17 @@ static json_t *talent_json(store_rows *r)
                      reg_day(store_col_int(r, 14), store_col_isnull(r, 14)), "insurance_months",
                      (json_int_t)store_col_int(r, 15), "owns_housing", (int)store_col_int(r, 16),
                      "bank_masked", store_col_text(r, 17, NULL), "created_at",
-                     reg_time(store_col_int(r, 18)), "updated_at", reg_time(store_col_int(r, 19)),
-                     "owns_housing_since", reg_day(store_col_int(r, 20), store_col_isnull(r, 20)));
+                     reg_time(store_col_int(r, 18)), "updated_at", reg_time(store_col_int(r, 19)));
+}
+
+/* One row of talent_columns as JSON (masked), with the day from which the
+ * person owns housing ("" for none). */
+static json_t *talent_json(store_rows *r)
+{
+    json_t *o = talent_json_row(r);
+    json_object_set_new(o, "owns_housing_since",
+                        reg_day(store_col_int(r, 20), store_col_isnull(r, 20)));
+    return o;
 }
 
 /* The talent's state as JSON, if the scope shows it. QL_ENOTFOUND otherwise. */

@@ -11,8 +11,8 @@
 
 /* A date field not after today: 0 with *has 0 when empty, 0 with *day and
  * *has 1, or 1 after adding the error to report. */
-static int dated(reg_report *report, const char *field, const char *in, int32_t today,
-                 int32_t *day, int *has)
+static int dated(reg_report *report, const char *field, const char *in, int32_t today, int32_t *day,
+                 int *has)
 {
     ql_err e;
     char tmp[64];
@@ -38,8 +38,8 @@ static int dated(reg_report *report, const char *field, const char *in, int32_t 
 int talent_check_dates(const struct talent_input *in, int32_t today, struct talent_rec *t,
                        reg_report *report)
 {
-    int bad = dated(report, "owns_housing_since", in->owns_housing_since, today,
-                    &t->housing_from, &t->has_housing_from);
+    int bad = dated(report, "owns_housing_since", in->owns_housing_since, today, &t->housing_from,
+                    &t->has_housing_from);
     if (t->has_housing_from && !t->owns_housing) {
         ql_err e;
         ql_errf(&e, QL_EINVAL, "owns_housing_since",

@@ -389,7 +389,8 @@ static void test_registry_changes_reach_back(void **state)
     char text[200];
     snprintf(text, sizeof text, "lease #%lld ended on 2026-11-10", (long long)LEASE[0]);
     change_of(0, "lease", "2026-11-11", text);
-    change_of(2, "employment", "2026-11-21", "employment at 上海甲智能科技有限公司 ended on 2026-11-20");
+    change_of(2, "employment", "2026-11-21",
+              "employment at 上海甲智能科技有限公司 ended on 2026-11-20");
     change_of(3, "housing", "2026-11-16", "owns housing in Shanghai from 2026-11-16");
     snprintf(text, sizeof text, "lease #%lld runs to 2027-06-30 (was to 2026-11-10)",
              (long long)LEASE[4]);
@@ -399,9 +400,9 @@ static void test_registry_changes_reach_back(void **state)
     pay("2026-12");
     /* November corrected, each once */
     assert_int_equal(query("SELECT count(*) FROM adjustments", NULL, 0), 6);
-    assert_int_equal(adjustment(0, "recovery"), 66667); /* 1000 - 1000 x 10/30 */
-    assert_int_equal(adjustment(1, "recovery"), 50000); /* 1000 x 15/30 */
-    assert_int_equal(adjustment(2, "recovery"), 50000); /* 1500 - 1500 x 20/30 */
+    assert_int_equal(adjustment(0, "recovery"), 66667);  /* 1000 - 1000 x 10/30 */
+    assert_int_equal(adjustment(1, "recovery"), 50000);  /* 1000 x 15/30 */
+    assert_int_equal(adjustment(2, "recovery"), 50000);  /* 1500 - 1500 x 20/30 */
     assert_int_equal(adjustment(3, "recovery"), 100000); /* 2000 - 2000 x 15/30 */
     assert_int_equal(adjustment(4, "arrears"), 133333);  /* 2000 - 666.67 */
     assert_int_equal(adjustment(5, "arrears"), 150000);  /* nothing paid, all due */
@@ -447,8 +448,8 @@ static void test_registry_changes_reach_back(void **state)
     snprintf(zh, sizeof zh, "租约 #%lld 于 2026-11-10 终止（%s 由 %s 登记）", (long long)LEASE[0],
              today, who);
     assert_string_equal(json_string_value(json_object_get(json_array_get(causes, 0), "zh")), zh);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(causes, 0), "effective")), "2026-11-11");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(causes, 0), "effective")),
+                        "2026-11-11");
     char zh0[300];
     snprintf(zh0, sizeof zh0, "%s", zh);
     json_decref(ledger);
@@ -476,7 +477,7 @@ static void test_registry_changes_reach_back(void **state)
         static char out[65536], errout[65536];
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)TALENT[0]);
-        const char *args[] = {"ledger",     "person", id, "--store", fx_store_url(),
+        const char *args[] = {"ledger",     "person",      id,  "--store", fx_store_url(),
                               "--keys-dir", fx_keys_dir(), NULL};
         assert_int_equal(tu_run(args, NULL, out, sizeof out, errout, sizeof errout), 0);
         char line[400];
@@ -490,9 +491,8 @@ static void test_registry_changes_reach_back(void **state)
     /* December's entitlement of P3 keeps why it is 0, and its steps follow */
     json_t *st3;
     assert_int_equal(cycle_steps(S, APP[2], "2026-12", &st3, &err), 0);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(st3, 0), "en")),
-        "2026-12: no day of the month is covered (0 suspended, 31 not employed)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st3, 0), "en")),
+                        "2026-12: no day of the month is covered (0 suspended, 31 not employed)");
     json_decref(st3);
 
     /* January: nothing more to correct */
@@ -582,17 +582,15 @@ static void test_dated_fields(void **state)
                      date_from_ymd(2025, 5, 1));
     p.in.owns_housing = "no";
     assert_int_equal(registry_talent_update(S, &CLI, id, &p.in, &rep, &err), 0);
-    assert_int_equal(query("SELECT count(*) FROM talents WHERE id = $1 AND housing_from IS NULL",
-                           v, 1),
-                     1);
+    assert_int_equal(
+        query("SELECT count(*) FROM talents WHERE id = $1 AND housing_from IS NULL", v, 1), 1);
     /* newly yes without a day: from today */
     p.in.owns_housing = "yes";
     assert_int_equal(registry_talent_update(S, &CLI, id, &p.in, &rep, &err), 0);
     assert_int_equal(query("SELECT housing_from FROM talents WHERE id = $1", v, 1), date_today());
     /* the schema keeps a day only with a home */
-    assert_int_not_equal(store_exec(S, "UPDATE talents SET owns_housing = 0 WHERE id = $1", v, 1,
-                                    NULL),
-                         0);
+    assert_int_not_equal(
+        store_exec(S, "UPDATE talents SET owns_housing = 0 WHERE id = $1", v, 1, NULL), 0);
 }
 
 /* ---- paid to the apartment's operator ------------------------------------ */
