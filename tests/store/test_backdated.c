@@ -741,6 +741,50 @@ static void test_operator_payee(void **state)
     assert_int_equal(vr.violations, 0);
 }
 
+/* ---- a home bought before the subsidy began --------------------------------- */
+
+/* A store of its own: one person (tier C) paid from 15 October (October
+ * 1,000 x 17/31 = 548.39, November 1,000.00). In December the registry
+ * learns that they have owned a home since 1 October, before the subsidy
+ * began: no day of either month was due (the days covered end before they
+ * start), both are recovered, and December pays nothing. */
+static void test_home_before_start(void **state)
+{
+    (void)state;
+    ql_err err;
+    employer(0, EMP_A);
+    struct person p;
+    person_input(30, &p, EMP_A, "2024-03-01");
+    reg_report rep;
+    int64_t talent, app;
+    if (registry_talent_create(S, &CLI, &p.in, &talent, &rep, &err))
+        fail_msg("talent: %s: %s", err.field, err.en);
+    lease(talent, 30, "2027-12-31");
+    app = fx_walk_subsidy(S, talent, "district-rent", date_from_ymd(2026, 10, 15));
+    assert_int_equal(store_exec(S, "UPDATE application_events SET at = at - 864000", NULL, 0, NULL),
+                     0);
+    struct cycle_report cr;
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 10, 1), NULL, NULL, &cr, &err), 0);
+    assert_int_equal(cr.total_fen, 54839);
+    assert_int_equal(cycle_run(S, &CLI, date_from_ymd(2026, 11, 1), NULL, NULL, &cr, &err), 0);
+    assert_int_equal(cr.total_fen, 100000);
+    p.in.owns_housing = "yes";
+    p.in.owns_housing_since = "2026-10-01";
+    if (registry_talent_update(S, &CLI, talent, &p.in, &rep, &err))
+        fail_msg("update: %s: %s", err.field, err.en);
+    if (cycle_run(S, &CLI, date_from_ymd(2026, 12, 1), NULL, NULL, &cr, &err))
+        fail_msg("december: %s", err.en);
+    assert_int_equal(cr.corrections, 2);
+    assert_int_equal(cr.recovered_fen, 54839 + 100000);
+    assert_int_equal(cr.total_fen, 0);
+    json_t *st;
+    assert_int_equal(cycle_steps(S, app, "2026-12", &st, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(st, 0), "en")),
+                        "2026-12: no day of the month is covered");
+    json_decref(st);
+    assert_int_equal(pending(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,7 +794,11 @@ int main(void)
     const struct CMUnitTest operator_tests[] = {
         cmocka_unit_test(test_operator_payee),
     };
+    const struct CMUnitTest start_tests[] = {
+        cmocka_unit_test(test_home_before_start),
+    };
     int failed = cmocka_run_group_tests_name("backdated", tests, setup, teardown);
-    return failed + cmocka_run_group_tests_name("backdated_operator", operator_tests,
-                                                setup_operator, teardown);
+    failed +=
+        cmocka_run_group_tests_name("backdated_operator", operator_tests, setup_operator, teardown);
+    return failed + cmocka_run_group_tests_name("backdated_start", start_tests, setup, teardown);
 }
