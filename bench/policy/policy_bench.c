@@ -591,6 +591,7 @@ int main(int argc, char **argv)
                                (int)col.facts[k].v[F_MONTHS_RECEIVED],
                                0,
                                col.facts[k].v[F_RENT],
+                               0,
                                0};
             pol_month_out out;
             if (pol_month_amount(v, tier, &in, false, &out, &err)) die("%s", err.en);

@@ -135,11 +135,13 @@ static int talent_input(http_req *r, struct talent_input *in)
     static const char *const names[] = {"name",     "id_number",       "phone",
                                         "education", "graduation_date", "category",
                                         "level",    "employer",        "employed_since",
-                                        "insurance_months", "owns_housing", "bank_account"};
+                                        "insurance_months", "owns_housing", "bank_account",
+                                        "owns_housing_since", "employed_until"};
     const char **slots[] = {&in->name,     &in->id_number,       &in->phone,
                             &in->education, &in->graduation_date, &in->category,
                             &in->level,    &in->employer,        &in->employed_since,
-                            &in->insurance_months, &in->owns_housing, &in->bank_account};
+                            &in->insurance_months, &in->owns_housing, &in->bank_account,
+                            &in->owns_housing_since, &in->employed_until};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         int rc = body_text(r, names[i], slots[i]);
         if (rc) return rc;

@@ -226,10 +226,16 @@ static void print_trace(const json_t *t)
                "schedule, %lld days\n",
                "", jint(t, "application_id"), jint(t, "policy_file_id"), jstr(t, "policy_version"),
                jstr(t, "tier"), jint(t, "month_index"), jint(t, "days"));
-    else if (!strcmp(type, "adjustment"))
+    else if (!strcmp(type, "adjustment")) {
         printf("%12s application %lld: %s for %s, was %s, due %s\n", "", jint(t, "application_id"),
                jstr(t, "kind"), jstr(t, "for_month"), jstr(t, "was_yuan"), jstr(t, "due_yuan"));
-    else if (!strcmp(type, "collection"))
+        size_t i; /* the registry changes it follows from */
+        const json_t *c;
+        json_array_foreach(json_object_get(t, "causes"), i, c)
+        {
+            printf("%12s because: %s\n%12s 原因：%s\n", "", jstr(c, "en"), "", jstr(c, "zh"));
+        }
+    } else if (!strcmp(type, "collection"))
         printf("%12s paid back, receipt %s\n", "", jstr(t, "reference"));
     else if (!strcmp(type, "payment"))
         printf("%12s payment %s (attempt %lld, cycle %s), batch %s, %s%s%s%s%s\n", "",

@@ -799,6 +799,7 @@ void demo_employer_input(const struct demo_employer *e, struct employer_input *i
 
 void demo_talent_input(const struct demo_talent *t, struct talent_input *in)
 {
+    *in = (struct talent_input){0}; /* fields the demo does not give: none */
     in->name = t->name;
     in->id_number = t->id_number;
     in->phone = t->phone;

@@ -14,7 +14,7 @@
 static const char employer_header[] = "统一社会信用代码,单位名称,行业,本区注册,本区纳税,重点企业";
 static const char talent_header[] =
     "姓名,身份证号码,手机号码,学历,毕业日期,人才类别,人才层次,用人单位统一社会信用代码,"
-    "入职日期,本区社保缴纳月数,本人配偶或未成年子女在沪有住房,银行卡号";
+    "入职日期,本区社保缴纳月数,本人配偶或未成年子女在沪有住房,银行卡号,在沪有住房日期";
 
 static void put_field(FILE *f, const char *s, int last)
 {
@@ -88,8 +88,8 @@ int demo_write_csv(const demo *d, const char *dir, demo_progress_fn progress, vo
         const char *cells[] = {t.name,       t.id_number,       t.phone,         t.education,
                                t.graduation_date, t.category,   t.level,         t.employer,
                                t.employed_since,  t.insurance_months, t.owns_housing,
-                               t.bank_account};
-        put_row(f, cells, 12);
+                               t.bank_account,    ""}; /* a home from the day it is imported */
+        put_row(f, cells, 13);
         if (progress && (i + 1) % PROGRESS_EVERY == 0 && i + 1 < n) progress("talents", i + 1, n, ctx);
     }
     rc = close_out(f, path, err);

@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "policy/policy.h"
 #include "policy/simulate.h"
+#include "registry/facts_log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -139,6 +140,9 @@ static int leases_body(store *s, void *ctx)
     date_parse(LEASE_SIGNED, &signed_on);
     date_parse(LEASE_FILED, &filed);
     int64_t now = (int64_t)time(NULL), n = 0, first = 0, last = 0;
+    bool back = false; /* a cycle has reached the leases' first month: each is a change */
+    int rc = facts_reaches_back(s, start, &back);
+    if (rc) return store_failure(s, rc, "", x->err);
     for (size_t i = x->from; i < x->to; i++) {
         if (!x->c[i].lease) continue;
         int64_t t = x->c[i].talent;
@@ -153,13 +157,15 @@ static int leases_body(store *s, void *ctx)
         store_val v[] = {SV_INT(t),     SV_TEXT(address), SV_INT(start),     SV_INT(end),
                          SV_INT(rent),  SV_INT(rent),     SV_INT(signed_on), SV_TEXT(filing),
                          SV_INT(filed), SV_INT(now)};
-        int rc = store_insert(s,
-                              "INSERT INTO leases (talent_id, unit_id, address, start_date, "
-                              "end_date, rent_fen, deposit_fen, signed_date, filing_no, "
-                              "filed_date, status, created_at, updated_at) VALUES ($1, NULL, $2, "
-                              "$3, $4, $5, $6, $7, $8, $9, 'active', $10, $10)",
-                              v, 10, &id);
+        rc = store_insert(s,
+                          "INSERT INTO leases (talent_id, unit_id, address, start_date, "
+                          "end_date, rent_fen, deposit_fen, signed_date, filing_no, "
+                          "filed_date, status, created_at, updated_at) VALUES ($1, NULL, $2, "
+                          "$3, $4, $5, $6, $7, $8, $9, 'active', $10, $10)",
+                          v, 10, &id);
         if (rc) return store_failure(s, rc, "", x->err);
+        if (back && (rc = facts_lease_log(s, x->a, "lease.bulk_create", id, NULL, x->err)))
+            return rc;
         if (!n) first = t;
         last = t;
         n++;
@@ -168,7 +174,7 @@ static int leases_body(store *s, void *ctx)
     json_t *detail = json_pack("{sssIsIsIssss}", "source", "demo", "leases", (json_int_t)n,
                                "first_talent", (json_int_t)first, "last_talent", (json_int_t)last,
                                "start_date", LEASE_START, "end_date", LEASE_END);
-    int rc = audit_by(s, x->a, "lease.bulk_create", "lease", 0, NULL, NULL, detail, NULL, x->err);
+    rc = audit_by(s, x->a, "lease.bulk_create", "lease", 0, NULL, NULL, detail, NULL, x->err);
     json_decref(detail);
     return rc;
 }
@@ -219,7 +225,7 @@ static int decide(const struct bulk *x, const struct chosen *c, struct decided *
     }
     /* a whole month at the start of the schedule, as the review computes it */
     pol_month_in in = {
-        x->reviewed, date_month_first(x->reviewed), POL_OPEN_END, 0, 0, f.v[F_RENT], 0};
+        x->reviewed, date_month_first(x->reviewed), POL_OPEN_END, 0, 0, f.v[F_RENT], 0, 0};
     pol_month_out mo;
     out->monthly = 0;
     if (!pol_month_amount(x->v, out->tier, &in, false, &mo, err)) out->monthly = mo.fen;

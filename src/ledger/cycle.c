@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
+#include "ledger/corrections.h"
 #include "ledger/ledger.h"
 #include "policy/policy.h"
 #include "policy/simulate.h"
@@ -27,6 +28,9 @@ struct payable {
     bool done;           /* has its entitlement in this cycle already */
     bool suspended_ever; /* has a suspension (else none to look up) */
     int64_t payable_id;  /* the payee's payable account, 0 when not made yet */
+    bool employed_first; /* employed by the talent's current employer from the
+                            month's first day (else the employments are read) */
+    int32_t housing_from; /* owns housing from then on; POL_OPEN_END: none */
 };
 
 #define NPROG 16
@@ -69,11 +73,15 @@ struct run {
     "application_events ev WHERE ev.application_id = a.id AND ev.action = 'suspend'), (SELECT "    \
     "pa.id FROM ledger_accounts pa WHERE pa.code = 'payable:' || COALESCE(a.payee, 'person') || "  \
     "':' || CAST(CASE a.payee WHEN 'employer' THEN a.employer_id WHEN 'operator' THEN "            \
-    "u.operator_id ELSE a.talent_id END AS TEXT)) "
+    "u.operator_id ELSE a.talent_id END AS TEXT)), CASE WHEN tf.employer_id IS NOT NULL AND "      \
+    "COALESCE(tf.employed_since, 0) <= $1 THEN 1 ELSE 0 END, tf.housing_from "
+#define PAYABLE_NCOLS 19
+/* ... and the talent's row, for their employment and housing (corrections.h) */
 #define LEASE_JOIN                                                                                 \
     "LEFT JOIN leases l ON l.id = (SELECT l2.id FROM leases l2 WHERE l2.talent_id = "              \
     "a.talent_id AND l2.start_date <= $1 AND COALESCE(l2.ended_on, l2.end_date) >= $1 ORDER BY "   \
-    "l2.start_date DESC, l2.id DESC LIMIT 1) LEFT JOIN housing_units u ON u.id = l.unit_id "
+    "l2.start_date DESC, l2.id DESC LIMIT 1) LEFT JOIN housing_units u ON u.id = l.unit_id "       \
+    "LEFT JOIN talents tf ON tf.id = a.talent_id "
 
 static void read_payable(store_rows *r, int32_t first, struct payable *p)
 {
@@ -94,6 +102,8 @@ static void read_payable(store_rows *r, int32_t first, struct payable *p)
     p->operator_id = store_col_int(r, 14);
     p->suspended_ever = store_col_int(r, 15) != 0;
     p->payable_id = store_col_isnull(r, 16) ? 0 : store_col_int(r, 16);
+    p->employed_first = store_col_int(r, 17) != 0;
+    p->housing_from = store_col_isnull(r, 18) ? POL_OPEN_END : (int32_t)store_col_int(r, 18);
 }
 
 static const pol_programme *programme_of(struct run *x, int64_t file)
@@ -189,24 +199,49 @@ struct month_calc {
     int64_t file;
     const pol_version *v;
     int tier;
+    int32_t housing_from; /* the day of the home that ended the days covered, or POL_OPEN_END */
 };
+
+/* The days covered from start to end, the subsidy's, the lease's and the
+ * home's ends taken already, into in: a period that ends before it starts
+ * covers no day of the month of first. */
+static void period_in(pol_month_in *in, int32_t first, int32_t start, int32_t end)
+{
+    in->start = start;
+    in->end = end;
+    if (end < start) in->start = in->end = first - 1;
+}
 
 /* What p is due for the month of first (its last day last), with the
  * suspensions su and year_before paid earlier in the year, by the rules
- * rules_for found for the month (c->v, c->tier, c->file). */
+ * rules_for found for the month (c->v, c->tier, c->file). The days from
+ * the one p's talent owns housing are not covered when the rules read
+ * owns_housing, nor the days without an employment when they read it
+ * (cov: the talent's employments; NULL when p->employed_first says the
+ * current one covers the month). */
 static int due_for(struct run *x, const struct payable *p, int32_t first, int32_t last,
-                   const struct susp *su, int64_t year_before, bool steps, struct month_calc *c)
+                   const struct susp *su, int64_t year_before, const struct facts_talent *cov,
+                   bool steps, struct month_calc *c)
 {
     int32_t end = p->end < p->lease_end ? p->end : p->lease_end;
+    c->housing_from = POL_OPEN_END;
+    if (p->housing_from != POL_OPEN_END && corr_reads_housing(c->v)) {
+        c->housing_from = p->housing_from;
+        if (p->housing_from - 1 < end) end = p->housing_from - 1;
+    }
     int32_t a = p->start > first ? p->start : first, b = end < last ? end : last;
     int excluded = 0;
     for (int k = 0; k < su->n && b >= a; k++) {
         int32_t lo = su->from[k] > a ? su->from[k] : a, hi = su->to[k] < b ? su->to[k] : b;
         if (hi >= lo) excluded += (int)(hi - lo + 1);
     }
+    int unemployed = 0;
+    if (cov && b >= a && corr_reads_employment(c->v))
+        unemployed = corr_unemployed_days(cov, a, b, su->from, su->to, su->n);
     int before = p->start < first ? paid_months(su, p->start, first - 1) : 0;
-    pol_month_in in = {first,       p->start, end,     p->months_received + before,
-                       year_before, p->rent,  excluded};
+    pol_month_in in = {first,       p->start, end,      p->months_received + before,
+                       year_before, p->rent,  excluded, unemployed};
+    period_in(&in, first, p->start, end);
     c->in = in;
     return pol_month_amount(c->v, c->tier, &c->in, steps, &c->out, x->err);
 }
@@ -289,23 +324,40 @@ static int one(store *s, struct run *x, const struct payable *p)
                               "AND e.programme = $2 AND c.month >= $3 AND c.month < $4",
                               yv, 4, &year_before)))
         return store_failure(s, rc, "", err);
-    if ((rc = due_for(x, p, x->first, x->last, &su, year_before, false, &c))) return rc;
+    struct facts_talent cov = {0}; /* read only when the current employer does not cover */
+    bool read_cov = !p->employed_first && corr_reads_employment(c.v);
+    if (read_cov && (rc = facts_talent_read(s, p->talent, &cov))) {
+        facts_talent_free(&cov);
+        return store_failure(s, rc, "", err);
+    }
+    rc = due_for(x, p, x->first, x->last, &su, year_before, read_cov ? &cov : NULL, false, &c);
+    facts_talent_free(&cov);
+    if (rc) return rc;
     int64_t payee_id = payee_of(p);
     int64_t amount = c.out.fen;
     if (amount > 0 && payee_id <= 0) amount = 0; /* no employer or operator to pay */
     /* the inputs, frozen; the steps follow from them (cycle_steps) */
-    char d1[16], d2[16] = "open", d3[16] = "open", in_text[400];
+    char d1[16], d2[16] = "open", d3[16] = "open", in_text[512], more[96] = "";
     date_format(p->start, d1, sizeof d1);
     if (p->end != POL_OPEN_END) date_format(p->end, d2, sizeof d2);
     if (p->lease_end != POL_OPEN_END) date_format(p->lease_end, d3, sizeof d3);
     char rent[32];
     validate_money_text(p->rent, rent, sizeof rent);
+    /* the registry's employment and housing, when they take days: absent, none */
+    size_t k = 0;
+    if (c.in.unemployed_days)
+        k += (size_t)snprintf(more, sizeof more, ",\"not_employed_days\":%d", c.in.unemployed_days);
+    if (c.housing_from != POL_OPEN_END && k < sizeof more) {
+        char h[16];
+        date_format(c.housing_from, h, sizeof h);
+        snprintf(more + k, sizeof more - k, ",\"housing_from\":\"%s\"", h);
+    }
     snprintf(in_text, sizeof in_text,
              "{\"start\":\"%s\",\"end\":\"%s\",\"lease_end\":\"%s\",\"rent_fen\":%lld,"
              "\"rent_yuan\":\"%s\",\"months_before\":%d,\"suspended_days\":%d,"
-             "\"paid_year_before_fen\":%lld}",
+             "\"paid_year_before_fen\":%lld%s}",
              d1, d2, d3, (long long)p->rent, rent, c.in.months_before, c.in.excluded_days,
-             (long long)year_before);
+             (long long)year_before, more);
     const char *steps = "";
     int64_t transfer = 0;
     if (amount > 0) {
@@ -350,6 +402,8 @@ struct frozen {
     int32_t start, end, lease_end; /* end and lease_end POL_OPEN_END when open */
     int64_t rent, year_before;
     int months_before, suspended;
+    int unemployed;       /* not_employed_days: 0 when absent */
+    int32_t housing_from; /* POL_OPEN_END when absent */
 };
 
 /* Reads the inputs text into *f: 0, or -1 when a date is missing or not a
@@ -364,6 +418,9 @@ static int frozen_read(const char *text, struct frozen *f)
     f->year_before = json_integer_value(json_object_get(in, "paid_year_before_fen"));
     f->months_before = (int)json_integer_value(json_object_get(in, "months_before"));
     f->suspended = (int)json_integer_value(json_object_get(in, "suspended_days"));
+    f->unemployed = (int)json_integer_value(json_object_get(in, "not_employed_days"));
+    const char *dh = json_string_value(json_object_get(in, "housing_from"));
+    f->housing_from = POL_OPEN_END;
     f->start = 0;
     int bad = !ds || date_parse(ds, &f->start);
     if (!de || !strcmp(de, "open") || date_parse(de, &f->end)) {
@@ -374,17 +431,19 @@ static int frozen_read(const char *text, struct frozen *f)
         bad |= !dl || strcmp(dl, "open");
         f->lease_end = POL_OPEN_END;
     }
+    if (dh && date_parse(dh, &f->housing_from)) {
+        bad = 1;
+        f->housing_from = POL_OPEN_END;
+    }
     json_decref(in);
     return bad ? -1 : 0;
 }
 
 /* What p was paid for each earlier cycle month (entitlement and
- * corrections), and the lease and rent frozen by its entitlement. */
+ * corrections), and to whom its entitlement paid (0: none). */
 struct paid_month {
     int64_t fen;
-    bool has_entitlement;
-    int64_t rent;
-    int32_t lease_end;
+    int64_t payee_id;
 };
 
 static int paid_before(store *s, struct run *x, const struct payable *p, struct paid_month *pm)
@@ -392,7 +451,8 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
     for (int i = 0; i < x->nearlier; i++) memset(&pm[i], 0, sizeof pm[i]);
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT c.month, e.amount_fen, e.inputs FROM entitlements e JOIN cycles "
+                         "SELECT c.month, e.amount_fen, COALESCE(e.payee_id, 0) FROM "
+                         "entitlements e JOIN cycles "
                          "c ON c.id = e.cycle_id WHERE e.application_id = $1 AND c.month < $2",
                          (store_val[]){SV_INT(p->app), SV_TEXT(x->month)}, 2, &r);
     if (rc) return store_failure(s, rc, "", x->err);
@@ -401,11 +461,7 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
         for (int i = 0; i < x->nearlier; i++) {
             if (strcmp(x->earlier[i], m)) continue;
             pm[i].fen += store_col_int(r, 1);
-            pm[i].has_entitlement = true;
-            struct frozen f;
-            (void)frozen_read(store_col_text(r, 2, NULL), &f);
-            pm[i].rent = f.rent;
-            pm[i].lease_end = f.lease_end;
+            pm[i].payee_id = store_col_int(r, 2);
         }
     }
     store_rows_close(r);
@@ -425,34 +481,45 @@ static int paid_before(store *s, struct run *x, const struct payable *p, struct 
     return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
 }
 
-/* The lease of p's talent on day (for a month it had no entitlement). */
+/* The lease of p's talent on day, as the registry has it now. */
 static int lease_on(store *s, struct run *x, struct payable *p, int32_t day)
 {
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT COALESCE(l.ended_on, l.end_date), l.rent_fen FROM leases l WHERE "
-                         "l.talent_id = $2 AND l.start_date <= $1 AND COALESCE(l.ended_on, "
-                         "l.end_date) >= $1 ORDER BY l.start_date DESC, l.id DESC LIMIT 1",
+                         "SELECT COALESCE(l.ended_on, l.end_date), l.rent_fen, "
+                         "COALESCE(u.operator_id, 0) FROM leases l LEFT JOIN housing_units u ON "
+                         "u.id = l.unit_id WHERE l.talent_id = $2 AND l.start_date <= $1 AND "
+                         "COALESCE(l.ended_on, l.end_date) >= $1 ORDER BY l.start_date DESC, "
+                         "l.id DESC LIMIT 1",
                          (store_val[]){SV_INT(day), SV_INT(p->talent)}, 2, &r);
     if (rc) return store_failure(s, rc, "", x->err);
     p->lease_end = day - 1;
     p->rent = 0;
+    p->operator_id = 0;
     if ((rc = store_step(r)) == 1) {
         p->lease_end = (int32_t)store_col_int(r, 0);
         p->rent = store_col_int(r, 1);
+        p->operator_id = store_col_int(r, 2);
     }
     store_rows_close(r);
     return rc < 0 ? store_failure(s, rc, "", x->err) : 0;
 }
 
-/* Recomputes each earlier cycle month of p as things stand now and posts
- * the difference: arrears or a recovery. */
+/* Recomputes each earlier cycle month of p as things stand now (the
+ * application's decision and events; the registry's lease, employment and
+ * housing) and posts the difference: arrears or a recovery, linked to the
+ * registry changes waiting for a correction that took effect by the end
+ * of that month. */
 static int correct(store *s, struct run *x, const struct payable *p0)
 {
     struct paid_month *pm = xcalloc((size_t)x->nearlier, sizeof *pm);
     struct susp su;
+    struct facts_talent cov = {0};
+    struct corr_pending pend;
     int rc = paid_before(s, x, p0, pm);
     if (!rc) rc = load_suspensions(s, x, p0->app, x->first - 1, &su);
+    if (!rc && (rc = facts_talent_read(s, p0->talent, &cov))) rc = store_failure(s, rc, "", x->err);
+    if (!rc) rc = corr_pending_read(s, p0->talent, x->first, &pend, x->err);
     int64_t year_due = 0;
     char year[5] = "";
     for (int i = 0; !rc && i < x->nearlier; i++) {
@@ -464,23 +531,20 @@ static int correct(store *s, struct run *x, const struct payable *p0)
             year_due = 0;
         }
         struct payable p = *p0;
-        if (pm[i].has_entitlement) {
-            p.rent = pm[i].rent;
-            p.lease_end = pm[i].lease_end;
-        } else if ((rc = lease_on(s, x, &p, first))) {
-            break;
-        }
+        if ((rc = lease_on(s, x, &p, first))) break;
         int64_t due = 0;
         struct month_calc c;
         memset(&c, 0, sizeof c);
         bool in_period = p.start <= last && (p.end == POL_OPEN_END || p.end >= first);
         if (in_period) {
             if ((rc = rules_for(x, &p, first, &c.v, &c.tier, &c.file)) ||
-                (rc = due_for(x, &p, first, last, &su, year_due, true, &c)))
+                (rc = due_for(x, &p, first, last, &su, year_due, &cov, true, &c)))
                 break;
             due = c.out.fen;
         }
-        int64_t payee_id = payee_of(&p);
+        /* the payee the month's entitlement paid, else the one of its lease now */
+        int64_t payee_id = pm[i].payee_id > 0 ? pm[i].payee_id : payee_of(&p);
+        if (payee_id != payee_of(p0)) p.payable_id = 0; /* another payee's account */
         if (payee_id <= 0) due = 0;
         year_due += due;
         int64_t was = pm[i].fen, diff = due - was;
@@ -515,10 +579,12 @@ static int correct(store *s, struct run *x, const struct payable *p0)
                                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                                    row, 14, &id)))
                 rc = store_failure(s, rc, "", x->err);
+            if (!rc) rc = corr_link(s, id, &pend, last, x->err);
             free(steps);
         }
         json_decref(c.out.steps);
     }
+    facts_talent_free(&cov);
     free(pm);
     return rc;
 }
@@ -564,6 +630,50 @@ static int correct_page(store *s, void *vctx)
     return rc;
 }
 
+/* A page of people with registry changes waiting for a correction (the
+ * index fact_changes_pending, not a walk of every subsidy): each of their
+ * subsidies not corrected in this cycle yet is corrected, and the changes
+ * are marked as taken in, in the page's transaction. Changes from the
+ * cycle's month on wait: this cycle's entitlements read them, and the next
+ * cycle corrects whatever it computed before they were recorded. */
+static int change_page(store *s, void *vctx)
+{
+    struct cpage *cp = vctx;
+    struct run *x = cp->x;
+    int64_t talents[100];
+    int nt = 0;
+    int rc = corr_talents_page(s, x->first, x->after, talents, 100, &nt, x->err);
+    if (rc) return rc;
+    cp->seen = nt;
+    cp->last = nt ? talents[nt - 1] : x->after;
+    for (int t = 0; t < nt && !rc; t++) {
+        store_rows *r;
+        rc = store_query(s,
+                         "SELECT " PAYABLE_COLUMNS "FROM applications a " LEASE_JOIN
+                         "WHERE a.talent_id = $2 AND a.start_date IS NOT NULL AND a.eligible = 1 "
+                         "AND a.state IN ('active', 'suspended', 'ended') ORDER BY a.id LIMIT 500",
+                         (store_val[]){SV_INT(x->first), SV_INT(talents[t])}, 2, &r);
+        if (rc) return store_failure(s, rc, "", x->err);
+        x->n = 0;
+        while ((rc = store_step(r)) == 1) read_payable(r, x->first, &x->p[x->n++]);
+        store_rows_close(r);
+        if (rc < 0) return store_failure(s, rc, "", x->err);
+        rc = 0;
+        for (int i = 0; i < x->n && !rc; i++) {
+            int64_t done = 0; /* corrected already: an event, or a run that stopped */
+            if ((rc = store_query_int(s,
+                                      "SELECT count(*) FROM adjustments WHERE cycle_id = $1 AND "
+                                      "application_id = $2",
+                                      (store_val[]){SV_INT(x->cycle), SV_INT(x->p[i].app)}, 2,
+                                      &done)))
+                return store_failure(s, rc, "", x->err);
+            if (!done) rc = correct(s, x, &x->p[i]);
+        }
+        if (!rc) rc = corr_consume(s, talents[t], x->first, x->cycle, x->err);
+    }
+    return rc;
+}
+
 /* ---- the month's entitlements --------------------------------------------- */
 
 /* (a.state || '') keeps SQLite from reading by the state index, which would
@@ -595,7 +705,7 @@ static int entitlement_page(store *s, void *vctx)
     x->n = 0;
     while ((rc = store_step(r)) == 1) {
         read_payable(r, x->first, &x->p[x->n]);
-        x->p[x->n++].done = store_col_int(r, 17) != 0;
+        x->p[x->n++].done = store_col_int(r, PAYABLE_NCOLS) != 0;
     }
     store_rows_close(r);
     if (rc < 0) return store_failure(s, rc, "", x->err);
@@ -773,6 +883,16 @@ int cycle_run(store *s, const actor *a, int32_t month_first, cycle_progress_fn p
             if (!rc) x.after = cp.last;
             if (!rc && progress) progress(0, total, ctx); /* corrections: still at work */
         } while (!rc && cp.seen == 500);
+        /* then the registry's changes that reach back, from their index */
+        x.after = 0;
+        while (!rc) {
+            cp.seen = 0;
+            rc = store_tx(s, STORE_TX_WRITE, change_page, &cp);
+            if (rc) break;
+            x.after = cp.last;
+            if (progress) progress(0, total, ctx);
+            if (cp.seen < 100) break;
+        }
     }
     x.after = 0;
     int64_t done = 0;
@@ -922,13 +1042,11 @@ int cycle_steps(store *s, int64_t application_id, const char *month, json_t **ou
     pol_month_out o;
     memset(&o, 0, sizeof o);
     if (!rc) {
-        pol_month_in mi = {first,
-                           in.start,
-                           in.end < in.lease_end ? in.end : in.lease_end,
-                           in.months_before,
-                           in.year_before,
-                           in.rent,
-                           in.suspended};
+        int32_t end = in.end < in.lease_end ? in.end : in.lease_end;
+        if (in.housing_from != POL_OPEN_END && in.housing_from - 1 < end) end = in.housing_from - 1;
+        pol_month_in mi = {first,          in.start, end,          in.months_before,
+                           in.year_before, in.rent,  in.suspended, in.unemployed};
+        period_in(&mi, first, in.start, end);
         rc = pol_month_amount(v, t, &mi, true, &o, err);
     }
     if (!rc && o.fen > 0 && fen == 0)

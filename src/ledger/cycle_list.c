@@ -6,6 +6,7 @@
 #include "core/date.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "ledger/corrections.h"
 #include "policy/rules.h"
 
 #include <errno.h>
@@ -206,8 +207,8 @@ int cycle_adjustments(store *s, const actor *a, const char *month, int limit, js
     store_rows *r;
     rc = store_query(s,
                      "SELECT application_id, talent_id, programme, for_month, kind, was_fen, "
-                     "due_fen, amount_fen, payee_type, payee_id FROM adjustments WHERE cycle_id = "
-                     "$1 ORDER BY application_id, for_month LIMIT $2",
+                     "due_fen, amount_fen, payee_type, payee_id, id FROM adjustments WHERE "
+                     "cycle_id = $1 ORDER BY application_id, for_month LIMIT $2",
                      (store_val[]){SV_INT(id), SV_INT(limit)}, 2, &r);
     if (rc) return store_failure(s, rc, "", err);
     json_t *items = json_array();
@@ -220,12 +221,25 @@ int cycle_adjustments(store *s, const actor *a, const char *month, int limit, js
         set_fen(o, "was", store_col_int(r, 5));
         set_fen(o, "due", store_col_int(r, 6));
         set_fen(o, "amount", store_col_int(r, 7));
+        json_object_set_new(o, "id", json_integer((json_int_t)store_col_int(r, 10)));
         json_array_append_new(items, o);
     }
     store_rows_close(r);
     if (rc < 0) {
         json_decref(items);
         return store_failure(s, rc, "", err);
+    }
+    /* the registry changes each follows from, now that no result set is open */
+    size_t i;
+    json_t *o;
+    json_array_foreach(items, i, o)
+    {
+        json_t *causes = NULL;
+        if ((rc = corr_causes(s, json_integer_value(json_object_get(o, "id")), &causes, err))) {
+            json_decref(items);
+            return rc;
+        }
+        json_object_set_new(o, "causes", causes);
     }
     *out = items;
     return 0;

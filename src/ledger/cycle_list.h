@@ -38,10 +38,11 @@ int cycle_list(store *s, const actor *a, int64_t offset, int limit, json_t **out
 int cycle_budgets(store *s, const actor *a, json_t **out, ql_err *err);
 
 /* The corrections of earlier months that the cycle of month posted, the
- * first limit (1..500) by application: [{"application_id","talent_id",
+ * first limit (1..500) by application: [{"id","application_id","talent_id",
  * "programme","for_month","kind" (arrears or recovery),"was_fen",
  * "was_yuan","due_fen","due_yuan","amount_fen","amount_yuan","payee_type",
- * "payee_id"}]; *total receives how many there are. */
+ * "payee_id","causes"}] (causes: the registry changes it follows from,
+ * corr_causes in ledger/corrections.h); *total receives how many there are. */
 int cycle_adjustments(store *s, const actor *a, const char *month, int limit, json_t **out,
                       int64_t *total, ql_err *err);
 

@@ -5,6 +5,7 @@
 #include "core/date.h"
 #include "core/log.h"
 #include "core/validate.h"
+#include "ledger/corrections.h"
 #include "ledger/cycle.h"
 #include "policy/rules.h"
 #include "registry/registry.h"
@@ -584,10 +585,10 @@ static json_t *posting_trace(store_rows *r, const char *key, enum posting_kind k
             (json_int_t)store_col_int(r, 16), "inputs", stored_json(store_col_text(r, 17, NULL)),
             "steps", stored_json(store_col_text(r, 18, NULL)));
     if (!store_col_isnull(r, 19)) {
-        json_t *o =
-            json_pack("{sssssIss}", "type", "adjustment", "kind", store_col_text(r, 20, NULL),
-                      "application_id", (json_int_t)store_col_int(r, 21), "for_month",
-                      store_col_text(r, 22, NULL));
+        json_t *o = json_pack("{sssIsssIss}", "type", "adjustment", "adjustment_id",
+                              (json_int_t)store_col_int(r, 19), "kind", store_col_text(r, 20, NULL),
+                              "application_id", (json_int_t)store_col_int(r, 21), "for_month",
+                              store_col_text(r, 22, NULL));
         set_money(o, "was", store_col_int(r, 23));
         set_money(o, "due", store_col_int(r, 24));
         json_object_set_new(o, "steps", stored_json(store_col_text(r, 25, NULL)));
@@ -658,6 +659,14 @@ static int person_postings(store *s, struct person_ctx *x, json_t *list, struct 
     {
         json_t *tr = json_object_get(p, "trace");
         const char *type = json_string_value(json_object_get(tr, "type"));
+        if (type && !strcmp(type, "adjustment")) { /* the registry changes it follows from */
+            json_t *causes = NULL;
+            int crc = corr_causes(s, json_integer_value(json_object_get(tr, "adjustment_id")),
+                                  &causes, x->err);
+            if (crc) return crc;
+            json_object_set_new(tr, "causes", causes);
+            continue;
+        }
         if (!type || strcmp(type, "entitlement") || !json_is_null(json_object_get(tr, "steps")))
             continue;
         json_t *steps = NULL;

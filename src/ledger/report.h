@@ -133,8 +133,11 @@ int report_export(store *s, const actor *a, const struct report_period *p, enum 
  *    steps as stored, or derived again from the frozen inputs by
  *    cycle_steps; when they cannot be, "steps" is null and "steps_error"
  *    {"en","zh"} says why),
- *   {"type":"adjustment","kind","application_id","for_month","was_fen",
- *    "was_yuan","due_fen","due_yuan","steps"},
+ *   {"type":"adjustment","adjustment_id","kind","application_id","for_month",
+ *    "was_fen","was_yuan","due_fen","due_yuan","steps","causes"} (causes: the
+ *    registry changes the correction follows from, corr_causes in
+ *    ledger/corrections.h; empty when it follows from the application's own
+ *    decision or events),
  *   {"type":"payment","request_id","attempt","cycle","batch_no","state",
  *    "result_code","result_message","account_masked"},
  *   {"type":"collection","reference"},

@@ -53,14 +53,26 @@ int pol_month_amount(const pol_version *v, int tier, const pol_month_in *in, boo
     int32_t b = in->end < last ? in->end : last;
     out->days = b >= a ? (int)(b - a + 1) : 0;
     int excluded = in->excluded_days < 0 ? 0 : in->excluded_days;
-    out->days = excluded >= out->days ? 0 : out->days - excluded;
+    int unemployed = in->unemployed_days < 0 ? 0 : in->unemployed_days;
+    out->days = excluded + unemployed >= out->days ? 0 : out->days - excluded - unemployed;
     if (out->days && steps) {
         char sa[16], sb[16];
         date_format(a, sa, sizeof sa);
         date_format(b, sb, sizeof sb);
-        step(steps, "coverage", 0, "%04d-%02d: covered %s to %s, %d of %d days (%d suspended)",
-             "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天，暂停 %d 天）", y, m, sa, sb, out->days,
-             out->dim, excluded);
+        if (unemployed)
+            step(steps, "coverage", 0,
+                 "%04d-%02d: covered %s to %s, %d of %d days (%d suspended, %d not employed)",
+                 "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天，暂停 %d 天，未在职 %d 天）", y, m,
+                 sa, sb, out->days, out->dim, excluded, unemployed);
+        else
+            step(steps, "coverage", 0, "%04d-%02d: covered %s to %s, %d of %d days (%d suspended)",
+                 "%04d-%02d：覆盖 %s 至 %s，%d 天（当月共 %d 天，暂停 %d 天）", y, m, sa, sb,
+                 out->days, out->dim, excluded);
+    } else if (steps && unemployed) {
+        step(steps, "coverage", 0,
+             "%04d-%02d: no day of the month is covered (%d suspended, %d not employed)",
+             "%04d-%02d：当月没有覆盖的日子（暂停 %d 天，未在职 %d 天）", y, m, excluded,
+             unemployed);
     } else if (steps) {
         step(steps, "coverage", 0, "%04d-%02d: no day of the month is covered",
              "%04d-%02d：当月没有覆盖的日子", y, m);

@@ -302,6 +302,8 @@ typedef struct pol_month_in {
     int64_t paid_year_before; /* fen paid earlier in the same calendar year */
     int64_t rent;             /* the month's rent in fen (for cap rent) */
     int excluded_days;        /* days of start..end in the month not paid (a suspension) */
+    int unemployed_days;      /* further days of start..end in the month not paid: the person
+                                 was not employed (none of them suspended) */
 } pol_month_in;
 
 typedef struct pol_month_out {

@@ -285,7 +285,7 @@ int64_t policy_month_for(const pol_programme *p, int32_t month_first, const pol_
     if (t < 0) return 0;
     *tier = t;
     pol_month_in in = {month_first, month_first,      lease_end, (int)facts->v[F_MONTHS_RECEIVED],
-                       0,           facts->v[F_RENT], 0};
+                       0,           facts->v[F_RENT], 0,         0};
     pol_month_out out;
     ql_err err;
     if (pol_month_amount(v, t, &in, false, &out, &err)) return 0;

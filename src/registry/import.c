@@ -38,6 +38,7 @@ static const struct column talent_columns[] = {
     {"insurance_months", "本区社保缴纳月数", "insurance_months", 0},
     {"owns_housing", "本人配偶或未成年子女在沪有住房", "owns_housing", 0},
     {"bank_account", "银行卡号", "bank_account", 0},
+    {"owns_housing_since", "在沪有住房日期", "owns_housing_since", 0},
 };
 
 static const struct column employer_columns[] = {
@@ -56,6 +57,7 @@ static const struct {
     {"身份证号", "id_number"}, {"证件号码", "id_number"}, {"手机", "phone"},
     {"手机号", "phone"},       {"统一社会信用代码", "employer"}, {"社保月数", "insurance_months"},
     {"在沪有房", "owns_housing"}, {"银行账号", "bank_account"}, {"名称", "name"},
+    {"在沪有房日期", "owns_housing_since"},
 };
 
 #define MAX_COLS 32
@@ -87,9 +89,9 @@ const char *import_template(enum import_kind kind)
     return "\xEF\xBB\xBF"
            "姓名,身份证号码,手机号码,学历,毕业日期,人才类别,人才层次,"
            "用人单位统一社会信用代码,入职日期,本区社保缴纳月数,本人配偶或未成年子女在沪有住房,"
-           "银行卡号\r\n"
+           "银行卡号,在沪有住房日期\r\n"
            "张三,11010519491231002X,13800138000,硕士,2020-07-01,光启人才,B,"
-           "91350100M000100Y43,2024-03-01,18,否,6222000000000009\r\n";
+           "91350100M000100Y43,2024-03-01,18,否,6222000000000009,\r\n";
 }
 
 /* The field a header cell names, or NULL. Titles may carry a note in
@@ -274,8 +276,8 @@ static int import_body(store *s, void *arg)
         reg_report rr;
         memset(&rr, 0, sizeof rr);
         if (x->kind == IMPORT_TALENTS) {
-            struct talent_input in = {val[0], val[1], val[2], val[3], val[4],  val[5],
-                                      val[6], val[7], val[8], val[9], val[10], val[11]};
+            struct talent_input in = {val[0], val[1], val[2],  val[3],  val[4],  val[5],  val[6],
+                                      val[7], val[8], val[9], val[10], val[11], val[12], NULL};
             struct talent_rec t;
             ql_err ce;
             rc = talent_check(s, &in, &cache, today, &t, &rr);

@@ -1,6 +1,7 @@
 /* lease.c - leases (租赁合同): recording, changing and ending them, the
  * online-signing filing (网签备案), one tenant at a time per unit, reading
  * within scope and lists. */
+#include "registry/facts_log.h"
 #include "registry/housing_internal.h"
 
 #include "auth/session.h"
@@ -490,6 +491,7 @@ static int create_body(store *s, void *arg)
     store_rows_close(r);
     if (rc < 0) return rc;
     if (rc == 0) return QL_EINTERNAL;
+    if ((rc = facts_lease_log(s, x->a, "lease.create", x->id, NULL, x->err))) return rc;
     json_t *after = NULL;
     rc = read_lease(s, x->sc, x->id, &after);
     if (!rc)
@@ -550,7 +552,9 @@ static int update_body(store *s, void *arg)
     int rc = read_active(s, x, &before);
     if (rc) return rc;
     int64_t old_unit = unit_of(before);
+    struct facts_lease was;
     rc = check_conflicts(s, l, x->id, x->err);
+    if (!rc) rc = facts_lease_read(s, x->id, &was);
     if (!rc)
         rc = store_exec(
             s,
@@ -565,6 +569,7 @@ static int update_body(store *s, void *arg)
                           l->has_filing ? SV_INT(l->filed) : SV_NULL, SV_INT(auth_now()),
                           SV_INT(x->id)},
             12, NULL);
+    if (!rc) rc = facts_lease_log(s, x->a, "lease.update", x->id, &was, x->err);
     if (!rc) rc = read_lease(s, x->sc, x->id, &after);
     if (!rc)
         rc = reg_audit(s, x->a, "lease.update", "lease", x->id, before, after,
@@ -622,6 +627,8 @@ static int end_body(store *s, void *arg)
                      "ended_on：结束日期须在租期内（%s 至 %s）", a, b);
     }
     const char *status = x->ended_on == end ? "ended" : "terminated";
+    struct facts_lease was;
+    if (!rc) rc = facts_lease_read(s, x->id, &was);
     if (!rc)
         rc = store_exec(s,
                         "UPDATE leases SET status = $1, ended_on = $2, end_reason = $3, "
@@ -629,6 +636,7 @@ static int end_body(store *s, void *arg)
                         (store_val[]){SV_TEXT(status), SV_INT(x->ended_on), SV_TEXT(x->reason),
                                       SV_INT(auth_now()), SV_INT(x->id)},
                         5, NULL);
+    if (!rc) rc = facts_lease_log(s, x->a, "lease.end", x->id, &was, x->err);
     if (!rc) rc = read_lease(s, x->sc, x->id, &after);
     if (!rc)
         rc = reg_audit(

@@ -97,6 +97,14 @@ struct talent_input {
     const char *owns_housing;     /* the person, spouse or minor children own housing in
                                      Shanghai: yes/no */
     const char *bank_account;     /* UnionPay card, optional */
+    const char *owns_housing_since; /* YYYY-MM-DD, optional, only with owns_housing yes: the day
+                                       from which the person owns housing (not given: the day
+                                       stored, or today when newly yes) */
+    const char *employed_until;     /* YYYY-MM-DD, optional, on a change only: the last day of the
+                                       current employment when the employer is removed (default
+                                       today) or changed (default the day before the new one);
+                                       with no employer before or after, moves the end of the
+                                       last employment */
 };
 
 /* Creates a talent. Needs registry.write; an employer's HR account may only

@@ -2,6 +2,7 @@
  * personal data, employment, reading within scope, lists, unmasking. */
 #include "registry/talent.h"
 
+#include "registry/facts_log.h"
 #include "registry/housing_internal.h"
 #include "registry/payee.h"
 
@@ -167,6 +168,7 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
 
     reg_trim(in->owns_housing, tmp, sizeof tmp);
     if (registry_yes_no("owns_housing", tmp, &t->owns_housing, &e)) bad = add(report, &e);
+    if (talent_check_dates(in, today, t, report)) bad = 1;
 
     reg_trim(in->bank_account, tmp, sizeof tmp);
     if (tmp[0]) {
@@ -294,6 +296,7 @@ int talent_insert(store *s, const struct talent_rec *t, int64_t now, int64_t *id
     };
     /* QL_ECONFLICT: the ID number is registered (no row was inserted) */
     int rc = store_insert(s, sql, args, (int)(sizeof args / sizeof args[0]), id);
+    if (!rc && t->owns_housing) rc = talent_housing_store(s, *id, t);
     if (rc) return rc;
     if (!t->has_employer) return 0;
     return store_exec(s,
@@ -310,10 +313,11 @@ static const char talent_columns[] =
     "t.id, t.name, t.id_masked, t.id_kind, t.birth_date, t.sex, t.phone_masked, t.education, "
     "t.graduation_date, t.category, t.level, t.employer_id, e.name, e.credit_code, "
     "t.employed_since, t.insurance_months, t.owns_housing, t.bank_masked, t.created_at, "
-    "t.updated_at";
+    "t.updated_at, t.housing_from";
+#define TALENT_NCOLS 21 /* the columns of talent_columns */
 
-/* One row of talent_columns as JSON (masked). */
-static json_t *talent_json(store_rows *r)
+/* One row of talent_columns as JSON (masked), but the home's day. */
+static json_t *talent_json_row(store_rows *r)
 {
     json_t *employer = store_col_isnull(r, 11)
                            ? json_null()
@@ -338,6 +342,16 @@ static json_t *talent_json(store_rows *r)
                      (json_int_t)store_col_int(r, 15), "owns_housing", (int)store_col_int(r, 16),
                      "bank_masked", store_col_text(r, 17, NULL), "created_at",
                      reg_time(store_col_int(r, 18)), "updated_at", reg_time(store_col_int(r, 19)));
+}
+
+/* One row of talent_columns as JSON (masked), with the day from which the
+ * person owns housing ("" for none). */
+static json_t *talent_json(store_rows *r)
+{
+    json_t *o = talent_json_row(r);
+    json_object_set_new(o, "owns_housing_since",
+                        reg_day(store_col_int(r, 20), store_col_isnull(r, 20)));
+    return o;
 }
 
 /* The talent's state as JSON, if the scope shows it. QL_ENOTFOUND otherwise. */
@@ -491,6 +505,14 @@ int registry_talent_create(store *s, const actor *a, const struct talent_input *
     if (rc == QL_EINVAL) return first_error(report, err);
     if (rc) return rc;
     rc = check_write_scope(&sc, &t, err);
+    if (!rc && t.has_employed_until) { /* a new record has no employment to end */
+        ql_err e;
+        rc = ql_errf(&e, QL_EINVAL, "employed_until",
+                     "employed_until: a new record has no employment to end",
+                     "employed_until：新登记的人员没有可结束的任职");
+        ql_errs_add(&report->errors, &e);
+        if (err) *err = e;
+    }
     if (!rc) {
         struct talent_ctx x = {a, &sc, &t, 0, err};
         rc = reg_write_tx(s, create_body, &x);
@@ -575,8 +597,9 @@ int talent_employment_change(store *s, int64_t id, int64_t old_employer,
             rc = store_exec(s,
                             "UPDATE employments SET end_date = CASE WHEN $1 > start_date THEN "
                             "$1 ELSE start_date END WHERE talent_id = $2 AND end_date IS NULL",
-                            (store_val[]){SV_INT(t->has_employer ? t->employed_since - 1
-                                                                 : date_today()),
+                            (store_val[]){SV_INT(t->has_employed_until ? t->employed_until
+                                                 : t->has_employer     ? t->employed_since - 1
+                                                                       : date_today()),
                                           SV_INT(id)},
                             2, NULL);
         if (!rc && new_employer)
@@ -591,6 +614,12 @@ int talent_employment_change(store *s, int64_t id, int64_t old_employer,
                         "UPDATE employments SET start_date = $1 WHERE talent_id = $2 AND "
                         "end_date IS NULL",
                         (store_val[]){SV_INT(t->employed_since), SV_INT(id)}, 2, NULL);
+    } else if (t->has_employed_until) { /* no employer before or after: the last one's end */
+        rc = store_exec(s,
+                        "UPDATE employments SET end_date = $1 WHERE id = (SELECT id FROM "
+                        "employments WHERE talent_id = $2 ORDER BY start_date DESC, id DESC "
+                        "LIMIT 1)",
+                        (store_val[]){SV_INT(t->employed_until), SV_INT(id)}, 2, NULL);
     }
     return rc;
 }
@@ -619,12 +648,19 @@ static int update_body(store *s, void *arg)
     json_t *emp = json_object_get(before, "employer");
     int64_t old_employer = json_is_object(emp) ? json_integer_value(json_object_get(emp, "id")) : 0;
     rc = employment_fits(s, x->id, old_employer, x->t, x->err);
+    if (!rc) rc = talent_end_fits(s, x->id, old_employer, x->t, x->err);
+    struct facts_talent was = {0}; /* the dated facts the cycle reads, before */
+    if (!rc) rc = facts_talent_read(s, x->id, &was);
     if (rc) {
+        facts_talent_free(&was);
         json_decref(before);
         return rc;
     }
-    rc = talent_store_update(s, x->id, old_employer, x->t, auth_now());
+    rc = talent_housing_store(s, x->id, x->t);
+    if (!rc) rc = talent_store_update(s, x->id, old_employer, x->t, auth_now());
     if (rc == QL_ECONFLICT) rc = id_taken(x->err);
+    if (!rc) rc = facts_talent_log(s, x->a, "talent.update", x->id, &was, x->err);
+    facts_talent_free(&was);
     if (!rc) rc = state_of(s, x->sc, x->id, &after);
     if (!rc)
         rc = reg_audit(s, x->a, "talent.update", "talent", x->id, before, after,
@@ -991,7 +1027,7 @@ int registry_talent_each(store *s, const actor *a, const struct talent_filter *f
         if (!rc) {
             while ((rc = store_step(r)) == 1) {
                 json_t *row = talent_json(r);
-                if (f->unmask && (rc = add_unmasked(r, 20, row, err)) != 0) {
+                if (f->unmask && (rc = add_unmasked(r, TALENT_NCOLS, row, err)) != 0) {
                     json_decref(row);
                     break;
                 }

@@ -55,6 +55,10 @@ struct talent_rec {
     int32_t employed_since;
     int64_t insurance_months;
     int owns_housing;
+    int has_housing_from; /* owns_housing_since given; else housing_from is today */
+    int32_t housing_from;
+    int has_employed_until;
+    int32_t employed_until;
     int has_bank;
     int luhn_ok;
     char bank_norm[32];
@@ -90,6 +94,28 @@ int talent_store_update(store *s, int64_t id, int64_t old_employer, const struct
  * another date moves the open employment's start. */
 int talent_employment_change(store *s, int64_t id, int64_t old_employer,
                              const struct talent_rec *t, int64_t now);
+
+/* The dated fields of a talent (talent_dates.c): owns_housing_since (a
+ * date not after today, only with owns_housing yes; not given, housing_from
+ * is today and has_housing_from 0) and employed_until (a date not after
+ * today). Adds every bad field to report->errors and returns 1 when there
+ * is one, else 0. Called by talent_check once owns_housing is read. */
+int talent_check_dates(const struct talent_input *in, int32_t today, struct talent_rec *t,
+                       reg_report *report);
+
+/* Sets talent id's owns_housing and housing_from from t: none without
+ * housing; the day given; else the day stored (owned before) or t's
+ * default (today). Both columns at once: the schema keeps a day only with
+ * owns_housing. */
+int talent_housing_store(store *s, int64_t id, const struct talent_rec *t);
+
+/* Whether t's employed_until fits talent id's employments, going from
+ * old_employer (0 for none) to t's employer: it ends the current
+ * employment (removed or changed: not before it began, before a new one
+ * begins), or with no employer before or after the last one (not before
+ * it began). QL_EINVAL naming employed_until otherwise; 0 when not given. */
+int talent_end_fits(store *s, int64_t id, int64_t old_employer, const struct talent_rec *t,
+                    ql_err *err);
 
 /* Moves talent id from old_employer to t's employer and start date: only
  * those columns of the row change (the bulk load), then the employment as

@@ -399,8 +399,8 @@ static int evaluate(store *s, const struct app_row *a, int32_t today, int *eligi
     *eligible = tier >= 0 && json_is_true(json_object_get(trace, "eligible"));
     if (*eligible) {
         /* a whole month at the place in the schedule this person has reached */
-        pol_month_in in = {today, date_month_first(today), POL_OPEN_END, received, 0, f.v[F_RENT],
-                           0};
+        pol_month_in in = {
+            today, date_month_first(today), POL_OPEN_END, received, 0, f.v[F_RENT], 0, 0};
         pol_month_out mo;
         if (!pol_month_amount(v, tier, &in, false, &mo, err)) monthly = mo.fen;
     } else {

@@ -355,6 +355,13 @@ static void corrections_view(http_req *r, json_t *d, const char *month)
         json_object_set_new(o, "kind_text",
                             json_string(code_text(r, "corrections", web_str(o, "kind"))));
         json_object_set_new(o, "recovery", json_boolean(!strcmp(web_str(o, "kind"), "recovery")));
+        size_t k; /* the registry changes it follows from, in the page's language */
+        json_t *c;
+        json_array_foreach(json_object_get(o, "causes"), k, c)
+        {
+            json_object_set_new(c, "text",
+                                json_string(web_str(c, r->lang == LANG_EN ? "en" : "zh")));
+        }
     }
     char t[24];
     snprintf(t, sizeof t, "%lld", (long long)total);

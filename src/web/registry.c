@@ -228,6 +228,8 @@ static void talent_fields(http_req *r, json_t *d, const json_t *masked)
          web_t(r, "registry.hint.insurance_months"), "numeric", NULL, 0, 0},
         {"owns_housing", "registry.field.owns_housing", 0, NULL, NULL, NULL,
          web_options(r, NULL, yes_no_values, COUNT(yes_no_values), NULL, NULL), 0, 0},
+        {"owns_housing_since", "registry.field.owns_housing_since", 0, "date",
+         web_t(r, "registry.hint.owns_housing_since"), NULL, NULL, 0, 0},
         {"bank_account", "registry.field.bank_account", 0, "text", bank_hint, "numeric", NULL, 1, 0},
     };
     /* Yes/no options read as the page's language. */
@@ -239,12 +241,16 @@ static void talent_fields(http_req *r, json_t *d, const json_t *masked)
             web_add_field(r, d, &defs[i]);
         else json_decref(defs[i].options);
     if (masked) json_object_set_new(d, "intro", json_string(web_t(r, "payee.edit_intro")));
+    const struct fdef until = {"employed_until", "registry.field.employed_until", 0, "date",
+                               web_t(r, "registry.hint.employed_until"), NULL, NULL, 0, 0};
+    if (masked) web_add_field(r, d, &until); /* ends a stored employment */
 }
 
 static const char *const talent_form_names[] = {
     "name",           "id_number",        "phone",        "education",
     "graduation_date", "category",        "level",        "employer",
-    "employed_since", "insurance_months", "owns_housing", "bank_account"};
+    "employed_since", "insurance_months", "owns_housing", "bank_account",
+    "owns_housing_since", "employed_until"};
 
 /* The form as typed: every field, for the service and for showing again. */
 static void talent_form_input(http_req *r, struct talent_input *in, int editing)
@@ -252,7 +258,8 @@ static void talent_form_input(http_req *r, struct talent_input *in, int editing)
     const char **slots[] = {&in->name,     &in->id_number,       &in->phone,
                             &in->education, &in->graduation_date, &in->category,
                             &in->level,    &in->employer,        &in->employed_since,
-                            &in->insurance_months, &in->owns_housing, &in->bank_account};
+                            &in->insurance_months, &in->owns_housing, &in->bank_account,
+                            &in->owns_housing_since, &in->employed_until};
     for (size_t i = 0; i < COUNT(talent_form_names); i++) {
         const char *v = http_form(r, talent_form_names[i]);
         *slots[i] = v ? v : "";
@@ -337,6 +344,7 @@ static void talent_stored_fields(json_t *d, const json_t *t)
              (long long)json_integer_value(json_object_get(t, "insurance_months")));
     web_field(d, "insurance_months", months);
     web_field(d, "owns_housing", json_is_true(json_object_get(t, "owns_housing")) ? "yes" : "no");
+    web_field(d, "owns_housing_since", web_str(t, "owns_housing_since"));
 }
 
 int web_talent_edit(http_req *r)

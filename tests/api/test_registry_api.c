@@ -715,6 +715,59 @@ static void test_talent_history(void **state)
     json_decref(j);
 }
 
+/* The dated facts through the API: the day a home was bought, and the last
+ * day of an employment; each bad one refused at its field, nothing stored. */
+static void test_talent_dated_fields(void **state)
+{
+    (void)state;
+    long long id = create_talent(h_admin, 41, CODE1);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/talents/%lld", id);
+    char *body = talent_body(41, CODE1, NULL);
+    json_t *b = json_loads(body, 0, NULL);
+    free(body);
+    const struct {
+        const char *owns, *since, *until, *field;
+    } bad[] = {
+        {"no", "2025-05-01", NULL, "body.owns_housing_since"},  /* no home */
+        {"yes", "2099-05-01", NULL, "body.owns_housing_since"}, /* in the future */
+        {"yes", "2025-02-30", NULL, "body.owns_housing_since"}, /* no such day */
+        {"yes", NULL, "2025-05-01", "body.employed_until"},     /* the same employer */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_object_set_new(b, "owns_housing", json_string(bad[i].owns));
+        json_object_set_new(b, "owns_housing_since",
+                            bad[i].since ? json_string(bad[i].since) : json_null());
+        json_object_set_new(b, "employed_until",
+                            bad[i].until ? json_string(bad[i].until) : json_null());
+        body = json_dumps(b, JSON_COMPACT);
+        json_t *j = call(h_admin, "PUT", path, body, 400);
+        free(body);
+        check_error(j, "invalid", bad[i].field);
+        json_decref(j);
+    }
+    json_t *j = call(h_admin, "GET", path, NULL, 200);
+    assert_false(json_is_true(json_object_get(j, "owns_housing")));
+    assert_string_equal(jstr(j, "owns_housing_since"), "");
+    json_decref(j);
+    /* a home from 1 May 2025; the employment ended on 31 May 2025 */
+    json_object_set_new(b, "owns_housing", json_string("yes"));
+    json_object_set_new(b, "owns_housing_since", json_string("2025-05-01"));
+    json_object_set_new(b, "employer", json_string(""));
+    json_object_set_new(b, "employed_since", json_string(""));
+    json_object_set_new(b, "employed_until", json_string("2025-05-31"));
+    body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    j = call(h_admin, "PUT", path, body, 200);
+    free(body);
+    assert_true(json_is_true(json_object_get(j, "owns_housing")));
+    assert_string_equal(jstr(j, "owns_housing_since"), "2025-05-01");
+    json_t *jobs = json_object_get(j, "employments");
+    assert_int_equal(json_array_size(jobs), 1);
+    assert_string_equal(jstr(json_array_get(jobs, 0), "end_date"), "2025-05-31");
+    json_decref(j);
+}
+
 /* --- qianlima import / export ---------------------------------------------- */
 
 #define HEADER                                                                                                                             \
@@ -904,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_employers),       cmocka_unit_test(test_talent_create),
         cmocka_unit_test(test_talent_hr_scope), cmocka_unit_test(test_talent_unmask),
         cmocka_unit_test(test_talent_list),     cmocka_unit_test(test_talent_history),
+        cmocka_unit_test(test_talent_dated_fields),
         cmocka_unit_test(test_cli_import),      cmocka_unit_test(test_cli_export),
     };
     return cmocka_run_group_tests_name(

@@ -3,7 +3,8 @@
  *
  * A store is made once through the services (tests/support/fixtures.c): a
  * few thousand subsidies, October computed, exported and paid, then changes
- * recorded late, so that November's run corrects October before it computes
+ * recorded late (decisions of the applications, and leases ended in the
+ * registry), so that November's run corrects October before it computes
  * its own entitlements. Each phase (the cycle run, the bank export, the
  * import of the bank's results; each when the binary has it) starts from
  * the previous one's result. An uninterrupted run on a copy gives the
@@ -48,6 +49,7 @@
 #include "ledger/cycle.h"
 #include "ledger/ledger.h"
 #include "ledger/verify.h"
+#include "registry/housing.h"
 #include "store/store.h"
 #include "subsidy/subsidy.h"
 
@@ -640,6 +642,16 @@ static void cycle_check(store *s, const struct snap *sn, const struct snap *ref,
               count(s, "SELECT count(*) FROM ledger_transfers WHERE substr(idempotency_key, 1, "
                        "15) = 'adjust:2026-11:'"),
               r[C_ADJ]);
+    /* every registry change taken in once, each correction it caused naming it */
+    EXPECT_EQ("registry changes waiting",
+              count(s, "SELECT count(*) FROM fact_changes WHERE consumed_by IS NULL"), 0);
+    EXPECT_EQ("registry changes taken in by November",
+              count(s, "SELECT count(*) FROM fact_changes WHERE consumed_by = " NOV),
+              count(s, "SELECT count(*) FROM fact_changes"));
+    EXPECT_EQ("corrections naming a registry change",
+              count(s, "SELECT count(*) FROM adjustment_causes x JOIN adjustments a ON a.id = "
+                       "x.adjustment_id WHERE a.cycle_id = " NOV),
+              count(s, "SELECT count(*) FROM fact_changes"));
     EXPECT_EQ("cycle.compute audit rows of November",
               count(s, "SELECT count(*) FROM audit_log WHERE action = 'cycle.compute' AND "
                        "object_id = CAST(" NOV " AS TEXT)"),
@@ -663,6 +675,11 @@ static const char *const cycle_rows[] = {
     "ledger_accounts c ON c.id = t.credit_account ORDER BY t.idempotency_key",
     "SELECT action, count(*) FROM audit_log WHERE action LIKE 'cycle.%' GROUP BY action ORDER "
     "BY action",
+    "SELECT f.talent_id, f.fact, f.effective, f.summary_en, c.month FROM fact_changes f LEFT "
+    "JOIN cycles c ON c.id = f.consumed_by ORDER BY f.talent_id, f.id",
+    "SELECT a.application_id, a.for_month, f.talent_id, f.effective FROM adjustment_causes x "
+    "JOIN adjustments a ON a.id = x.adjustment_id JOIN fact_changes f ON f.id = x.change_id "
+    "ORDER BY a.application_id, a.for_month, f.id",
     NULL,
 };
 
@@ -1016,17 +1033,38 @@ static int build_before(store *s, void *vctx)
     return 0;
 }
 
+/* Ends the lease of application app's tenant on day, in the registry. */
+static void end_lease(store *s, int64_t app, const char *day)
+{
+    actor cli;
+    actor_cli(&cli);
+    int64_t lease = 0;
+    if (store_query_int(s,
+                        "SELECT l.id FROM leases l JOIN applications a ON a.talent_id = "
+                        "l.talent_id WHERE a.id = $1",
+                        (store_val[]){SV_INT(app)}, 1, &lease))
+        FAIL("the lease of application %lld: %s", (long long)app, store_errmsg(s));
+    reg_report rep;
+    ql_err err;
+    if (registry_lease_end(s, &cli, lease, day, "提前退租", &rep, &err))
+        FAIL("ending lease %lld: %s", (long long)lease, err.en);
+}
+
 /* After October was paid: one in ten suspended from 11 to 20 October and
- * one in twenty ended on 15 October, both recorded late (recoveries);
- * one in ten suspended from 11 to 20 November, one in twenty ending on 20
- * November; the late activations, from 1 October (arrears). */
+ * one in twenty ended on 15 October, both recorded late (recoveries); one
+ * in twenty whose lease ended on 20 October, recorded late in the registry
+ * (recoveries found through the index of registry changes); one in ten
+ * suspended from 11 to 20 November, one in twenty ending on 20 November;
+ * the late activations, from 1 October (arrears). */
 static int build_after(store *s, void *vctx)
 {
     struct build *b = vctx;
     int32_t nov3 = ymd(2026, 11, 3);
     for (int i = b->from; i < b->to; i++) {
         int64_t app = b->apps[i];
-        if (i % 20 == 19) {
+        if (i % 20 == 7) {
+            end_lease(s, app, "2026-10-20");
+        } else if (i % 20 == 19) {
             subsidy(s, b, i, ymd(2026, 10, 1));
         } else if (i % 10 == 1) {
             step(s, app, AA_SUSPEND, nov3, ymd(2026, 10, 11));

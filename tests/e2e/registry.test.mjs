@@ -184,12 +184,18 @@ test('editing keeps the personal data that is not retyped, and the history names
     assert.equal(await page.getAttribute('#name', 'readonly'), '');
     assert.equal(await page.inputValue('#employer'), EMPLOYER);
     await page.selectOption('#education', 'doctor');
+    // the dated facts: the day a home was bought; the last day of an
+    // employment, offered on an edit only
+    assert.equal(await page.locator('#employed_until').count(), 1);
+    await page.selectOption('#owns_housing', 'yes');
+    await page.fill('#owns_housing_since', '2025-06-01');
     await checkAxe(page, 'talent-edit');
     const resp = await submit(page);
     assert.equal(resp.status(), 200);
     assert.equal(await text(page.locator('main .notice[role=status]')), '修改已保存。');
     const main = await text(page.locator('main'));
     assert.ok(main.includes('博士'));
+    assert.ok(main.includes('在沪有住房日期 2025-06-01'), `the home's day: ${main}`);
     assert.ok(main.includes('310104********0011'), 'the ID number stayed');
     assert.ok(main.includes('138****8000'), 'the phone stayed');
     const history = await text(page.locator('main table').last());

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (fast >= 0 && fast != tier) __builtin_trap();
             json_decref(trace);
             for (int t = 0; t < v->ntier; t++) {
-                pol_month_in in = {v->from, v->from, POL_OPEN_END, who * 5, 0, 100000, 0};
+                pol_month_in in = {v->from, v->from, POL_OPEN_END, who * 5, 0, 100000, 0, 0};
                 pol_month_out out;
                 if (pol_month_amount(v, t, &in, true, &out, &err)) __builtin_trap();
                 if (out.fen < 0) __builtin_trap();

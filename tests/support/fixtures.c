@@ -141,6 +141,13 @@ int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const ch
               "signed_date, filing_no, filed_date, created_at, updated_at) VALUES ($1, "
               "'徐汇区虹桥路 1 号', $3, $4, 450000, $3, $2, $3, 0, 0)",
               l, 4);
+    return fx_walk_subsidy(s, tid, "district-rent", activate);
+}
+
+int64_t fx_walk_subsidy(store *s, int64_t tid, const char *programme, int32_t activate)
+{
+    actor cli;
+    actor_cli(&cli);
     actor self = cli;
     self.scope = SCOPE_SELF;
     self.roles = 1u << ROLE_TALENT;
@@ -151,7 +158,7 @@ int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const ch
     char ref[24];
     ql_err err;
     int32_t day = date_from_ymd(2026, 9, 1), later = date_from_ymd(2026, 9, 14);
-    if (subsidy_create(s, &self, "district-rent", 0, &d, day, &id, ref, &err))
+    if (subsidy_create(s, &self, programme, 0, &d, day, &id, ref, &err))
         fail_msg("create: %s", err.en);
     struct {
         const actor *who;

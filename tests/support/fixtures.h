@@ -34,4 +34,10 @@ int64_t fx_employer(store *s, const char *credit_code);
 int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const char *level,
                           const char *bank, int32_t activate);
 
+/* Walks an application of programme (its policy active) of talent tid
+ * (registered with the facts the policy takes) through the workflow to
+ * active from day activate, as fx_active_subsidy does. Returns the
+ * application's id. */
+int64_t fx_walk_subsidy(store *s, int64_t tid, const char *programme, int32_t activate);
+
 #endif

@@ -195,7 +195,7 @@ static void test_decision_trace(void **state)
 static int64_t month(const pol_programme *p, int t, int32_t any_day, int32_t start, int32_t end,
                      int before)
 {
-    pol_month_in in = {any_day, start, end, before, 0, 0, 0};
+    pol_month_in in = {any_day, start, end, before, 0, 0, 0, 0};
     pol_month_out out;
     ql_err err;
     int rc = pol_month_amount(&p->ver[0], t, &in, true, &out, &err);
@@ -270,7 +270,7 @@ static void test_caps_and_whole_months(void **state)
     pol_month_out out;
     ql_err err;
     /* 2000 is capped at 1800 a month, then at the rent (1700) */
-    pol_month_in in = {D(2026, 1, 1), D(2026, 1, 1), POL_OPEN_END, 0, 0, 170000, 0};
+    pol_month_in in = {D(2026, 1, 1), D(2026, 1, 1), POL_OPEN_END, 0, 0, 170000, 0, 0};
     assert_int_equal(pol_month_amount(&p.ver[0], 0, &in, true, &out, &err), 0);
     assert_int_equal(out.fen, 170000);
     json_t *steps = out.steps;
