@@ -36,11 +36,12 @@ static int render_signin(http_req *r, int status, const char *next, const char *
                          const ql_err *err)
 {
     /* A visitor not yet signed in gets a form token in a cookie of its own
-     * (double submit); the dispatcher compares the two on POST. */
+     * (double submit; the dispatcher compares the two on POST), one this
+     * server made for this client's address (web_signin checks it). */
     const char *csrf = http_cookie(r, "ql_csrf");
-    char fresh[AUTH_TOKEN_CHARS];
-    if (!csrf || strlen(csrf) < 32) {
-        auth_random_token(fresh);
+    char fresh[SIGNIN_FORM_TOKEN_CHARS];
+    if (!account_signin_form_valid(csrf, r->who.ip, auth_now())) {
+        account_signin_form_token(r->who.ip, auth_now(), fresh);
         csrf = fresh;
         http_set_cookie(r, "ql_csrf", csrf, -1);
     }
@@ -66,8 +67,17 @@ int web_signin(http_req *r)
     const char *next = http_form(r, "next");
     struct signin_result res;
     ql_err err = {0};
-    int rc = account_signin(r->db, username ? username : "", password ? password : "",
-                            r->who.ip, http_header(r, "User-Agent"), r->request_id, &res, &err);
+    if (!account_signin_form_valid(http_form(r, "_csrf"), r->who.ip, auth_now())) {
+        /* a cookie this server did not make for this client (planted from a
+         * sibling domain, or taken from another address), or a stale form */
+        ql_errf(&err, QL_EFORBIDDEN, "_csrf",
+                "this sign-in form has expired or was not made for this browser; try again",
+                "登录表单已过期或并非为本浏览器生成，请重试");
+        return render_signin(r, 403, next, username, &err);
+    }
+    int rc = account_signin(r->db, username ? username : "", password ? password : "", r->who.ip,
+                            http_header(r, "User-Agent"), http_cookie(r, "ql_device"),
+                            r->request_id, &res, &err);
     if (rc) {
         if (ql_err_http_status(rc) >= 500) return ql_errf(&r->err, rc, NULL, "%s", "%s", err.en);
         int status = rc == QL_EINVAL ? 400 : rc == QL_EFORBIDDEN ? 403 : 401;
@@ -76,6 +86,7 @@ int web_signin(http_req *r)
     const struct session_limits *lim = account_session_limits();
     http_set_cookie(r, "ql_session", res.token, (long)lim->max_s);
     http_set_cookie(r, "ql_csrf", "", 0);
+    http_set_cookie(r, "ql_device", res.device, 90L * 86400); /* a known browser */
     return http_redirect(r, res.must_change_password ? "/account/password" : safe_next(next));
 }
 
@@ -117,9 +128,12 @@ int web_password_form(http_req *r)
 int web_password(http_req *r)
 {
     ql_err err = {0};
+    char token[AUTH_TOKEN_CHARS];
     int rc = account_change_password(r->db, &r->who, http_form(r, "current_password"),
-                                     http_form(r, "new_password"),
-                                     http_form(r, "confirm_password"), &err);
+                                     http_form(r, "new_password"), http_form(r, "confirm_password"),
+                                     token, &err);
+    /* the session goes on under a new token (and form token, in r->who) */
+    if (!rc) http_set_cookie(r, "ql_session", token, (long)account_session_limits()->max_s);
     json_t *d = password_page(r);
     if (rc) {
         if (ql_err_http_status(rc) >= 500) {
@@ -180,6 +194,14 @@ static void decorate_user(http_req *r, json_t *u)
             json_array_append_new(titles, json_string(role_title(role, english(r))));
     }
     json_object_set_new(u, "role_titles", titles);
+    json_t *pending = json_array(); /* duty roles waiting for a second person */
+    json_array_foreach(json_object_get(u, "pending_roles"), i, v)
+    {
+        enum role role;
+        if (role_parse(json_string_value(v), &role) == 0)
+            json_array_append_new(pending, json_string(role_title(role, english(r))));
+    }
+    json_object_set_new(u, "pending_titles", pending);
     json_object_set_new(u, "scope_title",
                         json_string(scope_title(r, json_string_value(json_object_get(u, "scope")))));
     const char *status = json_is_true(json_object_get(u, "disabled")) ? "users.disabled"
@@ -248,7 +270,8 @@ int web_user_new(http_req *r)
     return web_render(r, 200, "user_new", user_form_page(r, 0, "district"));
 }
 
-static int render_user(http_req *r, int64_t id, const char *notice, const char *temp_password)
+int web_user_page(http_req *r, int64_t id, int status, const char *notice,
+                  const char *temp_password, const ql_err *err)
 {
     json_t *u;
     int rc = account_user_get(r->db, &r->who, id, &u, &r->err);
@@ -269,7 +292,14 @@ static int render_user(http_req *r, int64_t id, const char *notice, const char *
     if (notice) json_object_set_new(d, "notice", json_string(notice));
     if (temp_password && *temp_password)
         json_object_set_new(d, "temp_password", json_string(temp_password));
-    return web_render(r, 200, "user", d);
+    web_user_roles_data(r, d, json_object_get(d, "user"));
+    if (err) web_error(r, d, err);
+    return web_render(r, status, "user", d);
+}
+
+static int render_user(http_req *r, int64_t id, const char *notice, const char *temp_password)
+{
+    return web_user_page(r, id, 200, notice, temp_password, NULL);
 }
 
 int web_user_create(http_req *r)

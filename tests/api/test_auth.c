@@ -118,6 +118,17 @@ static void as(const struct session *s, const char *method, const char *path, in
     tu_request(srv.port, method, path, h, strcmp(method, "GET") ? body : NULL, r);
 }
 
+/* After a password change the session goes on under a new cookie and form
+ * token: takes both from the response r. */
+static void take_rotated(struct session *s, const struct tu_resp *r)
+{
+    const char *c = set_cookie(r, "ql_session");
+    assert_non_null(c);
+    assert_string_not_equal(c, s->cookie);
+    snprintf(s->cookie, sizeof s->cookie, "%s", c);
+    get_csrf(s);
+}
+
 static struct session admin;
 
 /* Signs alice in, changing the first password on the way when needed. */
@@ -137,6 +148,7 @@ static void admin_session(void)
     struct tu_resp r;
     as(&admin, "POST", "/account/password", 1, extra, &r);
     assert_int_equal(r.status, 200);
+    take_rotated(&admin, &r);
     tu_resp_free(&r);
 }
 
@@ -166,11 +178,20 @@ static void test_first_signin_forces_password_change(void **state)
     assert_non_null(strstr(r.body, "href=\"#new_password\""));
     assert_non_null(strstr(r.body, "id=\"new_password-error\""));
     tu_resp_free(&r);
+    struct session old = s;
     as(&s, "POST", "/account/password", 1,
        "&current_password=Copper-Kettle-2026&new_password=Granite-Meadow-88"
        "&confirm_password=Granite-Meadow-88",
        &r);
     assert_int_equal(r.status, 200);
+    /* The page after the change carries the new form token already. */
+    take_rotated(&s, &r);
+    assert_non_null(strstr(r.body, s.csrf));
+    assert_string_not_equal(s.csrf, old.csrf);
+    tu_resp_free(&r);
+    /* The cookie and form token seen before the change open nothing. */
+    as(&old, "GET", "/api/v1/me", 0, NULL, &r);
+    assert_int_equal(r.status, 401);
     tu_resp_free(&r);
     as(&s, "GET", "/", 0, NULL, &r);
     assert_int_equal(r.status, 200);

@@ -141,6 +141,9 @@ int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const ch
               "signed_date, filing_no, filed_date, created_at, updated_at) VALUES ($1, "
               "'徐汇区虹桥路 1 号', $3, $4, 450000, $3, $2, $3, 0, 0)",
               l, 4);
+    /* a second person approves what was reviewed (four eyes) */
+    actor approver = cli;
+    snprintf(approver.username, sizeof approver.username, "fixture:approver");
     actor self = cli;
     self.scope = SCOPE_SELF;
     self.roles = 1u << ROLE_TALENT;
@@ -163,7 +166,7 @@ int64_t fx_active_subsidy(store *s, int64_t employer, const char *name, const ch
         {&cli, AA_ACCEPT, day, 0},
         {&cli, AA_REVIEW, day, 0},
         {&cli, AA_PUBLISH, day, 0},
-        {&cli, AA_APPROVE, later, 0},
+        {&approver, AA_APPROVE, later, 0},
         {&cli, AA_ACTIVATE, later, activate},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
