@@ -144,6 +144,13 @@ static void print_user_line(const json_t *u)
                          json_string_value(v));
         if (w > 0 && (size_t)w < sizeof roles - used) used += (size_t)w;
     }
+    /* duty roles waiting for a second person, marked so */
+    json_array_foreach(json_object_get(u, "pending_roles"), i, v)
+    {
+        int w = snprintf(roles + used, sizeof roles - used, "%s%s?", used ? "," : "",
+                         json_string_value(v));
+        if (w > 0 && (size_t)w < sizeof roles - used) used += (size_t)w;
+    }
     const char *state = json_is_true(json_object_get(u, "disabled")) ? "disabled"
                         : json_is_true(json_object_get(u, "locked")) ? "locked"
                                                                      : "active";
@@ -273,7 +280,7 @@ int cmd_user(int argc, char **argv)
 {
     static const struct verb verbs[] = {
         {"add", "USERNAME", "create an account (it must change its password at first sign-in)"},
-        {"list", NULL, "list accounts"},
+        {"list", NULL, "list accounts (a role marked ? waits for a second person)"},
         {"disable", "USERNAME", "disable an account and end its sessions"},
         {"enable", "USERNAME", "enable a disabled account"},
         {"reset-password", "USERNAME",

@@ -630,6 +630,11 @@ static void test_duties_over_api_and_console(void **state)
     as(&admin, "GET", "/admin/role-requests", 0, NULL, &r);
     assert_non_null(strstr(r.body, "须由另一人确认")); /* its own request: no confirm button */
     tu_resp_free(&r);
+    char out[4096], cerr[4096];
+    assert_int_equal(tu_cli(&srv, (const char *[]){"user", "list", "--search", "fin.api", NULL},
+                            NULL, out, sizeof out, cerr, sizeof cerr),
+                     0);
+    assert_non_null(strstr(out, "window_clerk,reviewer?")); /* waiting, marked so */
     req = pending_id(&sec, "fin.api", "reviewer", &may);
     assert_int_equal(may, 1);
     snprintf(path, sizeof path, "/api/v1/role-requests/%lld/refuse", req);
