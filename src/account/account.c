@@ -619,13 +619,18 @@ static int change_password_body(store *s, void *arg)
      * longer counts: a reset must not be undone by a request in flight. */
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT u.password_hash, s.revoked_at FROM users u "
+                         "SELECT u.password_hash, s.revoked_at, u.must_change_password, "
+                         "u.password_changed_at, (SELECT count(*) FROM password_history h "
+                         "WHERE h.user_id = u.id) FROM users u "
                          "JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2",
                          (store_val[]){SV_INT(x->a->user_id), SV_INT(x->a->session_id)}, 2, &r);
     if (rc) return rc;
     rc = store_step(r);
     int live = rc == 1 && store_col_isnull(r, 1) &&
                strcmp(store_col_text(r, 0, NULL), x->verified ? x->verified : "") == 0;
+    /* a password chosen before the history was kept (0018) starts it */
+    int start_history = live && store_col_int(r, 2) == 0 && store_col_int(r, 4) == 0;
+    int64_t chosen_at = live ? store_col_int(r, 3) : 0;
     store_rows_close(r);
     if (rc < 0) return rc;
     if (!live)
@@ -638,6 +643,7 @@ static int change_password_body(store *s, void *arg)
                         (store_val[]){SV_TEXT(x->hash), SV_INT(now), SV_INT(x->a->user_id)}, 3,
                         NULL);
     /* the passwords the owner chose, which the next may not repeat */
+    if (!rc && start_history) rc = account_history_add(s, x->a->user_id, x->verified, chosen_at);
     if (!rc) rc = account_history_add(s, x->a->user_id, x->hash, now);
     if (rc) return rc;
     int64_t ended = 0;

@@ -559,9 +559,9 @@ static void test_duties_over_api_and_console(void **state)
     admin_session();
     /* makes tu.security, the server's security administrator, too */
     tu_add_user(&srv, "rev.seed", "reviewer", NULL, "Seed-Review-2026");
-    json_t *u = as_json(&admin, "POST", "/api/v1/users",
-                        "{\"username\":\"fin.api\",\"display_name\":\"F\",\"roles\":[\"finance\"]}",
-                        201);
+    json_t *u =
+        as_json(&admin, "POST", "/api/v1/users",
+                "{\"username\":\"fin.api\",\"display_name\":\"F\",\"roles\":[\"finance\"]}", 201);
     long long uid = (long long)json_integer_value(json_object_get(u, "id"));
     assert_int_equal(json_array_size(json_object_get(u, "roles")), 0);
     assert_string_equal(json_string_value(json_array_get(json_object_get(u, "pending_roles"), 0)),
@@ -616,8 +616,8 @@ static void test_duties_over_api_and_console(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "角色已更新"));
     tu_resp_free(&r);
-    as(&admin, "POST", form_path, 1, "&roles=window_clerk&roles=reviewer&scope=district&scope_id=",
-       &r);
+    as(&admin, "POST", form_path, 1,
+       "&roles=window_clerk&roles=reviewer&scope=district&scope_id=", &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "须由另一人确认后生效"));
     assert_non_null(strstr(r.body, "（待确认）"));
@@ -646,9 +646,8 @@ static void test_duties_over_api_and_console(void **state)
     /* the API form of the same, and its refusals */
     snprintf(path, sizeof path, "/api/v1/users/%lld/roles", uid);
     u = as_json(&sec, "POST", path, "{\"roles\":[\"reviewer\"],\"scope\":\"district\"}", 200);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(u, "change"),
-                                                                         "granted"),
-                                                         0)),
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(json_object_get(u, "change"), "granted"), 0)),
                         "reviewer");
     json_decref(u);
     json_decref(as_json(&sec, "POST", path, "{\"roles\":\"reviewer\"}", 400));
@@ -657,8 +656,8 @@ static void test_duties_over_api_and_console(void **state)
     snprintf(path, sizeof path, "/api/v1/users/%lld/reset-password", uid);
     json_decref(as_json(&admin, "POST", path, NULL, 403));
     /* the audit log names what was granted */
-    json_t *log = as_json(&admin, "GET", "/api/v1/audit?action=user.role_confirm&per_page=1", NULL,
-                          200);
+    json_t *log =
+        as_json(&admin, "GET", "/api/v1/audit?action=user.role_confirm&per_page=1", NULL, 200);
     char *text = json_dumps(log, 0);
     assert_non_null(strstr(text, "finance"));
     free(text);
@@ -678,8 +677,7 @@ static void test_signin_form_token_is_the_servers(void **state)
         snprintf(hdr, sizeof hdr,
                  "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n",
                  forged[i]);
-        snprintf(body, sizeof body, "_csrf=%s&username=alice&password=%s", forged[i],
-                 admin_new_pw);
+        snprintf(body, sizeof body, "_csrf=%s&username=alice&password=%s", forged[i], admin_new_pw);
         struct tu_resp r;
         tu_request(srv.port, "POST", "/signin", hdr, body, &r);
         assert_int_equal(r.status, 403);

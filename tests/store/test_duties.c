@@ -807,6 +807,32 @@ static void test_password_history_and_demo_password(void **state)
     assert_int_equal(account_change_password(F.s, &a, cur, PW, PW, tok, &err), 0);
 }
 
+/* An account whose password was chosen before the history was kept (as
+ * after migration 0018): that password starts the history at its change. */
+static void test_history_starts_with_an_older_password(void **state)
+{
+    (void)state;
+    int64_t uid = make(&F.admin, "lao.zhang", RB(ROLE_WINDOW_CLERK));
+    assert_int_equal(store_exec(F.s, "DELETE FROM password_history WHERE user_id = $1",
+                                (store_val[]){SV_INT(uid)}, 1, NULL),
+                     0);
+    actor a;
+    signed_in("lao.zhang", &a, NULL);
+    char tok[AUTH_TOKEN_CHARS];
+    ql_err err = {0};
+    assert_int_equal(
+        account_change_password(F.s, &a, PW, "Fresh-Start-2031", "Fresh-Start-2031", tok, &err), 0);
+    assert_int_equal(qint("SELECT count(*) FROM password_history WHERE user_id = $1",
+                          (store_val[]){SV_INT(uid)}, 1),
+                     2);
+    char *before = snapshot();
+    memset(&err, 0, sizeof err);
+    expect_err("the older password",
+               account_change_password(F.s, &a, "Fresh-Start-2031", PW, PW, tok, &err), &err,
+               QL_EINVAL, "new_password");
+    expect_unchanged("the older password", before);
+}
+
 static void test_signin_form_token(void **state)
 {
     (void)state;
@@ -887,6 +913,7 @@ int main(void)
         T(test_known_device_passes_a_lock),
         T(test_throttle_lapses_and_is_pruned),
         T(test_password_history_and_demo_password),
+        T(test_history_starts_with_an_older_password),
         T(test_signin_form_token),
         T(test_files_are_private),
     };

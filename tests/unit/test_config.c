@@ -200,10 +200,10 @@ static void test_secure_cookies_auto(void **state)
         const char *listen, *value;
         int want;
     } cases[] = {
-        {"127.0.0.1:8080", NULL, 0},     {"127.9.9.9:1", NULL, 0},       {"[::1]:8080", NULL, 0},
-        {"0.0.0.0:8080", NULL, 1},       {"10.1.2.3:80", NULL, 1},       {"[::]:8080", NULL, 1},
-        {"128.0.0.1:8080", NULL, 1},     {"0.0.0.0:8080", "false", 0},   {"127.0.0.1:8080", "true", 1},
-        {"0.0.0.0:8080", "auto", 1},     {"127.0.0.1:8080", "auto", 0},
+        {"127.0.0.1:8080", NULL, 0}, {"127.9.9.9:1", NULL, 0},      {"[::1]:8080", NULL, 0},
+        {"0.0.0.0:8080", NULL, 1},   {"10.1.2.3:80", NULL, 1},      {"[::]:8080", NULL, 1},
+        {"128.0.0.1:8080", NULL, 1}, {"0.0.0.0:8080", "false", 0},  {"127.0.0.1:8080", "true", 1},
+        {"0.0.0.0:8080", "auto", 1}, {"127.0.0.1:8080", "auto", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ql_config c;
@@ -212,8 +212,8 @@ static void test_secure_cookies_auto(void **state)
         assert_int_equal(c.secure_cookies, -1); /* auto until settled */
         assert_int_equal(config_set(&c, "server", "listen", cases[i].listen, "test", &e), 0);
         if (cases[i].value)
-            assert_int_equal(config_set(&c, "security", "secure_cookies", cases[i].value, "test", &e),
-                             0);
+            assert_int_equal(
+                config_set(&c, "security", "secure_cookies", cases[i].value, "test", &e), 0);
         config_finish(&c);
         if (c.secure_cookies != cases[i].want)
             fail_msg("listen %s, secure_cookies %s: %d", cases[i].listen,
