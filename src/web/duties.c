@@ -67,6 +67,10 @@ void web_user_roles_data(http_req *r, json_t *d, const json_t *user)
     json_object_set_new(d, "pending_titles", pt);
     json_object_set_new(d, "has_pending", json_boolean(json_array_size(pending) > 0));
     int64_t id = json_integer_value(json_object_get(user, "id"));
+    /* whoever resets a password learns it: a duty role's is reset on the
+     * command line (account_user_reset_password) */
+    json_object_set_new(d, "reset_allowed",
+                        json_boolean(!(role_set(json_object_get(user, "roles")) & ROLE_DUTIES)));
     int can = actor_can(&r->who, P_ROLE_GRANT) && id != r->who.user_id;
     json_object_set_new(d, "can_grant", json_boolean(can));
     if (!can) return;

@@ -652,9 +652,15 @@ static void test_duties_over_api_and_console(void **state)
     json_decref(u);
     json_decref(as_json(&sec, "POST", path, "{\"roles\":\"reviewer\"}", 400));
     json_decref(as_json(&sec, "POST", path, "{\"roles\":[\"reviewer\"],\"scope_id\":5}", 400));
-    /* an administrator resets no duty account's password */
+    /* an administrator resets no duty account's password (nor is offered to) */
     snprintf(path, sizeof path, "/api/v1/users/%lld/reset-password", uid);
     json_decref(as_json(&admin, "POST", path, NULL, 403));
+    snprintf(path, sizeof path, "/admin/users/%lld", uid);
+    as(&admin, "GET", path, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "/reset-password\""));
+    assert_non_null(strstr(r.body, "命令行上重置口令"));
+    tu_resp_free(&r);
     /* the audit log names what was granted */
     json_t *log =
         as_json(&admin, "GET", "/api/v1/audit?action=user.role_confirm&per_page=1", NULL, 200);
