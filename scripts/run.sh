@@ -17,13 +17,20 @@ demo_password='Demo-Pass-2026!'
 
 # Demo accounts, created once when the database has none. They keep their
 # password (no forced change) so the demo can be walked through at once.
+# Separation of duties (docs/security.md): the command line appoints the
+# system administrator, the auditor and the first security administrator;
+# the reviewers' and finance officers' roles wait for a second person, and
+# the security administrator 'security' confirms them (signed in with its
+# password; the audit log names it).
 if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 account(s)'; then
   add() { # username roles scope name
     printf '%s\n' "$demo_password" | "$BIN" user add "$1" --roles "$2" --scope "$3" --name "$4" \
       --password-stdin --keep-password --log-level warn "${args[@]}" >/dev/null
   }
   add admin admin district '系统管理员'
+  add security security_admin district '安全管理员 周授权'
   add reviewer reviewer district '审核员 李审'
+  add reviewer2 reviewer district '审核员 吴复核'
   add clerk window_clerk district '窗口 王受理'
   add finance finance district '财务 赵会计'
   add finance2 finance district '财务 孙复核'
@@ -32,6 +39,8 @@ if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 acco
   add hr.acme employer_hr employer:91350100M000100Y43 '某科技公司人事'
   add operator housing_operator operator:OP-001 '人才公寓运营方'
   add talent talent self:1 '演示人才'
+  printf '%s\n' "$demo_password" | "$BIN" user confirm all --as security --log-level warn \
+    "${args[@]}" >/dev/null
   created=1
   # A small district, generated from a fixed seed. Its first employer is the
   # one hr.acme belongs to, its first housing operator (OP-001) the one
@@ -51,13 +60,15 @@ MSG
 if [[ ${created:-0} == 1 ]]; then
   cat <<MSG
   Demo accounts (password $demo_password):
-    admin, reviewer, clerk, finance, finance2, auditor, leader, hr.acme, operator, talent
+    admin, security, reviewer, reviewer2, clerk, finance, finance2, auditor, leader,
+    hr.acme, operator, talent
   Demo data: 300 talents, 10 employers, 3 housing operators, 18 units and their
   leases, the 2026 calendar, three subsidy policies and applications in every
   state (hr.acme belongs to the first employer, operator to OP-001, and
   talent is the first talent: sign in as talent to apply, hr.acme to attest,
-  clerk to accept, reviewer to review; finance computes a month's cycle at
-  /cycles, finance2 approves and exports it).
+  clerk to accept, reviewer to review, reviewer2 to approve after the notice;
+  finance computes a month's cycle at /cycles, finance2 approves and exports
+  it; security grants roles, admin manages accounts, auditor reads the logs).
 MSG
 fi
 echo

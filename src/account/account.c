@@ -1,6 +1,7 @@
 /* account.c - signing in and out, passwords, user administration, tokens. */
 #include "account/account.h"
 
+#include "account/internal.h"
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "core/log.h"
@@ -15,27 +16,22 @@
 #include <string.h>
 #include <time.h>
 
-static struct {
-    long min_len;
-    char cost[16];
-    long lockout_after;
-    long lockout_s;
-    struct session_limits lim;
-} settings = {10, "interactive", 5, 15 * 60, {30 * 60, 12 * 3600}};
+struct account_settings account_cfg = {10, "interactive", 5, 15 * 60, 30, {30 * 60, 12 * 3600}};
 
 void account_init(const ql_config *cfg)
 {
-    settings.min_len = cfg->password_min_length;
-    snprintf(settings.cost, sizeof settings.cost, "%s", cfg->password_hash);
-    settings.lockout_after = cfg->lockout_after;
-    settings.lockout_s = cfg->lockout_minutes * 60;
-    settings.lim.idle_s = cfg->session_idle * 60;
-    settings.lim.max_s = cfg->session_max * 3600;
+    account_cfg.min_len = cfg->password_min_length;
+    snprintf(account_cfg.cost, sizeof account_cfg.cost, "%s", cfg->password_hash);
+    account_cfg.lockout_after = cfg->lockout_after;
+    account_cfg.lockout_s = cfg->lockout_minutes * 60;
+    account_cfg.address_after = cfg->lockout_address_after;
+    account_cfg.lim.idle_s = cfg->session_idle * 60;
+    account_cfg.lim.max_s = cfg->session_max * 3600;
 }
 
 const struct session_limits *account_session_limits(void)
 {
-    return &settings.lim;
+    return &account_cfg.lim;
 }
 
 void account_time_text(int64_t t, char out[32])
@@ -57,9 +53,9 @@ static void clock_text(int64_t t, char out[8])
 
 /* ---- audit helper ---------------------------------------------------- */
 
-static int audit(store *s, const actor *a, const char *action, const char *object_type,
-                 int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
-                 ql_err *err)
+int account_audit(store *s, const actor *a, const char *action, const char *object_type,
+                  int64_t object_id, const json_t *before, const json_t *after, json_t *detail,
+                  ql_err *err)
 {
     json_t *unavailable = detail ? NULL : json_pack("{s:s}", "detail", "unavailable");
     int rc = audit_by(s, a, action, object_type, object_id, before, after,
@@ -69,9 +65,7 @@ static int audit(store *s, const actor *a, const char *action, const char *objec
     return rc;
 }
 
-/* Runs a write transaction that appends audit rows, then moves the audit
- * anchor forward once it has committed. */
-static int write_tx(store *s, store_tx_fn fn, void *ctx)
+int account_write_tx(store *s, store_tx_fn fn, void *ctx)
 {
     int rc = store_tx(s, STORE_TX_WRITE, fn, ctx);
     if (rc == 0) {
@@ -82,7 +76,7 @@ static int write_tx(store *s, store_tx_fn fn, void *ctx)
 }
 
 /* The state of an account as audited and shown (never the password hash). */
-static int user_state(store *s, int64_t id, json_t **out)
+int account_user_state(store *s, int64_t id, json_t **out)
 {
     store_rows *r;
     int rc = store_query(s,
@@ -123,6 +117,24 @@ static int user_state(store *s, int64_t id, json_t **out)
         json_decref(u);
         return rc;
     }
+    /* duty roles asked for and waiting for a second person */
+    rc = store_query(s,
+                     "SELECT role FROM role_requests WHERE user_id = $1 AND state = 'pending' "
+                     "ORDER BY role",
+                     (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) {
+        json_decref(u);
+        return rc;
+    }
+    json_t *pending = json_array();
+    while ((rc = store_step(r)) == 1)
+        json_array_append_new(pending, json_string(store_col_text(r, 0, NULL)));
+    store_rows_close(r);
+    json_object_set_new(u, "pending_roles", pending);
+    if (rc < 0) {
+        json_decref(u);
+        return rc;
+    }
     *out = u;
     return 0;
 }
@@ -132,11 +144,13 @@ static int user_state(store *s, int64_t id, json_t **out)
 struct signin_ctx {
     const char *username;
     const char *ip, *ua, *request_id;
+    const char *device; /* the known-device cookie sent, or NULL */
+    const char *cli;    /* account_signin_cli: the command line's label; no session */
     int64_t user_id;
     int password_ok;
-    const char *rehash; /* a new hash to store, when the cost changed */
+    const char *rehash;   /* a new hash to store, when the cost changed */
     const char *verified; /* the hash the password was checked against */
-    int too_long;       /* the username was too long to be real */
+    int too_long;         /* the username was too long to be real */
     int64_t now;
     struct signin_result *out;
     int outcome; /* a refused sign-in is committed (counted, audited), then returned */
@@ -153,17 +167,56 @@ static int locked_message(ql_err *err, int64_t until)
 {
     char hm[8];
     clock_text(until, hm);
+    return ql_errf(
+        err, QL_EFORBIDDEN, "username",
+        "too many failed sign-ins: this account is locked until %s (Beijing time) for "
+        "browsers that have not signed in to it before; try again then, sign in from "
+        "a browser you used before, or ask the administrator to unlock it",
+        "登录失败次数过多：该账户已锁定至 %s（北京时间），此前未登录过该账户的浏览器暂不能登录；"
+        "请届时再试、使用以前登录过的浏览器，或联系管理员解锁",
+        hm);
+}
+
+static int address_locked_message(ql_err *err, int64_t until)
+{
+    char hm[8];
+    clock_text(until, hm);
     return ql_errf(err, QL_EFORBIDDEN, "username",
-                   "too many failed sign-ins: this account is locked until %s (Beijing time); "
-                   "try again then or ask the administrator to unlock it",
-                   "登录失败次数过多：该账户已锁定至 %s（北京时间）；请届时再试或联系管理员解锁", hm);
+                   "too many failed sign-ins from your network address: new sign-ins from it "
+                   "are paused until %s (Beijing time); a browser that signed in to your account "
+                   "before can still sign in",
+                   "您所在网络地址的登录失败次数过多：在 %s（北京时间）之前暂停从该地址新登录；"
+                   "以前登录过您账户的浏览器仍可登录",
+                   hm);
+}
+
+/* The refusal while the name or the address is locked, for a browser that
+ * is not a known device of the account. */
+static int refuse_locked(store *s, struct signin_ctx *x, const actor *who, int64_t object,
+                         json_t *digest, int64_t name_until, int64_t addr_until)
+{
+    json_t *d = json_pack("{s:s}", "reason", name_until ? "locked" : "address_locked");
+    if (digest) json_object_set(d, "username_digest", digest);
+    int rc = account_audit(s, who, "auth.signin_failed", "user", object, NULL, NULL, d, x->err);
+    if (!rc)
+        x->outcome = name_until ? locked_message(x->err, name_until)
+                                : address_locked_message(x->err, addr_until);
+    return rc;
+}
+
+/* One more failure from this client address (unless that is off). */
+static int address_failure(store *s, const struct signin_ctx *x, const char *akey)
+{
+    if (account_cfg.address_after <= 0) return 0;
+    int64_t n, until;
+    return throttle_fail(s, akey, x->now, account_cfg.address_after, &n, &until);
 }
 
 /* A failed sign-in for a username without an account. It counts and locks
  * exactly as for a real account (signin_throttle), so that neither the
  * messages nor the lock-out tell which usernames exist. */
-static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who,
-                                const char *typed)
+static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who, const char *typed,
+                                const char *akey, int64_t addr_until)
 {
     /* What was typed may be a password typed into the wrong field: the log
      * keeps only a keyed digest of a name that has no account. */
@@ -171,49 +224,30 @@ static int unknown_user_failure(store *s, struct signin_ctx *x, const actor *who
     json_t *name = json_string(typed);
     audit_digest(name, digest);
     json_decref(name);
-    char lower[201], key[65];
+    char lower[201], key[THROTTLE_KEY];
     size_t n = strlen(x->username) < 200 ? strlen(x->username) : 200;
     for (size_t i = 0; i < n; i++) lower[i] = (char)tolower((unsigned char)x->username[i]);
     lower[n] = '\0';
-    auth_token_hash(lower, key);
-    int64_t failed = 0, locked_until = 0;
-    store_rows *r;
-    int rc = store_query(s, "SELECT failed, locked_until FROM signin_throttle WHERE key = $1",
-                         (store_val[]){SV_TEXT(key)}, 1, &r);
+    throttle_name_key(lower, key);
+    struct throttle_state st;
+    int rc = throttle_read(s, key, x->now, &st);
     if (rc) return rc;
-    rc = store_step(r);
-    if (rc == 1) {
-        failed = store_col_int(r, 0);
-        locked_until = store_col_isnull(r, 1) ? 0 : store_col_int(r, 1);
-    }
-    store_rows_close(r);
-    if (rc < 0) return rc;
-    const char *reason = x->too_long ? "too_long" : "unknown_user";
-    if (locked_until > x->now) {
-        rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
-                   json_pack("{s:s, s:s}", "username_digest", digest, "reason", "locked"),
-                   x->err);
-        if (!rc) x->outcome = locked_message(x->err, locked_until);
+    if (st.locked_until || addr_until) {
+        json_t *d = json_string(digest);
+        rc = refuse_locked(s, x, who, 0, d, st.locked_until, addr_until);
+        json_decref(d);
         return rc;
     }
-    failed++;
-    int lock = failed >= settings.lockout_after;
-    int64_t until = x->now + settings.lockout_s;
-    rc = store_exec(s, "DELETE FROM signin_throttle WHERE key = $1", (store_val[]){SV_TEXT(key)},
-                    1, NULL);
+    const char *reason = x->too_long ? "too_long" : "unknown_user";
+    int64_t failed, until;
+    rc = throttle_fail(s, key, x->now, account_cfg.lockout_after, &failed, &until);
+    if (!rc) rc = address_failure(s, x, akey);
     if (!rc)
-        rc = store_exec(s,
-                        "INSERT INTO signin_throttle (key, failed, locked_until, updated_at) "
-                        "VALUES ($1, $2, $3, $4)",
-                        (store_val[]){SV_TEXT(key), SV_INT(lock ? 0 : failed),
-                                      lock ? SV_INT(until) : SV_NULL, SV_INT(x->now)},
-                        4, NULL);
-    if (!rc)
-        rc = audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
-                   json_pack("{s:s, s:s, s:I}", "username_digest", digest, "reason", reason,
-                             "failed_in_a_row", (json_int_t)failed),
-                   x->err);
-    if (!rc) x->outcome = lock ? locked_message(x->err, until) : wrong_credentials(x->err);
+        rc = account_audit(s, who, "auth.signin_failed", "user", 0, NULL, NULL,
+                           json_pack("{s:s, s:s, s:I}", "username_digest", digest, "reason", reason,
+                                     "failed_in_a_row", (json_int_t)failed),
+                           x->err);
+    if (!rc) x->outcome = until ? locked_message(x->err, until) : wrong_credentials(x->err);
     return rc;
 }
 
@@ -230,12 +264,17 @@ static int signin_body(store *s, void *arg)
     text_copy_clean(typed, sizeof typed, x->username);
 
     x->outcome = 0;
-    if (!x->user_id) return unknown_user_failure(s, x, &who, typed);
+    char akey[THROTTLE_KEY];
+    throttle_address_key(x->cli ? x->cli : x->ip, akey);
+    struct throttle_state addr = {0, 0};
+    int rc = account_cfg.address_after > 0 ? throttle_read(s, akey, x->now, &addr) : 0;
+    if (rc) return rc;
+    if (!x->user_id) return unknown_user_failure(s, x, &who, typed, akey, addr.locked_until);
     store_rows *r;
-    int rc = store_query(s,
-                         "SELECT failed_signins, locked_until, disabled, must_change_password, "
-                         "password_hash FROM users WHERE id = $1",
-                         (store_val[]){SV_INT(x->user_id)}, 1, &r);
+    rc = store_query(s,
+                     "SELECT failed_signins, locked_until, disabled, must_change_password, "
+                     "password_hash, failed_at FROM users WHERE id = $1",
+                     (store_val[]){SV_INT(x->user_id)}, 1, &r);
     if (rc) return rc;
     if ((rc = store_step(r)) != 1) {
         store_rows_close(r);
@@ -249,64 +288,99 @@ static int signin_body(store *s, void *arg)
     /* The password was checked before this transaction: if the account's
      * password changed meanwhile (a reset), that check no longer counts. */
     int stale = x->verified && strcmp(store_col_text(r, 4, NULL), x->verified) != 0;
+    /* failures in a row lapse as a throttle row does */
+    int64_t failed_at = store_col_isnull(r, 5) ? 0 : store_col_int(r, 5);
     store_rows_close(r);
+    if (x->now - failed_at > account_cfg.lockout_s) failed = 0;
+    if (locked_until <= x->now) locked_until = 0;
     if (stale) x->password_ok = 0;
     who.user_id = x->user_id;
     snprintf(who.username, sizeof who.username, "%s", typed);
 
-    if (locked_until > x->now) {
-        rc = audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
-                   json_pack("{s:s}", "reason", "locked"), x->err);
-        if (!rc) x->outcome = locked_message(x->err, locked_until);
-        return rc;
-    }
+    /* A lock stops browsers that never signed in to the account: guessing
+     * from elsewhere cannot lock the owner out of a browser they use. */
+    int known = 0;
+    if ((rc = device_check(s, x->device, x->user_id, x->now, &known))) return rc;
+    if ((locked_until || addr.locked_until) && !known)
+        return refuse_locked(s, x, &who, x->user_id, NULL, locked_until, addr.locked_until);
     if (!x->password_ok) {
-        failed++;
-        int lock = failed >= settings.lockout_after;
-        int64_t until = x->now + settings.lockout_s;
-        rc = store_exec(s,
-                        "UPDATE users SET failed_signins = $1, locked_until = $2 WHERE id = $3",
-                        (store_val[]){SV_INT(lock ? 0 : failed), lock ? SV_INT(until) : SV_NULL,
-                                      SV_INT(x->user_id)},
-                        3, NULL);
+        int lock = 0;
+        int64_t until = x->now + account_cfg.lockout_s;
+        if (!locked_until) {
+            failed++;
+            lock = failed >= account_cfg.lockout_after;
+            rc = store_exec(s,
+                            "UPDATE users SET failed_signins = $1, locked_until = $2, "
+                            "failed_at = $3 WHERE id = $4",
+                            (store_val[]){SV_INT(lock ? 0 : failed), lock ? SV_INT(until) : SV_NULL,
+                                          SV_INT(x->now), SV_INT(x->user_id)},
+                            4, NULL);
+        }
+        if (!rc && known) rc = device_fail(s, x->device);
+        if (!rc) rc = address_failure(s, x, akey);
         if (rc) return rc;
-        rc = audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
-                   json_pack("{s:s, s:I}", "reason", lock ? "locked_now" : "wrong_password",
-                             "failed_in_a_row", (json_int_t)failed),
-                   x->err);
+        rc = account_audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
+                           json_pack("{s:s, s:I, s:b}", "reason",
+                                     lock ? "locked_now" : "wrong_password", "failed_in_a_row",
+                                     (json_int_t)failed, "known_device", known),
+                           x->err);
         if (!rc) x->outcome = lock ? locked_message(x->err, until) : wrong_credentials(x->err);
         return rc;
     }
     if (disabled) {
-        rc = audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
-                   json_pack("{s:s}", "reason", "disabled"), x->err);
+        rc = account_audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
+                           json_pack("{s:s}", "reason", "disabled"), x->err);
         if (!rc)
             x->outcome = ql_errf(x->err, QL_EFORBIDDEN, "username",
                                  "this account is disabled; ask the administrator",
                                  "该账户已停用，请联系管理员");
         return rc;
     }
-    rc = store_exec(s, "UPDATE users SET failed_signins = 0, locked_until = NULL WHERE id = $1",
-                    (store_val[]){SV_INT(x->user_id)}, 1, NULL);
+    if (x->cli && must_change) {
+        rc = account_audit(s, &who, "auth.signin_failed", "user", x->user_id, NULL, NULL,
+                           json_pack("{s:s, s:s}", "reason", "must_change_password", "via", x->cli),
+                           x->err);
+        if (!rc)
+            x->outcome = ql_errf(x->err, QL_EFORBIDDEN, "password",
+                                 "%s must choose its own password first: sign in to the console",
+                                 "%s 须先设置自己的口令：请先登录控制台", typed);
+        return rc;
+    }
+    /* A lock stays while it lasts: the owner coming in from a known browser
+     * does not reopen the account to the one guessing. */
+    if (!locked_until)
+        rc =
+            store_exec(s,
+                       "UPDATE users SET failed_signins = 0, locked_until = NULL, failed_at = NULL "
+                       "WHERE id = $1",
+                       (store_val[]){SV_INT(x->user_id)}, 1, NULL);
     if (!rc && x->rehash)
         rc = store_exec(s, "UPDATE users SET password_hash = $1 WHERE id = $2",
                         (store_val[]){SV_TEXT(x->rehash), SV_INT(x->user_id)}, 2, NULL);
     if (rc) return rc;
     struct signin_result *o = x->out;
-    rc = session_create(s, x->user_id, x->ip, x->ua, &settings.lim, x->now, o->token, o->csrf,
-                        &o->session_id);
-    if (rc) return rc;
     o->user_id = x->user_id;
     o->must_change_password = must_change;
-    return audit(s, &who, "auth.signin", "session", o->session_id, NULL, NULL,
-                 json_pack("{s:I}", "user_id", (json_int_t)x->user_id), x->err);
+    if (x->cli)
+        return account_audit(
+            s, &who, "auth.signin", "user", x->user_id, NULL, NULL,
+            json_pack("{s:I, s:s}", "user_id", (json_int_t)x->user_id, "via", x->cli), x->err);
+    rc = device_remember(s, x->user_id, known ? x->device : NULL, x->now, o->device);
+    if (!rc)
+        rc = session_create(s, x->user_id, x->ip, x->ua, &account_cfg.lim, x->now, o->token,
+                            o->csrf, &o->session_id);
+    if (rc) return rc;
+    return account_audit(
+        s, &who, "auth.signin", "session", o->session_id, NULL, NULL,
+        json_pack("{s:I, s:b}", "user_id", (json_int_t)x->user_id, "known_device", known), x->err);
 }
 
-int account_signin(store *s, const char *username, const char *password, const char *ip,
-                   const char *user_agent, const char *request_id, struct signin_result *out,
-                   ql_err *err)
+/* Checks the password outside any transaction (Argon2id takes tens of
+ * milliseconds and must not hold a write lock), then counts, audits and
+ * starts the session in one. */
+static int signin_run(store *s, const char *username, const char *password, struct signin_ctx *x)
 {
-    memset(out, 0, sizeof *out);
+    ql_err *err = x->err;
     if (!username || !*username)
         return ql_errf(err, QL_EINVAL, "username", "enter your username", "请输入用户名");
     if (!password || !*password)
@@ -316,23 +390,19 @@ int account_signin(store *s, const char *username, const char *password, const c
      * names exist through the lock-out). */
     char lower[201];
     size_t ulen = strlen(username);
-    struct signin_ctx x = {.username = lower, .ip = ip, .ua = user_agent,
-                           .request_id = request_id, .now = auth_now(), .out = out, .err = err};
+    x->username = lower;
+    x->now = auth_now();
     for (size_t i = 0; i < ulen && i < 200; i++) lower[i] = (char)tolower((unsigned char)username[i]);
     lower[ulen < 200 ? ulen : 200] = '\0';
     if (ulen > 200) {
         /* No account has such a name: counted and audited all the same. */
-        x.too_long = 1;
-        password_verify_dummy("x", settings.cost);
-        int rc = write_tx(s, signin_body, &x);
-        if (rc == 0) rc = x.outcome;
-        memset(out, 0, sizeof *out);
-        return rc;
+        x->too_long = 1;
+        password_verify_dummy("x", account_cfg.cost);
+        int rc = account_write_tx(s, signin_body, x);
+        return rc ? rc : x->outcome;
     }
     int overlong_password = strlen(password) > 1024;
 
-    /* Read the account and check the password outside any transaction:
-     * Argon2id takes tens of milliseconds and must not hold a write lock. */
     char hash[PASSWORD_HASH_MAX] = "";
     store_rows *r;
     int rc = store_query(s, "SELECT id, password_hash FROM users WHERE username = $1",
@@ -340,33 +410,122 @@ int account_signin(store *s, const char *username, const char *password, const c
     if (rc) return rc;
     rc = store_step(r);
     if (rc == 1) {
-        x.user_id = store_col_int(r, 0);
+        x->user_id = store_col_int(r, 0);
         snprintf(hash, sizeof hash, "%s", store_col_text(r, 1, NULL));
     }
     store_rows_close(r);
     if (rc < 0) return rc;
     char rehash[PASSWORD_HASH_MAX];
-    if (x.user_id && overlong_password) {
+    if (x->user_id && overlong_password) {
         /* Wrong for certain, but it takes as long as a real check. */
-        password_verify_dummy("x", settings.cost);
-        x.password_ok = 0;
-    } else if (x.user_id) {
-        x.password_ok = password_verify(hash, password);
-        x.verified = hash;
+        password_verify_dummy("x", account_cfg.cost);
+        x->password_ok = 0;
+    } else if (x->user_id) {
+        x->password_ok = password_verify(hash, password);
+        x->verified = hash;
         ql_err ignore;
-        if (x.password_ok && password_needs_rehash(hash, settings.cost) &&
-            password_hash(password, settings.cost, rehash, &ignore) == 0)
-            x.rehash = rehash;
+        if (x->password_ok && password_needs_rehash(hash, account_cfg.cost) &&
+            password_hash(password, account_cfg.cost, rehash, &ignore) == 0)
+            x->rehash = rehash;
     } else {
-        password_verify_dummy(overlong_password ? "x" : password, settings.cost);
+        password_verify_dummy(overlong_password ? "x" : password, account_cfg.cost);
     }
-    rc = write_tx(s, signin_body, &x);
+    rc = account_write_tx(s, signin_body, x);
     sodium_memzero(hash, sizeof hash);
-    if (rc == 0) rc = x.outcome;
+    account_throttle_maybe_prune(s, x->now);
+    return rc ? rc : x->outcome;
+}
+
+int account_signin(store *s, const char *username, const char *password, const char *ip,
+                   const char *user_agent, const char *device, const char *request_id,
+                   struct signin_result *out, ql_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct signin_ctx x = {.ip = ip,
+                           .ua = user_agent,
+                           .device = device,
+                           .request_id = request_id,
+                           .out = out,
+                           .err = err};
+    int rc = signin_run(s, username, password, &x);
     if (rc == 0) return 0;
     memset(out, 0, sizeof *out);
     if (err && !err->en[0]) ql_errf(err, rc, NULL, "sign-in failed: %s", "登录失败：%s", ql_err_name(rc));
     return rc;
+}
+
+int account_signin_cli(store *s, const char *username, const char *password, const actor *cli,
+                       actor *out, ql_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct signin_result res;
+    memset(&res, 0, sizeof res);
+    /* counted against the command line's own "address": its unix user */
+    struct signin_ctx x = {.ip = cli->ip,
+                           .cli = cli->username,
+                           .request_id = cli->request_id,
+                           .out = &res,
+                           .err = err};
+    int rc = signin_run(s, username, password, &x);
+    if (!rc) rc = auth_load_user(s, res.user_id, out, NULL);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        if (err && !err->en[0])
+            ql_errf(err, rc, NULL, "sign-in failed: %s", "登录失败：%s", ql_err_name(rc));
+        return rc;
+    }
+    /* the account acting on the command line: its own roles and name, never
+     * the command line's every permission */
+    out->via = VIA_CLI;
+    snprintf(out->ip, sizeof out->ip, "%s", cli->ip);
+    snprintf(out->request_id, sizeof out->request_id, "%s", cli->request_id);
+    return 0;
+}
+
+/* ---- the sign-in form's token ------------------------------------------ */
+
+/* Keyed with a key derived from the audit key (audit_digest), over a random
+ * pre-session id, the time it was made and the client's address: a value
+ * planted as a cookie from a sibling domain is not one this server made for
+ * this client, and one fetched by someone else works from their address
+ * only. */
+static void form_mac(const char *id, long long made, const char *ip, char out[33])
+{
+    char addr[64], digest[65];
+    throttle_address_text(ip, addr);
+    json_t *v = json_pack("[s, s, I, s]", "signin-form", id, (json_int_t)made, addr);
+    audit_digest(v, digest);
+    json_decref(v);
+    snprintf(out, 33, "%.32s", digest);
+}
+
+void account_signin_form_token(const char *ip, int64_t now, char out[SIGNIN_FORM_TOKEN_CHARS])
+{
+    unsigned char raw[16];
+    char id[32], mac[33];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(id, sizeof id, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    form_mac(id, (long long)now, ip, mac);
+    snprintf(out, SIGNIN_FORM_TOKEN_CHARS, "%s.%lld.%s", id, (long long)now, mac);
+}
+
+int account_signin_form_valid(const char *token, const char *ip, int64_t now)
+{
+    if (!token || strlen(token) >= SIGNIN_FORM_TOKEN_CHARS) return 0;
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot1 || !dot2 || dot1 - token != 22 || dot2 - dot1 < 2 || dot2 - dot1 > 20) return 0;
+    char id[32];
+    snprintf(id, sizeof id, "%.*s", (int)(dot1 - token), token);
+    long long made = 0;
+    for (const char *c = dot1 + 1; c < dot2; c++) {
+        if (*c < '0' || *c > '9') return 0;
+        made = made * 10 + (*c - '0');
+    }
+    if (made > now || now - made > SIGNIN_FORM_MAX_AGE) return 0;
+    char mac[33];
+    form_mac(id, made, ip, mac);
+    return strlen(dot2 + 1) == 32 && sodium_memcmp(mac, dot2 + 1, 32) == 0;
 }
 
 /* ---- signing out and passwords --------------------------------------- */
@@ -384,9 +543,9 @@ static int signout_body(store *s, void *arg)
     int rc = x->everywhere ? session_revoke_user(s, x->a->user_id, 0, now, &n)
                            : session_revoke(s, x->a->session_id, now);
     if (rc) return rc;
-    return audit(s, x->a, x->everywhere ? "auth.signout_all" : "auth.signout", "session",
-                 x->a->session_id, NULL, NULL, json_pack("{s:I}", "sessions_ended", (json_int_t)n),
-                 x->err);
+    return account_audit(s, x->a, x->everywhere ? "auth.signout_all" : "auth.signout", "session",
+                         x->a->session_id, NULL, NULL,
+                         json_pack("{s:I}", "sessions_ended", (json_int_t)n), x->err);
 }
 
 /* For a caller that is not a console session (an API token). */
@@ -403,7 +562,7 @@ int account_signout(store *s, const actor *a, int everywhere, ql_err *err)
 {
     if (a->via != VIA_SESSION) return no_session(a, err);
     struct signout_ctx x = {a, everywhere, err};
-    return write_tx(s, signout_body, &x);
+    return account_write_tx(s, signout_body, &x);
 }
 
 struct password_ctx {
@@ -412,28 +571,41 @@ struct password_ctx {
     ql_err *err;
     int locked;           /* wrong_current_body: the error when this attempt locked the account */
     const char *verified; /* the stored hash the current password was checked against */
+    char *token;          /* change_password_body: the session's new token */
 };
 
 static int wrong_current_body(store *s, void *arg)
 {
     struct password_ctx *x = arg;
-    int64_t now = auth_now(), failed = 0;
-    int rc = store_query_int(s, "SELECT failed_signins FROM users WHERE id = $1",
-                             (store_val[]){SV_INT(x->a->user_id)}, 1, &failed);
+    int64_t now = auth_now(), failed = 0, failed_at = 0;
+    store_rows *r;
+    int rc = store_query(s, "SELECT failed_signins, failed_at FROM users WHERE id = $1",
+                         (store_val[]){SV_INT(x->a->user_id)}, 1, &r);
     if (rc) return rc;
+    rc = store_step(r);
+    if (rc == 1) {
+        failed = store_col_int(r, 0);
+        failed_at = store_col_isnull(r, 1) ? 0 : store_col_int(r, 1);
+    }
+    store_rows_close(r);
+    if (rc != 1) return rc < 0 ? rc : QL_ENOTFOUND;
+    if (now - failed_at > account_cfg.lockout_s) failed = 0;
     failed++;
-    int lock = failed >= settings.lockout_after;
-    int64_t until = now + settings.lockout_s;
-    rc = store_exec(s, "UPDATE users SET failed_signins = $1, locked_until = $2 WHERE id = $3",
+    int lock = failed >= account_cfg.lockout_after;
+    int64_t until = now + account_cfg.lockout_s;
+    rc = store_exec(s,
+                    "UPDATE users SET failed_signins = $1, locked_until = $2, failed_at = $3 "
+                    "WHERE id = $4",
                     (store_val[]){SV_INT(lock ? 0 : failed), lock ? SV_INT(until) : SV_NULL,
-                                  SV_INT(x->a->user_id)},
-                    3, NULL);
+                                  SV_INT(now), SV_INT(x->a->user_id)},
+                    4, NULL);
     if (!rc && lock) rc = session_revoke_user(s, x->a->user_id, 0, now, NULL);
     if (!rc)
-        rc = audit(s, x->a, "auth.password_change_failed", "user", x->a->user_id, NULL, NULL,
-                   json_pack("{s:s, s:I}", "reason", lock ? "locked_now" : "wrong_current_password",
-                             "failed_in_a_row", (json_int_t)failed),
-                   x->err);
+        rc = account_audit(
+            s, x->a, "auth.password_change_failed", "user", x->a->user_id, NULL, NULL,
+            json_pack("{s:s, s:I}", "reason", lock ? "locked_now" : "wrong_current_password",
+                      "failed_in_a_row", (json_int_t)failed),
+            x->err);
     if (!rc && lock) x->locked = locked_message(x->err, until);
     return rc;
 }
@@ -447,13 +619,18 @@ static int change_password_body(store *s, void *arg)
      * longer counts: a reset must not be undone by a request in flight. */
     store_rows *r;
     int rc = store_query(s,
-                         "SELECT u.password_hash, s.revoked_at FROM users u "
+                         "SELECT u.password_hash, s.revoked_at, u.must_change_password, "
+                         "u.password_changed_at, (SELECT count(*) FROM password_history h "
+                         "WHERE h.user_id = u.id) FROM users u "
                          "JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2",
                          (store_val[]){SV_INT(x->a->user_id), SV_INT(x->a->session_id)}, 2, &r);
     if (rc) return rc;
     rc = store_step(r);
     int live = rc == 1 && store_col_isnull(r, 1) &&
                strcmp(store_col_text(r, 0, NULL), x->verified ? x->verified : "") == 0;
+    /* a password chosen before the history was kept (0018) starts it */
+    int start_history = live && store_col_int(r, 2) == 0 && store_col_int(r, 4) == 0;
+    int64_t chosen_at = live ? store_col_int(r, 3) : 0;
     store_rows_close(r);
     if (rc < 0) return rc;
     if (!live)
@@ -465,17 +642,64 @@ static int change_password_body(store *s, void *arg)
                         "password_changed_at = $2, updated_at = $2 WHERE id = $3",
                         (store_val[]){SV_TEXT(x->hash), SV_INT(now), SV_INT(x->a->user_id)}, 3,
                         NULL);
+    /* the passwords the owner chose, which the next may not repeat */
+    if (!rc && start_history) rc = account_history_add(s, x->a->user_id, x->verified, chosen_at);
+    if (!rc) rc = account_history_add(s, x->a->user_id, x->hash, now);
     if (rc) return rc;
     int64_t ended = 0;
     rc = session_revoke_user(s, x->a->user_id, x->a->session_id, now, &ended);
+    /* this session goes on under a new token and form token: one seen
+     * before the change (a shoulder, a proxy log) no longer opens it */
+    char csrf[AUTH_TOKEN_CHARS];
+    if (!rc) rc = session_rotate(s, x->a->session_id, x->token, csrf);
     if (rc) return rc;
-    return audit(s, x->a, "auth.password_change", "user", x->a->user_id, NULL, NULL,
-                 json_pack("{s:I}", "other_sessions_ended", (json_int_t)ended), x->err);
+    rc = account_audit(s, x->a, "auth.password_change", "user", x->a->user_id, NULL, NULL,
+                       json_pack("{s:I, s:b}", "other_sessions_ended", (json_int_t)ended,
+                                 "session_token_rotated", 1),
+                       x->err);
+    if (!rc) snprintf(x->a->csrf, sizeof x->a->csrf, "%s", csrf);
+    return rc;
+}
+
+/* 1 in *used if pw is one of the account's last passwords (their hashes in
+ * password_history); checked outside any transaction (Argon2id). */
+static int password_used_before(store *s, int64_t user_id, const char *pw, int *used)
+{
+    char hashes[ACCOUNT_PASSWORD_HISTORY][PASSWORD_HASH_MAX];
+    int n = 0;
+    *used = 0;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT password_hash FROM password_history WHERE user_id = $1 "
+                         "ORDER BY id DESC LIMIT $2",
+                         (store_val[]){SV_INT(user_id), SV_INT(ACCOUNT_PASSWORD_HISTORY)}, 2, &r);
+    if (rc) return rc;
+    while (n < ACCOUNT_PASSWORD_HISTORY && (rc = store_step(r)) == 1)
+        snprintf(hashes[n++], PASSWORD_HASH_MAX, "%s", store_col_text(r, 0, NULL));
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    for (int i = 0; i < n && !*used; i++) *used = password_verify(hashes[i], pw);
+    sodium_memzero(hashes, sizeof hashes);
+    return 0;
+}
+
+int account_history_add(store *s, int64_t user_id, const char *hash, int64_t now)
+{
+    int rc = store_exec(s,
+                        "INSERT INTO password_history (user_id, password_hash, set_at) "
+                        "VALUES ($1, $2, $3)",
+                        (store_val[]){SV_INT(user_id), SV_TEXT(hash), SV_INT(now)}, 3, NULL);
+    if (rc) return rc;
+    return store_exec(s,
+                      "DELETE FROM password_history WHERE user_id = $1 AND id NOT IN (SELECT id "
+                      "FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2)",
+                      (store_val[]){SV_INT(user_id), SV_INT(ACCOUNT_PASSWORD_HISTORY)}, 2, NULL);
 }
 
 int account_change_password(store *s, actor *a, const char *current, const char *new_password,
-                            const char *confirm, ql_err *err)
+                            const char *confirm, char session_token[AUTH_TOKEN_CHARS], ql_err *err)
 {
+    session_token[0] = '\0';
     if (a->via != VIA_SESSION) return no_session(a, err);
     if (!current || !*current)
         return ql_errf(err, QL_EINVAL, "current_password", "enter your current password",
@@ -485,8 +709,13 @@ int account_change_password(store *s, actor *a, const char *current, const char 
     if (!confirm || strcmp(new_password, confirm) != 0)
         return ql_errf(err, QL_EINVAL, "confirm_password",
                        "the two new passwords are not the same", "两次输入的新口令不一致");
-    int rc = password_check(new_password, a->username, settings.min_len, "new_password", err);
+    int rc = password_check(new_password, a->username, account_cfg.min_len, "new_password", err);
     if (rc) return rc;
+    /* printed by make run and in the README: known to everyone */
+    if (strcmp(new_password, ACCOUNT_DEMO_PASSWORD) == 0)
+        return ql_errf(err, QL_EINVAL, "new_password",
+                       "this is the demo accounts' published password: choose your own",
+                       "这是公开的演示账户口令，请设置您自己的口令");
     if (strcmp(current, new_password) == 0)
         return ql_errf(err, QL_EINVAL, "new_password",
                        "the new password must differ from the current one", "新口令不能与当前口令相同");
@@ -503,29 +732,36 @@ int account_change_password(store *s, actor *a, const char *current, const char 
         sodium_memzero(stored, sizeof stored);
         /* Guessing the current password from a session counts towards the
          * lock-out like guessing at the sign-in page. */
-        struct password_ctx f = {a, NULL, err, 0, NULL};
-        int frc = write_tx(s, wrong_current_body, &f);
+        struct password_ctx f = {a, NULL, err, 0, NULL, NULL};
+        int frc = account_write_tx(s, wrong_current_body, &f);
         if (frc) return frc;
         if (f.locked) return f.locked;
         return ql_errf(err, QL_EINVAL, "current_password", "the current password is wrong",
                        "当前口令不正确");
     }
+    int used = 0;
+    rc = password_used_before(s, a->user_id, new_password, &used);
+    if (!rc && used)
+        rc = ql_errf(err, QL_EINVAL, "new_password",
+                     "the new password must differ from your last %d passwords",
+                     "新口令不能与最近 %d 次使用过的口令相同", ACCOUNT_PASSWORD_HISTORY);
     char hash[PASSWORD_HASH_MAX];
-    rc = password_hash(new_password, settings.cost, hash, err);
+    if (!rc) rc = password_hash(new_password, account_cfg.cost, hash, err);
     if (rc) {
         sodium_memzero(stored, sizeof stored);
         return rc;
     }
-    struct password_ctx x = {a, hash, err, 0, stored};
-    rc = write_tx(s, change_password_body, &x);
+    struct password_ctx x = {a, hash, err, 0, stored, session_token};
+    rc = account_write_tx(s, change_password_body, &x);
     sodium_memzero(stored, sizeof stored);
     if (rc == 0) a->must_change_password = 0;
+    else
+        session_token[0] = '\0';
     return rc;
 }
 
 /* ---- user administration --------------------------------------------- */
 
-static int may_manage_roles(const actor *a, unsigned roles, ql_err *err);
 static int may_manage_user(store *s, const actor *a, int64_t id, ql_err *err);
 
 static int check_username(const char *u, ql_err *err)
@@ -563,12 +799,34 @@ static int check_display_name(const char *d, ql_err *err)
 
 /* Roles and scope must fit together: an employer's HR account is scoped to
  * that employer, a talent's account to the person, an operator's to the
- * operator. */
-static int check_roles_scope(unsigned roles, enum scope_kind scope, const char *scope_id,
-                             ql_err *err)
+ * operator. An account holds at most one duty role (perm.h ROLE_DUTIES):
+ * the system administrator, the security administrator and the auditor
+ * are three people (三员分立), and none of them decides or pays; who
+ * decides does not pay. */
+int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char *scope_id,
+                              ql_err *err)
 {
     if (!roles || roles >= (1u << ROLE_COUNT))
         return ql_errf(err, QL_EINVAL, "roles", "choose at least one role", "请至少选择一个角色");
+    unsigned duties = roles & ROLE_DUTIES;
+    if (duties & (duties - 1)) {
+        int first = -1, second = -1;
+        for (int i = 0; i < ROLE_COUNT; i++)
+            if (duties & (1u << i)) {
+                if (first < 0)
+                    first = i;
+                else if (second < 0)
+                    second = i;
+            }
+        return ql_errf(err, QL_EINVAL, "roles",
+                       "separation of duties: one account cannot be both %s and %s (system "
+                       "administration, security administration, audit, review and finance "
+                       "are held by different people)%.0s%.0s",
+                       "职责分离：同一账户不能既是“%.0s%.0s%s”又是“%"
+                       "s”（系统管理、安全管理、审计、审核与财务须由不同人员担任）",
+                       role_name((enum role)first), role_name((enum role)second),
+                       role_title((enum role)first, 0), role_title((enum role)second, 0));
+    }
     const char *id = scope_id ? scope_id : "";
     if (strlen(id) > 64)
         return ql_errf(err, QL_EINVAL, "scope_id", "the scope id must have at most 64 characters",
@@ -642,18 +900,39 @@ static int create_body(store *s, void *arg)
     rc = store_query_int(s, "SELECT id FROM users WHERE username = $1",
                          (store_val[]){SV_TEXT(x->in->username)}, 1, &x->id);
     if (rc) return rc;
-    for (int i = 0; i < ROLE_COUNT; i++) {
-        if (!(x->in->roles & (1u << i))) continue;
+    /* duty roles the creator may not grant alone wait for a second person */
+    unsigned alone = 0, requested = 0;
+    rc = account_split_grants(s, x->a, x->in->roles, &alone, &requested);
+    for (int i = 0; !rc && i < ROLE_COUNT; i++) {
+        if (!(alone & (1u << i))) continue;
         rc = store_exec(s, "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
                         (store_val[]){SV_INT(x->id), SV_TEXT(role_name((enum role)i))}, 2, NULL);
-        if (rc) return rc;
     }
-    json_t *after = NULL;
-    rc = user_state(s, x->id, &after);
+    if (!rc) rc = account_request_roles(s, x->a, x->id, requested, now);
+    /* a password given to keep is the owner's choice (a demo or service
+     * account): it counts in the history */
+    if (!rc && !x->must_change) rc = account_history_add(s, x->id, x->hash, now);
     if (rc) return rc;
-    rc = audit(s, x->a, "user.create", "user", x->id, NULL, after, json_object(), x->err);
+    json_t *after = NULL;
+    rc = account_user_state(s, x->id, &after);
+    if (rc) return rc;
+    json_t *d =
+        json_pack("{s:o, s:o, s:s, s:s}", "roles_granted", account_roles_json(alone),
+                  "roles_requested", account_roles_json(requested), "scope",
+                  scope_name(x->in->scope), "scope_id", x->in->scope_id ? x->in->scope_id : "");
+    rc = account_audit(s, x->a, "user.create", "user", x->id, NULL, after, d, x->err);
     json_decref(after);
     return rc;
+}
+
+/* What an account holds, for the audit row of a change that grants and
+ * removes nothing (disable, enable, password reset). */
+static json_t *holding(const json_t *state)
+{
+    return json_pack("{s:O, s:O, s:O, s:O, s:[], s:[]}", "roles", json_object_get(state, "roles"),
+                     "pending_roles", json_object_get(state, "pending_roles"), "scope",
+                     json_object_get(state, "scope"), "scope_id",
+                     json_object_get(state, "scope_id"), "roles_granted", "roles_removed");
 }
 
 int account_user_create(store *s, const actor *a, const struct user_input *in, int64_t *id,
@@ -663,22 +942,22 @@ int account_user_create(store *s, const actor *a, const struct user_input *in, i
     int rc = actor_require(a, P_USER_MANAGE, err);
     if (!rc) rc = check_username(in->username, err);
     if (!rc) rc = check_display_name(in->display_name, err);
-    if (!rc) rc = check_roles_scope(in->roles, in->scope, in->scope_id, err);
-    if (!rc) rc = may_manage_roles(a, in->roles, err);
+    if (!rc) rc = account_check_roles_scope(in->roles, in->scope, in->scope_id, err);
+    if (!rc) rc = account_may_manage_roles(a, in->roles, err);
     if (rc) return rc;
     const char *pw = in->password;
     if (pw && *pw) {
-        rc = password_check(pw, in->username, settings.min_len, "password", err);
+        rc = password_check(pw, in->username, account_cfg.min_len, "password", err);
         if (rc) return rc;
     } else {
         password_generate(temp_password, 24);
         pw = temp_password;
     }
     char hash[PASSWORD_HASH_MAX];
-    rc = password_hash(pw, settings.cost, hash, err);
+    rc = password_hash(pw, account_cfg.cost, hash, err);
     if (rc) return rc;
     struct create_ctx x = {a, in, hash, !(in->keep_password && !temp_password[0]), 0, err};
-    rc = write_tx(s, create_body, &x);
+    rc = account_write_tx(s, create_body, &x);
     if (rc) {
         temp_password[0] = '\0';
         return rc;
@@ -692,7 +971,7 @@ int account_user_create(store *s, const actor *a, const struct user_input *in, i
  * token limited to user.manage could make an administrator and sign in as
  * it. People signed in (and the CLI) manage every role: that is their job,
  * and it is audited under their name. */
-static int may_manage_roles(const actor *a, unsigned roles, ql_err *err)
+int account_may_manage_roles(const actor *a, unsigned roles, ql_err *err)
 {
     if (a->via != VIA_TOKEN) return 0;
     permset extra = roles_perms(roles) & ~a->perms;
@@ -713,7 +992,7 @@ static int may_manage_user(store *s, const actor *a, int64_t id, ql_err *err)
     int rc = auth_load_user(s, id, &target, NULL);
     if (rc == QL_ENOTFOUND) return 0; /* reported as not found by the caller */
     if (rc) return rc;
-    return may_manage_roles(a, target.roles, err);
+    return account_may_manage_roles(a, target.roles, err);
 }
 
 struct change_ctx {
@@ -730,7 +1009,7 @@ static int set_disabled_body(store *s, void *arg)
     json_t *before = NULL, *after = NULL;
     int rc = may_manage_user(s, x->a, x->id, x->err);
     if (rc) return rc;
-    rc = user_state(s, x->id, &before);
+    rc = account_user_state(s, x->id, &before);
     if (rc == QL_ENOTFOUND)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)x->id);
@@ -739,10 +1018,10 @@ static int set_disabled_body(store *s, void *arg)
     rc = store_exec(s, "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3",
                     (store_val[]){SV_INT(x->disabled), SV_INT(now), SV_INT(x->id)}, 3, NULL);
     if (!rc && x->disabled) rc = session_revoke_user(s, x->id, 0, now, NULL);
-    if (!rc) rc = user_state(s, x->id, &after);
+    if (!rc) rc = account_user_state(s, x->id, &after);
     if (!rc)
-        rc = audit(s, x->a, x->disabled ? "user.disable" : "user.enable", "user", x->id, before,
-                   after, json_object(), x->err);
+        rc = account_audit(s, x->a, x->disabled ? "user.disable" : "user.enable", "user", x->id,
+                           before, after, holding(after), x->err);
     json_decref(before);
     json_decref(after);
     return rc;
@@ -756,7 +1035,7 @@ int account_user_set_disabled(store *s, const actor *a, int64_t id, int disabled
         return ql_errf(err, QL_ECONFLICT, "id", "you cannot disable your own account",
                        "不能停用自己的账户");
     struct change_ctx x = {.a = a, .id = id, .disabled = disabled ? 1 : 0, .err = err};
-    return write_tx(s, set_disabled_body, &x);
+    return account_write_tx(s, set_disabled_body, &x);
 }
 
 static int reset_body(store *s, void *arg)
@@ -765,22 +1044,47 @@ static int reset_body(store *s, void *arg)
     json_t *before = NULL, *after = NULL;
     int rc = may_manage_user(s, x->a, x->id, x->err);
     if (rc) return rc;
-    rc = user_state(s, x->id, &before);
+    rc = account_user_state(s, x->id, &before);
     if (rc == QL_ENOTFOUND)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)x->id);
     if (rc) return rc;
+    /* Who resets a password learns it and can sign in as the account: an
+     * administrator doing that to a holder of a duty role (another
+     * administrator, the security administrator, the auditor, a reviewer,
+     * a finance officer) would be the second person of their own four-eyes
+     * check. Such accounts are reset on the server's command line. */
+    actor target;
+    memset(&target, 0, sizeof target);
+    rc = auth_load_user(s, x->id, &target, NULL);
+    if (rc) {
+        json_decref(before);
+        return rc;
+    }
+    unsigned duties = target.roles & ROLE_DUTIES;
+    if (duties && !(x->a->via == VIA_CLI && x->a->user_id == 0)) {
+        int r = 0;
+        while (!(duties & (1u << r))) r++;
+        json_decref(before);
+        return ql_errf(x->err, QL_EFORBIDDEN, "id",
+                       "%s holds the role %s%.0s: the password of an account with a duty role is "
+                       "reset on the server's command line (qianlima user reset-password), not by "
+                       "another administrator",
+                       "%s 拥有“%.0s%s”角色：担任职责角色的账户须在服务器命令行上重置口令"
+                       "（qianlima user reset-password），不能由其他管理员重置",
+                       target.username, role_name((enum role)r), role_title((enum role)r, 0));
+    }
     int64_t now = auth_now();
     rc = store_exec(s,
                     "UPDATE users SET password_hash = $1, must_change_password = 1, "
-                    "failed_signins = 0, locked_until = NULL, password_changed_at = $2, "
-                    "updated_at = $2 WHERE id = $3",
+                    "failed_signins = 0, locked_until = NULL, failed_at = NULL, "
+                    "password_changed_at = $2, updated_at = $2 WHERE id = $3",
                     (store_val[]){SV_TEXT(x->hash), SV_INT(now), SV_INT(x->id)}, 3, NULL);
     if (!rc) rc = session_revoke_user(s, x->id, 0, now, NULL);
-    if (!rc) rc = user_state(s, x->id, &after);
+    if (!rc) rc = account_user_state(s, x->id, &after);
     if (!rc)
-        rc = audit(s, x->a, "user.password_reset", "user", x->id, before, after, json_object(),
-                   x->err);
+        rc = account_audit(s, x->a, "user.password_reset", "user", x->id, before, after,
+                           holding(after), x->err);
     json_decref(before);
     json_decref(after);
     return rc;
@@ -794,10 +1098,10 @@ int account_user_reset_password(store *s, const actor *a, int64_t id, char temp_
     if (rc) return rc;
     char pw[24], hash[PASSWORD_HASH_MAX];
     password_generate(pw, sizeof pw);
-    rc = password_hash(pw, settings.cost, hash, err);
+    rc = password_hash(pw, account_cfg.cost, hash, err);
     if (rc) return rc;
     struct change_ctx x = {.a = a, .id = id, .hash = hash, .err = err};
-    rc = write_tx(s, reset_body, &x);
+    rc = account_write_tx(s, reset_body, &x);
     if (rc == 0) snprintf(temp_password, 24, "%s", pw);
     sodium_memzero(pw, sizeof pw);
     return rc;
@@ -816,7 +1120,7 @@ int account_user_get(store *s, const actor *a, int64_t id, json_t **out, ql_err 
     /* Whoever may change an account may read what the change made. */
     int rc = actor_can(a, P_USER_MANAGE) ? 0 : actor_require(a, P_USER_READ, err);
     if (rc) return rc;
-    rc = user_state(s, id, out);
+    rc = account_user_state(s, id, out);
     if (rc == QL_ENOTFOUND)
         return ql_errf(err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)id);
@@ -882,7 +1186,7 @@ static int list_body(store *s, void *arg)
     x->rows = json_array();
     for (int i = 0; i < n; i++) {
         json_t *u;
-        rc = user_state(s, ids[i], &u);
+        rc = account_user_state(s, ids[i], &u);
         if (rc) return rc;
         json_array_append_new(x->rows, u);
     }
@@ -940,11 +1244,11 @@ static int token_create_body(store *s, void *arg)
     perms_format(x->perms, names, sizeof names);
     char prefix[16];
     snprintf(prefix, sizeof prefix, "%.12s", x->token);
-    return audit(s, x->a, "token.create", "api_token", x->id, NULL, NULL,
-                 json_pack("{s:s, s:I, s:s, s:s, s:I}", "name", x->name, "user_id",
-                           (json_int_t)x->user_id, "permissions", names, "prefix", prefix,
-                           "expires_at", (json_int_t)x->expires_at),
-                 x->err);
+    return account_audit(s, x->a, "token.create", "api_token", x->id, NULL, NULL,
+                         json_pack("{s:s, s:I, s:s, s:s, s:I}", "name", x->name, "user_id",
+                                   (json_int_t)x->user_id, "permissions", names, "prefix", prefix,
+                                   "expires_at", (json_int_t)x->expires_at),
+                         x->err);
 }
 
 int account_token_create(store *s, const actor *a, const char *username, const char *name,
@@ -979,7 +1283,7 @@ int account_token_create(store *s, const actor *a, const char *username, const c
                        "an API token can make tokens for its own account only",
                        "接口令牌只能为其自身账户创建令牌");
     x.expires_at = auth_now() + (int64_t)days * 86400;
-    rc = write_tx(s, token_create_body, &x);
+    rc = account_write_tx(s, token_create_body, &x);
     if (rc) {
         token[0] = '\0';
         return rc;
@@ -1002,7 +1306,8 @@ static int token_revoke_body(store *s, void *arg)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no live token %lld",
                        "没有编号为 %lld 的有效令牌", (long long)x->id);
     if (rc) return rc;
-    return audit(s, x->a, "token.revoke", "api_token", x->id, NULL, NULL, json_object(), x->err);
+    return account_audit(s, x->a, "token.revoke", "api_token", x->id, NULL, NULL, json_object(),
+                         x->err);
 }
 
 int account_token_revoke(store *s, const actor *a, int64_t id, ql_err *err)
@@ -1010,7 +1315,7 @@ int account_token_revoke(store *s, const actor *a, int64_t id, ql_err *err)
     int rc = actor_require(a, P_TOKEN_MANAGE, err);
     if (rc) return rc;
     struct revoke_ctx x = {a, id, err};
-    return write_tx(s, token_revoke_body, &x);
+    return account_write_tx(s, token_revoke_body, &x);
 }
 
 int account_token_list(store *s, const actor *a, json_t **rows, ql_err *err)

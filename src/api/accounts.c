@@ -117,24 +117,32 @@ static int body_field_error(http_req *r, int rc)
     return rc;
 }
 
-int api_users_create(http_req *r)
+/* Reads scope (default district) from a JSON body. */
+static int body_scope(http_req *r, enum scope_kind *sk)
 {
-    const char *username, *name, *scope = "district";
-    int rc = api_body_string(r, "username", 64, &username);
-    if (!rc) rc = api_body_string(r, "display_name", 300, &name);
-    if (rc) return rc;
-    unsigned roles = 0;
-    if ((rc = body_roles(r, &roles))) return rc;
+    const char *scope = "district";
     json_t *sv = json_object_get(r->json, "scope");
     if (sv && !json_is_string(sv))
         return ql_errf(&r->err, QL_EINVAL, "body.scope", "body.scope must be a string",
                        "body.scope 必须是字符串");
     if (sv) scope = json_string_value(sv);
-    enum scope_kind sk;
-    if (scope_parse(scope, &sk))
+    if (scope_parse(scope, sk))
         return ql_errf(&r->err, QL_EINVAL, "body.scope",
                        "body.scope must be district, department, employer, operator or self",
                        "body.scope 必须是 district、department、employer、operator 或 self");
+    return 0;
+}
+
+int api_users_create(http_req *r)
+{
+    const char *username, *name;
+    int rc = api_body_string(r, "username", 64, &username);
+    if (!rc) rc = api_body_string(r, "display_name", 300, &name);
+    if (rc) return rc;
+    unsigned roles = 0;
+    if ((rc = body_roles(r, &roles))) return rc;
+    enum scope_kind sk;
+    if ((rc = body_scope(r, &sk))) return rc;
     json_t *sid = json_object_get(r->json, "scope_id");
     json_t *pw = json_object_get(r->json, "password");
     if ((sid && !json_is_string(sid)) || (pw && !json_is_string(pw)))
@@ -183,6 +191,63 @@ int api_user_enable(http_req *r)
 int api_user_reset_password(http_req *r)
 {
     return user_action(r, USER_RESET_PASSWORD);
+}
+
+int api_user_roles(http_req *r)
+{
+    int64_t id;
+    int rc = api_path_id(r, &id);
+    if (rc) return rc;
+    unsigned roles = 0;
+    enum scope_kind sk;
+    if ((rc = body_roles(r, &roles)) || (rc = body_scope(r, &sk))) return rc;
+    json_t *sid = json_object_get(r->json, "scope_id");
+    if (sid && !json_is_string(sid))
+        return ql_errf(&r->err, QL_EINVAL, "body.scope_id", "body.scope_id must be a string",
+                       "body.scope_id 必须是字符串");
+    struct role_change ch;
+    rc = body_field_error(r,
+                          account_user_set_roles(r->db, &r->who, id, roles, sk,
+                                                 sid ? json_string_value(sid) : "", &ch, &r->err));
+    if (rc) return rc;
+    json_t *u;
+    rc = account_user_get(r->db, &r->who, id, &u, &r->err);
+    if (rc) return rc;
+    json_object_set_new(u, "change",
+                        json_pack("{s:o, s:o, s:o, s:o}", "granted", account_roles_json(ch.granted),
+                                  "requested", account_roles_json(ch.requested), "removed",
+                                  account_roles_json(ch.removed), "withdrawn",
+                                  account_roles_json(ch.withdrawn)));
+    return http_reply_json(r, 200, u);
+}
+
+int api_role_requests(http_req *r)
+{
+    json_t *rows;
+    int rc = account_role_requests(r->db, &r->who, 0, &rows, &r->err);
+    if (rc) return rc;
+    return http_reply_json(r, 200, json_pack("{s:o}", "requests", rows));
+}
+
+static int role_decide(http_req *r, int confirm)
+{
+    int64_t id;
+    int rc = api_path_id(r, &id);
+    if (!rc) rc = account_role_decide(r->db, &r->who, id, confirm, &r->err);
+    if (rc) return rc;
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", confirm ? "confirmed" : "refused"));
+}
+
+int api_role_request_confirm(http_req *r)
+{
+    return role_decide(r, 1);
+}
+
+int api_role_request_refuse(http_req *r)
+{
+    return role_decide(r, 0);
 }
 
 int api_tokens_list(http_req *r)

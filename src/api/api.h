@@ -111,6 +111,14 @@ int api_user_get(http_req *r);
 int api_user_disable(http_req *r);
 int api_user_enable(http_req *r);
 int api_user_reset_password(http_req *r);
+/* POST /api/v1/users/{id}/roles {"roles": [...], "scope": ..., "scope_id": ...}: sets an
+ * account's roles and scope (duty roles a system administrator grants wait
+ * for a second person); GET /api/v1/role-requests: the pending grants;
+ * POST /api/v1/role-requests/{id}/confirm|refuse. */
+int api_user_roles(http_req *r);
+int api_role_requests(http_req *r);
+int api_role_request_confirm(http_req *r);
+int api_role_request_refuse(http_req *r);
 int api_tokens_list(http_req *r);
 int api_tokens_create(http_req *r);
 int api_token_revoke(http_req *r);

@@ -20,6 +20,7 @@ static const struct {
     [ROLE_ADMIN] = {"admin", "系统管理员", "Administrator"},
     [ROLE_AUDITOR] = {"auditor", "审计人员", "Auditor"},
     [ROLE_LEADERSHIP] = {"leadership", "领导", "Leadership"},
+    [ROLE_SECURITY_ADMIN] = {"security_admin", "安全管理员", "Security administrator"},
 };
 
 static const struct {
@@ -46,6 +47,8 @@ static const struct {
     [P_LEDGER_EXPORT] = {"ledger.export", "导出银行文件与台账", "Export bank files and ledgers"},
     [P_HOUSING_MANAGE] = {"housing.manage", "管理房源与租约", "Manage units and leases"},
     [P_DASHBOARD_READ] = {"dashboard.read", "查看指标看板", "View the dashboard"},
+    [P_ROLE_GRANT] = {"role.grant", "授予与撤销角色", "Grant and remove roles"},
+    [P_ROLE_CONFIRM] = {"role.confirm", "确认职责角色授予", "Confirm grants of duty roles"},
 };
 
 #define B(p) PERM_BIT(p)
@@ -54,7 +57,13 @@ static const struct {
  * its own staff only, a talent only their own records (registry.read: their
  * own talent record and leases, and the listed units), an operator its own
  * units and their leases. Window clerks and administrators manage housing
- * district-wide (leases brought to a window, units of any operator). */
+ * district-wide (leases brought to a window, units of any operator).
+ *
+ * Separation of duties (等保 三员分立): the system administrator (admin)
+ * manages accounts and the system, the security administrator grants and
+ * removes roles, the auditor reads. A system administrator's grant of a duty
+ * role (ROLE_DUTIES) waits until another account confirms it (account.h);
+ * the security administrator's takes effect at once. */
 static const permset role_table[ROLE_COUNT] = {
     [ROLE_TALENT] = B(P_REGISTRY_READ) | B(P_SUBSIDY_APPLY) | B(P_SERVICE_VALIDATE),
     [ROLE_EMPLOYER_HR] = B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) | B(P_SUBSIDY_ATTEST) |
@@ -69,10 +78,13 @@ static const permset role_table[ROLE_COUNT] = {
     [ROLE_ADMIN] = B(P_USER_READ) | B(P_USER_MANAGE) | B(P_ROLE_READ) | B(P_TOKEN_MANAGE) |
                    B(P_AUDIT_READ) | B(P_AUDIT_VERIFY) | B(P_SYSTEM_METRICS) |
                    B(P_SERVICE_VALIDATE) | B(P_REGISTRY_READ) | B(P_REGISTRY_WRITE) |
-                   B(P_HOUSING_MANAGE) | B(P_POLICY_MANAGE) | B(P_DASHBOARD_READ),
+                   B(P_HOUSING_MANAGE) | B(P_POLICY_MANAGE) | B(P_DASHBOARD_READ) |
+                   B(P_ROLE_GRANT),
     [ROLE_AUDITOR] = B(P_USER_READ) | B(P_ROLE_READ) | B(P_AUDIT_READ) | B(P_AUDIT_VERIFY) |
                      B(P_REGISTRY_READ) | B(P_DASHBOARD_READ) | B(P_SERVICE_VALIDATE),
     [ROLE_LEADERSHIP] = B(P_DASHBOARD_READ) | B(P_SERVICE_VALIDATE),
+    [ROLE_SECURITY_ADMIN] = B(P_USER_READ) | B(P_ROLE_READ) | B(P_ROLE_GRANT) | B(P_ROLE_CONFIRM) |
+                            B(P_SERVICE_VALIDATE),
 };
 
 static const char *const scopes[] = {"district", "department", "employer", "operator", "self"};
@@ -196,6 +208,15 @@ void actor_cli(actor *a)
     snprintf(a->display_name, sizeof a->display_name, "%s", a->username);
     a->perms = ~(permset)0 >> (64 - P_COUNT);
     a->scope = SCOPE_DISTRICT;
+}
+
+int actor_same(const actor *a, int64_t other_id, const char *other_label)
+{
+    if (!a) return 0;
+    if (a->user_id || other_id) return a->user_id == other_id;
+    char mine[128];
+    actor_label(a, mine);
+    return other_label && strcmp(mine, other_label) == 0;
 }
 
 int actor_can(const actor *a, enum perm p)

@@ -22,8 +22,18 @@ enum role {
     ROLE_ADMIN,
     ROLE_AUDITOR,
     ROLE_LEADERSHIP,
+    ROLE_SECURITY_ADMIN, /* 安全管理员: grants and removes roles (等保 三员分立) */
     ROLE_COUNT
 };
+
+/* The duty roles (三员 and four eyes on money): system administration,
+ * security administration, audit, deciding and paying. An account holds at
+ * most one of them. */
+#define ROLE_DUTIES                                                                                \
+    ((1u << ROLE_ADMIN) | (1u << ROLE_SECURITY_ADMIN) | (1u << ROLE_AUDITOR) |                     \
+     (1u << ROLE_FINANCE) | (1u << ROLE_REVIEWER))
+/* The roles that decide or pay. */
+#define ROLE_MONEY ((1u << ROLE_FINANCE) | (1u << ROLE_REVIEWER))
 
 enum perm {
     P_USER_READ,        /* user.read: list and view accounts */
@@ -47,6 +57,10 @@ enum perm {
     P_LEDGER_EXPORT,    /* ledger.export: bank files and ledger exports */
     P_HOUSING_MANAGE,   /* housing.manage: units, leases, move-in/out (an operator: its own) */
     P_DASHBOARD_READ,   /* dashboard.read: indicators for leadership */
+    P_ROLE_GRANT,       /* role.grant: change an account's roles and scope; confirm another
+                           account's pending grant of a duty role */
+    P_ROLE_CONFIRM,     /* role.confirm: grants of duty roles take effect at once; confirm
+                           any pending grant (the security administrator) */
     P_COUNT
 };
 
@@ -106,6 +120,11 @@ void actor_cli(actor *a);
  * "(token N)" when it acts through an API token; "anonymous" for NULL or no
  * name. */
 void actor_label(const actor *a, char out[128]);
+
+/* 1 if a is the one who acted as (other_id, other_label): the same
+ * account when either has an account id (so a token and a session of one
+ * account are one person), else the same label ("cli:root"). */
+int actor_same(const actor *a, int64_t other_id, const char *other_label);
 
 /* 1 if a holds p. */
 int actor_can(const actor *a, enum perm p);

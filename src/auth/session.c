@@ -238,3 +238,20 @@ int token_revoke(store *s, int64_t id, int64_t now)
     if (rc) return rc;
     return n ? 0 : QL_ENOTFOUND;
 }
+
+int session_rotate(store *s, int64_t session_id, char token_out[AUTH_TOKEN_CHARS],
+                   char csrf_out[AUTH_TOKEN_CHARS])
+{
+    char hash[65];
+    auth_random_token(token_out);
+    auth_random_token(csrf_out);
+    auth_token_hash(token_out, hash);
+    int64_t n = 0;
+    int rc = store_exec(s,
+                        "UPDATE sessions SET token_hash = $1, csrf_token = $2 "
+                        "WHERE id = $3 AND revoked_at IS NULL",
+                        (store_val[]){SV_TEXT(hash), SV_TEXT(csrf_out), SV_INT(session_id)}, 3, &n);
+    if (!rc && n != 1) rc = QL_ENOTFOUND;
+    if (rc) token_out[0] = csrf_out[0] = '\0';
+    return rc;
+}

@@ -60,6 +60,11 @@ int session_actor(store *s, const char *token, const struct session_limits *lim,
 int session_revoke(store *s, int64_t session_id, int64_t now);
 int session_revoke_user(store *s, int64_t user_id, int64_t keep_id, int64_t now, int64_t *count);
 
+/* Gives a live session a new token and a new form token (the old ones stop
+ * working at once). QL_ENOTFOUND if it is not live. */
+int session_rotate(store *s, int64_t session_id, char token_out[AUTH_TOKEN_CHARS],
+                   char csrf_out[AUTH_TOKEN_CHARS]);
+
 /* Creates an API token acting as user_id with at most perms, valid until
  * expires_at. token_out receives the token (shown once). */
 int token_create(store *s, int64_t user_id, const char *name, permset perms, int64_t expires_at,

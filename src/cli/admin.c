@@ -10,6 +10,7 @@
 #include "registry/rekey.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,13 @@ static void print_user_line(const json_t *u)
                          json_string_value(v));
         if (w > 0 && (size_t)w < sizeof roles - used) used += (size_t)w;
     }
+    /* duty roles waiting for a second person, marked so */
+    json_array_foreach(json_object_get(u, "pending_roles"), i, v)
+    {
+        int w = snprintf(roles + used, sizeof roles - used, "%s%s?", used ? "," : "",
+                         json_string_value(v));
+        if (w > 0 && (size_t)w < sizeof roles - used) used += (size_t)w;
+    }
     const char *state = json_is_true(json_object_get(u, "disabled")) ? "disabled"
                         : json_is_true(json_object_get(u, "locked")) ? "locked"
                                                                      : "active";
@@ -153,36 +161,164 @@ static void print_user_line(const json_t *u)
            json_string_value(json_object_get(u, "scope_id")));
 }
 
+/* Prints the duty roles of account id that wait for a second person. */
+static void print_pending(store *s, const actor *me, int64_t id)
+{
+    json_t *u;
+    ql_err err;
+    if (account_user_get(s, me, id, &u, &err)) return;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(u, "pending_roles"), i, v)
+    {
+        printf("%s: waits for a second person to confirm it (qianlima user requests)\n",
+               json_string_value(v));
+    }
+    json_decref(u);
+}
+
+static void print_request(const json_t *q)
+{
+    printf("%-6lld %-20s %-16s asked for by %s at %s\n",
+           (long long)json_integer_value(json_object_get(q, "id")),
+           json_string_value(json_object_get(q, "username")),
+           json_string_value(json_object_get(q, "role")),
+           json_string_value(json_object_get(q, "requested_by")),
+           json_string_value(json_object_get(q, "requested_at")));
+}
+
+static int user_roles(store *s, const actor *me, const char *username, const char *roles_s,
+                      const char *scope_s, ql_err *err)
+{
+    if (!roles_s)
+        return ql_errf(err, QL_EINVAL, "roles", "--roles is required", "缺少 --roles（角色）");
+    unsigned roles;
+    int rc = parse_roles(roles_s, &roles, err);
+    if (rc) return rc;
+    char kind[32];
+    const char *colon = strchr(scope_s, ':');
+    snprintf(kind, sizeof kind, "%.*s", colon ? (int)(colon - scope_s) : 31, scope_s);
+    enum scope_kind sk;
+    if (scope_parse(kind, &sk))
+        return ql_errf(err, QL_EINVAL, "scope", "unknown scope '%s'", "未知范围“%s”", kind);
+    int64_t id;
+    if ((rc = account_user_id(s, username, &id, err))) return rc;
+    struct role_change ch;
+    rc = account_user_set_roles(s, me, id, roles, sk, colon ? colon + 1 : "", &ch, err);
+    if (rc) return rc;
+    static const char *const what[] = {"granted", "removed",
+                                       "asked for (waits for a second "
+                                       "person)",
+                                       "withdrawn (was waiting)"};
+    unsigned sets[] = {ch.granted, ch.removed, ch.requested, ch.withdrawn};
+    int any = 0;
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < ROLE_COUNT; i++)
+            if (sets[k] & (1u << i)) {
+                printf("%s: %s %s\n", username, role_name((enum role)i), what[k]);
+                any = 1;
+            }
+    if (!any) printf("%s: roles and scope set\n", username);
+    return 0;
+}
+
+/* Confirms (as the account named by as, its password read from standard
+ * input) or refuses (as the command line) one pending grant or all. */
+static int user_decide(store *s, const actor *me, const char *which, int confirm, const char *as,
+                       ql_err *err)
+{
+    actor who = *me;
+    if (confirm) {
+        if (!as)
+            return ql_errf(
+                err, QL_EINVAL, "as",
+                "--as USERNAME is required: a grant is confirmed by a second person, "
+                "signed in with their password (read from standard input)",
+                "须提供 --as 用户名：角色授予由第二人以其口令（从标准输入读取）登录后确认");
+        char password[256] = "";
+        if (read_line(password, sizeof password))
+            return ql_errf(err, QL_EINVAL, "password", "no password on standard input",
+                           "标准输入中没有口令");
+        int rc = account_signin_cli(s, as, password, me, &who, err);
+        sodium_memzero(password, sizeof password);
+        if (rc) return rc;
+    }
+    int64_t ids[1000];
+    size_t n = 0;
+    if (!strcmp(which, "all")) {
+        json_t *rows;
+        int rc = account_role_requests(s, &who, 0, &rows, err);
+        if (rc) return rc;
+        size_t i;
+        json_t *q;
+        json_array_foreach(rows, i, q)
+        {
+            if (n < sizeof ids / sizeof ids[0] &&
+                (!confirm || json_is_true(json_object_get(q, "may_confirm"))))
+                ids[n++] = json_integer_value(json_object_get(q, "id"));
+        }
+        json_decref(rows);
+    } else {
+        char *end;
+        long long id = strtoll(which, &end, 10);
+        if (*end || id < 1)
+            return ql_errf(err, QL_EINVAL, "id", "ID must be a request number or 'all'",
+                           "ID 必须是申请编号或 all");
+        ids[n++] = id;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = account_role_decide(s, &who, ids[i], confirm, err);
+        if (rc) return rc;
+        printf("grant %lld %s by %s\n", (long long)ids[i], confirm ? "confirmed" : "refused",
+               who.username);
+    }
+    if (!n) printf("no grant to %s\n", confirm ? "confirm" : "refuse");
+    return 0;
+}
+
 int cmd_user(int argc, char **argv)
 {
     static const struct verb verbs[] = {
         {"add", "USERNAME", "create an account (it must change its password at first sign-in)"},
-        {"list", NULL, "list accounts"},
+        {"list", NULL, "list accounts (a role marked ? waits for a second person)"},
         {"disable", "USERNAME", "disable an account and end its sessions"},
         {"enable", "USERNAME", "enable a disabled account"},
         {"reset-password", "USERNAME",
          "set a new temporary password, unlock the account and end its sessions"},
+        {"roles", "USERNAME",
+         "set an account's roles and scope (duty roles wait for a second "
+         "person, see 'qianlima user requests')"},
+        {"requests", NULL, "list the grants of duty roles that wait for a second person"},
+        {"confirm", "ID|all",
+         "confirm a pending grant (or all), signed in as a second person "
+         "with --as (the password is read from standard input)"},
+        {"refuse", "ID", "refuse a pending grant"},
         {0},
     };
     const char *arg;
     int rc = EXIT_OK;
     const struct verb *v = pick_verb("user", verbs, argc, argv, &arg, &rc);
     if (!v) return rc;
-    const char *name = NULL, *roles_s = NULL, *scope_s = "district", *search = NULL;
+    const char *name = NULL, *roles_s = NULL, *scope_s = "district", *search = NULL, *as = NULL;
     int pw_stdin = 0, keep = 0;
     struct cli_flag add_flags[] = {
         {"name", "NAME", "the person's name (required)", &name, NULL},
-        {"roles", "ROLE[,ROLE]", "roles: talent, employer_hr, window_clerk, reviewer, finance, "
-                                 "housing_operator, admin, auditor, leadership (required)",
+        {"roles", "ROLE[,ROLE]",
+         "roles: talent, employer_hr, window_clerk, reviewer, finance, "
+         "housing_operator, admin, auditor, leadership, security_admin "
+         "(required; see 'qianlima user roles --help' on duty roles)",
          &roles_s, NULL},
-        {"scope", "KIND[:ID]", "district (default), department:CODE, employer:CREDIT_CODE, "
-                               "operator:CODE, or self",
+        {"scope", "KIND[:ID]",
+         "district (default), department:CODE, employer:CREDIT_CODE, "
+         "operator:CODE, or self",
          &scope_s, NULL},
-        {"password-stdin", NULL, "read the first password from standard input instead of "
-                                 "generating one",
+        {"password-stdin", NULL,
+         "read the first password from standard input instead of "
+         "generating one",
          NULL, &pw_stdin},
-        {"keep-password", NULL, "with --password-stdin: the account need not change it at first "
-                                "sign-in (demo and service accounts)",
+        {"keep-password", NULL,
+         "with --password-stdin: the account need not change it at first "
+         "sign-in (demo and service accounts)",
          NULL, &keep},
         {0},
     };
@@ -190,10 +326,32 @@ int cmd_user(int argc, char **argv)
         {"search", "TEXT", "only accounts whose username or name contains TEXT", &search, NULL},
         {0},
     };
+    struct cli_flag roles_flags[] = {
+        {"roles", "ROLE[,ROLE]",
+         "the roles the account is to hold (required): talent, "
+         "employer_hr, window_clerk, reviewer, finance, housing_operator, "
+         "admin, auditor, leadership, security_admin",
+         &roles_s, NULL},
+        {"scope", "KIND[:ID]",
+         "district (default), department:CODE, employer:CREDIT_CODE, "
+         "operator:CODE, or self",
+         &scope_s, NULL},
+        {0},
+    };
+    struct cli_flag confirm_flags[] = {
+        {"as", "USERNAME",
+         "the account that confirms (required): a security administrator, or "
+         "another administrator for a grant an administrator asked for; its "
+         "password is read from standard input",
+         &as, NULL},
+        {0},
+    };
     struct cli_flag none[] = {{0}};
-    const struct cli_flag *extra = !strcmp(v->name, "add")    ? add_flags
-                                   : !strcmp(v->name, "list") ? list_flags
-                                                              : none;
+    const struct cli_flag *extra = !strcmp(v->name, "add")       ? add_flags
+                                   : !strcmp(v->name, "list")    ? list_flags
+                                   : !strcmp(v->name, "roles")   ? roles_flags
+                                   : !strcmp(v->name, "confirm") ? confirm_flags
+                                                                 : none;
     char cmd[48];
     snprintf(cmd, sizeof cmd, "user %s", v->name);
     ql_config cfg;
@@ -232,7 +390,29 @@ int cmd_user(int argc, char **argv)
         else {
             printf("created account %s (id %lld)\n", arg, (long long)id);
             if (temp[0]) printf("temporary password (shown once): %s\n", temp);
+            print_pending(s, &me, id);
         }
+    } else if (!strcmp(v->name, "roles")) {
+        rc = user_roles(s, &me, arg, roles_s, scope_s, &err);
+        if (rc) rc = fail(cmd, &err);
+    } else if (!strcmp(v->name, "requests")) {
+        json_t *rows;
+        rc = account_role_requests(s, &me, 0, &rows, &err);
+        if (rc)
+            rc = fail(cmd, &err);
+        else {
+            size_t i;
+            json_t *q;
+            json_array_foreach(rows, i, q)
+            {
+                print_request(q);
+            }
+            printf("%zu grant(s) wait for a second person\n", json_array_size(rows));
+            json_decref(rows);
+        }
+    } else if (!strcmp(v->name, "confirm") || !strcmp(v->name, "refuse")) {
+        rc = user_decide(s, &me, arg, !strcmp(v->name, "confirm"), as, &err);
+        if (rc) rc = fail(cmd, &err);
     } else if (!strcmp(v->name, "list")) {
         int64_t total = 0, page = 1;
         do {

@@ -147,6 +147,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_flag *ext
             if (config_set_flag(cfg, name, val, &err)) goto config_error;
         }
     }
+    config_finish(cfg);
     log_set_level((enum log_level)cfg->log_level);
     return EXIT_OK;
 

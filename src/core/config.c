@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { K_ADDR, K_INT, K_SIZE, K_STR, K_LEVEL, K_ACCESS, K_BOOL, K_CHOICE };
+enum key_type { K_ADDR, K_INT, K_SIZE, K_STR, K_LEVEL, K_ACCESS, K_BOOL, K_AUTO_BOOL, K_CHOICE };
 
 struct key {
     config_key_info info;
@@ -89,9 +89,10 @@ static const struct key keys[] = {
     {{"security", "audit_hash", "audit-hash", "blake2b",
       "keyed hash of the audit chain for new rows: blake2b or sm3 (HMAC-SM3)"},
      K_CHOICE, OFF(audit_hash), 0, 0, "blake2b|sm3"},
-    {{"security", "secure_cookies", "secure-cookies", "false",
-      "mark cookies Secure (true when served over HTTPS)"},
-     K_BOOL, OFF(secure_cookies), 0, 0, NULL},
+    {{"security", "secure_cookies", "secure-cookies", "auto",
+      "mark cookies Secure (served over HTTPS): true, false, or auto = true unless the server "
+      "listens on a loopback address (127.0.0.0/8, ::1)"},
+     K_AUTO_BOOL, OFF(secure_cookies), 0, 0, NULL},
     {{"security", "session_idle", "session-idle", "30",
       "minutes a console session lasts without use"},
      K_INT, OFF(session_idle), 1, 1440, NULL},
@@ -102,6 +103,11 @@ static const struct key keys[] = {
      K_INT, OFF(lockout_after), 1, 100, NULL},
     {{"security", "lockout_minutes", "lockout-minutes", "15", "minutes an account stays locked"},
      K_INT, OFF(lockout_minutes), 1, 1440, NULL},
+    {{"security", "lockout_address_after", "lockout-address-after", "30",
+      "failed sign-ins from one client address (IPv6: its /64) within lockout_minutes that "
+      "pause new sign-ins from it for lockout_minutes (browsers that signed in before still "
+      "can); 0 = off"},
+     K_INT, OFF(lockout_address_after), 0, 100000, NULL},
     {{"security", "password_hash", "password-hash", "interactive",
       "Argon2id cost: interactive, moderate or sensitive (min: for tests only)"},
      K_CHOICE, OFF(password_hash), 0, 0, "interactive|moderate|sensitive|min"},
@@ -242,17 +248,21 @@ static int set_key(ql_config *c, const struct key *k, const char *value, const c
         *(int *)field(c, k) = (int)lvl;
         return 0;
     }
-    case K_BOOL: {
+    case K_BOOL:
+    case K_AUTO_BOOL: {
         int v;
-        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
+        if (k->type == K_AUTO_BOOL && !strcmp(value, "auto"))
+            v = -1;
+        else if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
             !strcmp(value, "1"))
             v = 1;
         else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") ||
                  !strcmp(value, "0"))
             v = 0;
         else
-            return ql_errf(err, QL_EINVAL, keyname, "%s: %s: '%s' is not true or false",
-                           "%s：%s：“%s”应为 true 或 false", source, keyname, value);
+            return ql_errf(err, QL_EINVAL, keyname, "%s: %s: '%s' is not true or false%s",
+                           "%s：%s：“%s”应为 true 或 false%s", source, keyname, value,
+                           k->type == K_AUTO_BOOL ? " (or auto)" : "");
         *(int *)field(c, k) = v;
         return 0;
     }
@@ -473,6 +483,24 @@ int config_set_flag(ql_config *c, const char *flag, const char *value, ql_err *e
     char source[96];
     snprintf(source, sizeof source, "flag --%s", flag);
     return set_key(c, k, value, source, err);
+}
+
+int config_addr_is_loopback(const ql_addr *a)
+{
+    if (a->sa.ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->sa;
+        return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (a->sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->sa;
+        return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+    }
+    return 0;
+}
+
+void config_finish(ql_config *c)
+{
+    if (c->secure_cookies < 0) c->secure_cookies = !config_addr_is_loopback(&c->listen);
 }
 
 void config_print_help(FILE *f)

@@ -49,11 +49,12 @@ typedef struct ql_config {
     /* [security] */
     char *keys_dir;
     char *audit_hash;    /* "blake2b" or "sm3" */
-    int secure_cookies;
+    int secure_cookies;  /* 1, 0, or -1 (auto) until config_finish */
     long session_idle;   /* minutes */
     long session_max;    /* hours */
     long lockout_after;
     long lockout_minutes;
+    long lockout_address_after; /* failed sign-ins from one address that pause it; 0 = off */
     char *password_hash; /* "interactive", "moderate", "sensitive" or "min" */
     long password_min_length;
 } ql_config;
@@ -100,6 +101,14 @@ int config_set_flag(ql_config *c, const char *flag, const char *value, ql_err *e
 /* Parses "host:port" (IPv4 dotted or [IPv6] literal, port 0-65535; port 0
  * asks the kernel for a free one). Returns 0 or QL_EINVAL. */
 int config_parse_addr(const char *s, ql_addr *out);
+
+/* 1 if a is a loopback address (127.0.0.0/8 or ::1). */
+int config_addr_is_loopback(const ql_addr *a);
+
+/* Settles what depends on several keys, once all sources are read:
+ * secure_cookies "auto" becomes 1 unless server.listen is a loopback
+ * address. */
+void config_finish(ql_config *c);
 
 /* Prints the help lines for every key ("  --workers N   ... [server] workers"). */
 void config_print_help(FILE *f);

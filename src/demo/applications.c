@@ -167,7 +167,8 @@ static const enum app_state pattern[] = {
 struct walker {
     store *s;
     const actor *cli;
-    actor self; /* the applicant */
+    actor second; /* approves and settles objections: not who reviewed (four eyes) */
+    actor self;   /* the applicant */
     ql_err *err;
 };
 
@@ -250,12 +251,12 @@ static int walk(struct walker *w, int64_t t, enum app_state target, int32_t s, i
         if ((rc = subsidy_object(w->s, w->cli, id, "电话反映", "反映申请人可能在外区有住房", from,
                                  &oid, w->err)) ||
             (target != AS_NOTICE &&
-             (rc = subsidy_settle(w->s, w->cli, oid, false, "经核实，申请人及家庭在本市无自有住房",
-                                  w->err))))
+             (rc = subsidy_settle(w->s, &w->second, oid, false,
+                                  "经核实，申请人及家庭在本市无自有住房", w->err))))
             return rc;
     }
     if (target == AS_NOTICE) return 0;
-    if ((rc = act(w, w->cli, id, AA_APPROVE, NULL, to + 1, 0))) return rc;
+    if ((rc = act(w, &w->second, id, AA_APPROVE, NULL, to + 1, 0))) return rc;
     if (target == AS_APPROVED) return 0;
     int32_t start = date_month_last(to + 1) + 1; /* the first of the next month */
     if ((rc = act(w, w->cli, id, AA_ACTIVATE, NULL, to + 2, start))) return rc;
@@ -311,7 +312,10 @@ int demo_applications(store *s, const actor *a, uint64_t seed, int64_t count, st
     rc = policy_registry_facts(s, day0, sort_pool, &x, err);
     uint64_t st = seed ^ 0x5A5A5A5A12345678ull;
     if (!rc) shuffle(&x, &st);
-    struct walker w = {s, a, *a, err};
+    struct walker w = {s, a, *a, *a, err};
+    /* a second person of the district's staff approves what a reviewed */
+    w.second.user_id = 0;
+    snprintf(w.second.username, sizeof w.second.username, "demo:approver");
     w.self.scope = SCOPE_SELF;
     w.self.roles = 1u << ROLE_TALENT;
     w.self.perms = role_perms(ROLE_TALENT);

@@ -184,7 +184,8 @@ static int leases_body(store *s, void *ctx)
 /* The events of an application walked to active by the demo, as the
  * workflow writes them ($1 application, $2 applicant, $3 staff, $4 time,
  * $5 day of publication, $6 first day paid; keys as the workflow makes
- * them for requests without one). */
+ * them for requests without one). A second person approves what the staff
+ * reviewed, as the workflow demands (demo:approver, as demo_applications). */
 static const char events_sql[] =
     "INSERT INTO application_events (application_id, action, from_state, to_state, actor, "
     "actor_id, reason, request_key, at, effective) VALUES "
@@ -194,7 +195,8 @@ static const char events_sql[] =
     "($1, 'accept', 'attested', 'accepted', $3, 0, '', 'auto:accept:attested:4', $4, NULL), "
     "($1, 'review', 'accepted', 'reviewed', $3, 0, '', 'auto:review:accepted:5', $4, NULL), "
     "($1, 'publish', 'reviewed', 'notice', $3, 0, '', 'auto:publish:reviewed:6', $4, $5), "
-    "($1, 'approve', 'notice', 'approved', $3, 0, '', 'auto:approve:notice:7', $4, NULL), "
+    "($1, 'approve', 'notice', 'approved', 'demo:approver', 0, '', 'auto:approve:notice:7', $4, "
+    "NULL), "
     "($1, 'activate', 'approved', 'active', $3, 0, '', 'auto:activate:approved:8', $4, $6)";
 
 /* The decision on c's facts, as the review stores it: the trace with the

@@ -4,11 +4,14 @@
 
 #include "core/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CACHE_SLOTS 256 /* power of two */
 #define CACHE_MAX 192   /* entries before the cache is emptied */
@@ -307,10 +310,25 @@ static void configure_once(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Creates the database file readable by its owner only, before SQLite
+ * would create it 0644 less the umask: it holds the accounts, the audit log
+ * and sealed personal data. SQLite gives its -wal and -shm files the
+ * database file's mode. An existing file is left as it is. */
+static int create_private(const char *path, ql_err *err)
+{
+    if (!strcmp(path, ":memory:") || !strncmp(path, "file:", 5) || !*path) return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) return close(fd) == 0 ? 0 : QL_EUNAVAIL;
+    if (errno == EEXIST) return 0;
+    return ql_errf(err, QL_EUNAVAIL, "store.url", "cannot create SQLite database '%s': %s",
+                   "无法创建 SQLite 数据库“%s”：%s", path, strerror(errno));
+}
+
 int store_sqlite_open(const char *path, const store_opts *opts, store **out, ql_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_once);
+    if (create_private(path, err)) return QL_EUNAVAIL;
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

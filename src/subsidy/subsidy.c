@@ -485,6 +485,39 @@ static int count_where(store *s, const char *sql, int64_t id, int64_t *n)
     return store_query_int(s, sql, (store_val[]){SV_INT(id)}, 1, n);
 }
 
+/* Four eyes on a decision: the account that reviewed (decided) application
+ * id last does not also approve it, nor settle an objection to its notice.
+ * Accounts are compared, not names (a token and a session of one account
+ * are one person). Returns 0, or QL_EFORBIDDEN with err saying so (settle
+ * 0: approving, 1: settling). */
+static int not_the_reviewer(store *s, const actor *who, int64_t id, const char *ref, int settle,
+                            ql_err *err)
+{
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT actor, COALESCE(actor_id, 0) FROM application_events WHERE "
+                         "application_id = $1 AND action = 'review' ORDER BY id DESC LIMIT 1",
+                         (store_val[]){SV_INT(id)}, 1, &r);
+    if (rc) return store_failure(s, rc, "", err);
+    char by[128] = "";
+    int same = 0;
+    if ((rc = store_step(r)) == 1) {
+        snprintf(by, sizeof by, "%s", store_col_text(r, 0, NULL));
+        same = actor_same(who, store_col_int(r, 1), by);
+    }
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", err);
+    if (!same) return 0;
+    if (settle)
+        return ql_errf(err, QL_EFORBIDDEN, "",
+                       "application %s was reviewed by %s: another person settles the objections "
+                       "to its decision",
+                       "申请 %s 由 %s 审核：对该审核结论的异议须由另一人处理", ref, by);
+    return ql_errf(err, QL_EFORBIDDEN, "",
+                   "application %s was reviewed by %s: another person approves it",
+                   "申请 %s 由 %s 审核：须由另一人批准", ref, by);
+}
+
 static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const char *reason)
 {
     ql_err *err = x->err;
@@ -506,6 +539,7 @@ static int action_checks(store *s, struct tx_ctx *x, struct app_row *a, const ch
                            "申请 %s 不符合条件：应不予通过，而不是公示", a->ref);
         break;
     case AA_APPROVE: {
+        if ((rc = not_the_reviewer(s, x->who, a->id, a->ref, 0, err))) return rc;
         char to[16];
         date_format(a->notice_to, to, sizeof to);
         if (st->today <= a->notice_to)
@@ -877,6 +911,7 @@ unsigned subsidy_allowed(store *s, const actor *who, int64_t id, int32_t today)
         if (may(who, (enum app_action)x, &a, &err)) continue;
         if (x == AA_PUBLISH && a.eligible != 1) continue;
         if (x == AA_APPROVE && today <= a.notice_to) continue;
+        if (x == AA_APPROVE && not_the_reviewer(s, who, a.id, a.ref, 0, &err)) continue;
         if (x == AA_APPEAL && a.appeals) continue;
         if (x == AA_SUBMIT && !a.declared) continue;
         mask |= 1u << x;
@@ -1174,6 +1209,13 @@ static int settle_body(store *s, void *vctx)
         return ql_errf(x->err, QL_ECONFLICT, "state",
                        "objection %lld belongs to a notice that is over",
                        "异议 %lld 所属的公示已结束", (long long)x->id);
+    char ref[41] = "";
+    if (!store_query(s, "SELECT ref FROM applications WHERE id = $1", (store_val[]){SV_INT(app)}, 1,
+                     &r)) {
+        if (store_step(r) == 1) snprintf(ref, sizeof ref, "%s", store_col_text(r, 0, NULL));
+        store_rows_close(r);
+    }
+    if ((rc = not_the_reviewer(s, x->a, app, ref, 1, x->err))) return rc;
     char who[128], res[4096];
     actor_label(x->a, who);
     pii_scrub(x->text, res, sizeof res);

@@ -36,11 +36,12 @@ static int render_signin(http_req *r, int status, const char *next, const char *
                          const ql_err *err)
 {
     /* A visitor not yet signed in gets a form token in a cookie of its own
-     * (double submit); the dispatcher compares the two on POST. */
+     * (double submit; the dispatcher compares the two on POST), one this
+     * server made for this client's address (web_signin checks it). */
     const char *csrf = http_cookie(r, "ql_csrf");
-    char fresh[AUTH_TOKEN_CHARS];
-    if (!csrf || strlen(csrf) < 32) {
-        auth_random_token(fresh);
+    char fresh[SIGNIN_FORM_TOKEN_CHARS];
+    if (!account_signin_form_valid(csrf, r->who.ip, auth_now())) {
+        account_signin_form_token(r->who.ip, auth_now(), fresh);
         csrf = fresh;
         http_set_cookie(r, "ql_csrf", csrf, -1);
     }
@@ -63,7 +64,7 @@ int web_signin_form(http_req *r)
  * at the default cost): it runs on the server's pool, apart from the event
  * loops, and the answer is made back on the request's worker. */
 struct signin_job {
-    const char *username, *password, *ip, *user_agent, *request_id;
+    const char *username, *password, *ip, *user_agent, *device, *request_id;
     struct signin_result res;
     ql_err err;
 };
@@ -71,8 +72,8 @@ struct signin_job {
 static int signin_work(store *s, void *arg)
 {
     struct signin_job *j = arg;
-    return account_signin(s, j->username, j->password, j->ip, j->user_agent, j->request_id,
-                          &j->res, &j->err);
+    return account_signin(s, j->username, j->password, j->ip, j->user_agent, j->device,
+                          j->request_id, &j->res, &j->err);
 }
 
 static int signin_done(http_req *r, void *arg, int rc)
@@ -88,18 +89,29 @@ static int signin_done(http_req *r, void *arg, int rc)
     const struct session_limits *lim = account_session_limits();
     http_set_cookie(r, "ql_session", j->res.token, (long)lim->max_s);
     http_set_cookie(r, "ql_csrf", "", 0);
+    http_set_cookie(r, "ql_device", j->res.device, 90L * 86400); /* a known browser */
     return http_redirect(r, j->res.must_change_password ? "/account/password" : safe_next(next));
 }
 
 int web_signin(http_req *r)
 {
-    struct signin_job *j = arena_calloc(r->arena, 1, sizeof *j);
     const char *username = http_form(r, "username");
     const char *password = http_form(r, "password");
+    if (!account_signin_form_valid(http_form(r, "_csrf"), r->who.ip, auth_now())) {
+        /* a cookie this server did not make for this client (planted from a
+         * sibling domain, or taken from another address), or a stale form */
+        ql_err err = {0};
+        ql_errf(&err, QL_EFORBIDDEN, "_csrf",
+                "this sign-in form has expired or was not made for this browser; try again",
+                "登录表单已过期或并非为本浏览器生成，请重试");
+        return render_signin(r, 403, http_form(r, "next"), username, &err);
+    }
+    struct signin_job *j = arena_calloc(r->arena, 1, sizeof *j);
     j->username = username ? username : "";
     j->password = password ? password : "";
     j->ip = r->who.ip;
     j->user_agent = http_header(r, "User-Agent");
+    j->device = http_cookie(r, "ql_device");
     j->request_id = r->request_id;
     return http_defer(r, signin_work, signin_done, j);
 }
@@ -144,18 +156,22 @@ int web_password_form(http_req *r)
 struct password_job {
     actor *who;
     const char *current, *new_password, *confirm;
+    char token[AUTH_TOKEN_CHARS];
     ql_err err;
 };
 
 static int password_work(store *s, void *arg)
 {
     struct password_job *j = arg;
-    return account_change_password(s, j->who, j->current, j->new_password, j->confirm, &j->err);
+    return account_change_password(s, j->who, j->current, j->new_password, j->confirm, j->token,
+                                   &j->err);
 }
 
 static int password_done(http_req *r, void *arg, int rc)
 {
     struct password_job *j = arg;
+    /* the session goes on under a new token (and form token, in r->who) */
+    if (!rc) http_set_cookie(r, "ql_session", j->token, (long)account_session_limits()->max_s);
     json_t *d = password_page(r);
     if (rc) {
         if (ql_err_http_status(rc) >= 500) {
@@ -226,6 +242,14 @@ static void decorate_user(http_req *r, json_t *u)
             json_array_append_new(titles, json_string(role_title(role, english(r))));
     }
     json_object_set_new(u, "role_titles", titles);
+    json_t *pending = json_array(); /* duty roles waiting for a second person */
+    json_array_foreach(json_object_get(u, "pending_roles"), i, v)
+    {
+        enum role role;
+        if (role_parse(json_string_value(v), &role) == 0)
+            json_array_append_new(pending, json_string(role_title(role, english(r))));
+    }
+    json_object_set_new(u, "pending_titles", pending);
     json_object_set_new(u, "scope_title",
                         json_string(scope_title(r, json_string_value(json_object_get(u, "scope")))));
     const char *status = json_is_true(json_object_get(u, "disabled")) ? "users.disabled"
@@ -294,7 +318,8 @@ int web_user_new(http_req *r)
     return web_render(r, 200, "user_new", user_form_page(r, 0, "district"));
 }
 
-static int render_user(http_req *r, int64_t id, const char *notice, const char *temp_password)
+int web_user_page(http_req *r, int64_t id, int status, const char *notice,
+                  const char *temp_password, const ql_err *err)
 {
     json_t *u;
     int rc = account_user_get(r->db, &r->who, id, &u, &r->err);
@@ -315,7 +340,14 @@ static int render_user(http_req *r, int64_t id, const char *notice, const char *
     if (notice) json_object_set_new(d, "notice", json_string(notice));
     if (temp_password && *temp_password)
         json_object_set_new(d, "temp_password", json_string(temp_password));
-    return web_render(r, 200, "user", d);
+    web_user_roles_data(r, d, json_object_get(d, "user"));
+    if (err) web_error(r, d, err);
+    return web_render(r, status, "user", d);
+}
+
+static int render_user(http_req *r, int64_t id, const char *notice, const char *temp_password)
+{
+    return web_user_page(r, id, 200, notice, temp_password, NULL);
 }
 
 int web_user_create(http_req *r)

@@ -145,6 +145,7 @@ static const struct {
     {AREA_CYCLES, "/cycles", "nav.cycles", -3},
     {AREA_CALENDAR, "/calendar", "nav.calendar", -1},
     {AREA_USERS, "/admin/users", "nav.users", P_USER_READ},
+    {AREA_ROLE_REQUESTS, "/admin/role-requests", "nav.role_requests", P_ROLE_GRANT},
     {AREA_ROLES, "/admin/roles", "nav.roles", P_ROLE_READ},
     {AREA_AUDIT, "/admin/audit", "nav.audit", P_AUDIT_READ},
     {AREA_SIGNINS, "/admin/signins", "nav.signins", P_AUDIT_READ},

@@ -36,6 +36,7 @@ enum web_area {
     AREA_OPERATORS,
     AREA_USERS,
     AREA_ROLES,
+    AREA_ROLE_REQUESTS,
     AREA_AUDIT,
     AREA_SIGNINS,
     AREA_APPLY,
@@ -96,6 +97,19 @@ int web_user_disable(http_req *r);
 int web_user_enable(http_req *r);
 int web_user_reset(http_req *r);
 int web_roles(http_req *r);
+/* duties.c: an account's roles and scope, and the grants of duty roles that
+ * wait for a second person. */
+int web_user_roles(http_req *r);
+int web_role_requests(http_req *r);
+int web_role_request_confirm(http_req *r);
+int web_role_request_refuse(http_req *r);
+/* Adds to an account's page d (user: its state) what the roles form needs:
+ * pending_titles, can_grant, grant_role_options, grant_scope_options. */
+void web_user_roles_data(http_req *r, json_t *d, const json_t *user);
+/* console.c: an account's page (status, a notice, a temporary password to
+ * show once, errors of its roles form), for duties.c too. */
+int web_user_page(http_req *r, int64_t id, int status, const char *notice,
+                  const char *temp_password, const ql_err *err);
 int web_audit(http_req *r);
 int web_signins(http_req *r);
 

@@ -70,9 +70,20 @@ static void get_csrf(struct session *s)
     tu_resp_free(&r);
 }
 
+static int signin_device(const char *user, const char *pw, const char *device, char *device_out,
+                         struct session *s, char *location, size_t n);
+
 /* Signs in through the form; returns the status of the POST and fills s on
  * success. Location (static copy) says where the console sent the browser. */
 static int signin(const char *user, const char *pw, struct session *s, char *location, size_t n)
+{
+    return signin_device(user, pw, NULL, NULL, s, location, n);
+}
+
+/* The same from a browser that sends the known-device cookie device (NULL:
+ * none); device_out (may be NULL, 64 bytes) receives the one set. */
+static int signin_device(const char *user, const char *pw, const char *device, char *device_out,
+                         struct session *s, char *location, size_t n)
 {
     struct tu_resp r;
     tu_request(srv.port, "GET", "/signin", NULL, NULL, &r);
@@ -92,9 +103,14 @@ static int signin(const char *user, const char *pw, struct session *s, char *loc
     free(eu);
     free(ep);
     snprintf(hdr, sizeof hdr,
-             "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n", pre);
+             "Cookie: ql_csrf=%s%s%s\r\nContent-Type: application/x-www-form-urlencoded\r\n", pre,
+             device ? "; ql_device=" : "", device ? device : "");
     tu_request(srv.port, "POST", "/signin", hdr, body, &r);
     int status = r.status;
+    if (device_out) {
+        const char *d = set_cookie(&r, "ql_device");
+        snprintf(device_out, 64, "%s", d ? d : "");
+    }
     if (location) snprintf(location, n, "%s", tu_header(&r, "Location") ? tu_header(&r, "Location") : "");
     const char *c = set_cookie(&r, "ql_session");
     if (status == 303 && s && c) {
@@ -118,6 +134,17 @@ static void as(const struct session *s, const char *method, const char *path, in
     tu_request(srv.port, method, path, h, strcmp(method, "GET") ? body : NULL, r);
 }
 
+/* After a password change the session goes on under a new cookie and form
+ * token: takes both from the response r. */
+static void take_rotated(struct session *s, const struct tu_resp *r)
+{
+    const char *c = set_cookie(r, "ql_session");
+    assert_non_null(c);
+    assert_string_not_equal(c, s->cookie);
+    snprintf(s->cookie, sizeof s->cookie, "%s", c);
+    get_csrf(s);
+}
+
 static struct session admin;
 
 /* Signs alice in, changing the first password on the way when needed. */
@@ -137,6 +164,7 @@ static void admin_session(void)
     struct tu_resp r;
     as(&admin, "POST", "/account/password", 1, extra, &r);
     assert_int_equal(r.status, 200);
+    take_rotated(&admin, &r);
     tu_resp_free(&r);
 }
 
@@ -166,11 +194,20 @@ static void test_first_signin_forces_password_change(void **state)
     assert_non_null(strstr(r.body, "href=\"#new_password\""));
     assert_non_null(strstr(r.body, "id=\"new_password-error\""));
     tu_resp_free(&r);
+    struct session old = s;
     as(&s, "POST", "/account/password", 1,
        "&current_password=Copper-Kettle-2026&new_password=Granite-Meadow-88"
        "&confirm_password=Granite-Meadow-88",
        &r);
     assert_int_equal(r.status, 200);
+    /* The page after the change carries the new form token already. */
+    take_rotated(&s, &r);
+    assert_non_null(strstr(r.body, s.csrf));
+    assert_string_not_equal(s.csrf, old.csrf);
+    tu_resp_free(&r);
+    /* The cookie and form token seen before the change open nothing. */
+    as(&old, "GET", "/api/v1/me", 0, NULL, &r);
+    assert_int_equal(r.status, 401);
     tu_resp_free(&r);
     as(&s, "GET", "/", 0, NULL, &r);
     assert_int_equal(r.status, 200);
@@ -474,6 +511,242 @@ static void test_tokens_cannot_escalate(void **state)
     tu_resp_free(&r);
 }
 
+/* ---- separation of duties, sign-in throttling ------------------------- */
+
+/* A JSON request as the signed-in browser (with its form token). */
+static json_t *as_json(const struct session *s, const char *method, const char *path,
+                       const char *body, int want)
+{
+    char h[512];
+    snprintf(h, sizeof h,
+             "Cookie: ql_session=%s\r\nContent-Type: application/json\r\nX-CSRF-Token: %s\r\n",
+             s->cookie, s->csrf);
+    struct tu_resp r;
+    tu_request(srv.port, method, path, h, body, &r);
+    if (r.status != want) fail_msg("%s %s: %d, want %d: %s", method, path, r.status, want, r.body);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    tu_resp_free(&r);
+    return j;
+}
+
+/* The id of the pending grant of role to username, from the list. */
+static long long pending_id(const struct session *s, const char *username, const char *role,
+                            int *may_confirm)
+{
+    json_t *j = as_json(s, "GET", "/api/v1/role-requests", NULL, 200);
+    long long id = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(j, "requests"), i, q)
+    {
+        if (strcmp(json_string_value(json_object_get(q, "username")), username) ||
+            strcmp(json_string_value(json_object_get(q, "role")), role))
+            continue;
+        id = (long long)json_integer_value(json_object_get(q, "id"));
+        if (may_confirm) *may_confirm = json_is_true(json_object_get(q, "may_confirm"));
+    }
+    json_decref(j);
+    if (!id) fail_msg("no pending grant of %s to %s", role, username);
+    return id;
+}
+
+/* A system administrator's grant of a money role waits for a second
+ * person, over the API and in the console; a security administrator
+ * confirms it; nobody confirms their own request. */
+static void test_duties_over_api_and_console(void **state)
+{
+    (void)state;
+    admin_session();
+    /* makes tu.security, the server's security administrator, too */
+    tu_add_user(&srv, "rev.seed", "reviewer", NULL, "Seed-Review-2026");
+    json_t *u =
+        as_json(&admin, "POST", "/api/v1/users",
+                "{\"username\":\"fin.api\",\"display_name\":\"F\",\"roles\":[\"finance\"]}", 201);
+    long long uid = (long long)json_integer_value(json_object_get(u, "id"));
+    assert_int_equal(json_array_size(json_object_get(u, "roles")), 0);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(u, "pending_roles"), 0)),
+                        "finance");
+    json_decref(u);
+    u = as_json(&admin, "POST", "/api/v1/users",
+                "{\"username\":\"two.hats\",\"display_name\":\"T\",\"roles\":[\"admin\","
+                "\"finance\"]}",
+                400);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(u, "error"), "field")),
+                        "body.roles");
+    json_decref(u);
+    assert_int_equal(count_users("two.hats"), 0);
+    int may = -1;
+    long long req = pending_id(&admin, "fin.api", "finance", &may);
+    assert_int_equal(may, 0);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/role-requests/%lld/confirm", req);
+    json_decref(as_json(&admin, "POST", path, NULL, 403));
+    /* nor through an API token of the same account */
+    char *tok = tu_token(&srv, "alice", "role.grant user.read");
+    char h[300];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", tok);
+    free(tok);
+    struct tu_resp r;
+    tu_request(srv.port, "POST", path, h, "", &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "API token"));
+    tu_resp_free(&r);
+    /* the security administrator confirms it in the console */
+    struct session sec;
+    assert_int_equal(signin("tu.security", "Sentinel-Grant-2026", &sec, NULL, 0), 303);
+    as(&sec, "GET", "/admin/role-requests", 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "fin.api"));
+    tu_resp_free(&r);
+    char form_path[128];
+    snprintf(form_path, sizeof form_path, "/admin/role-requests/%lld/confirm", req);
+    as(&sec, "POST", form_path, 1, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "已确认"));
+    tu_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/users/%lld", uid);
+    u = as_json(&admin, "GET", path, NULL, 200);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(u, "roles"), 0)),
+                        "finance");
+    json_decref(u);
+    /* the administrator changes the roles on the account's page: removing
+     * is at once, a duty role waits */
+    snprintf(form_path, sizeof form_path, "/admin/users/%lld/roles", uid);
+    as(&admin, "POST", form_path, 1, "&roles=window_clerk&scope=district&scope_id=", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "角色已更新"));
+    tu_resp_free(&r);
+    as(&admin, "POST", form_path, 1,
+       "&roles=window_clerk&roles=reviewer&scope=district&scope_id=", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "须由另一人确认后生效"));
+    assert_non_null(strstr(r.body, "（待确认）"));
+    tu_resp_free(&r);
+    as(&admin, "POST", form_path, 1, "&roles=admin&roles=reviewer&scope=district&scope_id=", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "href=\"#roles\""));
+    assert_non_null(strstr(r.body, "职责分离"));
+    tu_resp_free(&r);
+    as(&admin, "GET", "/admin/role-requests", 0, NULL, &r);
+    assert_non_null(strstr(r.body, "须由另一人确认")); /* its own request: no confirm button */
+    tu_resp_free(&r);
+    char out[4096], cerr[4096];
+    assert_int_equal(tu_cli(&srv, (const char *[]){"user", "list", "--search", "fin.api", NULL},
+                            NULL, out, sizeof out, cerr, sizeof cerr),
+                     0);
+    assert_non_null(strstr(out, "window_clerk,reviewer?")); /* waiting, marked so */
+    req = pending_id(&sec, "fin.api", "reviewer", &may);
+    assert_int_equal(may, 1);
+    snprintf(path, sizeof path, "/api/v1/role-requests/%lld/refuse", req);
+    json_decref(as_json(&sec, "POST", path, NULL, 200));
+    snprintf(path, sizeof path, "/api/v1/users/%lld", uid);
+    u = as_json(&admin, "GET", path, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(u, "pending_roles")), 0);
+    json_decref(u);
+    /* the API form of the same, and its refusals */
+    snprintf(path, sizeof path, "/api/v1/users/%lld/roles", uid);
+    u = as_json(&sec, "POST", path, "{\"roles\":[\"reviewer\"],\"scope\":\"district\"}", 200);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(json_object_get(u, "change"), "granted"), 0)),
+                        "reviewer");
+    json_decref(u);
+    json_decref(as_json(&sec, "POST", path, "{\"roles\":\"reviewer\"}", 400));
+    json_decref(as_json(&sec, "POST", path, "{\"roles\":[\"reviewer\"],\"scope_id\":5}", 400));
+    /* an administrator resets no duty account's password (nor is offered to) */
+    snprintf(path, sizeof path, "/api/v1/users/%lld/reset-password", uid);
+    json_decref(as_json(&admin, "POST", path, NULL, 403));
+    snprintf(path, sizeof path, "/admin/users/%lld", uid);
+    as(&admin, "GET", path, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "/reset-password\""));
+    assert_non_null(strstr(r.body, "命令行上重置口令"));
+    tu_resp_free(&r);
+    /* the audit log names what was granted */
+    json_t *log =
+        as_json(&admin, "GET", "/api/v1/audit?action=user.role_confirm&per_page=1", NULL, 200);
+    char *text = json_dumps(log, 0);
+    assert_non_null(strstr(text, "finance"));
+    free(text);
+    json_decref(log);
+}
+
+/* The sign-in form's token is one the server made: a value planted as a
+ * cookie (from a sibling domain) and copied into the form is refused. */
+static void test_signin_form_token_is_the_servers(void **state)
+{
+    (void)state;
+    static const char *const forged[] = {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                         "AAAAAAAAAAAAAAAAAAAAAA.1700000000."
+                                         "0123456789abcdef0123456789abcdef"};
+    for (size_t i = 0; i < 2; i++) {
+        char hdr[300], body[300];
+        snprintf(hdr, sizeof hdr,
+                 "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                 forged[i]);
+        snprintf(body, sizeof body, "_csrf=%s&username=alice&password=%s", forged[i], admin_new_pw);
+        struct tu_resp r;
+        tu_request(srv.port, "POST", "/signin", hdr, body, &r);
+        assert_int_equal(r.status, 403);
+        assert_non_null(strstr(r.body, "登录表单已过期"));
+        assert_null(set_cookie(&r, "ql_session"));
+        /* the page offers a fresh form with a token of the server's */
+        const char *fresh = set_cookie(&r, "ql_csrf");
+        assert_non_null(fresh);
+        assert_non_null(strstr(r.body, fresh));
+        tu_resp_free(&r);
+    }
+    /* the server's token works (signin() takes it from GET /signin) */
+    assert_int_equal(signin("alice", admin_new_pw, NULL, NULL, 0), 303);
+}
+
+/* Someone guessing locks the account for browsers that never signed in to
+ * it; the owner's browser still signs in with the right password. */
+static void test_known_device_over_http(void **state)
+{
+    (void)state;
+    tu_add_user(&srv, "dev.owner", "window_clerk", NULL, "Owner-Device-2026");
+    char device[64], again[64];
+    assert_int_equal(signin_device("dev.owner", "Owner-Device-2026", NULL, device, NULL, NULL, 0),
+                     303);
+    assert_int_equal(strlen(device), 43);
+    for (int i = 0; i < 5; i++) signin("dev.owner", "Wrong-Guess-1", NULL, NULL, 0);
+    assert_int_equal(signin("dev.owner", "Owner-Device-2026", NULL, NULL, 0), 403);
+    assert_int_equal(signin_device("dev.owner", "Owner-Device-2026", device, again, NULL, NULL, 0),
+                     303);
+    assert_string_equal(again, device);
+    assert_int_equal(signin("dev.owner", "Owner-Device-2026", NULL, NULL, 0), 403);
+}
+
+/* Guessing from one address pauses new sign-ins from it (here the tests'
+ * own loopback address: so this runs last). */
+static void test_address_throttle_over_http(void **state)
+{
+    (void)state;
+    char device[64];
+    assert_int_equal(signin_device("dev.owner", "Owner-Device-2026", NULL, device, NULL, NULL, 0),
+                     403); /* still locked from above, for a new browser */
+    int n = 0, paused = 0;
+    for (; n < 60 && !paused; n++) {
+        char user[32];
+        snprintf(user, sizeof user, "guess.%d", n);
+        char hdr[300], body[300], pre[128];
+        struct tu_resp r;
+        tu_request(srv.port, "GET", "/signin", NULL, NULL, &r);
+        snprintf(pre, sizeof pre, "%s", set_cookie(&r, "ql_csrf"));
+        tu_resp_free(&r);
+        snprintf(hdr, sizeof hdr,
+                 "Cookie: ql_csrf=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n", pre);
+        snprintf(body, sizeof body, "_csrf=%s&username=%s&password=Wrong-Guess-1", pre, user);
+        tu_request(srv.port, "POST", "/signin", hdr, body, &r);
+        paused = r.status == 403 && strstr(r.body, "网络地址") != NULL;
+        tu_resp_free(&r);
+    }
+    if (!paused) fail_msg("60 failures from one address did not pause it");
+    assert_true(n <= 31); /* security.lockout_address_after, 30 by default */
+    /* the right password from a new browser: paused too */
+    assert_int_equal(signin("alice", admin_new_pw, NULL, NULL, 0), 403);
+}
+
 /* A concrete path for a route pattern. */
 static void concrete(const char *pattern, char *out, size_t n)
 {
@@ -702,6 +975,10 @@ int main(void)
         cmocka_unit_test(test_language_switch),
         cmocka_unit_test(test_security_headers_everywhere),
         cmocka_unit_test(test_logs_pages),
+        cmocka_unit_test(test_duties_over_api_and_console),
+        cmocka_unit_test(test_signin_form_token_is_the_servers),
+        cmocka_unit_test(test_known_device_over_http),
+        cmocka_unit_test(test_address_throttle_over_http),
         cmocka_unit_test(test_audit_chain_after_all),
     };
     return cmocka_run_group_tests_name(tu_pg_url() ? "auth (postgres)" : "auth (sqlite)", tests,

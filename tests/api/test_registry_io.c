@@ -15,7 +15,7 @@
 #define EMPLOYER_A "91350100M000100Y43"
 
 static struct tu_server srv;
-static char admin_auth[256], hr_auth[256];
+static char admin_auth[256], hr_auth[256], audit_auth[256];
 static char employer_b[24];
 
 /* ---- valid identifiers ------------------------------------------------ */
@@ -115,9 +115,15 @@ static int setup(void **state)
     (void)state;
     tu_server_start(&srv, NULL);
     credit_code("91310104MA1FL0000", employer_b);
-    tu_add_user(&srv, "io.admin", "admin,reviewer", NULL, "Wide-Harbor-Lights-26");
-    char *tok = tu_token(&srv, "io.admin", "registry.read registry.write personal.unmask audit.read");
+    /* a window clerk who also reviews (an administrator may not review:
+     * separation of duties); the log read by an auditor */
+    tu_add_user(&srv, "io.admin", "window_clerk,reviewer", NULL, "Wide-Harbor-Lights-26");
+    char *tok = tu_token(&srv, "io.admin", "registry.read registry.write personal.unmask");
     snprintf(admin_auth, sizeof admin_auth, "Authorization: Bearer %s\r\n", tok);
+    free(tok);
+    tu_add_user(&srv, "io.auditor", "auditor", NULL, "Wide-Harbor-Lights-26");
+    tok = tu_token(&srv, "io.auditor", "audit.read");
+    snprintf(audit_auth, sizeof audit_auth, "Authorization: Bearer %s\r\n", tok);
     free(tok);
     tu_add_user(&srv, "io.hr", "employer_hr", "employer:" EMPLOYER_A, "Quiet-Paper-Boat-48");
     tok = tu_token(&srv, "io.hr", "registry.read registry.write");
@@ -365,7 +371,7 @@ static void test_exports(void **state)
     tu_resp_free(&r);
 
     /* Every export is in the audit log, which still verifies. */
-    request("GET", "/api/v1/audit?action=registry.export", admin_auth, NULL, NULL, &r);
+    request("GET", "/api/v1/audit?action=registry.export", audit_auth, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     json_t *j = body_json(&r);
     assert_int_equal(num(j, "total"), 5);

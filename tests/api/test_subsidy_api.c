@@ -21,7 +21,7 @@
 
 static char out[65536], err[65536];
 static struct tu_server srv;
-static char h_admin[300], h_clerk[300], h_rev[300], h_hr[300], h_app[300];
+static char h_admin[300], h_clerk[300], h_rev[300], h_rev2[300], h_hr[300], h_app[300];
 
 static void header(char *h, size_t n, const char *user, const char *perms)
 {
@@ -90,10 +90,12 @@ static void test_workflow_over_api(void **state)
     tu_add_user(&srv, "api.admin", "admin", "district", PW);
     tu_add_user(&srv, "api.clerk", "window_clerk", "district", PW);
     tu_add_user(&srv, "api.rev", "reviewer", "district", PW);
+    tu_add_user(&srv, "api.rev2", "reviewer", "district", PW);
     tu_add_user(&srv, "api.hr", "employer_hr", "employer:" ANCHOR, PW);
     header(h_admin, sizeof h_admin, "api.admin", "registry.read,registry.write");
     header(h_clerk, sizeof h_clerk, "api.clerk", "window.accept,housing.manage,registry.read");
     header(h_rev, sizeof h_rev, "api.rev", "subsidy.review");
+    header(h_rev2, sizeof h_rev2, "api.rev2", "subsidy.review");
     header(h_hr, sizeof h_hr, "api.hr", "subsidy.attest");
 
     /* a talent of the first employer, with a filed lease */
@@ -192,7 +194,9 @@ static void test_workflow_over_api(void **state)
     snprintf(to, sizeof to, "%s", str(j, "notice_to"));
     assert_true(strcmp(from, to) < 0);
     json_decref(j);
-    refused(h_rev, "POST", path, "{\"action\":\"approve\"}", 409, "body.notice");
+    refused(h_rev2, "POST", path, "{\"action\":\"approve\"}", 409, "body.notice");
+    /* who reviewed does not approve (four eyes) */
+    refused(h_rev, "POST", path, "{\"action\":\"approve\"}", 403, NULL);
     j = call(h_rev, "GET", "/api/v1/notices", NULL, 200);
     int seen = 0;
     size_t i;
@@ -225,9 +229,11 @@ static void test_workflow_over_api(void **state)
     snprintf(spath, sizeof spath, "/api/v1/objections/%lld/settle", oid);
     refused(h_rev, "POST", spath, "{\"upheld\":\"no\",\"resolution\":\"x\"}", 400, "body.upheld");
     refused(h_clerk, "POST", spath, "{\"upheld\":false,\"resolution\":\"x\"}", 403, NULL);
-    j = call(h_rev, "POST", spath, "{\"upheld\":false,\"resolution\":\"经核实无房\"}", 200);
+    /* nor settles the objections to the decision */
+    refused(h_rev, "POST", spath, "{\"upheld\":false,\"resolution\":\"经核实无房\"}", 403, NULL);
+    j = call(h_rev2, "POST", spath, "{\"upheld\":false,\"resolution\":\"经核实无房\"}", 200);
     json_decref(j);
-    refused(h_rev, "POST", spath, "{\"upheld\":true,\"resolution\":\"again\"}", 409, NULL);
+    refused(h_rev2, "POST", spath, "{\"upheld\":true,\"resolution\":\"again\"}", 409, NULL);
     refused(h_rev, "POST", "/api/v1/objections/99999/settle",
             "{\"upheld\":true,\"resolution\":\"x\"}", 404, NULL);
     j = call(h_app, "GET", apath, NULL, 200);

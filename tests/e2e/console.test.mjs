@@ -9,8 +9,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PHONE, axe, axeFindings, axeReview, keepServerLog, beijingClock, changePassword, launchBrowser, openPage,
-  removeDir, screenshot, signIn, startServer, submitSignin,
+  PHONE, SECURITY_PW, axe, axeFindings, axeReview, keepServerLog, beijingClock, changePassword,
+  launchBrowser, openPage, removeDir, screenshot, signIn, startServer, submitSignin,
 } from './lib.mjs';
 
 const TEMP_PW = 'Some-Password-2026'; // what the CLI gives new accounts here
@@ -32,6 +32,9 @@ before(async () => {
   server.addUser('root', { name: '系统管理员', roles: 'admin', password: TEMP_PW });
   server.addUser('bob', { name: '李四', roles: 'reviewer', password: TEMP_PW });
   server.addUser('carol', { name: '赵六', roles: 'auditor', password: TEMP_PW });
+  // dave: locked by someone else's guessing while his own browser still
+  // gets in (test 3b).
+  server.addUser('dave', { name: '钱七', roles: 'window_clerk', password: TEMP_PW });
   const s = await openPage(browser, server.base);
   await submitSignin(s.page, 'root', TEMP_PW);
   assert.equal(path(s.page), '/account/password');
@@ -99,7 +102,7 @@ test('sign-in with the first-password change lands on the home page with the adm
       ['用人单位', '/registry/employers'], ['批量导入', '/registry/import'],
       ['房源', '/registry/units'], ['租约', '/registry/leases'], ['住房租赁企业', '/registry/operators'],
       ['公示', '/subsidy/notices'], ['补贴政策', '/policies'], ['工作日历', '/calendar'],
-      ['用户管理', '/admin/users'],
+      ['用户管理', '/admin/users'], ['待确认授权', '/admin/role-requests'],
       ['角色与权限', '/admin/roles'], ['操作日志', '/admin/audit'],
       ['登录日志', '/admin/signins']]);
     assert.equal(await page.locator('nav.main-nav a[aria-current=page]').getAttribute('href'), '/');
@@ -164,7 +167,8 @@ test('five wrong passwords lock the account until a stated time; the right one i
     assert.equal(resp.status(), 403, 'the fifth wrong password');
     assert.equal(path(page), '/signin');
     const msg = await errorText();
-    const m = /^登录失败次数过多：该账户已锁定至 (\d\d:\d\d)（北京时间）；请届时再试或联系管理员解锁$/.exec(msg);
+    const m = new RegExp('^登录失败次数过多：该账户已锁定至 (\\d\\d:\\d\\d)（北京时间），此前未登录过该账户的' +
+      '浏览器暂不能登录；请届时再试、使用以前登录过的浏览器，或联系管理员解锁$').exec(msg);
     assert.ok(m, `lock-out message: ${msg}`);
     const allowed = new Set([beijingClock(t0 + 15 * 60e3 - 1000), beijingClock(t1 + 15 * 60e3 + 1000)]);
     assert.ok(allowed.has(m[1]), `locked until ${m[1]}, expected ${[...allowed].join(' or ')} ` +
@@ -182,6 +186,31 @@ test('five wrong passwords lock the account until a stated time; the right one i
     await page.goto('/');
     assert.equal(path(page), '/signin');
     await s.done();
+  });
+
+test('guessing from another browser does not lock the owner out of a browser that signed in before',
+  async () => {
+    // The owner signs in once (first sign-in: on to the password page).
+    const own = await openPage(browser, server.base);
+    own.expectStatus('/signin');
+    await submitSignin(own.page, 'dave', TEMP_PW);
+    assert.equal(path(own.page), '/account/password');
+    assert.ok((await own.context.cookies()).some((c) => c.name === 'ql_device' && c.httpOnly),
+      'a known-device cookie (HttpOnly) is kept');
+    await own.page.click('header form[action="/signout"] button');
+    await own.page.waitForURL('**/signin');
+    // Someone else guesses five times: locked for browsers new to it.
+    const other = await openPage(browser, server.base);
+    other.expectStatus('/signin');
+    for (let i = 1; i <= 5; i++) await submitSignin(other.page, 'dave', `Wrong-Guess-${i}`);
+    const refused = await submitSignin(other.page, 'dave', TEMP_PW);
+    assert.equal(refused.status(), 403, 'the right password from a new browser while locked');
+    // The owner's browser gets in with the right password.
+    const resp = await submitSignin(own.page, 'dave', TEMP_PW);
+    assert.ok(resp.status() >= 300 && resp.status() < 400, `the owner's browser: ${resp.status()}`);
+    assert.equal(path(own.page), '/account/password');
+    await other.done();
+    await own.done();
   });
 
 // ---- 4. the language switch ------------------------------------------------
@@ -279,7 +308,8 @@ test('creating a user: an invalid username is refused with a linked error, a val
     const row = page.locator('#user-table tr', { has: page.locator('a', { hasText: 'wang.wu' }) });
     assert.equal(await row.count(), 1, 'the user is listed');
     assert.match(await text(row), /王五/);
-    assert.match(await text(row), /审核人员/);
+    // a system administrator's grant of the reviewer role waits for a second person
+    assert.match(await text(row), /审核人员 （待确认）/);
     await row.locator('a').click();
     await page.waitForURL(/\/admin\/users\/\d+$/);
     assert.equal(await text(page.locator('h1')), '王五 (wang.wu)');
@@ -307,6 +337,73 @@ test('creating a user: an invalid username is refused with a linked error, a val
     assert.equal(path(s2.page), '/account/password');
     await s2.done();
     await s.done();
+  });
+
+// ---- 5b. separation of duties ---------------------------------------------------
+
+test('a money role an administrator grants waits until the security administrator confirms it',
+  async () => {
+    const s = await adminPage();
+    const { page } = s;
+    await page.goto('/admin/users?q=wang.wu');
+    await page.click('#user-table a:text-is("wang.wu")');
+    await page.waitForURL(/\/admin\/users\/\d+$/);
+    const userUrl = page.url();
+    assert.match(await text(page.locator('dl.summary')), /审核人员 （待确认）/);
+    // The administrator who asked sees it waiting, without a button to confirm it.
+    await page.click('main a[href="/admin/role-requests"]');
+    await page.waitForURL('**/admin/role-requests');
+    const row = page.locator('table.data tbody tr', { hasText: 'wang.wu' });
+    assert.equal(await row.count(), 1);
+    assert.match(await text(row), /审核人员/);
+    assert.match(await text(row), /root/);
+    assert.equal(await row.locator('button:text-is("确认授予")').count(), 0);
+    assert.match(await text(row), /须由另一人确认/);
+    await screenshot(page, 'role-requests');
+    assert.deepEqual(await axe(page, 'role-requests'), []);
+    // Two duty roles on one account: refused beside the field, nothing changed.
+    s.expectStatus(new URL(userUrl).pathname + '/roles');
+    await page.goto(userUrl);
+    await page.check('#grant-finance');
+    const [bad] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('form[action$="/roles"] button[type=submit]'),
+    ]);
+    await page.waitForLoadState('load');
+    assert.equal(bad.status(), 400);
+    assert.match(await text(page.locator('.error-summary a[href="#roles"]')), /职责分离/);
+    assert.deepEqual(await axe(page, 'user-roles-error'), []);
+    await s.done();
+
+    // The security administrator confirms it.
+    const sec = await openPage(browser, server.base);
+    await sec.page.goto('/signin');
+    await signIn(sec.page, 'e2e.security', SECURITY_PW);
+    const menu = await sec.page.locator('nav.main-nav a').evaluateAll((as) =>
+      as.map((a) => a.textContent.trim()));
+    assert.deepEqual(menu, ['首页', '公示', '工作日历', '用户管理', '待确认授权', '角色与权限']);
+    await sec.page.click('nav.main-nav a:text-is("待确认授权")');
+    const secRow = sec.page.locator('table.data tbody tr', { hasText: 'wang.wu' });
+    await Promise.all([
+      sec.page.waitForResponse((r) => r.request().method() === 'POST'),
+      secRow.locator('button:has-text("确认授予")').click(),
+    ]);
+    await sec.page.waitForLoadState('load');
+    assert.equal(await text(sec.page.locator('main .notice[role=status]')), '已确认，角色已生效。');
+    assert.equal(await sec.page.locator('table.data tbody tr', { hasText: 'wang.wu' }).count(), 0);
+    await sec.page.goto(userUrl);
+    const roles = await text(sec.page.locator('dl.summary dd').first());
+    assert.match(roles, /审核人员/);
+    assert.doesNotMatch(roles, /待确认/);
+    await screenshot(sec.page, 'user-roles-security');
+    assert.deepEqual(await axe(sec.page, 'user-roles-security'), []);
+    await sec.done();
+
+    // The audit log names who granted what.
+    const a = await adminPage();
+    await a.page.goto('/admin/audit?action=user.role_confirm');
+    assert.match(await text(a.page.locator('main table')), /e2e\.security.*roles_granted.*reviewer/s);
+    await a.done();
   });
 
 // ---- 6. signing out ----------------------------------------------------------

@@ -25,6 +25,8 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 812 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The password of e2e.security, the security administrator addUser makes.
+export const SECURITY_PW = 'Sentinel-Grant-2026';
 
 // ---- the server ---------------------------------------------------------
 
@@ -70,12 +72,24 @@ export async function startServer() {
     dir,
     logPath,
     log: () => fs.readFileSync(logPath, 'utf8'),
-    // Creates an account with the CLI (the server may be running).
-    addUser(username, { name = username, roles = 'admin', password, scope, keep = false }) {
+    // Creates an account with the CLI (the server may be running). Duty
+    // roles the CLI may not grant alone (finance, reviewer) wait for a second
+    // person: unless confirm is false, the server's first security
+    // administrator, e2e.security (made when first needed), confirms them.
+    addUser(username, { name = username, roles = 'admin', password, scope, keep = false,
+      confirm = true }) {
       const extra = [...(scope ? ['--scope', scope] : []), ...(keep ? ['--keep-password'] : [])];
       const r = spawnSync(BIN, ['user', 'add', username, '--name', name, '--roles', roles,
         '--password-stdin', ...extra, ...store], { cwd: ROOT, input: `${password}\n`, encoding: 'utf8' });
       assert.equal(r.status, 0, `qianlima user add ${username} failed:\n${r.stdout}${r.stderr}`);
+      if (!confirm || !/waits for a second person/.test(r.stdout)) return;
+      const sec = spawnSync(BIN, ['user', 'add', 'e2e.security', '--name', '安全管理员', '--roles',
+        'security_admin', '--password-stdin', '--keep-password', ...store],
+      { cwd: ROOT, input: `${SECURITY_PW}\n`, encoding: 'utf8' });
+      assert.ok(sec.status === 0 || /is taken/.test(sec.stderr), `e2e.security: ${sec.stderr}`);
+      const c = spawnSync(BIN, ['user', 'confirm', 'all', '--as', 'e2e.security', ...store],
+        { cwd: ROOT, input: `${SECURITY_PW}\n`, encoding: 'utf8' });
+      assert.equal(c.status, 0, `qianlima user confirm failed:\n${c.stdout}${c.stderr}`);
     },
     // Runs another qianlima command on the server's store; returns spawnSync's result.
     cli(args, input) {

@@ -28,7 +28,10 @@ const text = async (loc) => (await loc.innerText()).trim();
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  server.addUser('clerk', { name: '窗口审核员', roles: 'admin,reviewer', password: PW, keep: true });
+  // A window clerk who also reviews (an administrator may not review:
+  // separation of duties).
+  server.addUser('clerk', { name: '窗口审核员', roles: 'window_clerk,reviewer', password: PW,
+    keep: true });
   server.addUser('hr.one', { name: '单位人事', roles: 'employer_hr', password: PW, keep: true,
     scope: `employer:${EMPLOYER}` });
   // Another employer with one person, which the HR account must never see.

@@ -29,6 +29,7 @@
 #define IP          "203.0.113.9"
 
 static ql_config cfg;
+static char TOK[AUTH_TOKEN_CHARS]; /* a session's new token after a password change */
 static int nkeys;
 static char keys_dir[512];
 
@@ -37,6 +38,7 @@ static struct fx {
     store *s;
     actor cli;
     actor admin;
+    actor sec; /* security(): the security administrator, once made */
     int64_t admin_id;
     struct signin_result admin_in;
 } F;
@@ -208,15 +210,55 @@ static int64_t make_user(const actor *a, const char *username, const char *displ
     return id;
 }
 
+static void signed_in(const char *username, const char *pw, actor *a, struct signin_result *r);
+
+/* The store's security administrator, made by the command line (the
+ * first one, so at once) when a test first needs it. */
+static const actor *security(void)
+{
+    if (!F.sec.user_id) {
+        make_user(&F.cli, "sec.admin", "安全管理员", RB(ROLE_SECURITY_ADMIN), SCOPE_DISTRICT, "",
+                  ADMIN_PW);
+        signed_in("sec.admin", ADMIN_PW, &F.sec, NULL);
+    }
+    return &F.sec;
+}
+
+/* Confirms every pending grant of account uid, as the security administrator. */
+static void confirm_grants(int64_t uid)
+{
+    json_t *rows = NULL;
+    ql_err err = {0};
+    if (account_role_requests(F.s, &F.admin, uid, &rows, &err))
+        fail_msg("role requests: %s", err.en);
+    if (!json_array_size(rows)) {
+        json_decref(rows);
+        return;
+    }
+    const actor *sec = security();
+    size_t i;
+    json_t *q;
+    json_array_foreach(rows, i, q)
+    {
+        int64_t id = json_integer_value(json_object_get(q, "id"));
+        if (account_role_decide(F.s, sec, id, 1, &err))
+            fail_msg("confirm %lld: %s", (long long)id, err.en);
+    }
+    json_decref(rows);
+}
+
+/* An account with these roles in effect (duty roles confirmed). */
 static int64_t make_simple(const char *username, unsigned roles)
 {
-    return make_user(&F.admin, username, username, roles, SCOPE_DISTRICT, "", USER_PW);
+    int64_t id = make_user(&F.admin, username, username, roles, SCOPE_DISTRICT, "", USER_PW);
+    confirm_grants(id);
+    return id;
 }
 
 static int try_signin(const char *username, const char *pw, struct signin_result *out, ql_err *err)
 {
     memset(err, 0, sizeof *err);
-    return account_signin(F.s, username, pw, IP, "test-agent/1.0", "req-test", out, err);
+    return account_signin(F.s, username, pw, IP, "test-agent/1.0", NULL, "req-test", out, err);
 }
 
 static void signin_ok(const char *username, const char *pw, struct signin_result *out)
@@ -406,9 +448,12 @@ static void test_create_ok(void **state)
     assert_string_equal(json_string_value(json_object_get(u, "display_name")), "李娜");
     assert_string_equal(json_string_value(json_object_get(u, "scope")), "district");
     assert_string_equal(json_string_value(json_object_get(u, "scope_id")), "");
+    /* A duty role an administrator grants waits for a second person. */
     json_t *roles = json_object_get(u, "roles");
-    assert_int_equal(json_array_size(roles), 1);
-    assert_string_equal(json_string_value(json_array_get(roles, 0)), "reviewer");
+    assert_int_equal(json_array_size(roles), 0);
+    json_t *pending = json_object_get(u, "pending_roles");
+    assert_int_equal(json_array_size(pending), 1);
+    assert_string_equal(json_string_value(json_array_get(pending, 0)), "reviewer");
     assert_true(json_is_false(json_object_get(u, "disabled")));
     assert_true(json_is_false(json_object_get(u, "locked")));
     assert_true(json_is_true(json_object_get(u, "must_change_password")));
@@ -442,7 +487,7 @@ static void test_create_ok(void **state)
     repeat(name100, sizeof name100, "汉", 100);
     repeat(ascii100, sizeof ascii100, "a", 100);
     repeat(user64, sizeof user64, "u", 64);
-    make_user(&F.admin, "abc", name100, RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR), SCOPE_DISTRICT, "",
+    make_user(&F.admin, "abc", name100, RB(ROLE_REVIEWER) | RB(ROLE_LEADERSHIP), SCOPE_DISTRICT, "",
               NULL);
     make_user(&F.admin, user64, ascii100, RB(ROLE_WINDOW_CLERK), SCOPE_DEPARTMENT, "RSJ-01", "");
     make_user(&F.cli, "9.op_house-1", "房源运营", RB(ROLE_HOUSING_OPERATOR), SCOPE_OPERATOR, "OP-7",
@@ -683,14 +728,14 @@ static void test_signin_wrong_and_unknown(void **state)
     rc = try_signin("qian.yi", "", &r, &err);
     expect_err("empty password", rc, &err, QL_EINVAL, "password");
     memset(&err, 0, sizeof err);
-    rc = account_signin(F.s, NULL, USER_PW, IP, "", "", &r, &err);
+    rc = account_signin(F.s, NULL, USER_PW, IP, "", NULL, "", &r, &err);
     expect_err("NULL username", rc, &err, QL_EINVAL, "username");
 }
 
 static void test_signin_lockout(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("lock.me", RB(ROLE_REVIEWER));
+    int64_t uid = make_simple("lock.me", RB(ROLE_WINDOW_CLERK));
     long after = cfg.lockout_after;
     assert_int_equal(after, 5);
     struct signin_result r;
@@ -924,7 +969,7 @@ static void test_signin_long_user_agent(void **state)
     snprintf(ua + 254, sizeof ua - 254, "%s", "é-浏览器"); /* the cut at 255 falls in 'é' */
     struct signin_result r;
     ql_err err = {0};
-    int rc = account_signin(F.s, "ua.user", USER_PW, IP, ua, "req-ua", &r, &err);
+    int rc = account_signin(F.s, "ua.user", USER_PW, IP, ua, NULL, "req-ua", &r, &err);
     if (rc)
         fail_msg("sign-in with a 262-byte user agent: %d %s (%s)", rc, err.en, store_errmsg(F.s));
     char kept[300] = "";
@@ -946,8 +991,9 @@ static void test_signin_long_user_agent(void **state)
 static void test_session_actor_and_signout(void **state)
 {
     (void)state;
-    unsigned roles = RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR);
+    unsigned roles = RB(ROLE_REVIEWER) | RB(ROLE_WINDOW_CLERK);
     int64_t uid = make_user(&F.admin, "shen.pi", "沈丕", roles, SCOPE_DISTRICT, "", USER_PW);
+    confirm_grants(uid);
     struct signin_result r;
     signin_ok("shen.pi", USER_PW, &r);
     assert_int_equal(r.user_id, uid);
@@ -963,7 +1009,7 @@ static void test_session_actor_and_signout(void **state)
     assert_string_equal(a.csrf, r.csrf);
     assert_int_equal(a.must_change_password, 1);
     assert_true(actor_can(&a, P_SUBSIDY_REVIEW));
-    assert_true(actor_can(&a, P_AUDIT_READ));
+    assert_true(actor_can(&a, P_WINDOW_ACCEPT));
     assert_false(actor_can(&a, P_USER_MANAGE));
     assert_false(actor_can(&a, P_TOKEN_MANAGE));
     /* The database holds the session's hash, never its token. */
@@ -1077,7 +1123,7 @@ static void test_session_expiry(void **state)
 static void test_disable_ends_sessions(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("wu.shi", RB(ROLE_REVIEWER));
+    int64_t uid = make_simple("wu.shi", RB(ROLE_WINDOW_CLERK));
     struct signin_result r1, r2;
     signin_ok("wu.shi", USER_PW, &r1);
     signin_ok("wu.shi", USER_PW, &r2);
@@ -1135,7 +1181,7 @@ static void test_change_password(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memset(&err, 0, sizeof err);
         int rc = account_change_password(F.s, &a, cases[i].current, cases[i].new_password,
-                                         cases[i].confirm, &err);
+                                         cases[i].confirm, TOK, &err);
         expect_err(cases[i].what, rc, &err, QL_EINVAL, cases[i].field);
         expect_unchanged(cases[i].what, before);
         assert_int_equal(a.must_change_password, 1);
@@ -1147,8 +1193,8 @@ static void test_change_password(void **state)
     int64_t audited = audit_rows();
     memset(&err, 0, sizeof err);
     expect_err("wrong current",
-               account_change_password(F.s, &a, "Not-The-Current#1", NEW_PW, NEW_PW, &err), &err,
-               QL_EINVAL, "current_password");
+               account_change_password(F.s, &a, "Not-The-Current#1", NEW_PW, NEW_PW, TOK, &err),
+               &err, QL_EINVAL, "current_password");
     assert_int_equal(user_col(uid, "failed_signins"), 1);
     assert_int_equal(audit_rows(), audited + 1);
     expect_last_audit("wrong current", "auth.password_change_failed", "wrong_current_password");
@@ -1156,24 +1202,34 @@ static void test_change_password(void **state)
 
     /* Only a signed-in session changes its own password. */
     memset(&err, 0, sizeof err);
-    expect_err("cli", account_change_password(F.s, &F.cli, temp, NEW_PW, NEW_PW, &err), &err,
+    expect_err("cli", account_change_password(F.s, &F.cli, temp, NEW_PW, NEW_PW, TOK, &err), &err,
                QL_EINVAL, NULL);
     actor anon;
     memset(&anon, 0, sizeof anon);
     memset(&err, 0, sizeof err);
-    expect_err("anonymous", account_change_password(F.s, &anon, temp, NEW_PW, NEW_PW, &err), &err,
-               QL_EUNAUTH, NULL);
+    expect_err("anonymous", account_change_password(F.s, &anon, temp, NEW_PW, NEW_PW, TOK, &err),
+               &err, QL_EUNAUTH, NULL);
 
     int64_t rows = audit_rows();
     memset(&err, 0, sizeof err);
-    assert_int_equal(account_change_password(F.s, &a, temp, NEW_PW, NEW_PW, &err), 0);
+    char old_csrf[sizeof a.csrf];
+    snprintf(old_csrf, sizeof old_csrf, "%s", a.csrf);
+    assert_int_equal(account_change_password(F.s, &a, temp, NEW_PW, NEW_PW, TOK, &err), 0);
     assert_int_equal(a.must_change_password, 0);
     assert_int_equal(audit_rows(), rows + 1);
     expect_last_audit("change", "auth.password_change", "\"other_sessions_ended\":1");
     assert_int_equal(user_col(uid, "must_change_password"), 0);
-    /* This session stays, the other one has ended. */
+    /* This session stays under a new token and form token: the old token,
+     * seen before the change, opens nothing; the other session has ended. */
     actor again;
-    session_ok(ra.token, &again);
+    assert_int_equal(strlen(TOK), 43);
+    assert_string_not_equal(TOK, ra.token);
+    assert_int_equal(sess(ra.token, auth_now(), &again), QL_EUNAUTH);
+    session_ok(TOK, &again);
+    assert_int_equal(again.session_id, a.session_id);
+    assert_string_equal(again.csrf, a.csrf);
+    assert_string_not_equal(a.csrf, old_csrf);
+    assert_false(anywhere(TOK));
     assert_int_equal(again.must_change_password, 0);
     assert_int_equal(sess(rb.token, auth_now(), &again), QL_EUNAUTH);
     assert_int_equal(live_sessions(uid), 1);
@@ -1358,7 +1414,7 @@ static void expect_change_audit(const char *action, int64_t id, int differ)
 static void test_disable_enable_reset(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("he.er", RB(ROLE_REVIEWER));
+    int64_t uid = make_simple("he.er", RB(ROLE_WINDOW_CLERK));
     ql_err err = {0};
     char *before = snapshot();
     /* Not oneself. */
@@ -1677,8 +1733,8 @@ static void test_audit_after_everything(void **state)
     ql_err err = {0};
     struct signin_result r, r2;
     /* Users of every shape. */
-    struct user_input in =
-        IN("all.in", "全流程", RB(ROLE_REVIEWER) | RB(ROLE_AUDITOR), SCOPE_DISTRICT, "", NULL);
+    struct user_input in = IN("all.in", "全流程", RB(ROLE_WINDOW_CLERK) | RB(ROLE_LEADERSHIP),
+                              SCOPE_DISTRICT, "", NULL);
     int64_t uid = 0;
     char temp[24];
     assert_int_equal(account_user_create(F.s, &F.admin, &in, &uid, temp, &err), 0);
@@ -1694,7 +1750,7 @@ static void test_audit_after_everything(void **state)
     actor a, b;
     signed_in("all.in", temp, &a, &r);
     signed_in("all.in", temp, &b, &r2);
-    assert_int_equal(account_change_password(F.s, &a, temp, NEW_PW, NEW_PW, &err), 0);
+    assert_int_equal(account_change_password(F.s, &a, temp, NEW_PW, NEW_PW, TOK, &err), 0);
     assert_int_equal(account_signout(F.s, &a, 0, &err), 0);
     signed_in("all.in", NEW_PW, &a, &r);
     signin_ok("all.in", NEW_PW, &r2);
@@ -1773,7 +1829,7 @@ static void test_unknown_user_locks_like_real(void **state)
 static void test_reset_not_undone_by_old_session(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("reset.me", RB(ROLE_AUDITOR));
+    int64_t uid = make_simple("reset.me", RB(ROLE_WINDOW_CLERK));
     actor a;
     struct signin_result r;
     signed_in("reset.me", USER_PW, &a, &r);
@@ -1781,8 +1837,8 @@ static void test_reset_not_undone_by_old_session(void **state)
     ql_err err = {0};
     assert_int_equal(account_user_reset_password(F.s, &F.admin, uid, temp, &err), 0);
     memset(&err, 0, sizeof err);
-    int rc = account_change_password(F.s, &a, temp, "Fresh#Meadow-2026", "Fresh#Meadow-2026",
-                                     &err);
+    int rc =
+        account_change_password(F.s, &a, temp, "Fresh#Meadow-2026", "Fresh#Meadow-2026", TOK, &err);
     assert_int_equal(rc, QL_EUNAUTH);
     assert_int_equal(user_col(uid, "must_change_password"), 1);
     /* The temporary password still signs in (and must be changed). */
@@ -1804,7 +1860,7 @@ static void test_password_change_guessing_locks(void **state)
     for (int i = 0; i < 5; i++) {
         memset(&err, 0, sizeof err);
         rc = account_change_password(F.s, &a, "Not#The-Password-9", "Fresh#Meadow-2026",
-                                     "Fresh#Meadow-2026", &err);
+                                     "Fresh#Meadow-2026", TOK, &err);
     }
     assert_int_equal(rc, QL_EFORBIDDEN);
     assert_non_null(strstr(err.en, "locked until"));

@@ -142,6 +142,8 @@ static int64_t active_subsidy(const char *name, int64_t employer, int32_t activa
     self.roles = 1u << ROLE_TALENT;
     self.perms = role_perms(ROLE_TALENT);
     snprintf(self.scope_id, sizeof self.scope_id, "%lld", (long long)*tid);
+    actor approver = CLI; /* a second person approves what was reviewed */
+    snprintf(approver.username, sizeof approver.username, "cli:approver");
     struct app_declare d = {0, 0, 1};
     int64_t id;
     char ref[24];
@@ -159,7 +161,7 @@ static int64_t active_subsidy(const char *name, int64_t employer, int32_t activa
         {&CLI, AA_ACCEPT, day, 0},
         {&CLI, AA_REVIEW, day, 0},
         {&CLI, AA_PUBLISH, day, 0},
-        {&CLI, AA_APPROVE, D(2026, 9, 14), 0},
+        {&approver, AA_APPROVE, D(2026, 9, 14), 0},
         {&CLI, AA_ACTIVATE, D(2026, 9, 14), activate},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include "audit/audit.h"
+#include "core/buf.h"
 #include "auth/perm.h"
 #include "core/date.h"
 #include "store/store.h"
@@ -21,7 +22,7 @@
 #include <string.h>
 
 static store *S;
-static actor CLI, HR, HR_OTHER, CLERK, REVIEWER, T1, T2;
+static actor CLI, HR, HR_OTHER, CLERK, REVIEWER, REVIEWER2, T1, T2;
 static int64_t E1, E2, TAL1, TAL2;
 
 static int32_t D(int y, int m, int d)
@@ -40,6 +41,38 @@ static void make(actor *a, const char *name, enum role role, enum scope_kind sco
     a->perms = role_perms(role);
     a->scope = scope;
     snprintf(a->scope_id, sizeof a->scope_id, "%s", scope_id);
+}
+
+/* The rows a refused action must not touch, as text. */
+static char *snap(void)
+{
+    static const char *const from[] = {"applications ORDER BY id", "application_events ORDER BY id",
+                                       "objections ORDER BY id", "audit_log ORDER BY seq"};
+    buf b;
+    buf_init(&b, 0);
+    for (size_t t = 0; t < sizeof from / sizeof from[0]; t++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", from[t]);
+        store_rows *r;
+        if (store_query(S, sql, NULL, 0, &r)) fail_msg("%s: %s", sql, store_errmsg(S));
+        while (store_step(r) == 1) {
+            for (int c = 0; c < store_ncols(r); c++) {
+                buf_puts(&b, store_col_isnull(r, c) ? "NULL" : store_col_text(r, c, NULL));
+                buf_putc(&b, '|');
+            }
+            buf_putc(&b, '\n');
+        }
+        store_rows_close(r);
+    }
+    return buf_steal(&b);
+}
+
+static void expect_same(const char *before, const char *what)
+{
+    char *now = snap();
+    int same = strcmp(now, before) == 0;
+    free(now);
+    if (!same) fail_msg("%s changed stored data", what);
 }
 
 static int64_t ins(const char *sql, store_val *v, int n)
@@ -93,6 +126,7 @@ static int setup(void **state)
     make(&HR_OTHER, "hr.two", ROLE_EMPLOYER_HR, SCOPE_EMPLOYER, "91310104MA1FL00002", 12);
     make(&CLERK, "clerk", ROLE_WINDOW_CLERK, SCOPE_DISTRICT, "", 13);
     make(&REVIEWER, "reviewer", ROLE_REVIEWER, SCOPE_DISTRICT, "", 14);
+    make(&REVIEWER2, "reviewer2", ROLE_REVIEWER, SCOPE_DISTRICT, "", 17);
     snprintf(sid, sizeof sid, "%lld", (long long)TAL1);
     make(&T1, "talent.one", ROLE_TALENT, SCOPE_SELF, sid, 15);
     snprintf(sid, sizeof sid, "%lld", (long long)TAL2);
@@ -233,7 +267,7 @@ static void test_whole_path(void **state)
     json_decref(list);
 
     /* not before the notice ends; an objection must be settled first */
-    assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 13), NULL, &err),
+    assert_int_equal(step(&REVIEWER2, id, AA_APPROVE, NULL, D(2026, 10, 13), NULL, &err),
                      QL_ECONFLICT);
     assert_string_equal(err.field, "notice");
     assert_non_null(strstr(err.en, "runs until 2026-10-13"));
@@ -247,14 +281,39 @@ static void test_whole_path(void **state)
                      QL_EFORBIDDEN);
     assert_int_equal(
         subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 10, 9), &oid, &err), 0);
-    assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
+    assert_int_equal(step(&REVIEWER2, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
                      QL_ECONFLICT);
     assert_non_null(strstr(err.en, "1 objection(s)"));
     assert_int_equal(subsidy_settle(S, &CLERK, oid, false, "核实无房", &err), QL_EFORBIDDEN);
-    assert_int_equal(subsidy_settle(S, &REVIEWER, oid, false, "经核实，在本市无自有住房", &err), 0);
-    assert_int_equal(subsidy_settle(S, &REVIEWER, oid, true, "again", &err), QL_ECONFLICT);
-    ok(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), "approved");
-    assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), &unchanged, &err), 0);
+    /* four eyes: who decided does not settle the objections to the decision,
+     * nor approve it; accounts are compared (the reviewer's API token is the
+     * reviewer), not names */
+    actor token = REVIEWER;
+    token.via = VIA_TOKEN;
+    token.token_id = 5;
+    char *before = snap();
+    assert_int_equal(subsidy_settle(S, &REVIEWER, oid, false, "经核实，在本市无自有住房", &err),
+                     QL_EFORBIDDEN);
+    assert_non_null(strstr(err.en, "reviewed by reviewer"));
+    assert_non_null(strstr(err.zh, "须由另一人"));
+    assert_int_equal(subsidy_settle(S, &token, oid, false, "经核实", &err), QL_EFORBIDDEN);
+    expect_same(before, "the reviewer settling");
+    assert_int_equal(subsidy_settle(S, &REVIEWER2, oid, false, "经核实，在本市无自有住房", &err),
+                     0);
+    assert_int_equal(subsidy_settle(S, &REVIEWER2, oid, true, "again", &err), QL_ECONFLICT);
+    free(before);
+    before = snap();
+    assert_int_equal(step(&REVIEWER, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
+                     QL_EFORBIDDEN);
+    assert_non_null(strstr(err.en, "reviewed by reviewer: another person approves it"));
+    assert_int_equal(step(&token, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
+                     QL_EFORBIDDEN);
+    expect_same(before, "the reviewer approving");
+    free(before);
+    assert_false(subsidy_allowed(S, &REVIEWER, id, D(2026, 10, 14)) & (1u << AA_APPROVE));
+    assert_true(subsidy_allowed(S, &REVIEWER2, id, D(2026, 10, 14)) & (1u << AA_APPROVE));
+    ok(&REVIEWER2, id, AA_APPROVE, NULL, D(2026, 10, 14), "approved");
+    assert_int_equal(step(&REVIEWER2, id, AA_APPROVE, NULL, D(2026, 10, 14), &unchanged, &err), 0);
     assert_int_equal(unchanged, 1);
 
     /* payments: start (not during the notice, not a year ahead), suspend

@@ -148,6 +148,9 @@ int64_t fx_walk_subsidy(store *s, int64_t tid, const char *programme, int32_t ac
 {
     actor cli;
     actor_cli(&cli);
+    /* a second person approves what was reviewed (four eyes) */
+    actor approver = cli;
+    snprintf(approver.username, sizeof approver.username, "fixture:approver");
     actor self = cli;
     self.scope = SCOPE_SELF;
     self.roles = 1u << ROLE_TALENT;
@@ -170,7 +173,7 @@ int64_t fx_walk_subsidy(store *s, int64_t tid, const char *programme, int32_t ac
         {&cli, AA_ACCEPT, day, 0},
         {&cli, AA_REVIEW, day, 0},
         {&cli, AA_PUBLISH, day, 0},
-        {&cli, AA_APPROVE, later, 0},
+        {&approver, AA_APPROVE, later, 0},
         {&cli, AA_ACTIVATE, later, activate},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {

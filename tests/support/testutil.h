@@ -62,8 +62,11 @@ int tu_cli(const struct tu_server *s, const char *const *args, const char *stdin
            size_t outn, char *err, size_t errn);
 
 /* Creates an account through the CLI with a known password (which it must
- * change at first sign-in). roles like "admin" or "reviewer,auditor"; scope
- * NULL for district. Fails the test on error. */
+ * change at first sign-in). roles like "admin" or "reviewer,window_clerk";
+ * scope NULL for district. Duty roles that wait for a second person
+ * (finance, reviewer, a further security_admin) are confirmed at once by the
+ * server's account "tu.security" (created when first needed, as the first
+ * security administrator). Fails the test on error. */
 void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
                  const char *scope, const char *password);
 

@@ -191,6 +191,48 @@ static void test_addresses(void **state)
         if (config_parse_addr(bad[i], &a) != QL_EINVAL) fail_msg("accepted '%s'", bad[i]);
 }
 
+/* Secure cookies: on unless the server listens on a loopback address,
+ * unless set either way. */
+static void test_secure_cookies_auto(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *listen, *value;
+        int want;
+    } cases[] = {
+        {"127.0.0.1:8080", NULL, 0}, {"127.9.9.9:1", NULL, 0},      {"[::1]:8080", NULL, 0},
+        {"0.0.0.0:8080", NULL, 1},   {"10.1.2.3:80", NULL, 1},      {"[::]:8080", NULL, 1},
+        {"128.0.0.1:8080", NULL, 1}, {"0.0.0.0:8080", "false", 0},  {"127.0.0.1:8080", "true", 1},
+        {"0.0.0.0:8080", "auto", 1}, {"127.0.0.1:8080", "auto", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ql_config c;
+        ql_err e;
+        config_defaults(&c);
+        assert_int_equal(c.secure_cookies, -1); /* auto until settled */
+        assert_int_equal(config_set(&c, "server", "listen", cases[i].listen, "test", &e), 0);
+        if (cases[i].value)
+            assert_int_equal(
+                config_set(&c, "security", "secure_cookies", cases[i].value, "test", &e), 0);
+        config_finish(&c);
+        if (c.secure_cookies != cases[i].want)
+            fail_msg("listen %s, secure_cookies %s: %d", cases[i].listen,
+                     cases[i].value ? cases[i].value : "(default)", c.secure_cookies);
+        config_free(&c);
+    }
+    ql_config c;
+    ql_err e;
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "security", "secure_cookies", "maybe", "test", &e), QL_EINVAL);
+    assert_non_null(strstr(e.en, "(or auto)"));
+    assert_int_equal(config_set(&c, "security", "secure_cookies", "auto", "test", &e), 0);
+    assert_int_equal(c.lockout_address_after, 30);
+    assert_int_equal(config_set(&c, "security", "lockout_address_after", "0", "test", &e), 0);
+    assert_int_equal(config_set(&c, "security", "lockout_address_after", "-1", "test", &e),
+                     QL_EINVAL);
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_ini_errors_change_nothing), cmocka_unit_test(test_long_lines_and_messages),
         cmocka_unit_test(test_environment),
         cmocka_unit_test(test_flags_and_precedence), cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_secure_cookies_auto),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
