@@ -133,6 +133,8 @@ static int body_scope(http_req *r, enum scope_kind *sk)
     return 0;
 }
 
+static int user_done(http_req *r, void *arg, int rc);
+
 int api_users_create(http_req *r)
 {
     const char *username, *name;
@@ -149,17 +151,48 @@ int api_users_create(http_req *r)
         return ql_errf(&r->err, QL_EINVAL, sid && !json_is_string(sid) ? "body.scope_id"
                                                                         : "body.password",
                        "must be a string", "必须是字符串");
-    struct user_input in = {username, name, roles, sk, sid ? json_string_value(sid) : "",
-                            pw ? json_string_value(pw) : NULL, 0};
-    int64_t id;
-    char temp[24];
-    rc = body_field_error(r, account_user_create(r->db, &r->who, &in, &id, temp, &r->err));
-    if (rc) return rc;
+    struct api_user_job *j = api_user_job_new(r);
+    j->create = 1;
+    j->in = (struct user_input){username, name, roles, sk, sid ? json_string_value(sid) : "",
+                                pw ? json_string_value(pw) : NULL, 0};
+    return api_user_job_run(r, j, user_done);
+}
+
+/* ---- account changes that hash a password, on the pool -------------- */
+
+static int user_work(store *s, void *arg)
+{
+    struct api_user_job *j = arg;
+    return j->create ? account_user_create(s, j->who, &j->in, &j->id, j->temp, &j->err)
+                     : account_user_apply(s, j->who, j->id, j->what, j->temp, &j->err);
+}
+
+struct api_user_job *api_user_job_new(http_req *r)
+{
+    struct api_user_job *j = arena_calloc(r->arena, 1, sizeof *j);
+    j->who = &r->who;
+    return j;
+}
+
+int api_user_job_run(http_req *r, struct api_user_job *j, http_done_fn done)
+{
+    return http_defer(r, user_work, done, j);
+}
+
+/* The API's answer to a created or changed account. */
+static int user_done(http_req *r, void *arg, int rc)
+{
+    struct api_user_job *j = arg;
+    if (rc) {
+        r->err = j->err;
+        return j->create ? body_field_error(r, rc) : rc;
+    }
     json_t *u;
-    rc = account_user_get(r->db, &r->who, id, &u, &r->err);
+    rc = account_user_get(r->db, &r->who, j->id, &u, &r->err);
     if (rc) return rc;
-    if (temp[0]) json_object_set_new(u, "temporary_password", json_string(temp));
-    http_set_header(r, "Location", arena_printf(r->arena, "/api/v1/users/%lld", (long long)id));
+    if (j->temp[0]) json_object_set_new(u, "temporary_password", json_string(j->temp));
+    if (!j->create) return http_reply_json(r, 200, u);
+    http_set_header(r, "Location", arena_printf(r->arena, "/api/v1/users/%lld", (long long)j->id));
     return http_reply_json(r, 201, u);
 }
 
@@ -168,14 +201,10 @@ static int user_action(http_req *r, enum user_action what)
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    char temp[24];
-    rc = account_user_apply(r->db, &r->who, id, what, temp, &r->err);
-    if (rc) return rc;
-    json_t *u;
-    rc = account_user_get(r->db, &r->who, id, &u, &r->err);
-    if (rc) return rc;
-    if (temp[0]) json_object_set_new(u, "temporary_password", json_string(temp));
-    return http_reply_json(r, 200, u);
+    struct api_user_job *j = api_user_job_new(r);
+    j->id = id;
+    j->what = what;
+    return api_user_job_run(r, j, user_done);
 }
 
 int api_user_disable(http_req *r)

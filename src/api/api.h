@@ -4,6 +4,7 @@
 #ifndef QL_API_API_H
 #define QL_API_API_H
 
+#include "account/account.h"
 #include "core/export.h"
 #include "http/http.h"
 #include "registry/import.h"
@@ -164,6 +165,24 @@ int api_cycle_holds(http_req *r);
 
 /* registry_io.c */
 struct employer_filter;
+/* An account change that hashes a password (a new account, whose given or
+ * generated password is hashed; a reset): run on the server's pool, apart
+ * from the event loops, by api_user_job_run, then done(r, job, rc) on the
+ * worker. Fill create, in (strings in r->arena) or id and what, and who. */
+struct api_user_job {
+    int create;           /* 1: account_user_create(in); 0: account_user_apply(id, what) */
+    struct user_input in;
+    int64_t id;           /* the new account's (create) or the one acted on */
+    enum user_action what;
+    char temp[24];        /* a generated password, shown once, or "" */
+    ql_err err;
+    const actor *who;
+};
+/* Allocates a job in r->arena (zeroed, who = &r->who). */
+struct api_user_job *api_user_job_new(http_req *r);
+/* Returns what http_defer returns. */
+int api_user_job_run(http_req *r, struct api_user_job *j, http_done_fn done);
+
 /* Writes an export file through write (given the store s to read and a
  * path to write to) into a temporary file that is unlinked before anything
  * is written, and sends it as an attachment named STEM-YYYY-MM-DD.xlsx

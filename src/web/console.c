@@ -350,6 +350,29 @@ static int render_user(http_req *r, int64_t id, const char *notice, const char *
     return web_user_page(r, id, 200, notice, temp_password, NULL);
 }
 
+/* The new-account form again, with what was typed and why it was refused. */
+static int user_create_refused(http_req *r, int rc, const ql_err *err, unsigned roles)
+{
+    if (rc == QL_EFORBIDDEN || ql_err_http_status(rc) >= 500) {
+        r->err = *err;
+        return rc;
+    }
+    const char *scope = http_form(r, "scope");
+    json_t *d = user_form_page(r, roles, scope ? scope : "district");
+    web_field(d, "username", http_form(r, "username"));
+    web_field(d, "display_name", http_form(r, "display_name"));
+    web_field(d, "scope_id", http_form(r, "scope_id"));
+    web_error(r, d, err);
+    return web_render(r, rc == QL_ECONFLICT ? 409 : 400, "user_new", d);
+}
+
+static int user_create_done(http_req *r, void *arg, int rc)
+{
+    struct api_user_job *j = arg;
+    if (rc) return user_create_refused(r, rc, &j->err, j->in.roles);
+    return render_user(r, j->id, web_t(r, "user.created"), j->temp);
+}
+
 int web_user_create(http_req *r)
 {
     const char *username = http_form(r, "username"), *name = http_form(r, "display_name");
@@ -370,26 +393,13 @@ int web_user_create(http_req *r)
     enum scope_kind sk = SCOPE_DISTRICT;
     if (!rc && scope_parse(scope ? scope : "", &sk))
         rc = ql_errf(&err, QL_EINVAL, "scope", "choose a data scope", "请选择数据范围");
-    int64_t id = 0;
-    char temp[24] = "";
-    if (!rc) {
-        struct user_input in = {username ? username : "", name ? name : "", roles, sk,
+    if (rc) return user_create_refused(r, rc, &err, roles);
+    /* the password is hashed on the pool */
+    struct api_user_job *j = api_user_job_new(r);
+    j->create = 1;
+    j->in = (struct user_input){username ? username : "", name ? name : "", roles, sk,
                                 scope_id ? scope_id : "", http_form(r, "password"), 0};
-        rc = account_user_create(r->db, &r->who, &in, &id, temp, &err);
-    }
-    if (rc) {
-        if (rc == QL_EFORBIDDEN || ql_err_http_status(rc) >= 500) {
-            r->err = err;
-            return rc;
-        }
-        json_t *d = user_form_page(r, roles, scope ? scope : "district");
-        web_field(d, "username", username);
-        web_field(d, "display_name", name);
-        web_field(d, "scope_id", scope_id);
-        web_error(r, d, &err);
-        return web_render(r, rc == QL_ECONFLICT ? 409 : 400, "user_new", d);
-    }
-    return render_user(r, id, web_t(r, "user.created"), temp);
+    return api_user_job_run(r, j, user_create_done);
 }
 
 int web_user(http_req *r)
@@ -400,18 +410,30 @@ int web_user(http_req *r)
     return render_user(r, id, NULL, NULL);
 }
 
+static int user_action_done(http_req *r, void *arg, int rc)
+{
+    struct api_user_job *j = arg;
+    if (rc) {
+        r->err = j->err;
+        return rc;
+    }
+    static const char *const notices[] = {[USER_ENABLE] = "user.enabled_done",
+                                          [USER_DISABLE] = "user.disabled_done",
+                                          [USER_RESET_PASSWORD] = "user.reset_done"};
+    return render_user(r, j->id, web_t(r, notices[j->what]), j->temp);
+}
+
+/* Enabling, disabling and resetting (which hashes a new password) run on
+ * the pool, as a new account does. */
 static int user_action(http_req *r, enum user_action what)
 {
     int64_t id;
     int rc = api_path_id(r, &id);
     if (rc) return rc;
-    char temp[24];
-    rc = account_user_apply(r->db, &r->who, id, what, temp, &r->err);
-    if (rc) return rc;
-    static const char *const notices[] = {[USER_ENABLE] = "user.enabled_done",
-                                          [USER_DISABLE] = "user.disabled_done",
-                                          [USER_RESET_PASSWORD] = "user.reset_done"};
-    return render_user(r, id, web_t(r, notices[what]), temp);
+    struct api_user_job *j = api_user_job_new(r);
+    j->id = id;
+    j->what = what;
+    return api_user_job_run(r, j, user_action_done);
 }
 
 int web_user_disable(http_req *r)
