@@ -49,12 +49,16 @@ void log_timestamp(char *out, size_t n)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-/* The same line repeated (the same format, whatever its arguments) is
- * written at most LOG_BURST times in LOG_WINDOW seconds; the rest are
- * counted, and the count is written with the first line of the next window
- * in which the line comes again. A client that makes the server fail in a
- * loop (accept out of descriptors, say) thus cannot fill the disk. */
-#define LOG_SLOTS 64
+/* The same warning or error repeated (the same format, whatever its
+ * arguments) is written at most LOG_BURST times in LOG_WINDOW seconds; the
+ * rest are counted, and the count is written with the first line of the
+ * next window in which the line comes again. A client that makes the
+ * server fail in a loop (accept out of descriptors, say) thus cannot fill
+ * the disk. Information lines are never held back: the audit chain's heads
+ * ("audit head seq=N") are among them, and the log collector must see every
+ * one. */
+#define LOG_SLOTS 256
+#define LOG_PROBES 8
 #define LOG_BURST 10
 #define LOG_WINDOW 10
 
@@ -66,16 +70,30 @@ static struct {
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Returns 1 if a line of fmt may be written now; *dropped receives how
- * many were held back in the window before (to be said once). */
+ * many were held back in the window before (to be said once). Each format
+ * has a slot of its own (found by probing from its hash; a slot of a past
+ * window is taken over), so two formats never share a count. */
 static int log_admit(const char *fmt, unsigned *dropped)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     time_t window = now.tv_sec / LOG_WINDOW;
-    size_t h = (size_t)((((uintptr_t)fmt >> 4) * 0x9E3779B97F4A7C15ull) >> 58) % LOG_SLOTS;
+    size_t home = (size_t)((((uintptr_t)fmt >> 3) * 0x9E3779B97F4A7C15ull) >> 56) % LOG_SLOTS;
     int ok = 1;
     *dropped = 0;
     pthread_mutex_lock(&slots_mu);
+    size_t h = home, free_slot = LOG_SLOTS;
+    for (size_t k = 0; k < LOG_PROBES; k++) {
+        size_t i = (home + k) % LOG_SLOTS;
+        if (slots[i].fmt == fmt) {
+            h = i;
+            free_slot = LOG_SLOTS;
+            break;
+        }
+        if (free_slot == LOG_SLOTS && (!slots[i].fmt || slots[i].window + 1 < window))
+            free_slot = i;
+        if (k == LOG_PROBES - 1) h = free_slot < LOG_SLOTS ? free_slot : home;
+    }
     if (slots[h].fmt != fmt || slots[h].window != window) {
         if (slots[h].fmt == fmt) *dropped = slots[h].dropped;
         slots[h].fmt = fmt;
@@ -95,8 +113,8 @@ static int log_admit(const char *fmt, unsigned *dropped)
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
     if ((int)lvl < atomic_load(&current_level) || lvl >= LOG_OFF) return;
-    unsigned dropped;
-    if (!log_admit(fmt, &dropped)) return;
+    unsigned dropped = 0;
+    if (lvl >= LOG_WARN && !log_admit(fmt, &dropped)) return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);

@@ -20,9 +20,10 @@ enum log_level log_get_level(void);
 /* Parses "debug", "info", "warn", "error" or "off". Returns 0 or QL_EINVAL. */
 int log_level_parse(const char *s, enum log_level *out);
 
-/* Writes one line if lvl is at or above the current level. The same line
- * (the same fmt) is written at most 10 times in 10 seconds; those held back
- * are counted in the next one written. */
+/* Writes one line if lvl is at or above the current level. The same
+ * warning or error (the same fmt) is written at most 10 times in 10
+ * seconds; those held back are counted in the next one written.
+ * Information lines (the audit chain's heads among them) are all written. */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -201,32 +201,71 @@ enum http_lang req_lang(http_req *r)
     return (al[0] == 'e' || al[0] == 'E') && (al[1] == 'n' || al[1] == 'N') ? LANG_EN : LANG_ZH;
 }
 
-/* A digit of a path as sent: "7" or its escape "%37". Returns its length
- * in bytes, or 0. */
+/* A digit of a path as sent: "7", its escape "%37", a full-width digit
+ * (U+FF10-U+FF19) raw or escaped. Returns its length in bytes, or 0. */
 static size_t digit_at(const char *s, size_t n, size_t i)
 {
-    if (s[i] >= '0' && s[i] <= '9') return 1;
-    if (s[i] == '%' && i + 2 < n && s[i + 1] == '3' && s[i + 2] >= '0' && s[i + 2] <= '9') return 3;
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[i] >= '0' && u[i] <= '9') return 1;
+    if (i + 2 < n && u[i] == 0xEF && u[i + 1] == 0xBC && u[i + 2] >= 0x90 && u[i + 2] <= 0x99)
+        return 3;
+    if (s[i] != '%' || i + 2 >= n) return 0;
+    if (s[i + 1] == '3' && s[i + 2] >= '0' && s[i + 2] <= '9') return 3;
+    if (i + 8 < n && strncasecmp(s + i, "%EF%BC%9", 8) == 0 && s[i + 8] >= '0' && s[i + 8] <= '9')
+        return 9;
     return 0;
+}
+
+/* A separator people write inside a long number ("6222 0202", "138-0013"):
+ * one of - . _ space, raw or escaped. Returns its length, or 0. */
+static size_t separator_at(const char *s, size_t n, size_t i)
+{
+    if (s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == ' ') return 1;
+    if (s[i] == '%' && i + 2 < n &&
+        (strncmp(s + i, "%20", 3) == 0 || strncasecmp(s + i, "%2D", 3) == 0 ||
+         strncasecmp(s + i, "%2E", 3) == 0 || strncasecmp(s + i, "%5F", 3) == 0))
+        return 3;
+    return 0;
+}
+
+void req_mask_numbers(char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = digit_at(s, n, i);
+        if (!k) {
+            i++;
+            continue;
+        }
+        /* a run: digits, with single separators between them */
+        size_t j = i, digits = 0;
+        for (;;) {
+            j += k;
+            digits++;
+            size_t sep = separator_at(s, n, j);
+            if (j < n && (k = digit_at(s, n, j)) != 0) continue;
+            if (sep && j + sep < n && (k = digit_at(s, n, j + sep)) != 0) {
+                j += sep;
+                continue;
+            }
+            break;
+        }
+        /* an ID number's check character */
+        if (digits >= 17 && j < n && (s[j] == 'X' || s[j] == 'x')) j++, digits++;
+        if (digits >= 11) memset(s + i, '*', j - i);
+        i = j;
+    }
 }
 
 void req_log_path(buf *out, const char *uri, size_t max)
 {
+    /* masked whole, then cut: a cut never leaves part of a number */
     size_t n = strcspn(uri, "?");
-    int cut = n > max;
-    if (cut) n = max;
     char *copy = malloc(n + 1);
     memcpy(copy, uri, n);
     copy[n] = '\0';
-    for (size_t i = 0; i < n;) {
-        size_t j = i, digits = 0, k;
-        while (j < n && (k = digit_at(copy, n, j)) != 0) j += k, digits++;
-        /* an ID number's check character */
-        if (digits >= 17 && j < n && (copy[j] == 'X' || copy[j] == 'x')) j++, digits++;
-        if (digits >= 11) memset(copy + i, '*', j - i);
-        i = j > i ? j : i + 1;
-    }
-    buf_json_escape(out, copy, n);
+    req_mask_numbers(copy, n);
+    int cut = n > max;
+    buf_json_escape(out, copy, cut ? max : n);
     if (cut) buf_puts(out, "...");
     free(copy);
 }

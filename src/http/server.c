@@ -361,8 +361,12 @@ static void access_record(struct http_worker *w, const http_req *r, uint64_t dur
     buf_printf(b, "{\"ts\":\"%s\",\"rid\":\"", ts);
     buf_json_escape(b, r->request_id, strlen(r->request_id));
     if (r->client_request_id[0]) {
+        /* a gateway's id, of a safe pattern, with no number in it kept */
+        char crid[sizeof r->client_request_id];
+        snprintf(crid, sizeof crid, "%s", r->client_request_id);
+        req_mask_numbers(crid, strlen(crid));
         buf_puts(b, "\",\"crid\":\"");
-        buf_json_escape(b, r->client_request_id, strlen(r->client_request_id));
+        buf_json_escape(b, crid, strlen(crid));
     }
     buf_printf(b, "\",\"method\":\"%s\",\"path\":\"",
                r->method ? http_method_name(r->method) : "-");

@@ -36,10 +36,15 @@ enum http_lang req_lang(http_req *r);
 /* 1 if a client's request id is safe to keep (1-64 of [A-Za-z0-9._-]). */
 int req_valid_client_id(const char *s);
 
+/* Replaces with '*' every run of 11 or more digits in s (n bytes): an ID,
+ * mobile or card number would be one. Digits count raw, percent-escaped
+ * and full-width; single separators (- . _ space, raw or escaped) between
+ * them do not end a run; an ID number's final X is masked with it. */
+void req_mask_numbers(char *s, size_t n);
+
 /* Appends the path part of uri to out for the access log: without the query
- * string, at most max bytes, JSON-escaped, and with every run of 11 or more
- * digits (an ID, mobile or card number would be one; percent-escaped digits
- * count) replaced by as many '*'. */
+ * string, its numbers masked (req_mask_numbers), then cut to max bytes,
+ * JSON-escaped. */
 void req_log_path(buf *out, const char *uri, size_t max);
 
 #endif

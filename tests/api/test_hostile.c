@@ -482,6 +482,11 @@ static void test_access_log_masks_numbers(void **state)
     tu_request(s.port, "GET", "/x/13800138000/%36%32%32%32%30%32%31%32%33%34%35%36%37%38%39%30",
                "X-Request-Id: probe-mask-1\r\n", NULL, &r);
     tu_resp_free(&r);
+    /* a request id of the safe pattern that is a mobile number; a card
+     * written in groups */
+    tu_request(s.port, "GET", "/y/6222-0212-3456-7890-128", "X-Request-Id: 13912345678\r\n",
+               NULL, &r);
+    tu_resp_free(&r);
     assert_int_equal(tu_server_stop(&s), 0); /* flushes the access log */
     char *log = tu_slurp(access, NULL);
     assert_non_null(log);
@@ -489,6 +494,9 @@ static void test_access_log_masks_numbers(void **state)
     assert_null(strstr(log, "310104199001011234"));
     assert_null(strstr(log, "13800138000"));
     assert_null(strstr(log, "%36%32%32"));
+    assert_null(strstr(log, "13912345678"));
+    assert_null(strstr(log, "0212-3456"));
+    assert_non_null(strstr(log, "\"crid\":\"***********\""));
     assert_non_null(strstr(log, "/api/v1/talents/******************"));
     /* A client's request id that is not of the safe pattern is not kept. */
     assert_null(strstr(log, "bad id"));

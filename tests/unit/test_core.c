@@ -1,12 +1,15 @@
-/* test_core.c - buf, arena, err and the JSON escaping used by the logs. */
+/* test_core.c - buf, arena, err, the JSON escaping used by the logs, and the
+ * log's holding back of repeated warnings. */
 #include "testutil.h"
 
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_buf_append_and_limit(void **state)
 {
@@ -113,6 +116,56 @@ static void test_arena(void **state)
     arena_free(NULL);
 }
 
+/* Runs fn with the application log (stderr) going to a file; returns what
+ * was written (malloc'd). */
+static char *log_of(void (*fn)(void))
+{
+    char path[] = "/tmp/qltest-log.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    off_t n = lseek(fd, 0, SEEK_END);
+    char *text = malloc((size_t)n + 1);
+    assert_int_equal(pread(fd, text, (size_t)n, 0), n);
+    text[n] = '\0';
+    close(fd);
+    return text;
+}
+
+static int count(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p++) n++;
+    return n;
+}
+
+static void spam(void)
+{
+    for (int i = 0; i < 500; i++) log_warn("cannot accept a connection (test %d)", i);
+    for (int i = 0; i < 500; i++) log_error("another failing thing %d", i);
+    for (int i = 0; i < 300; i++) log_info("audit head seq=%d hash=00", i);
+}
+
+static void test_log_repeats_are_held_back(void **state)
+{
+    (void)state;
+    char *text = log_of(spam);
+    /* each repeated warning or error at most 10 times in its 10 s window
+     * (the loop may cross a window's edge: at most twice that) */
+    int warns = count(text, "cannot accept a connection"), errors = count(text, "another failing");
+    if (warns < 10 || warns > 20 || errors < 10 || errors > 20)
+        fail_msg("%d warnings and %d errors written", warns, errors);
+    /* information lines, the audit chain's heads among them, all of them */
+    assert_int_equal(count(text, "audit head seq="), 300);
+    assert_non_null(strstr(text, "audit head seq=299 "));
+    free(text);
+}
+
 static void test_err_table(void **state)
 {
     (void)state;
@@ -155,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_buf_append_and_limit), cmocka_unit_test(test_buf_grows),
         cmocka_unit_test(test_json_escape),          cmocka_unit_test(test_arena),
         cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_log_repeats_are_held_back),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -219,7 +219,20 @@ static void test_log_path_masks_numbers(void **state)
         {"/x/%33%31%30%31%30%34%31%39%39%30%30", "/x/*********************************"},
         {"/api/v1/cycles/2026-11", "/api/v1/cycles/2026-11"},
         {"/d/1234567890", "/d/1234567890"},
+        {"/c/6222-0202-1234-5678-901", "/c/***********************"},
+        {"/c/6222%200202%201234%205678", "/c/*************************"},
+        {"/m/138.0013.8000", "/m/*************"},
+        {"/m/\xef\xbc\x91\xef\xbc\x93\xef\xbc\x98\xef\xbc\x90\xef\xbc\x90\xef\xbc\x91"
+         "\xef\xbc\x93\xef\xbc\x98\xef\xbc\x90\xef\xbc\x90\xef\xbc\x90",
+         "/m/*********************************"},
+        {"/d/2026-12-07", "/d/2026-12-07"},
+        {"/d/1-2-3-4-5-6-7-8-9-10", "/d/********************"},
     };
+    /* a path cut to its first bytes is masked before the cut */
+    buf cutb = BUF_INIT;
+    req_log_path(&cutb, "/a/310104199001011234", 8);
+    assert_string_equal(cutb.data, "/a/*****...");
+    buf_free(&cutb);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         buf b = BUF_INIT;
         req_log_path(&b, cases[i].uri, 1024);
