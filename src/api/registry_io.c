@@ -93,7 +93,7 @@ int api_send_file(http_req *r, const char *ascii_stem, const char *utf8_stem,
     j->fd = fd;
     j->r = r;
     snprintf(j->fdpath, sizeof j->fdpath, "/proc/self/fd/%d", fd);
-    int rc = http_defer(r, send_work, send_done, j);
+    int rc = http_defer_bulk(r, send_work, send_done, j);
     if (rc < 0) close(fd);
     return rc;
 }
@@ -247,7 +247,7 @@ int api_import(http_req *r)
     j->body = r->body;
     j->len = r->body_len;
     j->err = &r->err;
-    return http_defer(r, import_work, import_done, j);
+    return http_defer_bulk(r, import_work, import_done, j);
 }
 
 int api_import_template(http_req *r)

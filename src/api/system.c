@@ -63,7 +63,7 @@ int api_openapi(http_req *r)
 {
     const struct embedded_file *f = embed_find("docs/openapi.json");
     if (!f) return ql_errf(&r->err, QL_ENOTFOUND, NULL, "no API description", "没有接口说明");
-    return http_reply_bytes(r, 200, "application/json; charset=utf-8", f->data, f->len);
+    return http_reply_static(r, 200, "application/json; charset=utf-8", f->data, f->len);
 }
 
 void api_body_field(ql_err *e)

@@ -57,6 +57,10 @@ static const struct key keys[] = {
       "threads for slow work such as password hashing, apart from the event loops; 0 = half "
       "the CPU cores (at least 1)"},
      K_INT, OFF(pool_threads), 0, 64, NULL},
+    {{"server", "bulk_threads", "bulk-threads", "1",
+      "threads for imports and exports (seconds each), apart from the event loops and from "
+      "password hashing"},
+     K_INT, OFF(bulk_threads), 1, 64, NULL},
     {{"server", "drain_timeout", "drain-timeout", "10",
       "seconds to finish requests in flight after SIGTERM or SIGINT"},
      K_INT, OFF(drain_timeout), 0, 3600, NULL},

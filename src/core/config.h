@@ -35,6 +35,7 @@ typedef struct ql_config {
     long max_connections;
     long body_memory;  /* bytes of request bodies held at once */
     long pool_threads; /* 0 = half the cores */
+    long bulk_threads; /* imports and exports */
     long drain_timeout;
     long backlog;
     char *static_dir;

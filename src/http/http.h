@@ -124,6 +124,10 @@ typedef int (*http_work_fn)(store *s, void *arg);
 typedef int (*http_done_fn)(http_req *r, void *arg, int rc);
 int http_defer(http_req *r, http_work_fn work, http_done_fn done, void *arg);
 
+/* The same for long work (imports and exports, seconds each), on a pool of
+ * its own (server.bulk_threads), so that it never keeps a sign-in waiting. */
+int http_defer_bulk(http_req *r, http_work_fn work, http_done_fn done, void *arg);
+
 /* Returns the value of path parameter name, or NULL. */
 const char *http_param(const http_req *r, const char *name);
 
@@ -163,6 +167,12 @@ int http_reply_json(http_req *r, int status, json_t *json);
 /* Sends len bytes with the given status and content type. The bytes are copied. */
 int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data,
                      size_t len);
+
+/* Sends len bytes that stay unchanged for the life of the process (a file
+ * compiled into the binary), without copying them: a client that reads
+ * slowly holds no copy. */
+int http_reply_static(http_req *r, int status, const char *content_type, const void *data,
+                      size_t len);
 
 /* Sends an open file descriptor's contents (the server closes fd). */
 int http_reply_fd(http_req *r, int status, const char *content_type, int fd, size_t len);

@@ -79,6 +79,7 @@
 #define ACCEPT_PAUSE_MS    100
 #define ARENA_CACHE        8
 #define POOL_QUEUE         64
+#define BULK_QUEUE         16
 #define FD_RESERVE         64    /* descriptors kept for the store, files and logs */
 #define IN_KEEP            16384 /* an idle connection keeps an input buffer up to this size */
 
@@ -120,6 +121,7 @@ struct http_conn {
     struct h1_chunked ch;
     uint64_t body_left; /* Content-Length: bytes still to come */
     size_t reserved;    /* bytes of server.body_memory held for the body */
+    uint64_t res_key; /* whose share they count in (body_key) */
     buf body;
     uint64_t linger_left; /* bytes of an unread body to drop before closing */
 
@@ -131,6 +133,8 @@ struct http_conn {
     int file_fd;
     off_t file_off;
     size_t file_left;
+    const char *ref; /* a body that lives as long as the process (http_reply_static) */
+    size_t ref_left;
 
     /* slow work on the pool */
     struct pool_job job;
@@ -175,17 +179,29 @@ struct http_worker {
     _Atomic uint64_t n_open, n_evicted, n_refused, n_timeouts;
 };
 
+#define BODY_STEP (64u << 10) /* bodies are counted in steps of this */
+#define KEY_SLOTS 1024         /* callers holding bodies at once */
+
+struct key_slot {
+    uint64_t key; /* 0: never used */
+    size_t bytes;
+};
+
 struct http_server {
     const ql_config *cfg;
     size_t nworkers;
     struct http_worker *workers;
     http_metrics **metrics;
     store **stores;
-    http_pool *pool;
+    http_pool *pool; /* password hashing */
+    http_pool *bulk; /* imports and exports */
     int access_fd; /* -1 when the access log is off */
     _Atomic int stop_now;
     _Atomic size_t body_mem; /* bytes of bodies held, all workers */
     size_t body_mem_max;
+    size_t body_key_max; /* of one caller */
+    pthread_mutex_t keys_mu;
+    struct key_slot keys[KEY_SLOTS];
     uint64_t head_ns, idle_ns;
     size_t max_connections;
 };
@@ -284,7 +300,14 @@ static void want_write(struct http_conn *c, int on)
     c->writing = on;
 }
 
-/* ---- the memory bodies take --------------------------------------------- */
+/* ---- the memory bodies take --------------------------------------------- *
+ *
+ * Counted as the bytes arrive (in steps of BODY_STEP), never from what a
+ * head announces: a client that announces much and sends little holds
+ * nothing. All bodies together take at most server.body_memory, and the
+ * bodies of one caller (an account, or for an anonymous caller its
+ * address) at most a quarter of that (or one largest body, if more), so
+ * that no one caller can take it all. */
 
 static int body_mem_take(struct http_server *srv, size_t n)
 {
@@ -298,6 +321,43 @@ static int body_mem_take(struct http_server *srv, size_t n)
 static void body_mem_give(struct http_server *srv, size_t n)
 {
     atomic_fetch_sub(&srv->body_mem, n);
+}
+
+/* Adds delta (may be negative) to key's bytes if that stays within the
+ * caller's share. Returns 0, or -1 (nothing changed). */
+static int key_mem_add(struct http_server *srv, uint64_t key, long long delta)
+{
+    int rc = -1;
+    pthread_mutex_lock(&srv->keys_mu);
+    size_t home = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 54) % KEY_SLOTS, reuse = KEY_SLOTS;
+    for (size_t k = 0; k < KEY_SLOTS; k++) {
+        struct key_slot *e = &srv->keys[(home + k) % KEY_SLOTS];
+        if (e->key == key || e->key == 0) {
+            if (e->key == 0 && reuse < KEY_SLOTS) e = &srv->keys[reuse];
+            if (e->key != key) {
+                if (delta < 0) break; /* cannot happen: giving back what was never taken */
+                e->key = key;
+                e->bytes = 0;
+            }
+            if (delta > 0 && e->bytes + (size_t)delta > srv->body_key_max) break;
+            e->bytes = delta < 0 ? e->bytes - (size_t)-delta : e->bytes + (size_t)delta;
+            rc = 0;
+            break;
+        }
+        if (e->bytes == 0 && reuse == KEY_SLOTS) reuse = (home + k) % KEY_SLOTS;
+    }
+    pthread_mutex_unlock(&srv->keys_mu);
+    return rc;
+}
+
+/* Whose bodies a connection's body counts with: its account, or, for an
+ * anonymous caller, its address. */
+static uint64_t body_key(const http_req *r, const char *peer)
+{
+    if (r->who.via != VIA_NONE && r->who.user_id > 0) return (uint64_t)r->who.user_id | 1ull << 63;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the address */
+    for (const char *p = peer; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (h & ~(1ull << 63)) | 1;
 }
 
 /* ---- arenas ------------------------------------------------------------ */
@@ -537,6 +597,20 @@ int http_reply_bytes(http_req *r, int status, const char *content_type, const vo
     return 0;
 }
 
+int http_reply_static(http_req *r, int status, const char *content_type, const void *data,
+                      size_t len)
+{
+    if (r->replied) return replied_twice(r);
+    reply_head(r, status, content_type, len);
+    if (r->method != HTTP_HEAD && len && status != 204 && status != 304) {
+        /* sent from where it is: a slow reader holds no copy of it */
+        r->conn->ref = data;
+        r->conn->ref_left = len;
+        r->bytes_out = len;
+    }
+    return 0;
+}
+
 int http_reply_fd(http_req *r, int status, const char *content_type, int fd, size_t len)
 {
     if (r->replied) {
@@ -654,7 +728,7 @@ static void job_complete(struct pool_job *job)
     wake(w);
 }
 
-int http_defer(http_req *r, http_work_fn work, http_done_fn done, void *arg)
+static int defer_on(http_pool *pool, http_req *r, http_work_fn work, http_done_fn done, void *arg)
 {
     struct http_conn *c = r->conn;
     struct http_worker *w = c->w;
@@ -664,12 +738,22 @@ int http_defer(http_req *r, http_work_fn work, http_done_fn done, void *arg)
     c->job.owner = c;
     c->done = done;
     c->done_arg = arg;
-    if (pool_submit(w->srv->pool, &c->job) != 0)
+    if (pool_submit(pool, &c->job) != 0)
         return ql_errf(&r->err, QL_EUNAVAIL, NULL, "the server is busy; try again in a moment",
                        "服务器繁忙，请稍后再试");
     c->job_pending = 1;
     w->pending_jobs++;
     return HTTP_DEFERRED;
+}
+
+int http_defer(http_req *r, http_work_fn work, http_done_fn done, void *arg)
+{
+    return defer_on(r->worker->srv->pool, r, work, done, arg);
+}
+
+int http_defer_bulk(http_req *r, http_work_fn work, http_done_fn done, void *arg)
+{
+    return defer_on(r->worker->srv->bulk, r, work, done, arg);
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -687,7 +771,10 @@ static void request_release(struct http_conn *c)
     arena_put(w, c->arena);
     c->arena = NULL;
     buf_free(&c->body);
-    if (c->reserved) body_mem_give(w->srv, c->reserved);
+    if (c->reserved) {
+        body_mem_give(w->srv, c->reserved);
+        key_mem_add(w->srv, c->res_key, -(long long)c->reserved);
+    }
     c->reserved = 0;
     c->chunked = 0;
     c->body_left = 0;
@@ -698,6 +785,8 @@ static void request_release(struct http_conn *c)
     if (c->file_fd >= 0) close(c->file_fd);
     c->file_fd = -1;
     c->file_left = 0;
+    c->ref = NULL;
+    c->ref_left = 0;
 }
 
 /* Closes c: its socket, events and place in the lists. Its memory stays
@@ -773,14 +862,16 @@ static const char full_reply[] =
     "\"field\":null}}\n";
 
 /* Closes the oldest connection that can give way to a new one: idle, still
- * sending its head, or sending an anonymous body. Returns 1 if one was
- * closed. */
+ * sending its head, sending an anonymous body, or, last, the signed-in
+ * body that has gone longest without a byte (a body that keeps arriving is
+ * always at the tail of its list). Returns 1 if one was closed. */
 static int evict_one(struct http_worker *w)
 {
-    static const int order[] = {L_IDLE, L_HEAD, L_BODY_ANON};
+    static const int order[] = {L_IDLE, L_HEAD, L_BODY_ANON, L_BODY};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         struct http_conn *v = w->lists[order[i]].head;
         if (!v) continue;
+        if (order[i] == L_BODY || order[i] == L_BODY_ANON) send_and_forget(v->fd, full_reply);
         conn_close(v);
         conn_free(v);
         atomic_fetch_add_explicit(&w->n_evicted, 1, memory_order_relaxed);
@@ -838,6 +929,19 @@ static void conn_write(struct http_conn *c)
         ssize_t k = send(c->fd, c->out.data + c->out_pos, c->out.len - c->out_pos, MSG_NOSIGNAL);
         if (k > 0) {
             c->out_pos += (size_t)k;
+            progress = 1;
+            continue;
+        }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) goto again;
+        conn_close(c);
+        return;
+    }
+    while (c->ref_left > 0) {
+        ssize_t k = send(c->fd, c->ref, c->ref_left, MSG_NOSIGNAL);
+        if (k > 0) {
+            c->ref += k;
+            c->ref_left -= (size_t)k;
             progress = 1;
             continue;
         }
@@ -992,17 +1096,9 @@ static void head_complete(struct http_conn *c, size_t end)
         set_state(c, CS_HANDLE);
         return;
     }
-    /* The memory the body will take, counted before any of it is read. */
-    size_t want =
-        chunked ? (size_t)(r->route->body_limit < BODY_CHUNK ? r->route->body_limit : BODY_CHUNK)
-                : (size_t)len;
-    if (body_mem_take(w->srv, want) != 0) {
-        rc = ql_errf(&r->err, QL_EUNAVAIL, "body",
-                     "the server is receiving too much at once; try again in a moment",
-                     "服务器正在接收的数据过多，请稍后再试");
-        return answer_early(c, rc, linger);
-    }
-    c->reserved = want;
+    /* The memory the body takes is counted as it arrives (body_room). */
+    c->reserved = 0;
+    c->res_key = body_key(r, c->peer);
     c->chunked = chunked;
     c->body_left = len;
     memset(&c->ch, 0, sizeof c->ch);
@@ -1017,6 +1113,46 @@ static void head_complete(struct http_conn *c, size_t end)
     }
 }
 
+/* Makes the body's count cover len bytes (taken in BODY_STEP steps, never
+ * past the body's own limit). When all bodies together have no room left,
+ * the oldest anonymous body of this worker gives way first. Returns 0, or
+ * -1 when the request was answered 503 instead. */
+static int body_room(struct http_conn *c, size_t len)
+{
+    if (len <= c->reserved) return 0;
+    struct http_worker *w = c->w;
+    struct http_server *srv = w->srv;
+    size_t need = len - c->reserved, want = need < BODY_STEP ? BODY_STEP : need;
+    if (c->body.limit && c->reserved + want > c->body.limit)
+        want = c->body.limit > c->reserved + need ? c->body.limit - c->reserved : need;
+    int mine = 0; /* this caller's own share is full */
+    for (int tries = 0;; tries++) {
+        if (body_mem_take(srv, want) == 0) {
+            if (key_mem_add(srv, c->res_key, (long long)want) == 0) {
+                c->reserved += want;
+                return 0;
+            }
+            body_mem_give(srv, want);
+            mine = 1;
+            break;
+        }
+        struct http_conn *v = w->lists[L_BODY_ANON].head;
+        if (tries >= 4 || !v || v == c) break;
+        conn_close(v); /* not in its own callback: freed at once */
+        conn_free(v);
+        atomic_fetch_add_explicit(&w->n_evicted, 1, memory_order_relaxed);
+    }
+    int rc = mine ? ql_errf(&c->req->err, QL_EUNAVAIL, "body",
+                            "you are sending too much at once; wait for your other uploads to "
+                            "finish, then try again",
+                            "您同时发送的数据过多，请等其他上传完成后再试")
+                  : ql_errf(&c->req->err, QL_EUNAVAIL, "body",
+                            "the server is receiving too much at once; try again in a moment",
+                            "服务器正在接收的数据过多，请稍后再试");
+    answer_early(c, rc, c->chunked ? (uint64_t)srv->cfg->body_limit : c->body_left);
+    return -1;
+}
+
 /* Takes body bytes from the input buffer. Returns 1 when the body is
  * complete, 0 when more must arrive, -1 when the request was answered
  * (a malformed chunk, a body over the limit). */
@@ -1028,6 +1164,7 @@ static int body_consume(struct http_conn *c)
     if (!c->chunked) {
         size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
         if (take) {
+            if (body_room(c, c->body.len + take) != 0) return -1;
             buf_append(&c->body, c->in.data + c->in_pos, take);
             c->in_pos += take;
             c->body_left -= take;
@@ -1043,19 +1180,9 @@ static int body_consume(struct http_conn *c)
             size_t grow = left < BODY_CHUNK ? left : BODY_CHUNK;
             if (!buf_reserve(&c->body, grow)) conn_close(c); /* cannot happen: grow <= left */
             if (c->dead) return -1;
-            if (c->body.cap > c->reserved) {
-                if (body_mem_take(w->srv, c->body.cap - c->reserved) != 0) {
-                    int rc = ql_errf(&r->err, QL_EUNAVAIL, "body",
-                                     "the server is receiving too much at once; try again in a "
-                                     "moment",
-                                     "服务器正在接收的数据过多，请稍后再试");
-                    answer_early(c, rc, (uint64_t)w->srv->cfg->body_limit);
-                    return -1;
-                }
-                c->reserved = c->body.cap;
-            }
             room = grow;
         }
+        if (room && body_room(c, c->body.len + room) != 0) return -1;
         size_t used = 0, got = 0;
         struct h1_error e;
         int rc = h1_chunked_feed(&c->ch, c->in.data + c->in_pos, c->in.len - c->in_pos,
@@ -1170,6 +1297,7 @@ static int conn_recv(struct http_conn *c)
     if (direct) {
         /* A body of known length goes straight where it belongs. */
         room = c->body_left < BODY_CHUNK ? (size_t)c->body_left : BODY_CHUNK;
+        if (body_room(c, c->body.len + room) != 0) return 0; /* answered: 503 */
         dst = buf_reserve(&c->body, room);
     } else {
         if (c->in_pos >= c->in.len) {
@@ -1607,11 +1735,19 @@ void http_metrics_text(const http_req *r, buf *out)
                "# HELP qianlima_pool_waiting Slow jobs waiting for a thread.\n"
                "# TYPE qianlima_pool_waiting gauge\nqianlima_pool_waiting %zu\n"
                "# HELP qianlima_pool_refused_total Slow jobs refused, the queue being full.\n"
-               "# TYPE qianlima_pool_refused_total counter\nqianlima_pool_refused_total %lu\n",
+               "# TYPE qianlima_pool_refused_total counter\nqianlima_pool_refused_total %lu\n"
+               "# HELP qianlima_bulk_threads Threads for imports and exports.\n"
+               "# TYPE qianlima_bulk_threads gauge\nqianlima_bulk_threads %d\n"
+               "# HELP qianlima_bulk_waiting Imports and exports waiting for a thread.\n"
+               "# TYPE qianlima_bulk_waiting gauge\nqianlima_bulk_waiting %zu\n"
+               "# HELP qianlima_bulk_refused_total Imports and exports refused, the queue being "
+               "full.\n"
+               "# TYPE qianlima_bulk_refused_total counter\nqianlima_bulk_refused_total %lu\n",
                (unsigned long long)open, srv->max_connections, (unsigned long long)evicted,
                (unsigned long long)refused, (unsigned long long)timeouts,
                atomic_load(&srv->body_mem), pool_threads(srv->pool), pool_waiting(srv->pool),
-               pool_refused(srv->pool));
+               pool_refused(srv->pool), pool_threads(srv->bulk), pool_waiting(srv->bulk),
+               pool_refused(srv->bulk));
 }
 
 static long count_cores(void)
@@ -1651,12 +1787,18 @@ int http_serve(const ql_config *cfg, const char *ready_file)
         pthread_mutex_init(&srv.workers[i].done_mu, NULL);
     }
     int pool_n = (int)(cfg->pool_threads > 0 ? cfg->pool_threads : (count_cores() + 1) / 2);
+    int bulk_n = (int)(cfg->bulk_threads > 0 ? cfg->bulk_threads : 1);
     long head = cfg->head_timeout < cfg->timeout ? cfg->head_timeout : cfg->timeout;
     srv.head_ns = (uint64_t)head * 1000000000ull;
     srv.idle_ns = (uint64_t)cfg->timeout * 1000000000ull;
     srv.body_mem_max =
         (size_t)(cfg->body_memory > cfg->body_limit ? cfg->body_memory : cfg->body_limit);
-    size_t room = fd_room(srv.nworkers, pool_n);
+    /* one caller's bodies: a quarter of all, or one largest body if more */
+    srv.body_key_max = srv.body_mem_max / 4 > (size_t)cfg->body_limit ? srv.body_mem_max / 4
+                                                                     : (size_t)cfg->body_limit;
+    if (srv.body_key_max > srv.body_mem_max) srv.body_key_max = srv.body_mem_max;
+    pthread_mutex_init(&srv.keys_mu, NULL);
+    size_t room = fd_room(srv.nworkers, pool_n + bulk_n);
     srv.max_connections = (size_t)cfg->max_connections;
     if (srv.max_connections > room) {
         log_warn("server.max_connections %zu is more than the open-file limit leaves room for; "
@@ -1678,7 +1820,8 @@ int http_serve(const ql_config *cfg, const char *ready_file)
         }
     }
 
-    if (pool_start(cfg, pool_n, POOL_QUEUE, &srv.pool, &err) != 0) {
+    if (pool_start(cfg, pool_n, POOL_QUEUE, &srv.pool, &err) != 0 ||
+        pool_start(cfg, bulk_n, BULK_QUEUE, &srv.bulk, &err) != 0) {
         log_error("%s", err.en);
         rc = 1;
         goto out;
@@ -1725,9 +1868,9 @@ int http_serve(const ql_config *cfg, const char *ready_file)
     char text[96];
     addr_text(&where, text, sizeof text);
     if (rc == 0) {
-        log_info("listening on http://%s with %zu worker(s) and %d pool thread(s), at most %zu "
-                 "connections, store %s",
-                 text, srv.nworkers, pool_n, srv.max_connections,
+        log_info("listening on http://%s with %zu worker(s), %d thread(s) for password hashing "
+                 "and %d for imports and exports, at most %zu connections, store %s",
+                 text, srv.nworkers, pool_n, bulk_n, srv.max_connections,
                  store_kind_name(srv.workers[0].db));
         if (ready_file && write_ready_file(ready_file, text) != 0)
             log_warn("cannot write ready file %s: %s", ready_file, strerror(errno));
@@ -1763,10 +1906,12 @@ int http_serve(const ql_config *cfg, const char *ready_file)
 
 out:
     pool_stop(srv.pool);
+    pool_stop(srv.bulk);
     for (size_t i = 0; i < srv.nworkers; i++) worker_free(&srv.workers[i]);
     if (srv.access_fd > STDERR_FILENO) close(srv.access_fd);
     free(srv.workers);
     free(srv.metrics);
     free(srv.stores);
+    pthread_mutex_destroy(&srv.keys_mu);
     return rc;
 }

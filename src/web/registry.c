@@ -850,7 +850,7 @@ static int import_run(http_req *r, enum import_kind kind, const char *name, cons
     j->commit = commit;
     j->owned = owned;
     j->who = &r->who;
-    int rc = http_defer(r, import_work, import_done, j);
+    int rc = http_defer_bulk(r, import_work, import_done, j);
     if (rc < 0 && owned) {
         sodium_memzero(owned, len);
         free(owned);

@@ -382,6 +382,101 @@ static void test_out_of_descriptors(void **state)
     assert_int_equal(tu_server_stop(&s), 0);
 }
 
+/* ---- the memory bodies take ------------------------------------------------ */
+
+static void test_body_memory_counts_what_arrives(void **state)
+{
+    (void)state;
+    struct tu_server s;
+    /* room for 256 KiB of bodies in all, 64 KiB a caller */
+    const char *args[] = {"--body-limit", "64K", "--body-memory", "256K", "--workers", "1", NULL};
+    tu_server_start(&s, args);
+    tu_add_user(&s, "gateway", "admin", NULL, "Wide-Harbor-Lights-26");
+    char *tok = tu_token(&s, "gateway", "service.validate registry.write registry.read");
+    tu_add_user(&s, "other", "admin", NULL, "Wide-Harbor-Lights-27");
+    char *tok2 = tu_token(&s, "other", "service.validate");
+    /* 100 anonymous heads announce 16 KiB forms and send nothing: 1.6 MB
+     * announced, nothing held. */
+    enum { N = 100 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = tu_connect(s.port);
+        send_text(fds[i], "POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          "application/x-www-form-urlencoded\r\nContent-Length: 16384\r\n\r\n");
+    }
+    sleep_ms(300);
+    /* ...and another caller's body is still taken */
+    char req[1024], hdr[300];
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok2);
+    struct tu_resp r;
+    tu_request(s.port, "POST", "/api/v1/validate", hdr,
+               "{\"type\":\"mobile\",\"value\":\"13800138000\"}", &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    for (int i = 0; i < N; i++) close(fds[i]);
+
+    /* One caller with two large bodies on their way: the second is past
+     * its share (64 KiB) and is refused at once, another caller is not. */
+    int a = tu_connect(s.port), b = tu_connect(s.port);
+    char body[50001];
+    memset(body, ' ', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    snprintf(req, sizeof req,
+             "POST /api/v1/imports/talents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: text/csv\r\nContent-Length: 60000\r\n\r\n",
+             tok);
+    send_text(a, req);
+    send_text(a, body);
+    sleep_ms(200);
+    send_text(b, req);
+    send_text(b, body);
+    size_t n;
+    int closed;
+    char *got = read_until_close(b, 3000, &n, &closed);
+    if (strncmp(got, "HTTP/1.1 503", 12) != 0 || !strstr(got, "Retry-After"))
+        fail_msg("a second large body of one caller: %.80s", got);
+    free(got);
+    close(b);
+    tu_request(s.port, "POST", "/api/v1/validate", hdr,
+               "{\"type\":\"mobile\",\"value\":\"13800138000\"}", &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    close(a);
+    free(tok);
+    free(tok2);
+    assert_int_equal(tu_server_stop(&s), 0);
+}
+
+static void test_slow_bodies_give_way(void **state)
+{
+    (void)state;
+    struct tu_server s;
+    const char *args[] = {"--max-connections", "20", "--workers", "1", NULL};
+    tu_server_start(&s, args);
+    tu_add_user(&s, "gateway", "admin", NULL, "Wide-Harbor-Lights-26");
+    char *tok = tu_token(&s, "gateway", "registry.write registry.read");
+    /* 40 signed-in bodies trickle a byte now and then: twice the cap. */
+    enum { N = 40 };
+    int fds[N];
+    char req[512];
+    snprintf(req, sizeof req,
+             "PUT /api/v1/talents/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+             tok);
+    for (int i = 0; i < N; i++) {
+        fds[i] = tu_connect(s.port);
+        send_text(fds[i], req);
+        sleep_ms(5);
+    }
+    /* A well-behaved client gets in: the body that went longest without a
+     * byte gives way. */
+    for (int i = 0; i < 3; i++) expect_healthy(s.port);
+    for (int i = 0; i < N; i++) close(fds[i]);
+    free(tok);
+    assert_int_equal(tu_server_stop(&s), 0);
+}
+
 /* ---- password hashing off the event loops ------------------------------ */
 
 /* Fetches the sign-in form and builds a wrong sign-in for user with its
@@ -484,8 +579,8 @@ static void test_access_log_masks_numbers(void **state)
     tu_resp_free(&r);
     /* a request id of the safe pattern that is a mobile number; a card
      * written in groups */
-    tu_request(s.port, "GET", "/y/6222-0212-3456-7890-128", "X-Request-Id: 13912345678\r\n",
-               NULL, &r);
+    tu_request(s.port, "GET", "/y/6222-0212-3456-7890-128", "X-Request-Id: 13912345678\r\n", NULL,
+               &r);
     tu_resp_free(&r);
     assert_int_equal(tu_server_stop(&s), 0); /* flushes the access log */
     char *log = tu_slurp(access, NULL);
@@ -524,6 +619,8 @@ int main(void)
         cmocka_unit_test(test_head_deadline),
         cmocka_unit_test(test_connection_cap),
         cmocka_unit_test(test_out_of_descriptors),
+        cmocka_unit_test(test_body_memory_counts_what_arrives),
+        cmocka_unit_test(test_slow_bodies_give_way),
         cmocka_unit_test(test_signin_flood),
         cmocka_unit_test(test_access_log_masks_numbers),
     };
