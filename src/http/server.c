@@ -121,7 +121,7 @@ struct http_conn {
     struct h1_chunked ch;
     uint64_t body_left; /* Content-Length: bytes still to come */
     size_t reserved;    /* bytes of server.body_memory held for the body */
-    uint64_t res_key; /* whose share they count in (body_key) */
+    uint64_t res_key;   /* whose share they count in (body_key) */
     buf body;
     uint64_t linger_left; /* bytes of an unread body to drop before closing */
 
@@ -180,7 +180,7 @@ struct http_worker {
 };
 
 #define BODY_STEP (64u << 10) /* bodies are counted in steps of this */
-#define KEY_SLOTS 1024         /* callers holding bodies at once */
+#define KEY_SLOTS 1024        /* callers holding bodies at once */
 
 struct key_slot {
     uint64_t key; /* 0: never used */
@@ -195,7 +195,7 @@ struct http_server {
     store **stores;
     http_pool *pool; /* password hashing */
     http_pool *bulk; /* imports and exports */
-    int access_fd; /* -1 when the access log is off */
+    int access_fd;   /* -1 when the access log is off */
     _Atomic int stop_now;
     _Atomic size_t body_mem; /* bytes of bodies held, all workers */
     size_t body_mem_max;
@@ -1795,7 +1795,7 @@ int http_serve(const ql_config *cfg, const char *ready_file)
         (size_t)(cfg->body_memory > cfg->body_limit ? cfg->body_memory : cfg->body_limit);
     /* one caller's bodies: a quarter of all, or one largest body if more */
     srv.body_key_max = srv.body_mem_max / 4 > (size_t)cfg->body_limit ? srv.body_mem_max / 4
-                                                                     : (size_t)cfg->body_limit;
+                                                                      : (size_t)cfg->body_limit;
     if (srv.body_key_max > srv.body_mem_max) srv.body_key_max = srv.body_mem_max;
     pthread_mutex_init(&srv.keys_mu, NULL);
     size_t room = fd_room(srv.nworkers, pool_n + bulk_n);
