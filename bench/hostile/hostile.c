@@ -12,6 +12,14 @@
  *       again (each takes the sign-in form's token first).
  *   hostile bigbody   PORT SECONDS CLIENTS BYTES
  *       CLIENTS clients posting BYTES-byte bodies to /signin, again and again.
+ *   hostile slowread  PORT SECONDS CONNS
+ *       CONNS connections that ask for the API description (260 KB) with a
+ *       1 KiB receive buffer and never read it.
+ *
+ * The attack runs at the lowest scheduling priority (nice 19), the probe at
+ * the normal one: on one machine the attacker then takes only the CPU the
+ * server leaves, as a client on another machine would, and what is measured
+ * is the server's own behaviour.
  *
  * Every mode runs the probe for SECONDS as well and prints one line:
  *   probe n=… ok=… p50_ms=… p99_ms=… max_ms=… | attack …
@@ -33,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +122,12 @@ static ssize_t read_response(int fd, char *b, size_t cap, int timeout_ms)
     return len ? (ssize_t)len : -1;
 }
 
+/* The calling thread (Linux: per thread) at the lowest priority. */
+static void be_nice(void)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0) perror("setpriority");
+}
+
 /* ---- the probe ------------------------------------------------------------ */
 
 static double lat[200000];
@@ -163,6 +178,7 @@ static void probe_report(void)
  * shared memory: [0] opened, [1] closed by the server. */
 static void slowloris_proc(int conns, int interval_ms, _Atomic long *counts)
 {
+    be_nice();
     int ep = epoll_create1(0);
     int *fds = calloc((size_t)conns, sizeof *fds);
     int *sent = calloc((size_t)conns, sizeof *sent);
@@ -221,6 +237,7 @@ static _Atomic long signins, signin_status[6];
 static void *signin_main(void *arg)
 {
     (void)arg;
+    be_nice();
     char b[65536];
     while (now_s() < t_end) {
         int fd = dial(0);
@@ -268,6 +285,7 @@ static _Atomic long bodies, body_status[6];
 static void *bigbody_main(void *arg)
 {
     (void)arg;
+    be_nice();
     static char chunk[65536];
     memset(chunk, 'a', sizeof chunk);
     char b[8192];
@@ -296,6 +314,38 @@ static void *bigbody_main(void *arg)
     return NULL;
 }
 
+/* ---- slow readers ---------------------------------------------------------- */
+
+static int slow_opened;
+
+static void slowread(int conns)
+{
+    be_nice();
+    int *fds = calloc((size_t)conns, sizeof *fds);
+    static const char req[] = "GET /api/openapi.json HTTP/1.1\r\nHost: slow\r\n\r\n";
+    int opened = 0;
+    for (int i = 0; i < conns; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int small = 1024;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            if (fd >= 0) close(fd);
+            fds[i] = -1;
+            continue;
+        }
+        send_all(fd, req, sizeof req - 1);
+        fds[i] = fd;
+        opened++;
+    }
+    slow_opened = opened;
+    while (now_s() < t_end) sleep(1);
+    for (int i = 0; i < conns; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    free(fds);
+}
+
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -307,7 +357,7 @@ static void raise_nofile(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: hostile probe|slowloris|signin|bigbody PORT SECONDS [...]\n");
+    fprintf(stderr, "usage: hostile probe|slowloris|signin|bigbody|slowread PORT SECONDS [...]\n");
     exit(2);
 }
 
@@ -350,6 +400,16 @@ int main(int argc, char **argv)
         probe_report();
         printf(" | attack slowloris conns=%d opened=%ld closed_by_server=%ld\n", conns,
                atomic_load(&counts[0]), atomic_load(&counts[1]));
+        return 0;
+    }
+    if (strcmp(mode, "slowread") == 0) {
+        if (argc != 5) usage();
+        int conns = (int)num(argv[4]);
+        pthread_create(&probe, NULL, probe_main, NULL);
+        slowread(conns);
+        pthread_join(probe, NULL);
+        probe_report();
+        printf(" | attack slowread conns=%d opened=%d\n", conns, slow_opened);
         return 0;
     }
     if (strcmp(mode, "signin") == 0 || strcmp(mode, "bigbody") == 0) {

@@ -9,6 +9,8 @@
 #   signin     20 clients signing in as admin with wrong passwords (Argon2id
 #              at the default cost, as in production)
 #   bigbody    40 clients posting 16 MB bodies to /signin (a 16 KiB form)
+#   slowread   SLOW_READERS connections (default 8,000) asking for the API
+#              description (260 KB) and never reading it
 #
 # Each phase runs against a freshly started server (so that its peak RSS,
 # VmHWM, is that phase's), with the defaults of `qianlima serve` except the
@@ -57,13 +59,14 @@ declare -A P99 LINE
 echo "bench/hostile: $SECONDS_EACH s a phase, probe GET /healthz every 20 ms on a new connection"
 printf '%-10s %8s %9s %9s %9s %10s %9s %10s  %s\n' phase probes p50_ms p99_ms max_ms p99/base \
   rss_MB log_KB attack
-for phase in baseline slowloris signin bigbody; do
+for phase in baseline slowloris signin bigbody slowread; do
   start_server "$phase"
   case $phase in
     baseline) out=$("$HOSTILE" probe $PORT "$SECONDS_EACH") ;;
     slowloris) out=$("$HOSTILE" slowloris $PORT "$SECONDS_EACH" "$CONNS" 3 5000) ;;
     signin) out=$("$HOSTILE" signin $PORT "$SECONDS_EACH" 20 admin) ;;
     bigbody) out=$("$HOSTILE" bigbody $PORT "$SECONDS_EACH" 40 16777216) ;;
+    slowread) out=$("$HOSTILE" slowread $PORT "$SECONDS_EACH" "${SLOW_READERS:-8000}") ;;
   esac
   rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' /proc/$QPID/status)
   stop_server
@@ -77,4 +80,4 @@ for phase in baseline slowloris signin bigbody; do
     "$(field p50_ms <<<"$out")" "$p99" "$(field max_ms <<<"$out")" "$ratio" "$rss" "$logkb" \
     "${out#*| attack }"
 done
-echo "targets: p99 under 100 ms in every phase; peak RSS under 100 MB under bigbody"
+echo "targets: p99 under 100 ms in every phase; peak RSS under 100 MB under bigbody (and slowread)"

@@ -71,8 +71,8 @@
 #define DRAIN_TICK_MS      20
 #define TICK_MS            100
 #define LINGER_NS          2000000000ull /* reading what a refused client still sends: 2 s */
-#define LINGER_BYTES       (1u << 20)    /* ... and at most 1 MiB; then it is reset */
-#define LINGER_SLICE       (256u << 10)  /* bytes dropped a turn, so others are served between */
+#define LINGER_BYTES       (256u << 10)  /* ... and at most 256 KiB; then it is reset */
+#define LINGER_SLICE       (64u << 10)   /* bytes dropped a turn, so others are served between */
 #define READ_CHUNK         2047          /* a head's first read: 2 KiB with the NUL */
 #define BODY_CHUNK         65536
 #define ACCEPT_BATCH       64
