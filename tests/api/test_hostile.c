@@ -4,6 +4,7 @@
  * server keeps, a process out of file descriptors, and personal data in
  * request paths. Each test starts its own server with the limits it needs. */
 #include "testutil.h"
+#include "core/xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -45,11 +46,11 @@ static void send_text(int fd, const char *s)
 static char *read_until_close(int fd, int timeout_ms, size_t *n, int *closed)
 {
     size_t cap = 65536, len = 0;
-    char *b = malloc(cap);
+    char *b = xmalloc(cap);
     *closed = 0;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     while (poll(&p, 1, timeout_ms) == 1) {
-        if (len + 4096 > cap) b = realloc(b, cap *= 2);
+        if (len + 4096 > cap) b = xrealloc(b, cap *= 2);
         ssize_t k = recv(fd, b + len, cap - len - 1, 0);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
