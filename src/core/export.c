@@ -668,7 +668,7 @@ static int xlsx_open(exporter *x, const char *sheet_name, ql_err *err)
     if (rc) return rc;
 
     /* libxlsxwriter creates the file only when it closes: make sure now that it can. */
-    int fd = open(x->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(x->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return ql_errf(err, QL_EIO, "export.path", "cannot create export file '%s': %s",
                        "无法创建导出文件“%s”：%s", x->path, strerror(errno));
@@ -728,7 +728,7 @@ int export_open(enum export_format format, const char *path, const char *sheet_n
     buf_init(&x->scratch, 0);
     int rc = 0;
     if (format == EXPORT_CSV) {
-        x->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        x->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (x->fd < 0) {
             rc = ql_errf(err, QL_EIO, "export.path", "cannot create export file '%s': %s",
                          "无法创建导出文件“%s”：%s", path, strerror(errno));

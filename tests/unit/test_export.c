@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static export_cell txt(const char *s)
@@ -327,6 +328,29 @@ static void test_bad_cells_write_nothing(void **state)
             free(sheet);
         }
     }
+}
+
+/* An export holds personal data: only its owner reads the file (mode 0600), whatever the umask. */
+static void test_files_private(void **state)
+{
+    (void)state;
+    mode_t old = umask(022);
+    enum export_format formats[] = {EXPORT_CSV, EXPORT_XLSX};
+    for (int f = 0; f < 2; f++) {
+        const char *path = tmp_path(f ? "private.xlsx" : "private.csv");
+        unlink(path);
+        exporter *x;
+        ql_err e;
+        assert_int_equal(export_open(formats[f], path, "名单", &x, &e), 0);
+        const export_cell row[] = {txt("张三"), integer(1)};
+        assert_int_equal(export_row(x, row, 2, &e), 0);
+        assert_int_equal(export_close(x, &e), 0);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_true(st.st_size > 0);
+    }
+    umask(old);
 }
 
 static void test_csv_disk_full(void **state)
@@ -776,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_csv_money),
         cmocka_unit_test(test_csv_invalid_utf8),
         cmocka_unit_test(test_bad_cells_write_nothing),
+        cmocka_unit_test(test_files_private),
         cmocka_unit_test(test_csv_disk_full),
         cmocka_unit_test(test_unwritable_path),
         cmocka_unit_test(test_names),
