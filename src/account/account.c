@@ -1278,10 +1278,17 @@ int account_token_create(store *s, const actor *a, const char *username, const c
     struct token_ctx x = {.a = a, .name = name, .perms = perms, .token = token, .err = err};
     rc = account_user_id(s, username, &x.user_id, err);
     if (rc) return rc;
-    if (a->via == VIA_TOKEN && x.user_id != a->user_id)
+    /* A token acts as its account in every check of four eyes: whoever
+     * could make one for another account could act as that person. Over
+     * the API and in the console a token is made for one's own account
+     * only; the operator on the server's command line makes them for other
+     * accounts (qianlima token create --user). */
+    if (!(a->via == VIA_CLI && a->user_id == 0) && x.user_id != a->user_id)
         return ql_errf(err, QL_EFORBIDDEN, "username",
-                       "an API token can make tokens for its own account only",
-                       "接口令牌只能为其自身账户创建令牌");
+                       "a token is made for your own account only; a token for another account "
+                       "is made on the server's command line (qianlima token create --user)",
+                       "只能为自己的账户创建令牌；为其他账户创建令牌须在服务器命令行上进行"
+                       "（qianlima token create --user）");
     x.expires_at = auth_now() + (int64_t)days * 86400;
     rc = account_write_tx(s, token_create_body, &x);
     if (rc) {
