@@ -8,10 +8,12 @@
 #   (b) the measure, each step a process under /usr/bin/time (wall time,
 #       CPU and peak RSS): qianlima cycle run MONTH (compute and post),
 #       cycle budget (the year's budget: the cycle's total), cycle approve
-#       MONTH as a second person (the CLI acts as cli:<unix user> and the
-#       account that computed a cycle may not approve it, so approval runs
-#       as the unix user APPROVER through runuser, which needs root), and
-#       cycle export MONTH --out DIR (when the binary has it: `qianlima
+#       MONTH --as APPROVER (a second person: the cycle is computed as
+#       cli:<unix user>, and approved by the finance account APPROVER,
+#       signed in with its password on standard input; the account is made
+#       before the measure, its finance role confirmed by a security
+#       administrator, bench.security, as a grant of a money role must be),
+#       and cycle export MONTH --out DIR (when the binary has it: `qianlima
 #       cycle export --help` succeeds; otherwise reported as not available);
 #   (c) the reference: cycle_bench inserts as many payment rows as the
 #       cycle has entitlements (cycle, application, talent, payee, amount,
@@ -30,7 +32,7 @@
 # most 3, every step's peak RSS under 256 MB.
 # Usage: bench/cycle/run.sh [BIN [CYCLE_BENCH]]
 # Environment: SUBSIDIES (default PEOPLE, else 1000000), PEOPLE (default
-#   SUBSIDIES), MONTH=2026-11, APPROVER=nobody, FLOOR=1 (FLOOR=0 skips (d),
+#   SUBSIDIES), MONTH=2026-11, APPROVER=bench.finance, FLOOR=1 (FLOOR=0 skips (d),
 #   which writes rows of the month after into the database: skip it to
 #   compute that month in a kept database), KEEP=0 (KEEP=1 keeps the work
 #   directory and its database), FROM=DIR (instead of (a), copy DIR/cycle.db
@@ -43,7 +45,8 @@ CB=$(realpath "${2:-build/release/bench/cycle_bench}")
 SUBSIDIES=${SUBSIDIES:-${PEOPLE:-1000000}}
 PEOPLE=${PEOPLE:-$SUBSIDIES}
 MONTH=${MONTH:-2026-11}
-APPROVER=${APPROVER:-nobody}
+APPROVER=${APPROVER:-bench.finance}
+APPROVER_PW='Bench-Approve-2026!'
 command -v /usr/bin/time >/dev/null || { echo "bench/cycle: /usr/bin/time is missing (run: scripts/setup.sh bench)" >&2; exit 1; }
 [[ -x $BIN && -x $CB ]] || { echo "bench/cycle: build first (make all bench-bins)" >&2; exit 1; }
 
@@ -95,17 +98,19 @@ line run "cycle run $MONTH"
 printf '    %s\n' "$(head -1 "$W/run.out")"
 timed budget "$BIN" cycle budget district-rent "$year" "$total" "${common[@]}"
 line budget "cycle budget district-rent $year"
-approved=0
-if [[ $(id -u) -eq 0 ]] && id "$APPROVER" >/dev/null 2>&1; then
-  # the approver reads and writes the database, its WAL and the keys
-  chmod 755 "$W"
-  chown -R "$APPROVER" "$W"
-  timed approve runuser -u "$APPROVER" -- "$BIN" cycle approve "$MONTH" "${common[@]}"
-  line approve "cycle approve $MONTH (as $APPROVER)"
-  approved=1
-else
-  echo "  cycle approve $MONTH: not measured (approval by a second person runs as another unix user: run as root)"
+# the approver: a finance account (the grant waits for a second person, a
+# security administrator, who confirms it), not part of the measure
+if ! "$BIN" user list --search "$APPROVER" "${common[@]}" | grep -q "^[0-9]* *$APPROVER "; then
+  printf '%s\n' "$APPROVER_PW" | "$BIN" user add bench.security --roles security_admin \
+    --name 'bench security' --password-stdin --keep-password "${common[@]}" >/dev/null
+  printf '%s\n' "$APPROVER_PW" | "$BIN" user add "$APPROVER" --roles finance \
+    --name 'bench finance' --password-stdin --keep-password "${common[@]}" >/dev/null
+  printf '%s\n' "$APPROVER_PW" | "$BIN" user confirm all --as bench.security "${common[@]}" >/dev/null
 fi
+printf '%s\n' "$APPROVER_PW" >"$W/approver.pw"
+timed approve "$BIN" cycle approve "$MONTH" --as "$APPROVER" "${common[@]}" <"$W/approver.pw"
+line approve "cycle approve $MONTH (as $APPROVER)"
+approved=1
 export_s=0
 if "$BIN" cycle export --help >/dev/null 2>&1 && ((approved)); then
   mkdir "$W/bank"

@@ -827,6 +827,19 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
                        role_name((enum role)first), role_name((enum role)second),
                        role_title((enum role)first, 0), role_title((enum role)second, 0));
     }
+    /* A window clerk changes a person's bank card with the person present
+     * (payee data, registry/payee.h); the system administrator manages
+     * the accounts whose changes a second window clerk confirms. One
+     * person holding both could make a clerk account and confirm their
+     * own card change, so the two are apart as administrator and finance
+     * are. */
+    if ((roles & (1u << ROLE_ADMIN)) && (roles & (1u << ROLE_WINDOW_CLERK)))
+        return ql_errf(err, QL_EINVAL, "roles",
+                       "separation of duties: one account cannot be both admin and window_clerk "
+                       "(a window clerk changes payee data; the system administrator manages the "
+                       "accounts)",
+                       "职责分离：同一账户不能既是“系统管理员”又是“窗口受理人员”（窗口受理人员变更"
+                       "收款信息，系统管理员管理账户）");
     const char *id = scope_id ? scope_id : "";
     if (strlen(id) > 64)
         return ql_errf(err, QL_EINVAL, "scope_id", "the scope id must have at most 64 characters",
@@ -849,7 +862,19 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
                            "请填写该账户所属的%s",
                            scope == SCOPE_DEPARTMENT ? "department code" : "operator code");
         break;
-    case SCOPE_SELF: break;
+    case SCOPE_SELF: {
+        /* the person's talent id, written one way only (the unique index
+         * on bound accounts compares the text), or "" for none yet */
+        size_t n = strlen(id);
+        int ok = n <= 18 && (n == 0 || id[0] != '0');
+        for (size_t i = 0; ok && i < n; i++) ok = isdigit((unsigned char)id[i]) != 0;
+        if (!ok)
+            return ql_errf(err, QL_EINVAL, "scope_id",
+                           "a personal account's scope id is the person's talent id (a whole "
+                           "number from 1), or empty",
+                           "个人账户的范围标识须为本人的人才编号（从 1 开始的整数），或留空");
+        break;
+    }
     }
     static const struct {
         enum role role;
@@ -880,11 +905,35 @@ struct create_ctx {
     ql_err *err;
 };
 
+int account_person_free(store *s, enum scope_kind scope, const char *scope_id, int64_t self,
+                        ql_err *err)
+{
+    if (scope != SCOPE_SELF || !scope_id || !*scope_id) return 0;
+    store_rows *r;
+    int rc = store_query(s,
+                         "SELECT id, username FROM users WHERE scope_kind = 'self' AND "
+                         "scope_id = $1 AND id <> $2",
+                         (store_val[]){SV_TEXT(scope_id), SV_INT(self)}, 2, &r);
+    if (rc) return rc;
+    char other[72] = "";
+    if ((rc = store_step(r)) == 1) snprintf(other, sizeof other, "%s", store_col_text(r, 1, NULL));
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    if (rc == 0) return 0;
+    return ql_errf(err, QL_ECONFLICT, "scope_id",
+                   "person %s has an account already (%s): one account per person",
+                   "人才 %s 已有账户（%s）：每人只能有一个账户", scope_id, other);
+}
+
 static int create_body(store *s, void *arg)
 {
     struct create_ctx *x = arg;
     int64_t now = auth_now();
-    int rc = store_exec(s,
+    /* one account per person, before the username (whose conflict the
+     * insert reports) */
+    int rc = account_person_free(s, x->in->scope, x->in->scope_id, 0, x->err);
+    if (rc) return rc;
+    rc = store_exec(s,
                         "INSERT INTO users (username, display_name, password_hash, scope_kind, "
                         "scope_id, must_change_password, password_changed_at, created_at, "
                         "updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6, $6)",
@@ -902,7 +951,8 @@ static int create_body(store *s, void *arg)
     if (rc) return rc;
     /* duty roles the creator may not grant alone wait for a second person */
     unsigned alone = 0, requested = 0;
-    rc = account_split_grants(s, x->a, x->in->roles, &alone, &requested);
+    rc = account_split_grants(s, x->a, x->in->roles, account_binds_person(x->in->scope, x->in->scope_id),
+                              &alone, &requested);
     for (int i = 0; !rc && i < ROLE_COUNT; i++) {
         if (!(alone & (1u << i))) continue;
         rc = store_exec(s, "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)",
@@ -927,12 +977,14 @@ static int create_body(store *s, void *arg)
 
 /* What an account holds, for the audit row of a change that grants and
  * removes nothing (disable, enable, password reset). */
-static json_t *holding(const json_t *state)
+static json_t *holding(const json_t *state, unsigned withdrawn)
 {
-    return json_pack("{s:O, s:O, s:O, s:O, s:[], s:[]}", "roles", json_object_get(state, "roles"),
-                     "pending_roles", json_object_get(state, "pending_roles"), "scope",
+    return json_pack("{s:O, s:O, s:O, s:O, s:[], s:[], s:o}", "roles",
+                     json_object_get(state, "roles"), "pending_roles",
+                     json_object_get(state, "pending_roles"), "scope",
                      json_object_get(state, "scope"), "scope_id",
-                     json_object_get(state, "scope_id"), "roles_granted", "roles_removed");
+                     json_object_get(state, "scope_id"), "roles_granted", "roles_removed",
+                     "requests_withdrawn", account_roles_json(withdrawn));
 }
 
 int account_user_create(store *s, const actor *a, const struct user_input *in, int64_t *id,
@@ -1014,14 +1066,22 @@ static int set_disabled_body(store *s, void *arg)
         return ql_errf(x->err, QL_ENOTFOUND, "id", "there is no account %lld", "没有编号为 %lld 的账户",
                        (long long)x->id);
     if (rc) return rc;
+    if (x->disabled && (rc = account_keeps_security_admin(s, x->id, "id", x->err))) {
+        json_decref(before);
+        return rc;
+    }
     int64_t now = auth_now();
+    unsigned withdrawn = 0;
     rc = store_exec(s, "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3",
                     (store_val[]){SV_INT(x->disabled), SV_INT(now), SV_INT(x->id)}, 3, NULL);
     if (!rc && x->disabled) rc = session_revoke_user(s, x->id, 0, now, NULL);
+    /* a disabled account's waiting grants are withdrawn: enabled again, it
+     * is asked for anew */
+    if (!rc && x->disabled) rc = account_withdraw_requests(s, x->a, x->id, now, &withdrawn);
     if (!rc) rc = account_user_state(s, x->id, &after);
     if (!rc)
         rc = account_audit(s, x->a, x->disabled ? "user.disable" : "user.enable", "user", x->id,
-                           before, after, holding(after), x->err);
+                           before, after, holding(after, withdrawn), x->err);
     json_decref(before);
     json_decref(after);
     return rc;
@@ -1075,16 +1135,22 @@ static int reset_body(store *s, void *arg)
                        target.username, role_name((enum role)r), role_title((enum role)r, 0));
     }
     int64_t now = auth_now();
+    unsigned withdrawn = 0;
     rc = store_exec(s,
                     "UPDATE users SET password_hash = $1, must_change_password = 1, "
                     "failed_signins = 0, locked_until = NULL, failed_at = NULL, "
                     "password_changed_at = $2, updated_at = $2 WHERE id = $3",
                     (store_val[]){SV_TEXT(x->hash), SV_INT(now), SV_INT(x->id)}, 3, NULL);
     if (!rc) rc = session_revoke_user(s, x->id, 0, now, NULL);
+    /* whoever resets learns the password: a grant waiting for a second
+     * person (a duty role, a person's binding) would reach an account the
+     * resetter can sign in as, so it is withdrawn and asked for anew once
+     * the owner has chosen a password */
+    if (!rc) rc = account_withdraw_requests(s, x->a, x->id, now, &withdrawn);
     if (!rc) rc = account_user_state(s, x->id, &after);
     if (!rc)
         rc = account_audit(s, x->a, "user.password_reset", "user", x->id, before, after,
-                           holding(after), x->err);
+                           holding(after, withdrawn), x->err);
     json_decref(before);
     json_decref(after);
     return rc;
@@ -1278,10 +1344,17 @@ int account_token_create(store *s, const actor *a, const char *username, const c
     struct token_ctx x = {.a = a, .name = name, .perms = perms, .token = token, .err = err};
     rc = account_user_id(s, username, &x.user_id, err);
     if (rc) return rc;
-    if (a->via == VIA_TOKEN && x.user_id != a->user_id)
+    /* A token acts as its account in every check of four eyes: whoever
+     * could make one for another account could act as that person. Over
+     * the API and in the console a token is made for one's own account
+     * only; the operator on the server's command line makes them for other
+     * accounts (qianlima token create --user). */
+    if (!(a->via == VIA_CLI && a->user_id == 0) && x.user_id != a->user_id)
         return ql_errf(err, QL_EFORBIDDEN, "username",
-                       "an API token can make tokens for its own account only",
-                       "接口令牌只能为其自身账户创建令牌");
+                       "a token is made for your own account only; a token for another account "
+                       "is made on the server's command line (qianlima token create --user)",
+                       "只能为自己的账户创建令牌；为其他账户创建令牌须在服务器命令行上进行"
+                       "（qianlima token create --user）");
     x.expires_at = auth_now() + (int64_t)days * 86400;
     rc = account_write_tx(s, token_create_body, &x);
     if (rc) {

@@ -210,7 +210,11 @@ int account_user_list(store *s, const actor *a, const char *q, int64_t page, int
                       json_t **rows, int64_t *total, ql_err *err);
 
 /* Creates an API token acting as username with at most perms, valid for
- * days (1-3650). token receives it (shown once). Needs token.manage. */
+ * days (1-3650). token receives it (shown once). Needs token.manage.
+ * username must be a's own account unless a is the command line by itself
+ * (actor_cli): a token acts as its account in every four-eyes check, so
+ * nobody else makes one for it over the API (QL_EFORBIDDEN, field
+ * username). */
 int account_token_create(store *s, const actor *a, const char *username, const char *name,
                          permset perms, long days, char token[64], int64_t *id, ql_err *err);
 

@@ -46,16 +46,37 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
  * lacks. */
 int account_may_manage_roles(const actor *a, unsigned roles, ql_err *err);
 
+/* 1 if an account of scope and scope_id is bound to a person (the scope
+ * self with a talent id). */
+int account_binds_person(enum scope_kind scope, const char *scope_id);
+
+/* 0 if no account other than self (0 for none) is bound to the person of
+ * scope and scope_id, else QL_ECONFLICT naming scope_id (one account per
+ * person). In a transaction. */
+int account_person_free(store *s, enum scope_kind scope, const char *scope_id, int64_t self,
+                        ql_err *err);
+
 /* Splits the duty roles of roles into those a may grant alone (*alone) and
- * those that wait for a second person (*requested); other roles go to
- * *alone. In a transaction (the command line's first security
+ * those that wait for a second person (*requested); so too the role talent
+ * when bound (1: the grant binds the account to a person). Other roles go
+ * to *alone. In a transaction (the command line's first security
  * administrator is looked up). */
-int account_split_grants(store *s, const actor *a, unsigned roles, unsigned *alone,
+int account_split_grants(store *s, const actor *a, unsigned roles, int bound, unsigned *alone,
                          unsigned *requested);
 
 /* Records pending grants of requested for user id, asked for by a (in the
  * transaction). */
 int account_request_roles(store *s, const actor *a, int64_t id, unsigned requested, int64_t now);
+
+/* Withdraws every pending grant of account id (decided by a), *withdrawn
+ * receiving their roles (in the transaction). */
+int account_withdraw_requests(store *s, const actor *a, int64_t id, int64_t now,
+                              unsigned *withdrawn);
+
+/* 0 unless account id is the last enabled account holding security_admin
+ * (then QL_ECONFLICT: removing, demoting or disabling it would leave no
+ * one to grant roles), err naming field. In the transaction. */
+int account_keeps_security_admin(store *s, int64_t id, const char *field, ql_err *err);
 
 /* ---- the sign-in throttle (throttle.c) --------------------------------- */
 

@@ -20,14 +20,23 @@ static int bare_cli(const actor *a)
     return a->via == VIA_CLI && a->user_id == 0;
 }
 
-int account_split_grants(store *s, const actor *a, unsigned roles, unsigned *alone,
+int account_binds_person(enum scope_kind scope, const char *scope_id)
+{
+    return scope == SCOPE_SELF && scope_id && *scope_id;
+}
+
+int account_split_grants(store *s, const actor *a, unsigned roles, int bound, unsigned *alone,
                          unsigned *requested)
 {
-    *alone = roles & ~ROLE_DUTIES;
+    /* the grants that wait unless a may confirm them: the duty roles, and
+     * binding an account to a person (one account per person: a second
+     * party vouches that the account is the person's) */
+    unsigned held_back = ROLE_DUTIES | (bound ? ROLE_PERSON : 0);
+    *alone = roles & ~held_back;
     *requested = 0;
     for (int i = 0; i < ROLE_COUNT; i++) {
         unsigned bit = 1u << i;
-        if (!(roles & bit & ROLE_DUTIES)) continue;
+        if (!(roles & bit & held_back)) continue;
         int now = 0;
         if (bare_cli(a)) {
             /* the command line sets the system up: its administrators and
@@ -136,6 +145,31 @@ static int close_requests(store *s, const actor *a, int64_t id, unsigned set, co
     return 0;
 }
 
+int account_withdraw_requests(store *s, const actor *a, int64_t id, int64_t now,
+                              unsigned *withdrawn)
+{
+    int rc = pending_roles(s, id, withdrawn);
+    if (!rc) rc = close_requests(s, a, id, *withdrawn, "withdrawn", now);
+    return rc;
+}
+
+int account_keeps_security_admin(store *s, int64_t id, const char *field, ql_err *err)
+{
+    static const char held[] = "SELECT count(*) FROM user_roles r JOIN users u ON u.id = "
+                               "r.user_id WHERE r.role = 'security_admin' AND u.disabled = 0";
+    int64_t mine = 0, all = 0;
+    char sql[256];
+    snprintf(sql, sizeof sql, "%s AND u.id = $1", held);
+    int rc = store_query_int(s, sql, (store_val[]){SV_INT(id)}, 1, &mine);
+    if (!rc && mine) rc = store_query_int(s, held, NULL, 0, &all);
+    if (rc) return rc;
+    if (!mine || all > 1) return 0;
+    return ql_errf(err, QL_ECONFLICT, field,
+                   "this is the last security administrator: appoint another one first, or "
+                   "nobody could grant roles",
+                   "这是最后一名安全管理员：请先任命另一名安全管理员，否则无人能够授予角色");
+}
+
 static int set_roles_body(store *s, void *arg)
 {
     struct roles_ctx *x = arg;
@@ -150,13 +184,27 @@ static int set_roles_body(store *s, void *arg)
     if ((rc = account_may_manage_roles(x->a, t.roles | x->roles, x->err))) return rc;
     unsigned pending;
     if ((rc = pending_roles(s, x->id, &pending))) return rc;
-    unsigned added = x->roles & ~t.roles, removed = t.roles & ~x->roles;
-    unsigned alone, requested;
-    if ((rc = account_split_grants(s, x->a, added, &alone, &requested))) return rc;
-    unsigned withdrawn = pending & ~x->roles;
-    requested &= ~pending; /* asked for already */
     const char *new_id = x->scope_id ? x->scope_id : "";
     int scope_changed = t.scope != x->scope || strcmp(t.scope_id, new_id) != 0;
+    if (scope_changed && (rc = account_person_free(s, x->scope, new_id, x->id, x->err))) return rc;
+    unsigned added = x->roles & ~t.roles, removed = t.roles & ~x->roles;
+    unsigned withdrawn = pending & ~x->roles;
+    /* bound to another person (or to one at all): the binding is granted
+     * anew, and a request for the old one is void */
+    if (scope_changed && (x->roles & ROLE_PERSON) && account_binds_person(x->scope, new_id)) {
+        removed |= t.roles & ROLE_PERSON;
+        added |= ROLE_PERSON;
+        withdrawn |= pending & ROLE_PERSON;
+        pending &= ~ROLE_PERSON;
+    }
+    if ((removed & (1u << ROLE_SECURITY_ADMIN)) &&
+        (rc = account_keeps_security_admin(s, x->id, "roles", x->err)))
+        return rc;
+    unsigned alone, requested;
+    if ((rc = account_split_grants(s, x->a, added, account_binds_person(x->scope, new_id), &alone,
+                                   &requested)))
+        return rc;
+    requested &= ~pending; /* asked for already */
     if (!alone && !removed && !requested && !withdrawn && !scope_changed) return 0;
 
     json_t *before = NULL, *after = NULL;

@@ -32,6 +32,10 @@ enum role {
 #define ROLE_DUTIES                                                                                \
     ((1u << ROLE_ADMIN) | (1u << ROLE_SECURITY_ADMIN) | (1u << ROLE_AUDITOR) |                     \
      (1u << ROLE_FINANCE) | (1u << ROLE_REVIEWER))
+/* The role that binds an account to a person (scope self: the talent's
+ * id). One account per person; binding one waits for a second party as the
+ * duty roles' grants do (account.h). */
+#define ROLE_PERSON (1u << ROLE_TALENT)
 /* The roles that decide or pay. */
 #define ROLE_MONEY ((1u << ROLE_FINANCE) | (1u << ROLE_REVIEWER))
 

@@ -10,7 +10,6 @@
 #include "registry/rekey.h"
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,18 +228,7 @@ static int user_decide(store *s, const actor *me, const char *which, int confirm
 {
     actor who = *me;
     if (confirm) {
-        if (!as)
-            return ql_errf(
-                err, QL_EINVAL, "as",
-                "--as USERNAME is required: a grant is confirmed by a second person, "
-                "signed in with their password (read from standard input)",
-                "须提供 --as 用户名：角色授予由第二人以其口令（从标准输入读取）登录后确认");
-        char password[256] = "";
-        if (read_line(password, sizeof password))
-            return ql_errf(err, QL_EINVAL, "password", "no password on standard input",
-                           "标准输入中没有口令");
-        int rc = account_signin_cli(s, as, password, me, &who, err);
-        sodium_memzero(password, sizeof password);
+        int rc = cli_signin_as(s, as, me, "a grant is confirmed", "角色授予", &who, err);
         if (rc) return rc;
     }
     int64_t ids[1000];

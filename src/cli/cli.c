@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,4 +264,23 @@ int cli_verb_args(const char *cmd_verb, const struct cli_verb *v, int argc, char
         cli_usage(cmd_verb, syn, v->help, extra, with_config);
     }
     return EXIT_OK;
+}
+
+int cli_signin_as(store *s, const char *as, const actor *cli, const char *what,
+                  const char *what_zh, actor *out, ql_err *err)
+{
+    if (!as)
+        return ql_errf(err, QL_EINVAL, "as",
+                       "--as USERNAME is required: %s%.0s by a second person, signed in with "
+                       "their password (read from standard input)",
+                       "须提供 --as 用户名：%.0s%s由第二人以其口令（从标准输入读取）登录后进行", what,
+                       what_zh);
+    char password[256] = "";
+    if (!fgets(password, (int)sizeof password, stdin))
+        return ql_errf(err, QL_EINVAL, "password", "no password on standard input",
+                       "标准输入中没有口令");
+    password[strcspn(password, "\r\n")] = '\0';
+    int rc = account_signin_cli(s, as, password, cli, out, err);
+    sodium_memzero(password, sizeof password);
+    return rc;
 }

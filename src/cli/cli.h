@@ -10,6 +10,7 @@
 #ifndef QL_CLI_CLI_H
 #define QL_CLI_CLI_H
 
+#include "auth/perm.h"
 #include "core/config.h"
 #include "store/store.h"
 
@@ -77,6 +78,16 @@ int cli_verb_args(const char *cmd_verb, const struct cli_verb *v, int argc, char
  * NUL-terminated, of *len bytes. Returns 0, QL_EIO or QL_ETOOBIG with err
  * naming the file. */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, ql_err *err);
+
+/* Signs in for one command-line action as the account named by as, its
+ * password read from one line of standard input (account_signin_cli: the
+ * password is checked, counted and audited as at the console). what names
+ * the act in the error when as is NULL ("a grant is confirmed", "a cycle is
+ * approved"; what_zh in Chinese). On success *out is that account acting
+ * through the command line; cli is the command line's own actor. Errors
+ * name as, password. */
+int cli_signin_as(store *s, const char *as, const actor *cli, const char *what,
+                  const char *what_zh, actor *out, ql_err *err);
 
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

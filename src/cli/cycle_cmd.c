@@ -20,9 +20,10 @@ static const struct cli_verb verbs[] = {
      "each entitlement with its trace and post it to the ledger; a cycle computed already is "
      "not computed again, and a run that stopped goes on where it stopped"},
     {"show", 1, "YYYY-MM", "print a cycle's state and totals, and its first entitlements"},
-    {"approve", 1, "YYYY-MM",
-     "approve a computed cycle: another account than the one that computed it, and within "
-     "each programme's budget for the year"},
+    {"approve", 1, "YYYY-MM --as USERNAME",
+     "approve a computed cycle as the account USERNAME (ledger.approve), its password read "
+     "from standard input: another account than the one that computed it, and within each "
+     "programme's budget for the year"},
     {"budget", 3, "PROGRAMME YEAR AMOUNT", "set a programme's budget for a year (yuan)"},
     {"export", 1, "YYYY-MM",
      "pay an approved cycle: a payment to every payee with money due, in batches of at most "
@@ -259,10 +260,18 @@ int cmd_cycle(int argc, char **argv)
         {0}};
     const struct cli_flag reason_flags[] = {
         {"reason", "TEXT", "why (kept in the audit log)", &reason, NULL}, {0}};
+    const char *as = NULL;
+    const struct cli_flag approve_flags[] = {
+        {"as", "USERNAME",
+         "the account that approves (required): a finance officer other than the one that "
+         "computed the cycle; its password is read from standard input",
+         &as, NULL},
+        {0}};
     const struct cli_flag *flags = !strcmp(v->name, "export")     ? export_flags
                                    : !strcmp(v->name, "import")   ? import_flags
                                    : !strcmp(v->name, "payments") ? payment_flags
                                    : !strcmp(v->name, "collect")  ? collect_flags
+                                   : !strcmp(v->name, "approve")  ? approve_flags
                                    : (!strcmp(v->name, "requeue") || !strcmp(v->name, "write-off"))
                                        ? reason_flags
                                        : none;
@@ -319,8 +328,12 @@ int cmd_cycle(int argc, char **argv)
                    (long long)rep.entitlements, (long long)rep.paid, yuan);
         }
     } else if (!rc && !strcmp(v->name, "approve")) {
+        /* four eyes: the approver is an account, signed in, never the
+         * command line by itself */
         struct cycle_approval ap;
-        if (cycle_approve(s, &me, argv[2], &ap, &err)) {
+        actor who;
+        if (cli_signin_as(s, as, &me, "a cycle is approved", "发放批次复核", &who, &err) ||
+            cycle_approve(s, &who, argv[2], &ap, &err)) {
             cli_error(cmd, err.en, err.zh);
             rc = EXIT_FAIL;
         } else {

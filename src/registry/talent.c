@@ -154,6 +154,13 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
                                &e));
         else if (validate_date("employed_since", since, &t->employed_since, &e))
             bad = add(report, &e);
+        else if (t->employed_since > today)
+            /* an employment that has not begun pays nothing yet: it is
+             * recorded once it has (every path that writes it comes here) */
+            bad = add(report, (ql_errf(&e, QL_EINVAL, "employed_since",
+                                       "employed_since: the date is in the future",
+                                       "employed_since：日期晚于今天"),
+                               &e));
     } else if (since[0]) {
         bad = add(report, (ql_errf(&e, QL_EINVAL, "employer",
                                    "employer: give the employer's credit code with the date of "

@@ -670,6 +670,59 @@ static void test_duties_over_api_and_console(void **state)
     json_decref(log);
 }
 
+/* A token acts as its account in every four-eyes check, so over the API a
+ * token is made for the caller's own account only: an administrator's
+ * session cannot mint one for another account (nor for a person holding
+ * a money role); the command line can. */
+static void test_tokens_for_own_account_only(void **state)
+{
+    (void)state;
+    admin_session();
+    tu_add_user(&srv, "other.admin", "admin", NULL, "Other-Harbor-2026");
+    json_t *list = as_json(&admin, "GET", "/api/v1/tokens", NULL, 200);
+    size_t n = json_array_size(json_object_get(list, "tokens"));
+    json_decref(list);
+    static const char *const others[] = {"other.admin", "tu.security"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[200];
+        snprintf(body, sizeof body,
+                 "{\"username\":\"%s\",\"name\":\"borrowed\",\"permissions\":\"user.read\"}",
+                 others[i]);
+        json_t *e = as_json(&admin, "POST", "/api/v1/tokens", body, 403);
+        json_t *err = json_object_get(e, "error");
+        assert_string_equal(json_string_value(json_object_get(err, "field")), "body.username");
+        assert_non_null(strstr(json_string_value(json_object_get(err, "message_en")), "own account"));
+        json_decref(e);
+    }
+    list = as_json(&admin, "GET", "/api/v1/tokens", NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(list, "tokens")), n); /* none made */
+    json_decref(list);
+    /* its own: named or left out */
+    json_decref(as_json(&admin, "POST", "/api/v1/tokens",
+                        "{\"username\":\"alice\",\"name\":\"mine\",\"permissions\":\"user.read\"}",
+                        201));
+    json_decref(as_json(&admin, "POST", "/api/v1/tokens",
+                        "{\"name\":\"mine too\",\"permissions\":\"user.read\"}", 201));
+    list = as_json(&admin, "GET", "/api/v1/tokens", NULL, 200);
+    size_t i;
+    json_t *t;
+    int mine = 0;
+    json_array_foreach(json_object_get(list, "tokens"), i, t)
+    {
+        const char *u = json_string_value(json_object_get(t, "username"));
+        if (i >= n) {
+            assert_string_equal(u, "alice");
+            mine++;
+        }
+    }
+    assert_int_equal(mine, 2);
+    json_decref(list);
+    /* the operator on the command line makes one for another account */
+    char *tok = tu_token(&srv, "other.admin", "user.read");
+    assert_non_null(tok);
+    free(tok);
+}
+
 /* The sign-in form's token is one the server made: a value planted as a
  * cookie (from a sibling domain) and copied into the form is refused. */
 static void test_signin_form_token_is_the_servers(void **state)
@@ -976,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_security_headers_everywhere),
         cmocka_unit_test(test_logs_pages),
         cmocka_unit_test(test_duties_over_api_and_console),
+        cmocka_unit_test(test_tokens_for_own_account_only),
         cmocka_unit_test(test_signin_form_token_is_the_servers),
         cmocka_unit_test(test_known_device_over_http),
         cmocka_unit_test(test_address_throttle_over_http),

@@ -9,6 +9,8 @@
 
 #include "audit/audit.h"
 #include "auth/perm.h"
+#include "auth/session.h"
+#include "core/date.h"
 #include "ledger/cycle.h"
 #include "store/store.h"
 
@@ -55,21 +57,57 @@ static void test_cycle_cli(void **state)
     assert_non_null(strstr(out, "budget of district-rent for 2026: 500000.00 yuan"));
     const char *const badbudget[] = {"cycle", "budget", "district-rent", "26", "1", NULL};
     assert_int_equal(tu_cli(&srv, badbudget, NULL, out, sizeof out, err, sizeof err), 2);
+    /* approving names the approver: --as an account, its password on
+     * standard input; the command line by itself approves nothing */
     const char *const approve[] = {"cycle", "approve", "2026-10", NULL};
     assert_int_equal(tu_cli(&srv, approve, NULL, out, sizeof out, err, sizeof err), 1);
-    assert_non_null(strstr(err, "a second person approves it"));
-    /* a second person approves it (here in process, as finance) */
+    assert_non_null(strstr(err, "--as USERNAME is required"));
+    assert_non_null(strstr(err, "须提供 --as"));
+    /* confirmed by tu.security */
+    tu_add_user_keep(&srv, "fin.one", "finance", NULL, "Ledger-Finch-2026");
+    tu_add_user_keep(&srv, "rev.one", "reviewer", NULL, "Review-Heron-2026");
+    const char *const as_fin[] = {"cycle", "approve", "2026-10", "--as", "fin.one", NULL};
+    assert_int_equal(tu_cli(&srv, as_fin, "Wrong-Finch-2026\n", out, sizeof out, err, sizeof err),
+                     1);
+    assert_non_null(strstr(err, "password"));
+    assert_int_equal(tu_cli(&srv, as_fin, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "no password on standard input"));
+    const char *const as_rev[] = {"cycle", "approve", "2026-10", "--as", "rev.one", NULL};
+    assert_int_equal(tu_cli(&srv, as_rev, "Review-Heron-2026\n", out, sizeof out, err, sizeof err),
+                     1);
+    assert_non_null(strstr(err, "ledger.approve"));
+    assert_int_equal(tu_cli(&srv, show, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "\"state\": \"computed\""));
+    assert_int_equal(tu_cli(&srv, as_fin, "Ledger-Finch-2026\n", out, sizeof out, err, sizeof err),
+                     0);
+    assert_non_null(strstr(out, "cycle 2026-10: approved"));
+    assert_int_equal(tu_cli(&srv, show, NULL, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "\"approved_by\": \"fin.one\""));
+    /* four eyes: a month computed by fin.one (here in process) is not
+     * approved by fin.one on the command line */
     store *st;
     ql_err e;
     assert_int_equal(store_open(srv.store_url, NULL, &st, &e), 0);
     assert_int_equal(audit_init(srv.keys_dir, "blake2b", &e), 0);
     actor fin;
-    actor_cli(&fin);
-    snprintf(fin.username, sizeof fin.username, "finance.two");
-    fin.perms = role_perms(ROLE_FINANCE);
-    struct cycle_approval ap;
-    assert_int_equal(cycle_approve(st, &fin, "2026-10", &ap, &e), 0);
+    memset(&fin, 0, sizeof fin);
+    int64_t fin_id = 0;
+    assert_int_equal(store_query_int(st, "SELECT id FROM users WHERE username = 'fin.one'", NULL, 0,
+                                     &fin_id),
+                     0);
+    assert_int_equal(auth_load_user(st, fin_id, &fin, NULL), 0);
+    fin.via = VIA_SESSION;
+    fin.perms = roles_perms(fin.roles);
+    assert_true(actor_can(&fin, P_LEDGER_RUN));
+    int32_t nov;
+    assert_int_equal(date_parse_month("2026-11", &nov), 0);
+    struct cycle_report rep;
+    assert_int_equal(cycle_run(st, &fin, nov, NULL, NULL, &rep, &e), 0);
     store_close(st);
+    const char *const again[] = {"cycle", "approve", "2026-11", "--as", "fin.one", NULL};
+    assert_int_equal(tu_cli(&srv, again, "Ledger-Finch-2026\n", out, sizeof out, err, sizeof err),
+                     1);
+    assert_non_null(strstr(err, "a second person approves it"));
 
     /* export: usage errors, then fixed-width files in batches of 20 */
     char dir[400], file[500];

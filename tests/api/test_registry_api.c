@@ -5,6 +5,8 @@
 #include "testutil.h"
 #include "idgen.h"
 
+#include "core/date.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <jansson.h>
@@ -794,6 +796,72 @@ static char *people_csv(int first, int n, int bad)
     return s;
 }
 
+/* An employment that begins after today is refused on every path that
+ * writes employed_since: POST and PUT, and a CSV file (the command line and
+ * the API's import); the error names the field and nothing is stored. */
+static void test_employed_since_not_in_future(void **state)
+{
+    (void)state;
+    char tomorrow[11], today[11];
+    int32_t d = date_today();
+    date_format(d + 1, tomorrow, sizeof tomorrow);
+    date_format(d, today, sizeof today);
+    long long before = count_talents(h_admin);
+    char *body = talent_body(61, CODE1, NULL);
+    json_t *b = json_loads(body, 0, NULL);
+    free(body);
+    json_object_set_new(b, "employed_since", json_string(tomorrow));
+    body = json_dumps(b, JSON_COMPACT);
+    json_t *j = call(h_admin, "POST", "/api/v1/talents", body, 400);
+    free(body);
+    check_error(j, "invalid", "body.employed_since");
+    json_decref(j);
+    assert_int_equal(count_talents(h_admin), before);
+    /* today is fine; moving it to tomorrow is refused and changes nothing */
+    json_object_set_new(b, "employed_since", json_string(today));
+    body = json_dumps(b, JSON_COMPACT);
+    j = call(h_admin, "POST", "/api/v1/talents", body, 201);
+    free(body);
+    long long id = jint(j, "id");
+    json_decref(j);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/talents/%lld", id);
+    json_object_set_new(b, "employed_since", json_string(tomorrow));
+    body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    j = call(h_admin, "PUT", path, body, 400);
+    free(body);
+    check_error(j, "invalid", "body.employed_since");
+    json_decref(j);
+    j = call(h_admin, "GET", path, NULL, 200);
+    assert_string_equal(jstr(j, "employed_since"), today);
+    json_decref(j);
+    /* a CSV file on the command line: the row named, nothing stored */
+    char id_no[19], phone[12], card[20], csv[1024];
+    tu_gen_id(62, id_no);
+    tu_gen_phone(62, phone);
+    tu_gen_card(62, card);
+    snprintf(csv, sizeof csv, HEADER "未来入职,%s,%s,本科,2018-07-01,,C,%s,%s,6,否,%s\r\n", id_no,
+             phone, CODE1, tomorrow, card);
+    const char *file = tmp_path("future.csv");
+    write_file(file, csv, strlen(csv));
+    before = count_talents(h_admin);
+    assert_int_equal(cli((const char *[]){"import", "talents", file, "--commit", NULL}), 1);
+    assert_non_null(strstr(out, "employed_since: the date is in the future"));
+    assert_non_null(strstr(out, "日期晚于今天"));
+    assert_int_equal(count_talents(h_admin), before);
+    /* the same file through the API */
+    char h[600];
+    snprintf(h, sizeof h, "%.*sContent-Type: text/csv\r\n",
+             (int)(strstr(h_admin, "\r\n") - h_admin + 2), h_admin);
+    struct tu_resp r;
+    tu_request(srv.port, "POST", "/api/v1/imports/talents?commit=1", h, csv, &r);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "\"field\":\"employed_since\""));
+    tu_resp_free(&r);
+    assert_int_equal(count_talents(h_admin), before);
+}
+
 static void test_cli_import(void **state)
 {
     (void)state;
@@ -958,6 +1026,7 @@ int main(void)
         cmocka_unit_test(test_talent_hr_scope), cmocka_unit_test(test_talent_unmask),
         cmocka_unit_test(test_talent_list),     cmocka_unit_test(test_talent_history),
         cmocka_unit_test(test_talent_dated_fields),
+        cmocka_unit_test(test_employed_since_not_in_future),
         cmocka_unit_test(test_cli_import),      cmocka_unit_test(test_cli_export),
     };
     return cmocka_run_group_tests_name(

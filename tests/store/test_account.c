@@ -1532,6 +1532,16 @@ static void test_tokens(void **state)
     int64_t rid = make_simple("svc.review", RB(ROLE_REVIEWER));
     char t2[64];
     int64_t id2 = 0;
+    /* It acts as its account in every four-eyes check: made for one's own
+     * account only, except by the operator on the command line. */
+    rows = audit_rows();
+    memset(&err, 0, sizeof err);
+    expect_err("another account's token",
+               account_token_create(F.s, &F.admin, "svc.review", "borrowed",
+                                    PERM_BIT(P_SYSTEM_METRICS), 1, t2, &id2, &err),
+               &err, QL_EFORBIDDEN, "username");
+    assert_string_equal(t2, "");
+    assert_int_equal(audit_rows(), rows);
     assert_int_equal(account_token_create(F.s, &F.cli, "svc.review", "review bot",
                                           PERM_BIT(P_SYSTEM_METRICS) | PERM_BIT(P_SUBSIDY_REVIEW) |
                                               PERM_BIT(P_USER_MANAGE),
@@ -1762,7 +1772,8 @@ static void test_audit_after_everything(void **state)
     /* Tokens. */
     char t[64];
     int64_t tid = 0;
-    assert_int_equal(account_token_create(F.s, &F.admin, "all.in", "bot", PERM_BIT(P_AUDIT_READ), 7,
+    /* another account's token: the operator's, on the command line */
+    assert_int_equal(account_token_create(F.s, &F.cli, "all.in", "bot", PERM_BIT(P_AUDIT_READ), 7,
                                           t, &tid, &err),
                      0);
     assert_int_equal(tok(t, auth_now(), &a), 0);

@@ -609,6 +609,230 @@ static void test_reset_of_duty_accounts(void **state)
     assert_int_equal(account_user_reset_password(F.s, &F.admin, clerk, temp, &err), 0);
 }
 
+/* ---- 2b. one account per person --------------------------------------------- */
+
+/* account_user_create of a personal account (scope self:person) by a. */
+static int make_person(const actor *a, const char *username, const char *person, int64_t *id,
+                       ql_err *err)
+{
+    struct user_input in = {username, username, RB(ROLE_TALENT), SCOPE_SELF, person, PW, 1};
+    char temp[24];
+    memset(err, 0, sizeof *err);
+    return account_user_create(F.s, a, &in, id, temp, err);
+}
+
+/* An account bound to a person waits for a second party, as a duty role
+ * does; no second account is bound to the same person, by the service or
+ * past it. */
+static void test_one_account_per_person(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    int64_t p1 = 0;
+    /* made by an administrator: bound, but the binding waits */
+    assert_int_equal(make_person(&F.admin, "person.one", "42", &p1, &err), 0);
+    assert_int_equal(roles_of(p1), 0);
+    assert_int_equal(pending_count(p1), 1);
+    expect_audit("user.create", (const char *[]){"\"roles_requested\":[\"talent\"]",
+                                                 "\"roles_granted\":[]", "\"scope_id\":\"42\"",
+                                                 NULL});
+    actor p;
+    signed_in("person.one", &p, NULL);
+    assert_false(actor_can(&p, P_SUBSIDY_APPLY));
+    assert_false(actor_can(&p, P_REGISTRY_READ));
+    /* a second account for the same person: refused, by anybody, before
+     * or after the first is confirmed */
+    int64_t x = make(&F.admin, "x.person", RB(ROLE_LEADERSHIP));
+    for (int round = 0; round < 2; round++) {
+        char *before = snapshot();
+        int64_t id = -7;
+        expect_err("second account", make_person(&F.admin, "person.two", "42", &id, &err), &err,
+                   QL_ECONFLICT, "scope_id");
+        assert_non_null(strstr(err.en, "one account per person"));
+        assert_non_null(strstr(err.zh, "每人只能有一个账户"));
+        expect_err("second account, command line",
+                   make_person(&F.cli, "person.two", "42", &id, &err), &err, QL_ECONFLICT,
+                   "scope_id");
+        memset(&err, 0, sizeof err);
+        expect_err("rebound to the person",
+                   account_user_set_roles(F.s, &F.sec, x, RB(ROLE_TALENT), SCOPE_SELF, "42", NULL,
+                                          &err),
+                   &err, QL_ECONFLICT, "scope_id");
+        expect_unchanged("second account", before);
+        if (round == 0) {
+            /* not the one who asked; another administrator confirms */
+            memset(&err, 0, sizeof err);
+            expect_err("asker confirms",
+                       account_role_decide(F.s, &F.admin, request_of(p1, "talent"), 1, &err), &err,
+                       QL_EFORBIDDEN, "id");
+            assert_int_equal(
+                account_role_decide(F.s, &F.admin2, request_of(p1, "talent"), 1, &err), 0);
+            assert_int_equal(roles_of(p1), RB(ROLE_TALENT));
+            signed_in("person.one", &p, NULL);
+            assert_true(actor_can(&p, P_SUBSIDY_APPLY));
+        }
+    }
+    /* the schema's own guard, past the service */
+    assert_int_not_equal(store_exec(F.s,
+                                    "UPDATE users SET scope_kind = 'self', scope_id = '42' "
+                                    "WHERE id = $1",
+                                    (store_val[]){SV_INT(x)}, 1, NULL),
+                         0);
+    /* the person's id is written one way only */
+    int64_t id = -7;
+    static const char *const bad[] = {"042", "4x", "-4", "1234567890123456789"};
+    for (size_t i = 0; i < 4; i++) {
+        char *before = snapshot();
+        expect_err(bad[i], make_person(&F.admin, "person.bad", bad[i], &id, &err), &err,
+                   QL_EINVAL, "scope_id");
+        expect_unchanged(bad[i], before);
+    }
+    /* a personal account bound to nobody yet binds nothing: at once */
+    int64_t u = 0;
+    assert_int_equal(make_person(&F.admin, "person.unbound", "", &u, &err), 0);
+    assert_int_equal(roles_of(u), RB(ROLE_TALENT));
+    /* binding it later waits, as does binding another person to a bound
+     * account (the old binding ends at once); the security administrator's
+     * takes effect at once */
+    struct role_change ch;
+    assert_int_equal(
+        account_user_set_roles(F.s, &F.admin, u, RB(ROLE_TALENT), SCOPE_SELF, "43", &ch, &err), 0);
+    assert_int_equal(ch.requested, RB(ROLE_TALENT));
+    assert_int_equal(ch.removed, RB(ROLE_TALENT));
+    assert_int_equal(roles_of(u), 0);
+    assert_int_equal(
+        account_user_set_roles(F.s, &F.admin, u, RB(ROLE_TALENT), SCOPE_SELF, "44", &ch, &err), 0);
+    assert_int_equal(ch.withdrawn, RB(ROLE_TALENT)); /* the request for 43 */
+    assert_int_equal(ch.requested, RB(ROLE_TALENT));
+    assert_int_equal(pending_count(u), 1);
+    assert_int_equal(
+        account_user_set_roles(F.s, &F.sec, u, RB(ROLE_TALENT), SCOPE_SELF, "44", &ch, &err), 0);
+    assert_int_equal(ch.granted, RB(ROLE_TALENT));
+    assert_int_equal(roles_of(u), RB(ROLE_TALENT));
+    assert_int_equal(pending_count(u), 0);
+    assert_int_equal(
+        account_user_set_roles(F.s, &F.admin, p1, RB(ROLE_TALENT), SCOPE_SELF, "45", &ch, &err), 0);
+    assert_int_equal(roles_of(p1), 0);
+    assert_int_equal(pending_count(p1), 1);
+    expect_audit("user.roles",
+                 (const char *[]){"\"roles_removed\":[\"talent\"]",
+                                  "\"roles_requested\":[\"talent\"]", "\"scope_id_before\":\"42\"",
+                                  "\"scope_id_after\":\"45\"", NULL});
+    /* person 42 is free again */
+    assert_int_equal(make_person(&F.cli, "person.two", "42", &id, &err), 0);
+    assert_int_equal(roles_of(id), 0); /* the command line's binding waits too */
+}
+
+/* ---- 2c. the last security administrator, waiting grants, window clerks ---- */
+
+/* Nobody removes, demotes or disables the last (enabled) security
+ * administrator: nobody could grant roles after. */
+static void test_last_security_admin_stays(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    const actor *who[] = {&F.admin, &F.cli};
+    for (size_t i = 0; i < 2; i++) {
+        char *before = snapshot();
+        memset(&err, 0, sizeof err);
+        expect_err("demoted", account_user_set_roles(F.s, who[i], F.sec_id, RB(ROLE_LEADERSHIP),
+                                                     SCOPE_DISTRICT, "", NULL, &err),
+                   &err, QL_ECONFLICT, "roles");
+        assert_non_null(strstr(err.en, "last security administrator"));
+        assert_non_null(strstr(err.zh, "最后一名安全管理员"));
+        memset(&err, 0, sizeof err);
+        expect_err("disabled", account_user_set_disabled(F.s, who[i], F.sec_id, 1, &err), &err,
+                   QL_ECONFLICT, "id");
+        expect_unchanged("last security administrator", before);
+    }
+    /* with a second one, either may go */
+    int64_t sec2 = make(&F.cli, "sec.second", RB(ROLE_SECURITY_ADMIN));
+    assert_int_equal(account_role_decide(F.s, &F.sec, request_of(sec2, "security_admin"), 1, &err),
+                     0);
+    assert_int_equal(account_user_set_disabled(F.s, &F.admin, F.sec_id, 1, &err), 0);
+    /* a disabled one does not count */
+    char *before = snapshot();
+    memset(&err, 0, sizeof err);
+    expect_err("the last enabled one",
+               account_user_set_roles(F.s, &F.admin, sec2, RB(ROLE_LEADERSHIP), SCOPE_DISTRICT, "",
+                                      NULL, &err),
+               &err, QL_ECONFLICT, "roles");
+    expect_unchanged("the last enabled one", before);
+    assert_int_equal(account_user_set_disabled(F.s, &F.admin, F.sec_id, 0, &err), 0);
+    assert_int_equal(account_user_set_roles(F.s, &F.admin, sec2, RB(ROLE_LEADERSHIP),
+                                            SCOPE_DISTRICT, "", NULL, &err),
+                     0);
+    assert_int_equal(roles_of(sec2), RB(ROLE_LEADERSHIP));
+}
+
+/* Whoever resets a password learns it: a grant waiting for a second person
+ * is withdrawn by the reset (and by disabling the account), never confirmed
+ * onto an account someone else can sign in as. */
+static void test_reset_withdraws_waiting_grants(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    int64_t fin = make(&F.admin, "fin.wait", RB(ROLE_FINANCE));
+    int64_t req = request_of(fin, "finance");
+    char temp[24];
+    assert_int_equal(account_user_reset_password(F.s, &F.admin, fin, temp, &err), 0);
+    assert_int_equal(pending_count(fin), 0);
+    expect_audit("user.password_reset",
+                 (const char *[]){"\"requests_withdrawn\":[\"finance\"]", "\"pending_roles\":[]",
+                                  NULL});
+    char state_s[16];
+    qtext("SELECT state FROM role_requests WHERE id = $1", (store_val[]){SV_INT(req)}, 1, state_s,
+          sizeof state_s);
+    assert_string_equal(state_s, "withdrawn");
+    memset(&err, 0, sizeof err);
+    expect_err("confirmed after the reset", account_role_decide(F.s, &F.sec, req, 1, &err), &err,
+               QL_ENOTFOUND, "id");
+    assert_int_equal(roles_of(fin), 0);
+    /* a person's binding too, and on disabling */
+    int64_t p = 0;
+    struct user_input in = {"person.wait", "等", RB(ROLE_TALENT), SCOPE_SELF, "77", PW, 1};
+    assert_int_equal(account_user_create(F.s, &F.admin, &in, &p, temp, &err), 0);
+    assert_int_equal(pending_count(p), 1);
+    assert_int_equal(account_user_set_disabled(F.s, &F.admin, p, 1, &err), 0);
+    assert_int_equal(pending_count(p), 0);
+    expect_audit("user.disable", (const char *[]){"\"requests_withdrawn\":[\"talent\"]", NULL});
+    /* enabling asks for nothing by itself; a reset without waiting grants
+     * withdraws nothing */
+    assert_int_equal(account_user_set_disabled(F.s, &F.admin, p, 0, &err), 0);
+    assert_int_equal(roles_of(p), 0);
+    int64_t clerk = make(&F.admin, "clerk.plain", RB(ROLE_WINDOW_CLERK));
+    assert_int_equal(account_user_reset_password(F.s, &F.admin, clerk, temp, &err), 0);
+    expect_audit("user.password_reset", (const char *[]){"\"requests_withdrawn\":[]", NULL});
+}
+
+/* A window clerk changes payee data with the person present: no account is
+ * both system administrator and window clerk. */
+static void test_admin_is_no_window_clerk(void **state)
+{
+    (void)state;
+    unsigned both = RB(ROLE_ADMIN) | RB(ROLE_WINDOW_CLERK);
+    int64_t x = make(&F.admin, "clerk.only", RB(ROLE_WINDOW_CLERK));
+    char *before = snapshot();
+    struct user_input in = {"admin.clerk", "两职", both, SCOPE_DISTRICT, "", PW, 1};
+    int64_t id = -7;
+    char temp[24];
+    ql_err err = {0};
+    expect_err("created so", account_user_create(F.s, &F.cli, &in, &id, temp, &err), &err,
+               QL_EINVAL, "roles");
+    assert_non_null(strstr(err.en, "admin and window_clerk"));
+    assert_non_null(strstr(err.zh, "职责分离"));
+    memset(&err, 0, sizeof err);
+    expect_err("changed to",
+               account_user_set_roles(F.s, &F.sec, x, both, SCOPE_DISTRICT, "", NULL, &err), &err,
+               QL_EINVAL, "roles");
+    memset(&err, 0, sizeof err);
+    expect_err("clerk added to an administrator",
+               account_user_set_roles(F.s, &F.sec, F.admin2_id, both, SCOPE_DISTRICT, "", NULL,
+                                      &err),
+               &err, QL_EINVAL, "roles");
+    expect_unchanged("admin and window clerk", before);
+}
+
 /* ---- 3. throttling sign-ins ------------------------------------------------ */
 
 /* Guessing from one address pauses new sign-ins from it; other addresses
@@ -909,6 +1133,10 @@ int main(void)
         T(test_set_roles_requests_and_withdraws),
         T(test_command_line_grants),
         T(test_reset_of_duty_accounts),
+        T(test_one_account_per_person),
+        T(test_last_security_admin_stays),
+        T(test_reset_withdraws_waiting_grants),
+        T(test_admin_is_no_window_clerk),
         T(test_signin_throttled_per_address),
         T(test_known_device_passes_a_lock),
         T(test_throttle_lapses_and_is_pruned),

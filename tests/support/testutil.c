@@ -470,12 +470,16 @@ int tu_cli(const struct tu_server *s, const char *const *args, const char *stdin
     return tu_run_input(argv, NULL, stdin_text, out, outn, err, errn);
 }
 
-void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
-                 const char *scope, const char *password)
+static void add_user(const struct tu_server *s, const char *username, const char *roles,
+                     const char *scope, const char *password, int keep)
 {
     char out[4096], err[4096];
-    const char *args[] = {"user", "add", username, "--name", username, "--roles", roles,
-                          "--scope", scope ? scope : "district", "--password-stdin", NULL};
+    const char *args[] = {"user",     "add",
+                          username,   "--name",
+                          username,   "--roles",
+                          roles,      "--scope",
+                          scope ? scope : "district", "--password-stdin",
+                          keep ? "--keep-password" : NULL, NULL};
     char line[300];
     snprintf(line, sizeof line, "%s\n", password);
     int rc = tu_cli(s, args, line, out, sizeof out, err, sizeof err);
@@ -504,6 +508,18 @@ void tu_add_user(const struct tu_server *s, const char *username, const char *ro
         rc = tu_cli(s, confirm, sec_pw, out, sizeof out, err, sizeof err);
         if (rc != 0) fail_msg("user confirm all --as %s failed (%d): %s", sec, rc, err);
     }
+}
+
+void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
+                 const char *scope, const char *password)
+{
+    add_user(s, username, roles, scope, password, 0);
+}
+
+void tu_add_user_keep(const struct tu_server *s, const char *username, const char *roles,
+                      const char *scope, const char *password)
+{
+    add_user(s, username, roles, scope, password, 1);
 }
 
 char *tu_token(const struct tu_server *s, const char *username, const char *perms)

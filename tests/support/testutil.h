@@ -69,6 +69,10 @@ int tu_cli(const struct tu_server *s, const char *const *args, const char *stdin
  * security administrator). Fails the test on error. */
 void tu_add_user(const struct tu_server *s, const char *username, const char *roles,
                  const char *scope, const char *password);
+/* The same, but the account keeps the password (need not change it first:
+ * it can sign in on the command line with --as at once). */
+void tu_add_user_keep(const struct tu_server *s, const char *username, const char *roles,
+                      const char *scope, const char *password);
 
 /* Creates an API token for username with the given permissions through the
  * CLI and returns it (malloc'd). */
