@@ -38,15 +38,16 @@ if "$BIN" user list "${args[@]}" --log-level warn 2>/dev/null | grep -q '^0 acco
   add leader leadership district '分管领导'
   add hr.acme employer_hr employer:91350100M000100Y43 '某科技公司人事'
   add operator housing_operator operator:OP-001 '人才公寓运营方'
+  # A small district, generated from a fixed seed. Its first employer is the
+  # one hr.acme belongs to, its first housing operator (OP-001) the one
+  # 'operator' belongs to, its first talent (id 1) the person 'talent' is
+  # (an account is bound only to a person the registry holds).
+  # --if-empty leaves a registry with data alone.
+  "$BIN" demo --people 300 --seed 1 --if-empty --log-level warn "${args[@]}" >/dev/null
   add talent talent self:1 '演示人才'
   printf '%s\n' "$demo_password" | "$BIN" user confirm all --as security --log-level warn \
     "${args[@]}" >/dev/null
   created=1
-  # A small district, generated from a fixed seed. Its first employer is the
-  # one hr.acme belongs to, its first housing operator (OP-001) the one
-  # 'operator' belongs to, its first talent (id 1) the person 'talent' is.
-  # --if-empty leaves a registry with data alone.
-  "$BIN" demo --people 300 --seed 1 --if-empty --log-level warn "${args[@]}" >/dev/null
 fi
 
 cat <<MSG

@@ -909,8 +909,20 @@ int account_person_free(store *s, enum scope_kind scope, const char *scope_id, i
                         ql_err *err)
 {
     if (scope != SCOPE_SELF || !scope_id || !*scope_id) return 0;
+    /* the person is one the registry holds (scope_id: the talent's id, digits) */
     store_rows *r;
-    int rc = store_query(s,
+    int rc = store_query(s, "SELECT 1 FROM talents WHERE id = $1",
+                         (store_val[]){SV_INT(strtoll(scope_id, NULL, 10))}, 1, &r);
+    if (rc) return rc;
+    rc = store_step(r);
+    store_rows_close(r);
+    if (rc < 0) return rc;
+    if (rc == 0)
+        return ql_errf(err, QL_EINVAL, "scope_id",
+                       "the registry holds no talent number %s: bind the account to a person "
+                       "the registry holds",
+                       "人才库中没有编号为 %s 的人才：账户只能绑定人才库中已有的人", scope_id);
+    rc = store_query(s,
                          "SELECT id, username FROM users WHERE scope_kind = 'self' AND "
                          "scope_id = $1 AND id <> $2",
                          (store_val[]){SV_TEXT(scope_id), SV_INT(self)}, 2, &r);

@@ -205,10 +205,12 @@ static int user_roles(store *s, const actor *me, const char *username, const cha
     struct role_change ch;
     rc = account_user_set_roles(s, me, id, roles, sk, colon ? colon + 1 : "", &ch, err);
     if (rc) return rc;
-    static const char *const what[] = {"granted", "removed",
-                                       "asked for (waits for a second "
-                                       "person)",
-                                       "withdrawn (was waiting)"};
+    static const char *const what[] = {
+        "granted",
+        "removed",
+        "asked for (waits for a second person)",
+        "withdrawn (was waiting)",
+    };
     unsigned sets[] = {ch.granted, ch.removed, ch.requested, ch.withdrawn};
     int any = 0;
     for (int k = 0; k < 4; k++)

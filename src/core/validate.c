@@ -282,11 +282,11 @@ void validate_money_text(int64_t fen, char *out, size_t n)
              (unsigned long long)(a % 100));
 }
 
-int validate_text_line(const char *field, const char *s, ql_err *err)
+static int text_flaw_error(const char *field, const char *s, int newlines, ql_err *err)
 {
     size_t pos = 0;
     uint32_t cp = 0;
-    switch (text_first_flaw(s, strlen(s), 0, &pos, &cp)) {
+    switch (text_first_flaw(s, strlen(s), newlines, &pos, &cp)) {
     case TEXT_FINE:
         return 0;
     case TEXT_MALFORMED:
@@ -324,6 +324,16 @@ int validate_text_line(const char *field, const char *s, ql_err *err)
                        (unsigned)cp);
     }
     return QL_EINVAL; /* not reached */
+}
+
+int validate_text_line(const char *field, const char *s, ql_err *err)
+{
+    return text_flaw_error(field, s, 0, err);
+}
+
+int validate_text_block(const char *field, const char *s, ql_err *err)
+{
+    return text_flaw_error(field, s, 1, err);
 }
 
 int validate_name(const char *field, const char *s, ql_err *err)

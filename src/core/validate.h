@@ -71,6 +71,10 @@ int validate_int(const char *field, const char *s, int64_t min, int64_t max, int
  * (U+XXXX), its position and its kind. The length is the caller's check. */
 int validate_text_line(const char *field, const char *s, ql_err *err);
 
+/* validate_text_line for text of several lines (a reason, a note, an
+ * objection): tab, line feed and carriage return are allowed. */
+int validate_text_block(const char *field, const char *s, ql_err *err);
+
 /* A name (of a person, an employer, an operator, an account's holder):
  * validate_text_line, and it does not start with '=', '+', '-' or '@',
  * which a spreadsheet would take for a formula (docs/registry.md). */

@@ -102,12 +102,17 @@ static int parse_form(http_req *r)
             long kl = http_decode_component(p, (size_t)(kend - p), 1, r->arena, &k);
             long vl = eq ? http_decode_component(eq + 1, (size_t)(amp - eq - 1), 1, r->arena, &v)
                          : (v = arena_strdup(r->arena, ""), 0);
-            if (kl < 0 || vl < 0 || !http_clean_utf8((const unsigned char *)k, (size_t)kl) ||
-                !http_valid_text((const unsigned char *)v, (size_t)vl, 1))
+            if (kl < 0 || !http_clean_utf8((const unsigned char *)k, (size_t)kl))
                 return ql_errf(&r->err, QL_EINVAL, "body",
                                "the form holds a malformed escape, a control character or "
                                "invalid UTF-8",
                                "表单含有格式错误的转义、控制字符或无效的 UTF-8 编码");
+            if (vl < 0 || !http_valid_text((const unsigned char *)v, (size_t)vl, 1))
+                return ql_errf(&r->err, QL_EINVAL, k,
+                               "%s: the field holds a malformed escape, a control character or "
+                               "invalid UTF-8; type it again",
+                               "%s：该项含有格式错误的转义、控制字符或无效的 UTF-8 编码，请重新输入",
+                               k);
             r->form_names[r->nform] = k;
             r->form_values[r->nform] = v;
             r->nform++;

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/pii.h"
 #include "core/text.h"
+#include "core/validate.h"
 #include "core/xalloc.h"
 #include "ledger/ledger.h"
 #include "policy/rules.h"
@@ -1344,6 +1345,7 @@ static int fix_run(store *s, const actor *a, enum perm need, const char *rid, co
     if (n < 1 || n > 500)
         return ql_errf(err, QL_EINVAL, "reason", "give a reason (1 to 500 bytes)",
                        "请填写原因（1 至 500 字节）");
+    if ((rc = validate_text_block("reason", reason, err))) return rc;
     char clean[501];
     pii_scrub(reason, clean, sizeof clean);
     struct fix x = {a, rid, clean, new_id, err};

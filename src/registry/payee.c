@@ -29,9 +29,8 @@ static int note_text(const char *in, const char *field, size_t min_chars, char *
     char trimmed[801];
     size_t len = reg_trim(in, trimmed, sizeof trimmed);
     size_t chars = text_chars(trimmed);
-    if (len >= sizeof trimmed || chars < min_chars || chars > 200 ||
-        !text_valid(trimmed, strlen(trimmed), 0)) {
-        out[0] = '\0';
+    out[0] = '\0';
+    if (len >= sizeof trimmed || chars < min_chars || chars > 200) {
         if (min_chars)
             return ql_errf(err, QL_EINVAL, field,
                            "%s: give the reason (%zu to 200 characters); it is kept with the "
@@ -41,6 +40,9 @@ static int note_text(const char *in, const char *field, size_t min_chars, char *
         return ql_errf(err, QL_EINVAL, field, "%s: at most 200 characters of text",
                        "%s：最多 200 个字符", field);
     }
+    /* shown to the person and to staff: nothing that hides or reorders text */
+    int rc = validate_text_line(field, trimmed, err);
+    if (rc) return rc;
     pii_scrub(trimmed, out, n);
     return 0;
 }

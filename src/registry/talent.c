@@ -46,7 +46,7 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
 {
     memset(t, 0, sizeof *t);
     ql_err e;
-    int bad = 0;
+    int bad = 0, born = 0; /* born: the ID number gave the date of birth */
     char tmp[256];
 
     size_t len = reg_trim(in->name, t->name, sizeof t->name);
@@ -68,9 +68,11 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
                            &e));
     else if (validate_id_number("id_number", t->id_norm, today, &t->idinfo, &e))
         bad = add(report, &e);
-    else
+    else {
+        born = 1;
         protect(PII_ID_NUMBER, t->id_norm, &t->id_sealed, t->id_index, t->id_masked,
                 sizeof t->id_masked);
+    }
 
     reg_trim(in->phone, tmp, sizeof tmp);
     if (tmp[0]) {
@@ -103,6 +105,12 @@ int talent_check(store *s, const struct talent_input *in, struct employer_cache 
             bad = add(report, (ql_errf(&e, QL_EINVAL, "graduation_date",
                                        "graduation_date: the date is in the future",
                                        "graduation_date：日期晚于今天"),
+                               &e));
+        else if (born && t->graduation < t->idinfo.birth)
+            bad = add(report, (ql_errf(&e, QL_EINVAL, "graduation_date",
+                                       "graduation_date: the date is before the date of birth "
+                                       "in the ID number",
+                                       "graduation_date：日期早于身份证号码中的出生日期"),
                                &e));
         else t->has_graduation = 1;
     }

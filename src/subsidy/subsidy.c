@@ -716,11 +716,7 @@ static int transition_body(store *s, void *vctx)
                          "理由超过 %d 字节", REASON_MAX);
             goto done;
         }
-        if (!text_valid(st->reason, n, 1)) {
-            rc = ql_errf(err, QL_EINVAL, "reason", "the reason is not clean text",
-                         "理由含有无效字符");
-            goto done;
-        }
+        if ((rc = validate_text_block("reason", st->reason, err))) goto done;
         memcpy(reason, st->reason, n);
         reason[n] = '\0';
         /* blanks only is no reason */
@@ -1118,10 +1114,10 @@ int subsidy_declare(store *s, const actor *a, int64_t id, const struct app_decla
 static int short_text(const char *field, const char *v, size_t max, ql_err *err)
 {
     size_t n = v ? strlen(v) : 0;
-    if (n == 0 || n > max || !text_valid(v, n, 1) || !v[strspn(v, " \t\r\n")])
+    if (n == 0 || n > max || !v[strspn(v, " \t\r\n")])
         return ql_errf(err, QL_EINVAL, field, "%s must be 1 to %zu bytes of text",
                        "%s须为 1 至 %zu 字节的文字", field, max);
-    return 0;
+    return validate_text_block(field, v, err);
 }
 
 struct object_ctx {

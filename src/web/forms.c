@@ -157,11 +157,12 @@ void web_warnings(http_req *r, json_t *page, const reg_report *rep)
 {
     if (!rep || !rep->warnings.n) return;
     json_t *w = json_array();
-    for (int i = 0; i < rep->warnings.n; i++)
+    for (int i = 0; i < rep->warnings.n; i++) {
+        char relabelled[WEB_ERR_MESSAGE_MAX];
+        const char *msg = web_err_message(r, page, &rep->warnings.e[i], relabelled, sizeof relabelled);
         json_array_append_new(
-            w, json_string(web_tf(r, "registry.warning", "message",
-                                  r->lang == LANG_EN ? rep->warnings.e[i].en : rep->warnings.e[i].zh,
-                                  (const char *)NULL)));
+            w, json_string(web_tf(r, "registry.warning", "message", msg, (const char *)NULL)));
+    }
     json_object_set_new(page, "warnings", w);
 }
 

@@ -225,10 +225,46 @@ void web_field(json_t *page, const char *name, const char *value)
     json_object_set_new(f, "value", json_string(value ? value : ""));
 }
 
-void web_error(http_req *r, json_t *page, const ql_err *err)
+/* The label people read for a form field: the form's own (page.form_fields),
+ * else "registry.field.<name>", else "field.<name>"; NULL when none is known. */
+static const char *field_label(http_req *r, json_t *page, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(page, "form_fields"), i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        const char *l = json_string_value(json_object_get(f, "label"));
+        if (n && l && !strcmp(n, name)) return l;
+    }
+    static const char *const groups[] = {"registry.field.", "field."};
+    for (size_t g = 0; g < 2; g++) {
+        char key[128];
+        if (snprintf(key, sizeof key, "%s%s", groups[g], name) >= (int)sizeof key) return NULL;
+        const char *l = web_t(r, key);
+        if (l != key) return l;
+    }
+    return NULL;
+}
+
+const char *web_err_message(http_req *r, json_t *page, const ql_err *err, char *out, size_t n)
 {
     const char *msg = r->lang == LANG_EN ? err->en : err->zh;
     if (!msg[0]) msg = r->lang == LANG_EN ? ql_err_default_en(err->code) : ql_err_default_zh(err->code);
+    size_t fl = strlen(err->field);
+    if (!fl || strncmp(msg, err->field, fl)) return msg;
+    const char *rest = msg + fl;
+    size_t sep = !strncmp(rest, "：", strlen("：")) ? strlen("：") : !strncmp(rest, ": ", 2) ? 2 : 0;
+    const char *label = sep ? field_label(r, page, err->field) : NULL;
+    if (!label) return msg;
+    snprintf(out, n, "%s%s%s", label, r->lang == LANG_EN ? ": " : "：", rest + sep);
+    return out;
+}
+
+void web_error(http_req *r, json_t *page, const ql_err *err)
+{
+    char relabelled[WEB_ERR_MESSAGE_MAX];
+    const char *msg = web_err_message(r, page, err, relabelled, sizeof relabelled);
     json_t *item = json_pack("{s:s}", "message", msg);
     if (err->field[0]) {
         json_object_set_new(item, "field", json_string(err->field));

@@ -64,8 +64,17 @@ void web_crumb(json_t *page, const char *href, const char *label);
 /* Keeps what the user typed in a form field (fields.NAME.value). */
 void web_field(json_t *page, const char *name, const char *value);
 
+/* The message of err in the request's language, for a person at a form:
+ * a leading "FIELD：" or "FIELD: " (a service names the field by its key)
+ * becomes the field's label (the page's form_fields, else the strings
+ * "registry.field.FIELD" or "field.FIELD"). Returns err's own text, or out
+ * (n bytes, WEB_ERR_MESSAGE_MAX is enough) when relabelled. */
+#define WEB_ERR_MESSAGE_MAX 512
+const char *web_err_message(http_req *r, json_t *page, const ql_err *err, char *out, size_t n);
+
 /* Adds err to the page's error summary (errors[], linking to the field) and
- * beside its field (fields.FIELD.error), in the request's language. */
+ * beside its field (fields.FIELD.error), in the request's language, the
+ * field named by its label (web_err_message). */
 void web_error(http_req *r, json_t *page, const ql_err *err);
 
 /* Sets pager (text, prev, next links), results ("N in all") and has_rows.

@@ -373,6 +373,14 @@ static void test_console_user_forms(void **state)
     assert_non_null(strstr(r.body, "value=\"张三\"")); /* what was typed is kept */
     tu_resp_free(&r);
     assert_int_equal(count_users("eve"), 0);
+    /* A control character in a field: refused, the field named. */
+    as(&admin, "POST", "/admin/users", 1,
+       "&username=eve&display_name=%E5%BC%A0%01&roles=window_clerk&scope=district", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "display_name"));
+    assert_non_null(strstr(r.body, "控制字符"));
+    tu_resp_free(&r);
+    assert_int_equal(count_users("eve"), 0);
     /* An employer account needs a valid credit code. */
     as(&admin, "POST", "/admin/users", 1,
        "&username=hr.acme&display_name=HR&roles=employer_hr&scope=employer&scope_id=91350100M000100Y44",

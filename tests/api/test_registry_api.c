@@ -860,6 +860,18 @@ static void test_employed_since_not_in_future(void **state)
     assert_non_null(strstr(r.body, "\"field\":\"employed_since\""));
     tu_resp_free(&r);
     assert_int_equal(count_talents(h_admin), before);
+    /* graduated before being born: refused, naming the field */
+    body = talent_body(63, CODE1, NULL);
+    b = json_loads(body, 0, NULL);
+    free(body);
+    json_object_set_new(b, "graduation_date", json_string("1901-06-30"));
+    body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    j = call(h_admin, "POST", "/api/v1/talents", body, 400);
+    free(body);
+    check_error(j, "invalid", "body.graduation_date");
+    json_decref(j);
+    assert_int_equal(count_talents(h_admin), before);
 }
 
 static void test_cli_import(void **state)

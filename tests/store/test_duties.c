@@ -191,6 +191,24 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* A person in the registry with the talent number id (the least a row
+ * holds: accounts are bound only to people the registry has). */
+static void person_in_registry(int64_t id)
+{
+    char index[32];
+    snprintf(index, sizeof index, "test-%" PRId64, id);
+    static const unsigned char sealed[] = {0};
+    assert_int_equal(store_exec(F.s,
+                                "INSERT INTO talents (id, name, id_enc, id_index, id_masked, "
+                                "id_kind, birth_date, sex, education, created_at, updated_at) "
+                                "VALUES ($1, '测试人', $2, $3, '', 'resident', 0, 'f', 'other', "
+                                "0, 0)",
+                                (store_val[]){SV_INT(id), SV_BLOB(sealed, sizeof sealed),
+                                              SV_TEXT(index)},
+                                3, NULL),
+                     0);
+}
+
 static int fx_setup(void **state)
 {
     (void)state;
@@ -208,6 +226,8 @@ static int fx_setup(void **state)
     }
     cfg.lockout_address_after = 30;
     account_init(&cfg);
+    for (int64_t id = 42; id <= 45; id++) person_in_registry(id);
+    person_in_registry(77);
     actor_cli(&F.cli);
     /* the command line appoints the officers: two system administrators and
      * the first security administrator, at once */
@@ -686,6 +706,19 @@ static void test_one_account_per_person(void **state)
         expect_err(bad[i], make_person(&F.admin, "person.bad", bad[i], &id, &err), &err,
                    QL_EINVAL, "scope_id");
         expect_unchanged(bad[i], before);
+    }
+    /* only to a person the registry holds */
+    {
+        char *before = snapshot();
+        expect_err("no such person", make_person(&F.admin, "person.none", "999", &id, &err), &err,
+                   QL_EINVAL, "scope_id");
+        assert_non_null(strstr(err.en, "holds no talent number 999"));
+        expect_unchanged("no such person", before);
+        memset(&err, 0, sizeof err);
+        expect_err("bound to no such person",
+                   account_user_set_roles(F.s, &F.sec, x, RB(ROLE_TALENT), SCOPE_SELF, "999", NULL,
+                                          &err),
+                   &err, QL_EINVAL, "scope_id");
     }
     /* a personal account bound to nobody yet binds nothing: at once */
     int64_t u = 0;

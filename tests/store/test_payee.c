@@ -354,6 +354,16 @@ static void test_change_by_the_person(void **state)
     struct payee_request taken = {card2, "换卡测试原因", 0};
     expect_err("taken", payee_change_request(S, &me, 0, &taken, &cid, &rep, &err), &err,
                QL_ECONFLICT, "bank_account");
+    /* a reason is shown to the person and to staff: nothing that reorders
+     * or hides text (U+202E, U+200B, U+2028) */
+    static const char *const hidden[] = {"原卡挂失\xE2\x80\xAE更换新卡", "原卡挂失\xE2\x80\x8B更换",
+                                         "原卡挂失\xE2\x80\xA8更换新卡"};
+    for (size_t i = 0; i < 3; i++) {
+        struct payee_request odd = {new_card, hidden[i], 0};
+        expect_err("hidden", payee_change_request(S, &me, 0, &odd, &cid, &rep, &err), &err,
+                   QL_EINVAL, "reason");
+        assert_true(report_has(&rep, "reason"));
+    }
     struct payee_request good = {new_card, "原卡挂失，更换新卡", 0};
     expect_err("not mine", payee_change_request(S, &other, t, &good, &cid, &rep, &err), &err,
                QL_ENOTFOUND, "id");

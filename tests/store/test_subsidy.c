@@ -279,6 +279,11 @@ static void test_whole_path(void **state)
     assert_string_equal(err.field, "received_on");
     assert_int_equal(subsidy_object(S, &T1, id, "x", "y", D(2026, 10, 9), &oid, &err),
                      QL_EFORBIDDEN);
+    /* text the reviewer reads: nothing that reorders or hides it */
+    assert_int_equal(subsidy_object(S, &CLERK, id, "来电", "反映其\xE2\x80\xAE在外区有住房",
+                                    D(2026, 10, 9), &oid, &err),
+                     QL_EINVAL);
+    assert_non_null(strstr(err.en, "U+202E"));
     assert_int_equal(
         subsidy_object(S, &CLERK, id, "来电", "反映其在外区有住房", D(2026, 10, 9), &oid, &err), 0);
     assert_int_equal(step(&REVIEWER2, id, AA_APPROVE, NULL, D(2026, 10, 14), NULL, &err),
