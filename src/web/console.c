@@ -258,6 +258,7 @@ static void decorate_user(http_req *r, json_t *u)
                              ? "users.must_change"
                              : "users.active";
     json_object_set_new(u, "status", json_string(web_t(r, status)));
+    json_object_set_new(u, "status_code", json_string(status + strlen("users.")));
     json_object_set_new(u, "created_at_text", web_time(json_object_get(u, "created_at")));
     json_object_set_new(u, "updated_at_text", web_time(json_object_get(u, "updated_at")));
 }
@@ -350,6 +351,32 @@ static int render_user(http_req *r, int64_t id, const char *notice, const char *
     return web_user_page(r, id, 200, notice, temp_password, NULL);
 }
 
+/* The account service names roles and scopes by their codes when a role
+ * is bound to one scope ("the role talent needs the scope 'self'", "the
+ * scope 'self' is for the role talent"): the page says it with their
+ * titles, and for the personal scope what goes into the scope id. */
+static void bound_scope_text(http_req *r, ql_err *e)
+{
+    char role[32] = "", scope[32] = "";
+    const char *key;
+    if (!strcmp(e->field, "scope") &&
+        sscanf(e->en, "the role %31s needs the scope '%31[^']'", role, scope) == 2)
+        key = "user_new.err.role_needs_scope";
+    else if (!strcmp(e->field, "roles") &&
+             sscanf(e->en, "the scope '%31[^']' is for the role %31s", scope, role) == 2)
+        key = "user_new.err.scope_for_role";
+    else
+        return;
+    enum role ro;
+    enum scope_kind sk;
+    if (role_parse(role, &ro) || scope_parse(scope, &sk)) return;
+    const char *rt = role_title(ro, english(r)), *st = scope_title(r, scope);
+    const char *text = web_tf(r, key, "role", rt, "scope", st, (const char *)NULL);
+    if (sk == SCOPE_SELF)
+        text = arena_printf(r->arena, "%s%s", text, web_t(r, "user_new.err.self_scope_id"));
+    snprintf(r->lang == LANG_EN ? e->en : e->zh, sizeof e->en, "%s", text);
+}
+
 /* The new-account form again, with what was typed and why it was refused. */
 static int user_create_refused(http_req *r, int rc, const ql_err *err, unsigned roles)
 {
@@ -362,7 +389,9 @@ static int user_create_refused(http_req *r, int rc, const ql_err *err, unsigned 
     web_field(d, "username", http_form(r, "username"));
     web_field(d, "display_name", http_form(r, "display_name"));
     web_field(d, "scope_id", http_form(r, "scope_id"));
-    web_error(r, d, err);
+    ql_err shown = *err;
+    bound_scope_text(r, &shown);
+    web_error(r, d, &shown);
     return web_render(r, rc == QL_ECONFLICT ? 409 : 400, "user_new", d);
 }
 

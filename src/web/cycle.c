@@ -20,6 +20,7 @@
 #include "ledger/bank.h"
 #include "ledger/cycle.h"
 #include "ledger/cycle_list.h"
+#include "policy/policy.h"
 #include "web/forms.h"
 
 #include <limits.h>
@@ -97,7 +98,118 @@ static void page_error(http_req *r, json_t *d, ql_err *err, const char *const *f
     web_error(r, d, err);
 }
 
+/* The name of programme code in the page's language, from the policy
+ * files published for it (the newest with a name); code itself when there
+ * is none. */
+static const char *programme_name(http_req *r, const char *code)
+{
+    json_t *list;
+    ql_err err;
+    if (!code || policy_list(r->db, false, &list, &err)) return code ? code : "";
+    const char *name = code;
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+    {
+        const char *n = web_str(p, r->lang == LANG_EN ? "name_en" : "name_zh");
+        if (strcmp(web_str(p, "programme"), code) || !n[0]) continue;
+        name = arena_strdup(r->arena, n);
+        break;
+    }
+    json_decref(list);
+    return name;
+}
+
+/* The approval's refusal for a programme over its budget or without one,
+ * in words for the page: the service writes "<programme> in <year>: the
+ * year's cycles would pay <yuan> yuan, the budget is <yuan | none>". */
+static void budget_text(http_req *r, ql_err *e)
+{
+    char prog[41], year[5], pay[32], budget[32];
+    if (strcmp(e->field, "budget") ||
+        sscanf(e->en, "%40s in %4s: the year's cycles would pay %31s yuan, the budget is %31s",
+               prog, year, pay, budget) != 4)
+        return;
+    const char *name = programme_name(r, prog);
+    const char *text =
+        !strcmp(budget, "none")
+            ? web_tf(r, "cycle.budget.missing", "programme", name, "year", year, "pay", pay,
+                     (const char *)NULL)
+            : web_tf(r, "cycle.budget.over", "programme", name, "year", year, "pay", pay,
+                     "budget", budget, (const char *)NULL);
+    snprintf(r->lang == LANG_EN ? e->en : e->zh, sizeof e->en, "%s", text);
+}
+
 /* ---- the job ------------------------------------------------------------ */
+
+/* "1 payment", "3 payments": the text at "cycle.n.<what>.one" for 1 and
+ * ".other" otherwise (Chinese has one form; its files say it twice). */
+static const char *count_of(http_req *r, const char *what, json_int_t n)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)n);
+    return web_tf(r, arena_printf(r->arena, "cycle.n.%s.%s", what, n == 1 ? "one" : "other"), "n",
+                  num, (const char *)NULL);
+}
+
+static json_int_t int_of(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+/* Why the latest export of month held payees, in words: "identity under
+ * review: 1; no bank account on record: 2", or "" when it cannot be read. */
+static const char *hold_reasons(http_req *r, const char *month)
+{
+    json_t *o;
+    ql_err err;
+    if (bank_holds(r->db, &r->who, month, 0, 1, &o, &err)) return "";
+    const char *out = "";
+    json_t *by = json_object_get(o, "by_reason");
+    for (int k = 1; k < BANK_HOLD_COUNT; k++) {
+        json_int_t n = int_of(by, bank_hold_name((enum bank_hold)k));
+        if (!n) continue;
+        const char *name = bank_hold_name((enum bank_hold)k);
+        const char *key = arena_printf(r->arena, "cycle.hold.%s", name);
+        const char *words = web_t(r, key);
+        if (words == key) words = bank_hold_text((enum bank_hold)k, r->lang == LANG_EN);
+        out = arena_printf(r->arena, "%s%s%s%s%lld", out, *out ? web_t(r, "cycle.job.sep") : "",
+                           words, web_t(r, "cycle.job.colon"), (long long)n);
+    }
+    json_decref(o);
+    return out;
+}
+
+/* What a finished job did, in the page's language, from its result: the
+ * job's own message (written in English and Chinese when it ended) is
+ * kept for a failure, whose words come from the service. */
+static const char *job_summary(http_req *r, const char *month, json_t *job, int export)
+{
+    json_t *res = json_object_get(job, "result");
+    if (strcmp(web_str(job, "state"), "done") || !json_is_object(res) ||
+        !json_object_get(res, export ? "payments" : "entitlements"))
+        return web_str(job, r->lang == LANG_EN ? "message_en" : "message_zh");
+    int unchanged = json_is_true(json_object_get(res, "unchanged"));
+    if (!export)
+        return unchanged ? web_tf(r, "cycle.job.run_unchanged", "month", month, (const char *)NULL)
+                         : web_tf(r, "cycle.job.run_done", "month", month, "subsidies",
+                                  count_of(r, "subsidy", int_of(res, "entitlements")), "paid",
+                                  count_of(r, "payment", int_of(res, "paid")), "total",
+                                  web_str(res, "total_yuan"), (const char *)NULL);
+    const char *text =
+        web_tf(r, unchanged ? "cycle.job.export_unchanged" : "cycle.job.export_done", "month",
+               month, "payments", count_of(r, "payment", int_of(res, "payments")), "batches",
+               count_of(r, "batch", int_of(res, "all_batches")), "total",
+               web_str(res, "total_yuan"), (const char *)NULL);
+    json_int_t held = int_of(res, "held");
+    if (!held) return text;
+    const char *why = hold_reasons(r, month);
+    return arena_printf(
+        r->arena, "%s%s", text,
+        web_tf(r, *why ? "cycle.job.held_why" : "cycle.job.held", "payees",
+               count_of(r, "payee", held), "amount", web_str(res, "held_yuan"), "why", why,
+               (const char *)NULL));
+}
 
 /* The data of templates/cycle_job.mustache for a job (or none). */
 static json_t *job_view(http_req *r, const char *month, json_t *job)
@@ -130,9 +242,9 @@ static json_t *job_view(http_req *r, const char *month, json_t *job)
         o, "count_text",
         json_string(total > 0
                         ? web_tf(r, "cycle.job.count", "done", d, "total", t, (const char *)NULL)
-                        : web_tf(r, "cycle.job.pages", "done", d, (const char *)NULL)));
-    const char *msg = web_str(job, r->lang == LANG_EN ? "message_en" : "message_zh");
-    json_object_set_new(o, "message", json_string(msg));
+                        : count_of(r, "page_done", done)));
+    json_object_set_new(o, "message",
+                        json_string(job_summary(r, month, job, !strcmp(kind, "export"))));
     json_object_set_new(
         o, "started_text",
         json_string(web_tf(r, "cycle.job.started", "who", web_str(job, "started_by"), "at",
@@ -208,6 +320,9 @@ static int render_cycles(http_req *r, json_t *d, int status)
         json_object_set_new(
             o, "set_at_text",
             json_string(unix_text(r, json_integer_value(json_object_get(o, "set_at")))));
+        const char *name = programme_name(r, web_str(o, "programme"));
+        json_object_set_new(o, "programme_name", json_string(name));
+        json_object_set_new(o, "same_name", json_boolean(!strcmp(name, web_str(o, "programme"))));
     }
     json_object_set_new(d, "cycles", items);
     json_object_set_new(d, "budgets", budgets);
@@ -614,6 +729,7 @@ int web_cycle_approve(http_req *r)
     ql_err err = {0};
     rc = cycle_approve(r->db, &r->who, month, &ap, &err);
     if (!rc) return done_redirect(r, month, "approve", ap.unchanged, "summary");
+    budget_text(r, &err);
     return step_failed(r, month, rc, &err, NULL, "actions");
 }
 

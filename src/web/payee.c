@@ -69,6 +69,28 @@ static void decorate(http_req *r, json_t *o)
         json_object_set_new(c, "created_at_text", json_string(when(r, c, "created_at")));
         json_object_set_new(c, "decided_at_text", json_string(when(r, c, "decided_at")));
     }
+    /* The new name of a correction is the name on record until a later
+     * correction changed it again: known for the newest name correction
+     * only. The name replaced is kept sealed by the registry and not
+     * given out by payee_get, so the page shows that it is sealed. */
+    const char *name_now = web_str(o, "name");
+    json_array_foreach(json_object_get(o, "corrections"), i, c)
+    {
+        int name_changed = 0, id_changed = 0;
+        size_t k;
+        json_t *f;
+        json_array_foreach(json_object_get(c, "fields"), k, f)
+        {
+            name_changed |= !strcmp(json_string_value(f), "name");
+            id_changed |= !strcmp(json_string_value(f), "id_number");
+        }
+        json_object_set_new(c, "name_changed", json_boolean(name_changed));
+        json_object_set_new(c, "id_changed", json_boolean(id_changed));
+        if (name_changed && name_now) {
+            json_object_set_new(c, "new_name", json_string(name_now));
+            name_now = NULL;
+        }
+    }
     json_array_foreach(json_object_get(o, "corrections"), i, c)
     {
         buf b = BUF_INIT;
@@ -126,8 +148,8 @@ static void forms(http_req *r, json_t *d, const json_t *o)
              0},
             {"new_id_number", "payee.new_id_number", 0, "text", web_t(r, "payee.hint.keep"), NULL,
              NULL, 1, 0},
-            {"correction_reason", "payee.reason", 1, "text", web_t(r, "payee.hint.reason"), NULL,
-             NULL, 1, 0},
+            {"correction_reason", "payee.reason", 1, "text",
+             web_t(r, "payee.hint.correction_reason"), NULL, NULL, 1, 0},
         };
         for (size_t i = 0; i < COUNT(defs); i++) web_add_field(r, f, &defs[i]);
         json_object_set_new(f, "action",
@@ -216,6 +238,15 @@ static int request(http_req *r, int64_t talent, int window)
         json_object_set_new(
             d, "notice",
             json_string(web_t(r, window ? "payee.done.requested_window" : "payee.done.requested")));
+        /* the person's own page: the card is theirs to check, not "the
+         * card holder's" */
+        for (int i = 0; !window && i < rep.warnings.n; i++)
+            if (!strcmp(rep.warnings.e[i].field, "bank_account") &&
+                strstr(rep.warnings.e[i].en, "Luhn")) {
+                const char *t = web_t(r, "payee.luhn_self");
+                snprintf(rep.warnings.e[i].en, sizeof rep.warnings.e[i].en, "%s", t);
+                snprintf(rep.warnings.e[i].zh, sizeof rep.warnings.e[i].zh, "%s", t);
+            }
         web_warnings(r, d, &rep);
         return render(r, talent, d, 201);
     }
@@ -349,6 +380,25 @@ int web_identity_review(http_req *r)
 
 /* ---- the cycle's page -------------------------------------------------------- */
 
+/* Whether the reason the export held person hold h for is gone now: the
+ * correction of the name or ID number was reviewed, or a card is on
+ * record. The export wrote the reason when it ran; the next export pays
+ * the money. Unknown (0) when the account may not read the person's payee
+ * data. */
+static int hold_resolved(http_req *r, const json_t *h)
+{
+    const char *why = web_str(h, "reason");
+    int identity = !strcmp(why, "identity_review"), no_card = !strcmp(why, "no_account");
+    if (!identity && !no_card) return 0;
+    json_t *o;
+    ql_err err;
+    if (payee_get(r->db, &r->who, json_integer_value(json_object_get(h, "payee_id")), &o, &err))
+        return 0;
+    int gone = identity ? !json_is_true(json_object_get(o, "held")) : web_str(o, "bank_masked")[0];
+    json_decref(o);
+    return gone;
+}
+
 void web_cycle_holds(http_req *r, json_t *d, const char *month)
 {
     json_t *o;
@@ -363,7 +413,9 @@ void web_cycle_holds(http_req *r, json_t *d, const char *month)
         char key[64];
         snprintf(key, sizeof key, "cycle.payee.%s", web_str(h, "payee_type"));
         json_object_set_new(h, "payee_text", json_string(web_t(r, key)));
-        json_object_set_new(h, "person", json_boolean(!strcmp(web_str(h, "payee_type"), "person")));
+        int person = !strcmp(web_str(h, "payee_type"), "person");
+        json_object_set_new(h, "person", json_boolean(person));
+        json_object_set_new(h, "resolved", json_boolean(person && hold_resolved(r, h)));
     }
     json_t *by = json_array();
     for (int k = 1; k < BANK_HOLD_COUNT; k++) {

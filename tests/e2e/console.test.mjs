@@ -406,6 +406,93 @@ test('a money role an administrator grants waits until the security administrato
     await a.done();
   });
 
+// ---- 5c. administration on a phone, and the new-user form's words ----------------
+
+const PHONE390 = { width: 390, height: 844 };
+const sideways = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+async function onScreen(loc, what) {
+  const box = await loc.boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE390.width,
+    `${what} is off-screen at 390 px: ${JSON.stringify(box)}`);
+}
+
+test('on a 390 px phone the grants to confirm and the users list fit, with each account\'s state',
+  async () => {
+    // a finance grant waiting for the security administrator
+    server.addUser('erin', { name: '财务 孙五', roles: 'finance', password: TEMP_PW, confirm: false });
+    const sec = await openPage(browser, server.base, { viewport: PHONE390, locale: 'en-US' });
+    await sec.page.goto('/signin');
+    await signIn(sec.page, 'e2e.security', SECURITY_PW);
+    await sec.page.goto('/lang/en?next=%2Fadmin%2Frole-requests');
+    const row = sec.page.locator('table.data tbody tr', { hasText: 'erin' });
+    assert.equal(await row.count(), 1);
+    assert.ok(await sideways(sec.page) <= PHONE390.width, 'the page scrolls sideways');
+    await onScreen(row.locator('button:has-text("Confirm")'), 'Confirm');
+    await onScreen(row.locator('button:has-text("Refuse")'), 'Refuse');
+    await screenshot(sec.page, 'role-requests-en-phone');
+    assert.deepEqual(await axe(sec.page, 'role-requests-en-phone'), []);
+    await sec.done();
+
+    // a disabled account: its state stays on the screen of a phone
+    const s = await adminPage({ viewport: PHONE390 });
+    await s.page.goto('/admin/users?q=carol');
+    await s.page.click('#user-table a:text-is("carol")');
+    await s.page.waitForURL(/\/admin\/users\/\d+$/);
+    await Promise.all([
+      s.page.waitForResponse((r) => r.request().method() === 'POST'),
+      s.page.click('form[action$="/disable"] button[type=submit]'),
+    ]);
+    await s.page.waitForLoadState('load');
+    await s.page.goto('/admin/users');
+    assert.ok(await sideways(s.page) <= PHONE390.width, 'the users list scrolls sideways');
+    const carol = s.page.locator('#user-table tbody tr', { has: s.page.locator('a', { hasText: 'carol' }) });
+    const state = carol.locator('td[data-label="状态"]');
+    assert.equal(await text(state), '已停用');
+    await onScreen(state, 'the state of a disabled account');
+    await screenshot(s.page, 'users-phone');
+    assert.deepEqual(await axe(s.page, 'users-phone'), []);
+    await s.done();
+  });
+
+test('the new-user form names a role bound to a scope by their titles, not their codes', async () => {
+  const s = await adminPage();
+  s.expectStatus('/admin/users');
+  const { page } = s;
+  await page.goto('/admin/users/new');
+  assert.match(await text(page.locator('#scope_id-hint')), /本人.*人才编号/);
+  await page.fill('#username', 'zhou.ba');
+  await page.fill('#display_name', '周八');
+  await page.check('#role-talent');
+  await page.selectOption('#scope', 'district');
+  const [bad] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.click('form.form button[type=submit]'),
+  ]);
+  await page.waitForLoadState('load');
+  assert.equal(bad.status(), 400);
+  const msg = await text(page.locator('.error-summary a[href="#scope"]'));
+  assert.match(msg, /人才（申请人）/);
+  assert.match(msg, /“本人”/);
+  assert.match(msg, /人才编号/);
+  assert.doesNotMatch(msg, /talent|self/);
+  // and in English
+  await page.goto('/lang/en?next=%2Fadmin%2Fusers%2Fnew');
+  await page.fill('#username', 'zhou.ba');
+  await page.fill('#display_name', 'Zhou Ba');
+  await page.check('#role-talent');
+  await page.selectOption('#scope', 'district');
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.click('form.form button[type=submit]'),
+  ]);
+  await page.waitForLoadState('load');
+  const en = await text(page.locator('.error-summary a[href="#scope"]'));
+  assert.match(en, /Talent \(applicant\)/);
+  assert.doesNotMatch(en, /'self'|role talent/);
+  assert.deepEqual(await axe(page, 'user-new-scope-error-en'), []);
+  await s.done();
+});
+
 // ---- 6. signing out ----------------------------------------------------------
 
 test('after signing out, / goes to /signin and the old session cookie no longer works',

@@ -32,6 +32,7 @@ before(async () => {
   server.addUser('finance', { name: '财务 赵会计', roles: 'finance', password: PW, keep: true });
   server.addUser('finance2', { name: '财务 孙复核', roles: 'finance', password: PW, keep: true });
   server.addUser('reviewer', { name: '审核员 李审', roles: 'reviewer', password: PW, keep: true });
+  server.addUser('reviewer2', { name: '审核员 吴复核', roles: 'reviewer', password: PW, keep: true });
 });
 
 after(async () => {
@@ -157,6 +158,21 @@ test('finance computes a month and watches the progress bar reach done', async (
   await s.done();
 });
 
+// A person paid by the month whose name a reviewer corrects before the
+// export: the export holds their payment (the test after the English one).
+let talent;
+test('a reviewer corrects the name of a person the month pays', async () => {
+  talent = sql(`SELECT e.payee_id FROM entitlements e JOIN cycles c ON c.id = e.cycle_id WHERE c.month = '${MONTH}' AND e.payee_type = 'person' AND e.amount_fen > 0 ORDER BY e.payee_id LIMIT 1`);
+  assert.match(talent, /^\d+$/, 'a person paid by the month');
+  const rv = await pageAs('reviewer');
+  await rv.page.goto(`/registry/talents/${talent}/payee`);
+  await rv.page.fill('#new_name', '更正测试');
+  await rv.page.fill('#correction_reason', '与身份证件不符，依原件更正');
+  const resp = await submit(rv.page, 'form[action$="/identity"] button[type=submit]');
+  assert.equal(resp.status(), 201);
+  await rv.done();
+});
+
 test('a second officer sets the budget, approves and exports', async () => {
   const s = await pageAs('finance2');
   const { page } = s;
@@ -169,6 +185,11 @@ test('a second officer sets the budget, approves and exports', async () => {
   let resp = await submit(page, 'form[action$="/approve"] button');
   assert.equal(resp.status(), 409);
   assert.match(await text(page.locator('.error-summary')), /budget|预算/);
+  // no budget: said so, with what to do, the programme by its name
+  const refusal = await text(page.locator('.error-summary'));
+  assert.match(refusal, /区人才租房补贴 2026 年尚未设置预算/);
+  assert.match(refusal, /设置该项目 2026 年的预算/);
+  assert.doesNotMatch(refusal, /none|district-rent/);
   assert.deepEqual(await page.locator('.error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#actions']);
   await checkAxe(page, 'cycle-approve-refused');
 
@@ -268,7 +289,21 @@ test('the month in English, and without JavaScript', async () => {
   assert.equal(await text(page.locator('h1')), `Cycle ${MONTH}`);
   assert.equal(await text(page.locator('ol.steps li[aria-current=step]')), 'Exported');
   assert.match(await text(page.locator('#reconciliation')), /Amount differs/);
+  // the job's summary in words, with singular and plural as they fall
+  const job = await text(page.locator('#job'));
+  assert.match(job, /Cycle \d{4}-\d{2} (exported|was exported before)/);
+  assert.doesNotMatch(job, /\b1 (payments|batches|payees|pages)\b/);
+  assert.doesNotMatch(job, /\b[a-z]+_[a-z_]+\b/, 'no code names');
   await checkAxe(page, 'cycle-english');
+  // a phone: the scrolling tables are regions to be focused and named
+  await page.setViewportSize({ width: 390, height: 844 });
+  await checkAxe(page, 'cycle-english-phone');
+  for (const wrap of await page.locator('.table-wrap').all()) {
+    assert.equal(await wrap.getAttribute('tabindex'), '0');
+    assert.equal(await wrap.getAttribute('role'), 'region');
+    assert.ok(await wrap.getAttribute('aria-label'), 'a scrolling table has a name');
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto('/cycles');
   assert.equal(await text(page.locator('h1')), 'Monthly disbursement cycles');
   await checkAxe(page, 'cycles-english');
@@ -293,6 +328,32 @@ test('the month in English, and without JavaScript', async () => {
   await screenshot(page, 'cycle-no-js');
   await context.close();
   sql(`UPDATE jobs SET state = 'done', finished_at = strftime('%s', 'now') WHERE id = ${id}`);
+});
+
+test('the export held the corrected payee: the reason in words, then resolved once reviewed', async () => {
+  const s = await pageAs('finance2');
+  const { page } = s;
+  await page.goto(`/cycles/${MONTH}`);
+  assert.match(await text(page.locator('#job .job-message')), /暂缓发放 1 个收款方，[\d.]+ 元（身份信息更正待复核：1）/);
+  await page.goto(`/lang/en?next=${encodeURIComponent(`/cycles/${MONTH}`)}`);
+  const message = await text(page.locator('#job .job-message'));
+  assert.match(message, /Held: 1 payee, [\d.]+ yuan \(identity correction awaiting review: 1\)/);
+  assert.doesNotMatch(message, /identity_review/);
+  const held = page.locator('#holds tbody tr', { has: page.locator(`a[href="/registry/talents/${talent}/payee"]`) });
+  assert.match(await text(held), /awaits another reviewer/);
+  assert.doesNotMatch(await text(held), /Resolved/);
+  // another reviewer reviews it: the hold is shown resolved, to be paid by the next export
+  const rv2 = await pageAs('reviewer2');
+  await rv2.page.goto(`/registry/talents/${talent}/payee`);
+  await rv2.page.fill('input[id^="note-"]', '复核无误，恢复发放');
+  const resp = await submit(rv2.page, 'form[action$="/review"] button[type=submit]');
+  assert.equal(resp.status(), 200);
+  await rv2.done();
+  await page.reload();
+  assert.match(await text(held), /Resolved/);
+  assert.match(await text(held), /next export/);
+  await checkAxe(page, 'cycle-hold-resolved');
+  await s.done();
 });
 
 test('a reviewer has no access to the cycles', async () => {

@@ -210,18 +210,34 @@ test('a reviewer corrects a name; payments are held until a second reviewer revi
   let resp = await submit(page, 'form[action$="/identity"] button[type=submit]');
   assert.equal(resp.status(), 400, 'a reason is needed');
   assert.equal(await page.locator('.error-summary a').first().getAttribute('href'), '#correction_reason');
+  // the reason's hint is about identity papers, not a lost bank card
+  assert.doesNotMatch(await text(page.locator('#correction_reason-hint')), /挂失|银行/);
+  assert.match(await text(page.locator('#correction_reason-hint')), /身份证件/);
   await page.fill('#correction_reason', '姓名录入有误，核对原件');
   resp = await submit(page, 'form[action$="/identity"] button[type=submit]');
   assert.equal(resp.status(), 201);
   assert.match(await text(page.locator('h1')), /李窗囗/);
+  // what was corrected, old -> new: the new name; no ID number line for a name correction
+  const change = page.locator('section[aria-labelledby=corrections-h] td.change');
+  assert.match(await text(change), /^姓名\s+原值已加密留存[\s\S]*李窗囗$/);
+  assert.doesNotMatch(await text(change), /身份证号码/);
   assert.match(await text(page.locator('main .notice.important')), /暂缓发放/);
   assert.equal(await page.locator('form[action$="/review"]').count(), 0, 'not by the same reviewer');
   await checkAxe(page, 'payee-corrected');
   await s.done();
 
-  const s2 = await pageAs('rev2');
+  // the second reviewer on a phone: the review form is on the screen, not
+  // in the last column of a table scrolled sideways
+  const s2 = await pageAs('rev2', { viewport: PHONE390 });
   s2.expectStatus('/registry/identity-corrections/1/review');
   await s2.page.goto('/registry/talents/2/payee');
+  assert.equal(await overflow(s2.page), 0, 'the page scrolls sideways');
+  for (const sel of ['input[id^="note-"]', 'form[action$="/review"] button[type=submit]',
+    'section[aria-labelledby=corrections-h] td.change']) {
+    const box = await s2.page.locator(sel).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE390.width, `${sel} is off-screen: ${JSON.stringify(box)}`);
+  }
+  await checkAxe(s2.page, 'payee-review-phone');
   resp = await submit(s2.page, 'form[action$="/review"] button[type=submit]');
   assert.equal(resp.status(), 400, 'a note is needed');
   await s2.page.fill('input[id^="note-"]', '复核无误，恢复发放');
@@ -267,4 +283,39 @@ test('without JavaScript the person asks for and confirms a change with plain fo
   assert.match(await text(page.locator('dl.summary').first()), /622202\*{9}0060/);
   await screenshot(page, 'payee-no-js');
   await context.close();
+});
+
+test('the person asks for a card that fails the Luhn check, and cancels it apart from confirming (390 px)', async () => {
+  const s = await pageAs('zhang', { viewport: PHONE390 });
+  s.expectStatus('/payee/changes');
+  const { page } = s;
+  await page.goto('/payee');
+  await page.fill('#bank_account', '6222021001000000078');
+  await page.fill('#reason', '更换工资卡');
+  const resp = await submit(page, 'form[action="/payee/changes"] button[type=submit]');
+  assert.equal(resp.status(), 201);
+  // the person checks their own card, not "the card holder"
+  const warning = await text(page.locator('main .notice.important').first());
+  assert.match(warning, /Luhn/);
+  assert.match(warning, /您的银行卡/);
+  assert.doesNotMatch(warning, /持卡人/);
+  // the optional note belongs to cancelling, in a group of its own below confirming
+  const cancel = page.locator('.cancel-box');
+  assert.equal(await cancel.locator('h3').count(), 1);
+  assert.equal(await cancel.locator('#note').count(), 1);
+  assert.equal(await cancel.locator('form[action$="/cancel"]').count(), 1);
+  assert.equal(await cancel.locator('form[action$="/confirm"]').count(), 0);
+  assert.equal(await page.locator('form[action$="/confirm"] #note').count(), 0);
+  await checkAxe(page, 'payee-self-pending-phone');
+  await page.fill('#note', '卡号填错');
+  await submit(page, 'form[action$="/cancel"] button[type=submit]');
+  assert.equal(await text(page.locator('main .notice[role=status]')), '变更已取消。');
+  // the history's state is on the screen of a phone
+  assert.equal(await overflow(page), 0, 'the page scrolls sideways');
+  const state = page.locator('section[aria-labelledby=changes-h] tbody tr').first().locator('td').nth(1);
+  assert.match(await text(state), /已取消/);
+  const box = await state.boundingBox();
+  assert.ok(box && box.x + box.width <= PHONE390.width, `the state is off-screen: ${JSON.stringify(box)}`);
+  await checkAxe(page, 'payee-self-cancelled-phone');
+  await s.done();
 });
