@@ -7,6 +7,7 @@
 
 #include "auth/session.h"
 #include "core/date.h"
+#include "core/log.h"
 #include "core/pii.h"
 #include "core/text.h"
 #include "core/validate.h"
@@ -894,32 +895,50 @@ static json_t *changes_json(store *s, int64_t talent, int *rc)
     return list;
 }
 
-static json_t *corrections_json(store *s, int64_t talent, int *rc)
+/* The identity corrections of talent, newest first. A name correction
+ * carries the name it replaced (old_name, opened from its sealed copy) and
+ * the name it wrote (new_name: the name on record for the newest, else the
+ * name the next correction replaced). */
+static json_t *corrections_json(store *s, int64_t talent, const char *name_now, int *rc)
 {
     store_rows *r;
     json_t *list = json_array();
     *rc = store_query(s,
                       "SELECT id, name_changed, id_changed, old_id_masked, new_id_masked, reason, "
                       "corrected_by, created_at, reviewed_by, COALESCE(reviewed_at, 0), "
-                      "review_note, corrected_account FROM identity_corrections WHERE talent_id "
-                      "= $1 ORDER BY id DESC LIMIT $2",
+                      "review_note, corrected_account, old_name_enc FROM identity_corrections "
+                      "WHERE talent_id = $1 ORDER BY id DESC LIMIT $2",
                       (store_val[]){SV_INT(talent), SV_INT(LIST_MAX)}, 2, &r);
     if (*rc) return list;
+    char newer[401] = "", old[401]; /* a name: at most 100 characters */
+    snprintf(newer, sizeof newer, "%s", name_now ? name_now : "");
     while ((*rc = store_step(r)) == 1) {
         json_t *fields = json_array();
         if (store_col_int(r, 1)) json_array_append_new(fields, json_string("name"));
         if (store_col_int(r, 2)) json_array_append_new(fields, json_string("id_number"));
-        json_array_append_new(
-            list,
-            json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:s, s:s}", "id",
-                      (json_int_t)store_col_int(r, 0), "fields", fields, "old_id_masked",
-                      store_col_text(r, 3, NULL), "new_id_masked", store_col_text(r, 4, NULL),
-                      "reason", store_col_text(r, 5, NULL), "corrected_by",
-                      store_col_text(r, 6, NULL), "created_at", reg_time(store_col_int(r, 7)),
-                      "open", store_col_int(r, 9) == 0, "reviewed_by", store_col_text(r, 8, NULL),
-                      "reviewed_at", reg_time(store_col_int(r, 9)), "review_note",
-                      store_col_text(r, 10, NULL), "corrected_account",
-                      store_col_text(r, 11, NULL)));
+        json_t *c = json_pack(
+            "{s:I, s:o, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:s, s:s}", "id",
+            (json_int_t)store_col_int(r, 0), "fields", fields, "old_id_masked",
+            store_col_text(r, 3, NULL), "new_id_masked", store_col_text(r, 4, NULL), "reason",
+            store_col_text(r, 5, NULL), "corrected_by", store_col_text(r, 6, NULL), "created_at",
+            reg_time(store_col_int(r, 7)), "open", store_col_int(r, 9) == 0, "reviewed_by",
+            store_col_text(r, 8, NULL), "reviewed_at", reg_time(store_col_int(r, 9)),
+            "review_note", store_col_text(r, 10, NULL), "corrected_account",
+            store_col_text(r, 11, NULL));
+        if (store_col_int(r, 1)) {
+            size_t n;
+            const void *sealed = store_col_blob(r, 12, &n);
+            ql_err e;
+            if (pii_open(PII_NAME, sealed, n, old, sizeof old, &e)) {
+                log_warn("identity correction %lld: the old name does not open: %s",
+                         (long long)store_col_int(r, 0), e.en);
+                old[0] = '\0';
+            }
+            if (newer[0]) json_object_set_new(c, "new_name", json_string(newer));
+            if (old[0]) json_object_set_new(c, "old_name", json_string(old));
+            memcpy(newer, old, sizeof newer);
+        }
+        json_array_append_new(list, c);
     }
     store_rows_close(r);
     if (*rc > 0) *rc = 0;
@@ -965,7 +984,9 @@ static int read_body(store *s, void *arg)
     store_rows_close(r);
     if (rc) return rc;
     json_object_set_new(o, "changes", changes_json(s, talent, &rc));
-    if (!rc) json_object_set_new(o, "corrections", corrections_json(s, talent, &rc));
+    if (!rc)
+        json_object_set_new(o, "corrections",
+                            corrections_json(s, talent, json_string_value(json_object_get(o, "name")), &rc));
     if (!rc) json_object_set_new(o, "notifications", notifications_json(s, talent, &rc));
     return rc;
 }

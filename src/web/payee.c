@@ -69,11 +69,8 @@ static void decorate(http_req *r, json_t *o)
         json_object_set_new(c, "created_at_text", json_string(when(r, c, "created_at")));
         json_object_set_new(c, "decided_at_text", json_string(when(r, c, "decided_at")));
     }
-    /* The new name of a correction is the name on record until a later
-     * correction changed it again: known for the newest name correction
-     * only. The name replaced is kept sealed by the registry and not
-     * given out by payee_get, so the page shows that it is sealed. */
-    const char *name_now = web_str(o, "name");
+    /* The registry gives each name correction the name it replaced and the
+     * name it wrote (payee_get: old_name, new_name). */
     json_array_foreach(json_object_get(o, "corrections"), i, c)
     {
         int name_changed = 0, id_changed = 0;
@@ -86,10 +83,6 @@ static void decorate(http_req *r, json_t *o)
         }
         json_object_set_new(c, "name_changed", json_boolean(name_changed));
         json_object_set_new(c, "id_changed", json_boolean(id_changed));
-        if (name_changed && name_now) {
-            json_object_set_new(c, "new_name", json_string(name_now));
-            name_now = NULL;
-        }
     }
     json_array_foreach(json_object_get(o, "corrections"), i, c)
     {

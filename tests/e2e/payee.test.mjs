@@ -140,6 +140,11 @@ test('the person changes their card on their own page and confirms it (390 px)',
   assert.equal(resp.status(), 400);
   const links = await page.locator('.error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   assert.deepEqual(links, ['#bank_account', '#reason']);
+  // each error names its field by the label on the form, not by its key
+  const summaryText = await text(page.locator('.error-summary'));
+  assert.doesNotMatch(summaryText, /bank_account|reason/);
+  assert.match(summaryText, /银行卡号：[\s\S]*原因：/);
+  assert.doesNotMatch(await text(page.locator('#reason-error')), /reason/);
   assert.equal(await page.inputValue('#reason'), '短', 'what was typed is kept');
   await checkAxe(page, 'payee-self-errors');
   // asked: waits for the person's confirmation; the card is unchanged
@@ -217,9 +222,9 @@ test('a reviewer corrects a name; payments are held until a second reviewer revi
   resp = await submit(page, 'form[action$="/identity"] button[type=submit]');
   assert.equal(resp.status(), 201);
   assert.match(await text(page.locator('h1')), /李窗囗/);
-  // what was corrected, old -> new: the new name; no ID number line for a name correction
+  // what was corrected, old -> new; no ID number line for a name correction
   const change = page.locator('section[aria-labelledby=corrections-h] td.change');
-  assert.match(await text(change), /^姓名\s+原值已加密留存[\s\S]*李窗囗$/);
+  assert.match(await text(change), /^姓名\s+李窗口[\s\S]*李窗囗$/);
   assert.doesNotMatch(await text(change), /身份证号码/);
   assert.match(await text(page.locator('main .notice.important')), /暂缓发放/);
   assert.equal(await page.locator('form[action$="/review"]').count(), 0, 'not by the same reviewer');

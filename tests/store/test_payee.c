@@ -688,6 +688,10 @@ static void test_identity_correction(void **state)
     json_t *v = NULL;
     assert_int_equal(payee_get(S, &REV2, t, &v, &err), 0);
     assert_true(json_is_true(json_object_get(v, "held")));
+    /* the reviewer reads what changed: the name replaced and the name written */
+    json_t *c0 = json_array_get(json_object_get(v, "corrections"), 0);
+    assert_string_equal(json_string_value(json_object_get(c0, "old_name")), "收款007");
+    assert_string_equal(json_string_value(json_object_get(c0, "new_name")), "王更正");
     json_decref(v);
     expect_err("same reviewer", identity_review(S, &REV1, cid, "复核无误，恢复发放", NULL, &err),
                &err, QL_EFORBIDDEN, "reviewed_by");
