@@ -4,6 +4,16 @@
 -- person to an account (the role 'talent' with a person) is a grant that
 -- waits for a second party, as the duty roles' grants do (role_requests).
 --
+-- A person is named one way only, by a talent the registry holds: a
+-- scope_id written otherwise ('01', '+1', ' 1') or naming nobody is
+-- unbound (''), the account seeing nothing until it is bound again, which
+-- waits for a second party.
+UPDATE users SET scope_id = ''
+ WHERE scope_kind = 'self' AND scope_id <> ''
+   AND (CASE WHEN scope_id ~ '^[1-9][0-9]{0,17}$'
+             THEN NOT EXISTS (SELECT 1 FROM talents t WHERE t.id = users.scope_id::bigint)
+             ELSE TRUE END);
+
 -- Accounts that shared a person before this migration: the oldest keeps the
 -- binding; each later one is disabled and its scope_id kept as
 -- 'duplicate:<person>:<account id>' (bound to nobody) for an administrator
@@ -17,7 +27,9 @@ UPDATE users SET disabled = 1,
 CREATE UNIQUE INDEX users_one_per_person ON users (scope_id)
     WHERE scope_kind = 'self' AND scope_id <> '';
 
--- role_requests takes the grant of 'talent' (binding a person) too.
+-- role_requests takes the grants of 'talent' (binding a person) and
+-- 'window_clerk' too.
 ALTER TABLE role_requests DROP CONSTRAINT role_requests_role_check;
 ALTER TABLE role_requests ADD CONSTRAINT role_requests_role_check
-    CHECK (role IN ('admin', 'security_admin', 'auditor', 'finance', 'reviewer', 'talent'));
+    CHECK (role IN ('admin', 'security_admin', 'auditor', 'finance', 'reviewer', 'talent',
+                    'window_clerk'));

@@ -4,6 +4,14 @@
 -- person to an account (the role 'talent' with a person) is a grant that
 -- waits for a second party, as the duty roles' grants do (role_requests).
 --
+-- A person is named one way only, by a talent the registry holds: a
+-- scope_id written otherwise ('01', '+1', ' 1') or naming nobody is
+-- unbound (''), the account seeing nothing until it is bound again, which
+-- waits for a second party.
+UPDATE users SET scope_id = ''
+ WHERE scope_kind = 'self' AND scope_id <> ''
+   AND (NOT (scope_id GLOB '[1-9]*' AND scope_id NOT GLOB '*[^0-9]*' AND length(scope_id) <= 18) OR NOT EXISTS (SELECT 1 FROM talents t WHERE t.id = CAST(users.scope_id AS INTEGER)));
+
 -- Accounts that shared a person before this migration: the oldest keeps the
 -- binding; each later one is disabled and its scope_id kept as
 -- 'duplicate:<person>:<account id>' (bound to nobody) for an administrator
@@ -17,14 +25,16 @@ UPDATE users SET disabled = 1,
 CREATE UNIQUE INDEX users_one_per_person ON users (scope_id)
     WHERE scope_kind = 'self' AND scope_id <> '';
 
--- role_requests takes the grant of 'talent' (binding a person) too: the
+-- role_requests takes the grants of 'talent' (binding a person) and
+-- 'window_clerk' too: the
 -- table is rebuilt with the new name in its CHECK (SQLite cannot alter a
 -- CHECK constraint).
 CREATE TABLE role_requests_new (
     id              INTEGER PRIMARY KEY,
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role            TEXT NOT NULL CHECK (role IN ('admin', 'security_admin', 'auditor', 'finance',
-                                                  'reviewer', 'talent')),
+                                                  'reviewer', 'talent',
+                                                  'window_clerk')),
     requested_by    TEXT NOT NULL,
     requested_by_id INTEGER,
     requested_at    INTEGER NOT NULL,

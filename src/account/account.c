@@ -856,12 +856,16 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
         break;
     }
     case SCOPE_DEPARTMENT:
-    case SCOPE_OPERATOR:
+    case SCOPE_OPERATOR: {
         if (!*id)
             return ql_errf(err, QL_EINVAL, "scope_id", "enter the %s this account belongs to",
                            "请填写该账户所属的%s",
                            scope == SCOPE_DEPARTMENT ? "department code" : "operator code");
+        /* shown in lists and printed on the operator's terminal */
+        int rc = validate_name("scope_id", id, err);
+        if (rc) return rc;
         break;
+    }
     case SCOPE_SELF: {
         /* the person's talent id, written one way only (the unique index
          * on bound accounts compares the text), or "" for none yet */
@@ -876,6 +880,12 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
         break;
     }
     }
+    /* an account bound to a person is that person's and nobody's desk:
+     * no other role reaches the person's data through the binding */
+    if (scope == SCOPE_SELF && (roles & ~ROLE_PERSON))
+        return ql_errf(err, QL_EINVAL, "roles",
+                       "a personal account (scope self) holds the role talent only",
+                       "个人账户（本人范围）只能拥有“人才（申请人）”角色");
     static const struct {
         enum role role;
         enum scope_kind scope;
@@ -1133,17 +1143,21 @@ static int reset_body(store *s, void *arg)
         json_decref(before);
         return rc;
     }
-    unsigned duties = target.roles & ROLE_DUTIES;
+    /* the same for a window clerk (ROLE_VOUCHED) and for an account bound
+     * to a person: whoever resets it could act as the person */
+    unsigned vouched = ROLE_VOUCHED;
+    if (target.scope == SCOPE_SELF && target.scope_id[0]) vouched |= ROLE_PERSON;
+    unsigned duties = target.roles & vouched;
     if (duties && !(x->a->via == VIA_CLI && x->a->user_id == 0)) {
         int r = 0;
         while (!(duties & (1u << r))) r++;
         json_decref(before);
         return ql_errf(x->err, QL_EFORBIDDEN, "id",
-                       "%s holds the role %s%.0s: the password of an account with a duty role is "
-                       "reset on the server's command line (qianlima user reset-password), not by "
-                       "another administrator",
-                       "%s 拥有“%.0s%s”角色：担任职责角色的账户须在服务器命令行上重置口令"
-                       "（qianlima user reset-password），不能由其他管理员重置",
+                       "%s holds the role %s%.0s: the password of an account with a duty role, "
+                       "a window clerk's or a person's own is reset on the server's command line "
+                       "(qianlima user reset-password), not by another administrator",
+                       "%s 拥有“%.0s%s”角色：担任职责角色、窗口受理人员及本人账户的口令须在服务器"
+                       "命令行上重置（qianlima user reset-password），不能由其他管理员重置",
                        target.username, role_name((enum role)r), role_title((enum role)r, 0));
     }
     int64_t now = auth_now();

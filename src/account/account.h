@@ -126,8 +126,9 @@ int account_user_set_disabled(store *s, const actor *a, int64_t id, int disabled
 
 /* Sets a generated password that must be changed at next sign-in, unlocks
  * the account and ends its sessions. Needs user.manage; the password of an
- * account holding a duty role is reset only from the command line (whoever
- * resets learns it). */
+ * account holding a duty role, a window clerk's, or an account bound to a
+ * person is reset only from the command line (whoever resets learns it).
+ * Grants waiting for the account are withdrawn. */
 int account_user_reset_password(store *s, const actor *a, int64_t id, char temp_password[24],
                                 ql_err *err);
 

@@ -70,6 +70,10 @@ int account_request_roles(store *s, const actor *a, int64_t id, unsigned request
 
 /* Withdraws every pending grant of account id (decided by a), *withdrawn
  * receiving their roles (in the transaction). */
+/* Unbinds a personal account that holds no confirmed binding (scope_id
+ * ''), when its binding is withdrawn or refused. */
+int account_unbind_person(store *s, int64_t id, int64_t now);
+
 int account_withdraw_requests(store *s, const actor *a, int64_t id, int64_t now,
                               unsigned *withdrawn);
 

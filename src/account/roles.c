@@ -28,10 +28,11 @@ int account_binds_person(enum scope_kind scope, const char *scope_id)
 int account_split_grants(store *s, const actor *a, unsigned roles, int bound, unsigned *alone,
                          unsigned *requested)
 {
-    /* the grants that wait unless a may confirm them: the duty roles, and
-     * binding an account to a person (one account per person: a second
-     * party vouches that the account is the person's) */
-    unsigned held_back = ROLE_DUTIES | (bound ? ROLE_PERSON : 0);
+    /* the grants that wait unless a may confirm them: the duty roles and
+     * the window clerk (ROLE_VOUCHED), and binding an account to a person
+     * (one account per person: a second party vouches that the account is
+     * the person's) */
+    unsigned held_back = ROLE_VOUCHED | (bound ? ROLE_PERSON : 0);
     *alone = roles & ~held_back;
     *requested = 0;
     for (int i = 0; i < ROLE_COUNT; i++) {
@@ -142,7 +143,20 @@ static int close_requests(store *s, const actor *a, int64_t id, unsigned set, co
                             6, NULL);
         if (rc) return rc;
     }
+    /* a person's binding withdrawn or refused: the account is bound to
+     * nobody (else it would keep the person from an account of their own) */
+    if ((set & ROLE_PERSON) && strcmp(state, "confirmed"))
+        return account_unbind_person(s, id, now);
     return 0;
+}
+
+int account_unbind_person(store *s, int64_t id, int64_t now)
+{
+    return store_exec(s,
+                      "UPDATE users SET scope_id = '', updated_at = $1 WHERE id = $2 AND "
+                      "scope_kind = 'self' AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE "
+                      "r.user_id = users.id AND r.role = 'talent')",
+                      (store_val[]){SV_INT(now), SV_INT(id)}, 2, NULL);
 }
 
 int account_withdraw_requests(store *s, const actor *a, int64_t id, int64_t now,
@@ -205,6 +219,15 @@ static int set_roles_body(store *s, void *arg)
                                    &requested)))
         return rc;
     requested &= ~pending; /* asked for already */
+    /* an administrator who set the account's password (created or reset
+     * it) knows it until the owner chooses one: a grant asked for before
+     * that would reach an account the asker can sign in as */
+    if (requested && t.must_change_password && !bare_cli(x->a))
+        return ql_errf(x->err, QL_ECONFLICT, "roles",
+                       "%s still has the password an administrator set: ask for this role once "
+                       "its owner has signed in and chosen a password",
+                       "%s 仍在使用管理员设置的口令：请在账户本人登录并设置口令后再申请该角色",
+                       t.username);
     if (!alone && !removed && !requested && !withdrawn && !scope_changed) return 0;
 
     json_t *before = NULL, *after = NULL;
@@ -365,6 +388,7 @@ static int decide_body(store *s, void *arg)
     if (!rc && x->confirm)
         rc = store_exec(s, "UPDATE users SET updated_at = $1 WHERE id = $2",
                         (store_val[]){SV_INT(now), SV_INT(uid)}, 2, NULL);
+    if (!rc && !x->confirm && role == ROLE_TALENT) rc = account_unbind_person(s, uid, now);
     if (!rc) rc = account_user_state(s, uid, &after);
     if (!rc) {
         unsigned bit = 1u << role;

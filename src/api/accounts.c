@@ -293,7 +293,7 @@ int api_tokens_create(http_req *r)
     int rc = 0;
     /* optional: the caller's own account, the only one a token is made for here */
     if (json_object_get(r->json, "username")) rc = api_body_string(r, "username", 64, &username);
-    if (!rc) rc = api_body_string(r, "name", 100, &name);
+    if (!rc) rc = api_body_string(r, "name", 400, &name); /* 100 characters: the service counts */
     if (!rc) rc = api_body_string(r, "permissions", 2000, &perms);
     if (rc) return rc;
     json_t *d = json_object_get(r->json, "days");

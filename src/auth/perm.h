@@ -36,6 +36,11 @@ enum role {
  * id). One account per person; binding one waits for a second party as the
  * duty roles' grants do (account.h). */
 #define ROLE_PERSON (1u << ROLE_TALENT)
+/* The roles whose grant waits for a second party (account.h): the duty
+ * roles, and the window clerk, who changes a person's bank card with the
+ * person present and whose change a second clerk confirms (an
+ * administrator who could make both clerks at once would be both). */
+#define ROLE_VOUCHED (ROLE_DUTIES | (1u << ROLE_WINDOW_CLERK))
 /* The roles that decide or pay. */
 #define ROLE_MONEY ((1u << ROLE_FINANCE) | (1u << ROLE_REVIEWER))
 

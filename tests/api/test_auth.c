@@ -571,6 +571,9 @@ static void test_duties_over_api_and_console(void **state)
         as_json(&admin, "POST", "/api/v1/users",
                 "{\"username\":\"fin.api\",\"display_name\":\"F\",\"roles\":[\"finance\"]}", 201);
     long long uid = (long long)json_integer_value(json_object_get(u, "id"));
+    char fin_temp[32];
+    snprintf(fin_temp, sizeof fin_temp, "%s",
+             json_string_value(json_object_get(u, "temporary_password")));
     assert_int_equal(json_array_size(json_object_get(u, "roles")), 0);
     assert_string_equal(json_string_value(json_array_get(json_object_get(u, "pending_roles"), 0)),
                         "finance");
@@ -617,9 +620,28 @@ static void test_duties_over_api_and_console(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(u, "roles"), 0)),
                         "finance");
     json_decref(u);
-    /* the administrator changes the roles on the account's page: removing
-     * is at once, a duty role waits */
+    /* the administrator changes the roles on the account's page: a grant
+     * that waits is not asked for while the account keeps the password an
+     * administrator set (who set it could sign in as the account) */
     snprintf(form_path, sizeof form_path, "/admin/users/%lld/roles", uid);
+    as(&admin, "POST", form_path, 1, "&roles=window_clerk&scope=district&scope_id=", &r);
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.body, "管理员设置的口令"));
+    tu_resp_free(&r);
+    struct session fin;
+    assert_int_equal(signin("fin.api", fin_temp, &fin, NULL, 0), 303);
+    char extra[256];
+    char enc[96] = "";
+    for (const char *c = fin_temp; *c; c++) /* the password, percent-escaped */
+        snprintf(enc + strlen(enc), sizeof enc - strlen(enc), "%%%02X", (unsigned char)*c);
+    snprintf(extra, sizeof extra,
+             "&current_password=%s&new_password=Ledger-Owner-2026&confirm_password="
+             "Ledger-Owner-2026",
+             enc);
+    as(&fin, "POST", "/account/password", 1, extra, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    /* once the owner has chosen one: removing is at once, a grant waits */
     as(&admin, "POST", form_path, 1, "&roles=window_clerk&scope=district&scope_id=", &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "角色已更新"));
@@ -642,14 +664,17 @@ static void test_duties_over_api_and_console(void **state)
     assert_int_equal(tu_cli(&srv, (const char *[]){"user", "list", "--search", "fin.api", NULL},
                             NULL, out, sizeof out, cerr, sizeof cerr),
                      0);
-    assert_non_null(strstr(out, "window_clerk,reviewer?")); /* waiting, marked so */
+    assert_non_null(strstr(out, "reviewer?,window_clerk?")); /* waiting, marked so */
     req = pending_id(&sec, "fin.api", "reviewer", &may);
     assert_int_equal(may, 1);
     snprintf(path, sizeof path, "/api/v1/role-requests/%lld/refuse", req);
     json_decref(as_json(&sec, "POST", path, NULL, 200));
     snprintf(path, sizeof path, "/api/v1/users/%lld", uid);
     u = as_json(&admin, "GET", path, NULL, 200);
-    assert_int_equal(json_array_size(json_object_get(u, "pending_roles")), 0);
+    /* the reviewer refused; the window clerk's grant still waits */
+    assert_int_equal(json_array_size(json_object_get(u, "pending_roles")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(u, "pending_roles"), 0)),
+                        "window_clerk");
     json_decref(u);
     /* the API form of the same, and its refusals */
     snprintf(path, sizeof path, "/api/v1/users/%lld/roles", uid);

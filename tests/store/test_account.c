@@ -735,7 +735,7 @@ static void test_signin_wrong_and_unknown(void **state)
 static void test_signin_lockout(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("lock.me", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_simple("lock.me", RB(ROLE_LEADERSHIP));
     long after = cfg.lockout_after;
     assert_int_equal(after, 5);
     struct signin_result r;
@@ -1123,7 +1123,7 @@ static void test_session_expiry(void **state)
 static void test_disable_ends_sessions(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("wu.shi", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_simple("wu.shi", RB(ROLE_LEADERSHIP));
     struct signin_result r1, r2;
     signin_ok("wu.shi", USER_PW, &r1);
     signin_ok("wu.shi", USER_PW, &r2);
@@ -1414,7 +1414,7 @@ static void expect_change_audit(const char *action, int64_t id, int differ)
 static void test_disable_enable_reset(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("he.er", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_simple("he.er", RB(ROLE_LEADERSHIP));
     ql_err err = {0};
     char *before = snapshot();
     /* Not oneself. */
@@ -1840,7 +1840,7 @@ static void test_unknown_user_locks_like_real(void **state)
 static void test_reset_not_undone_by_old_session(void **state)
 {
     (void)state;
-    int64_t uid = make_simple("reset.me", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_simple("reset.me", RB(ROLE_LEADERSHIP));
     actor a;
     struct signin_result r;
     signed_in("reset.me", USER_PW, &a, &r);

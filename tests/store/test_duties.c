@@ -173,6 +173,17 @@ static int64_t request_of(int64_t id, const char *role)
                 (store_val[]){SV_INT(id), SV_TEXT(role)}, 2);
 }
 
+/* A window clerk made by an administrator, the grant confirmed by the
+ * security administrator (a window clerk's grant waits, as a duty role's). */
+static int64_t make_clerk(const char *username)
+{
+    int64_t id = make(&F.admin, username, RB(ROLE_WINDOW_CLERK));
+    ql_err err = {0};
+    if (account_role_decide(F.s, &F.sec, request_of(id, "window_clerk"), 1, &err))
+        fail_msg("confirm %s: %s", username, err.en);
+    return id;
+}
+
 /* ---- fixture ------------------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -262,7 +273,7 @@ static void test_duty_roles_are_exclusive(void **state)
     (void)state;
     static const enum role duties[] = {ROLE_ADMIN, ROLE_SECURITY_ADMIN, ROLE_AUDITOR, ROLE_FINANCE,
                                        ROLE_REVIEWER};
-    int64_t x = make(&F.admin, "x.one", RB(ROLE_WINDOW_CLERK));
+    int64_t x = make_clerk("x.one");
     for (size_t i = 0; i < 5; i++)
         for (size_t j = i + 1; j < 5; j++) {
             unsigned both = RB(duties[i]) | RB(duties[j]);
@@ -287,7 +298,8 @@ static void test_duty_roles_are_exclusive(void **state)
         }
     /* a duty role beside roles that are no duty is fine */
     int64_t y = make(&F.admin, "clerk.rev", RB(ROLE_WINDOW_CLERK) | RB(ROLE_REVIEWER));
-    assert_int_equal(roles_of(y), RB(ROLE_WINDOW_CLERK)); /* reviewer waits */
+    assert_int_equal(roles_of(y), 0); /* both wait for a second person */
+    assert_int_equal(pending_count(y), 2);
     /* the schema keeps it too: a second duty role written past the service */
     assert_int_not_equal(store_exec(F.s,
                                     "INSERT INTO user_roles (user_id, role) VALUES ($1, 'finance')",
@@ -382,7 +394,7 @@ static void test_admin_grant_waits_for_a_second_person(void **state)
 static void test_security_admin_grants_at_once(void **state)
 {
     (void)state;
-    int64_t x = make(&F.admin, "chen.er", RB(ROLE_WINDOW_CLERK));
+    int64_t x = make_clerk("chen.er");
     struct role_change ch;
     ql_err err = {0};
     assert_int_equal(account_user_set_roles(F.s, &F.sec, x, RB(ROLE_REVIEWER), SCOPE_DEPARTMENT,
@@ -437,7 +449,7 @@ static void test_security_admin_grants_at_once(void **state)
 static void test_set_roles_requests_and_withdraws(void **state)
 {
     (void)state;
-    int64_t x = make(&F.admin, "li.si", RB(ROLE_WINDOW_CLERK));
+    int64_t x = make_clerk("li.si");
     struct role_change ch;
     ql_err err = {0};
     /* an administrator adds reviewer: asked for, not granted */
@@ -625,8 +637,16 @@ static void test_reset_of_duty_accounts(void **state)
     expect_audit("user.password_reset",
                  (const char *[]){"\"roles\":[\"reviewer\"]", "\"roles_granted\":[]",
                                   "\"roles_removed\":[]", "\"scope\":\"district\"", NULL});
-    int64_t clerk = make(&F.admin, "clerk.reset", RB(ROLE_WINDOW_CLERK));
-    assert_int_equal(account_user_reset_password(F.s, &F.admin, clerk, temp, &err), 0);
+    /* a window clerk's too (a second clerk confirms a card change: an
+     * administrator who could reset both would be both) */
+    int64_t clerk = make_clerk("clerk.reset");
+    memset(&err, 0, sizeof err);
+    expect_err("admin resets a window clerk",
+               account_user_reset_password(F.s, &F.admin, clerk, temp, &err), &err, QL_EFORBIDDEN,
+               "id");
+    /* an account of no such role is reset by an administrator */
+    int64_t lead = make(&F.admin, "lead.reset", RB(ROLE_LEADERSHIP));
+    assert_int_equal(account_user_reset_password(F.s, &F.admin, lead, temp, &err), 0);
 }
 
 /* ---- 2b. one account per person --------------------------------------------- */
@@ -690,6 +710,12 @@ static void test_one_account_per_person(void **state)
             assert_int_equal(roles_of(p1), RB(ROLE_TALENT));
             signed_in("person.one", &p, NULL);
             assert_true(actor_can(&p, P_SUBSIDY_APPLY));
+            /* a bound person's password is not reset by an administrator */
+            char temp[24];
+            memset(&err, 0, sizeof err);
+            expect_err("admin resets a person's account",
+                       account_user_reset_password(F.s, &F.admin, p1, temp, &err), &err,
+                       QL_EFORBIDDEN, "id");
         }
     }
     /* the schema's own guard, past the service */
@@ -833,9 +859,68 @@ static void test_reset_withdraws_waiting_grants(void **state)
      * withdraws nothing */
     assert_int_equal(account_user_set_disabled(F.s, &F.admin, p, 0, &err), 0);
     assert_int_equal(roles_of(p), 0);
-    int64_t clerk = make(&F.admin, "clerk.plain", RB(ROLE_WINDOW_CLERK));
-    assert_int_equal(account_user_reset_password(F.s, &F.admin, clerk, temp, &err), 0);
+    int64_t lead = make(&F.admin, "lead.plain", RB(ROLE_LEADERSHIP));
+    assert_int_equal(account_user_reset_password(F.s, &F.admin, lead, temp, &err), 0);
     expect_audit("user.password_reset", (const char *[]){"\"requests_withdrawn\":[]", NULL});
+}
+
+/* A personal account is the person's only: no other role beside talent;
+ * a binding refused or withdrawn frees the person; a window clerk made by
+ * an administrator waits for a second party; a scope id is text a terminal
+ * shows as it is. */
+static void test_bindings_and_clerks_vouched(void **state)
+{
+    (void)state;
+    ql_err err = {0};
+    int64_t id = -7;
+    char *before = snapshot();
+    struct user_input two = {"clerk.self", "两职", RB(ROLE_TALENT) | RB(ROLE_WINDOW_CLERK),
+                             SCOPE_SELF, "42", PW, 1};
+    char temp[24];
+    expect_err("talent and clerk on a person", account_user_create(F.s, &F.admin, &two, &id, temp, &err),
+               &err, QL_EINVAL, "roles");
+    assert_non_null(strstr(err.en, "holds the role talent only"));
+    struct user_input lead = {"lead.self", "领导", RB(ROLE_LEADERSHIP), SCOPE_SELF, "42", PW, 1};
+    memset(&err, 0, sizeof err);
+    expect_err("leadership on a person", account_user_create(F.s, &F.admin, &lead, &id, temp, &err),
+               &err, QL_EINVAL, NULL);
+    /* a department code with a terminal's escape sequence or a line break */
+    static const char *const odd[] = {"X\x1b" "[2J", "RSJ\n01", "RSJ\xE2\x80\xAE" "01"};
+    for (size_t i = 0; i < 3; i++) {
+        struct user_input dep = {"dept.odd", "部门", RB(ROLE_LEADERSHIP), SCOPE_DEPARTMENT, odd[i],
+                                 PW, 1};
+        memset(&err, 0, sizeof err);
+        expect_err(odd[i], account_user_create(F.s, &F.admin, &dep, &id, temp, &err), &err,
+                   QL_EINVAL, "scope_id");
+    }
+    expect_unchanged("refused accounts", before);
+
+    /* an administrator's window clerk waits for the security administrator */
+    int64_t c = make(&F.admin, "clerk.waits", RB(ROLE_WINDOW_CLERK));
+    assert_int_equal(roles_of(c), 0);
+    assert_int_equal(pending_count(c), 1);
+    memset(&err, 0, sizeof err);
+    expect_err("asker confirms", account_role_decide(F.s, &F.admin, request_of(c, "window_clerk"), 1, &err),
+               &err, QL_EFORBIDDEN, "id");
+    assert_int_equal(account_role_decide(F.s, &F.sec, request_of(c, "window_clerk"), 1, &err), 0);
+    assert_int_equal(roles_of(c), RB(ROLE_WINDOW_CLERK));
+
+    /* a binding refused frees the person for an account of their own */
+    int64_t p = 0;
+    struct user_input in = {"person.refused", "拒", RB(ROLE_TALENT), SCOPE_SELF, "43", PW, 1};
+    assert_int_equal(account_user_create(F.s, &F.admin, &in, &p, temp, &err), 0);
+    assert_int_equal(pending_count(p), 1);
+    assert_int_equal(account_role_decide(F.s, &F.sec, request_of(p, "talent"), 0, &err), 0);
+    char sid[32];
+    qtext("SELECT scope_id FROM users WHERE id = $1", (store_val[]){SV_INT(p)}, 1, sid, sizeof sid);
+    assert_string_equal(sid, "");
+    int64_t q = 0;
+    struct user_input own = {"person.own", "本人", RB(ROLE_TALENT), SCOPE_SELF, "43", PW, 1};
+    assert_int_equal(account_user_create(F.s, &F.admin, &own, &q, temp, &err), 0);
+    /* withdrawn by disabling: the same */
+    assert_int_equal(account_user_set_disabled(F.s, &F.admin, q, 1, &err), 0);
+    qtext("SELECT scope_id FROM users WHERE id = $1", (store_val[]){SV_INT(q)}, 1, sid, sizeof sid);
+    assert_string_equal(sid, "");
 }
 
 /* A window clerk changes payee data with the person present: no account is
@@ -844,7 +929,7 @@ static void test_admin_is_no_window_clerk(void **state)
 {
     (void)state;
     unsigned both = RB(ROLE_ADMIN) | RB(ROLE_WINDOW_CLERK);
-    int64_t x = make(&F.admin, "clerk.only", RB(ROLE_WINDOW_CLERK));
+    int64_t x = make_clerk("clerk.only");
     char *before = snapshot();
     struct user_input in = {"admin.clerk", "两职", both, SCOPE_DISTRICT, "", PW, 1};
     int64_t id = -7;
@@ -875,7 +960,7 @@ static void test_signin_throttled_per_address(void **state)
     (void)state;
     cfg.lockout_address_after = 4;
     account_init(&cfg);
-    make(&F.admin, "zhao.liu", RB(ROLE_WINDOW_CLERK));
+    make_clerk("zhao.liu");
     struct signin_result known, r;
     ql_err err;
     assert_int_equal(signin("zhao.liu", PW, IP_A, NULL, &known, &err), 0);
@@ -932,7 +1017,7 @@ static void test_signin_throttled_per_address(void **state)
 static void test_known_device_passes_a_lock(void **state)
 {
     (void)state;
-    int64_t uid = make(&F.admin, "qian.qi", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_clerk("qian.qi");
     struct signin_result owner, r;
     ql_err err;
     assert_int_equal(signin("qian.qi", PW, IP_A, NULL, &owner, &err), 0);
@@ -975,7 +1060,7 @@ static void test_known_device_passes_a_lock(void **state)
 static void test_throttle_lapses_and_is_pruned(void **state)
 {
     (void)state;
-    int64_t uid = make(&F.admin, "sun.ba", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_clerk("sun.ba");
     struct signin_result r;
     ql_err err;
     for (int i = 0; i < 3; i++) {
@@ -1027,7 +1112,7 @@ static void test_throttle_lapses_and_is_pruned(void **state)
 static void test_password_history_and_demo_password(void **state)
 {
     (void)state;
-    make(&F.admin, "he.jiu", RB(ROLE_WINDOW_CLERK));
+    make_clerk("he.jiu");
     actor a;
     signed_in("he.jiu", &a, NULL);
     char tok[AUTH_TOKEN_CHARS];
@@ -1069,7 +1154,7 @@ static void test_password_history_and_demo_password(void **state)
 static void test_history_starts_with_an_older_password(void **state)
 {
     (void)state;
-    int64_t uid = make(&F.admin, "lao.zhang", RB(ROLE_WINDOW_CLERK));
+    int64_t uid = make_clerk("lao.zhang");
     assert_int_equal(store_exec(F.s, "DELETE FROM password_history WHERE user_id = $1",
                                 (store_val[]){SV_INT(uid)}, 1, NULL),
                      0);
@@ -1170,6 +1255,7 @@ int main(void)
         T(test_last_security_admin_stays),
         T(test_reset_withdraws_waiting_grants),
         T(test_admin_is_no_window_clerk),
+        T(test_bindings_and_clerks_vouched),
         T(test_signin_throttled_per_address),
         T(test_known_device_passes_a_lock),
         T(test_throttle_lapses_and_is_pruned),

@@ -1753,12 +1753,13 @@ static void test_talent_self_scope(void **state)
     char sid[24];
     snprintf(sid, sizeof sid, "%" PRId64, me);
     actor self, plain_talent;
-    make_actor("talent.self", RB(ROLE_TALENT) | RB(ROLE_AUDITOR), SCOPE_SELF, sid, &self);
-    /* one account per person: the talent role alone is the same account
-     * as the role table has it */
-    plain_talent = self;
-    plain_talent.roles = RB(ROLE_TALENT);
-    plain_talent.perms = role_perms(ROLE_TALENT);
+    make_actor("talent.self", RB(ROLE_TALENT), SCOPE_SELF, sid, &plain_talent);
+    /* a personal account holds the talent role only (account.c); the
+     * scope still bounds whatever permissions an actor of it carries: an
+     * actor of the same account with the auditor's reading permissions too */
+    self = plain_talent;
+    self.roles |= RB(ROLE_AUDITOR);
+    self.perms |= role_perms(ROLE_AUDITOR);
     ql_err err = {0}, nf = {0};
     json_t *x = NULL;
     int rc = registry_talent_get(F.s, &self, 999999, &x, &nf);
