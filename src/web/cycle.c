@@ -444,8 +444,9 @@ static void entitlements_view(http_req *r, json_t *d, json_t *c)
             json_string(
                 arena_printf(r->arena, "%s %lld", code_text(r, "payee", web_str(o, "payee_type")),
                              (long long)json_integer_value(json_object_get(o, "payee_id")))));
-        json_object_set_new(
-            o, "month_no", json_integer(json_integer_value(json_object_get(o, "month_index")) + 1));
+        /* month_index counts from 1 already (the policy's place of the month) */
+        json_object_set_new(o, "month_no",
+                            json_integer(json_integer_value(json_object_get(o, "month_index"))));
     }
     char shown[24], total[24];
     snprintf(shown, sizeof shown, "%zu", json_array_size(items));

@@ -123,6 +123,10 @@ test('finance computes a month and watches the progress bar reach done', async (
   // the entitlements, each linked to its application's trace
   const first = page.locator('#items tbody tr a').first();
   assert.match(await first.getAttribute('href'), /^\/subsidy\/\d+$/);
+  // 第几个月 is the policy's own count of the month (from 1), as stored
+  const appId = (await first.getAttribute('href')).split('/').pop();
+  const monthIndex = sql(`SELECT e.month_index FROM entitlements e JOIN cycles c ON c.id = e.cycle_id WHERE c.month = '${MONTH}' AND e.application_id = ${appId} ORDER BY e.id LIMIT 1`);
+  assert.equal(await text(page.locator('#items tbody tr').first().locator('td.num').first()), monthIndex);
   // the one who computed it does not approve it
   assert.equal(await page.locator('form[action$="/approve"]').count(), 0);
   assert.match(await text(page.locator('#actions')), /须由另一人复核/);
