@@ -314,7 +314,8 @@ int cmd_cycle(int argc, char **argv)
     ql_err err = {0};
     if (!rc && !strcmp(v->name, "run")) {
         struct cycle_report rep;
-        if (cycle_run(s, &me, first, show_progress, "cycle run", &rep, &err)) {
+        if (cycle_may_open(s, first, date_today(), &err) ||
+            cycle_run(s, &me, first, show_progress, "cycle run", &rep, &err)) {
             cli_error(cmd, err.en, err.zh);
             rc = EXIT_FAIL;
         } else {

@@ -372,6 +372,9 @@ int jobs_start(store *s, const actor *a, const struct job_env *env, const struct
     j->kind = spec->kind;
     j->a = *a;
     if ((rc = check_month(spec->month, &j->first, err))) goto fail;
+    /* a month that cannot be computed is refused now, not in the job */
+    if (spec->kind == JOB_CYCLE_RUN && (rc = cycle_may_open(s, j->first, date_today(), err)))
+        goto fail;
     snprintf(j->month, sizeof j->month, "%s", spec->month);
     if (spec->kind == JOB_CYCLE_EXPORT) {
         if (spec->batch_size < 0 || spec->batch_size > BANK_BATCH_MAX) {

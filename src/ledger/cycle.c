@@ -777,6 +777,38 @@ static int finish(store *s, void *vctx)
     return rc;
 }
 
+int cycle_may_open(store *s, int32_t month_first, int32_t today, ql_err *err)
+{
+    char month[16], now[16];
+    date_format(month_first, month, sizeof month);
+    date_format(date_month_first(today), now, sizeof now);
+    month[7] = now[7] = '\0';
+    if (month_first > date_month_first(today))
+        return ql_errf(err, QL_EINVAL, "month",
+                       "month: %s cannot be paid yet: a month is computed from its first day on "
+                       "(this month is %s)",
+                       "month：%s 尚不能发放：月份自其首日起方可计算（本月为 %s）", month, now);
+    int64_t here = 0;
+    int rc = store_query_int(s, "SELECT count(*) FROM cycles WHERE month = $1",
+                             (store_val[]){SV_TEXT(month)}, 1, &here);
+    if (rc) return store_failure(s, rc, "", err);
+    if (here) return 0;
+    store_rows *r;
+    if ((rc = store_query(s, "SELECT month FROM cycles WHERE month > $1 ORDER BY month DESC LIMIT 1",
+                          (store_val[]){SV_TEXT(month)}, 1, &r)))
+        return store_failure(s, rc, "", err);
+    char later[16] = "";
+    if ((rc = store_step(r)) == 1) snprintf(later, sizeof later, "%s", store_col_text(r, 0, NULL));
+    store_rows_close(r);
+    if (rc < 0) return store_failure(s, rc, "", err);
+    if (later[0])
+        return ql_errf(err, QL_ECONFLICT, "month",
+                       "month: %s has a cycle already and %s has none: cycles are computed in "
+                       "order",
+                       "month：%s 已有发放批次，而 %s 没有：须按月份顺序计算", later, month);
+    return 0;
+}
+
 /* The cycle of x->month, created once; its state into state. */
 static int open_cycle(store *s, struct run *x, char state[16])
 {

@@ -45,6 +45,14 @@ struct cycle_report {
 /* Called after each batch: done of total subsidies. */
 typedef void (*cycle_progress_fn)(int64_t done, int64_t total, void *ctx);
 
+/* Whether the month whose first day is month_first may be computed, asked
+ * when it is asked for (the console, the API, the command line), before
+ * anything is written: a month after the month of today cannot be paid yet
+ * (QL_EINVAL, field month); a month with no cycle before a month that has
+ * one is refused, since months are computed in order (QL_ECONFLICT, field
+ * month, naming the later month). Returns 0 when it may. */
+int cycle_may_open(store *s, int32_t month_first, int32_t today, ql_err *err);
+
 /* Computes the cycle of the month whose first day is month_first. Needs
  * ledger.run. Returns 0 with *out, QL_EINVAL for a day that is not a
  * month's first, or the error of a batch (the batches before it stay, and

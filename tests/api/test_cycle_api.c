@@ -12,6 +12,7 @@
  * repository root. */
 #include "testutil.h"
 
+#include "core/date.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -216,15 +217,25 @@ static void test_compute(void **state)
     assert_true(json_is_true(json_object_get(json_object_get(job, "result"), "unchanged")));
     json_decref(job);
 
-    /* a month out of order: the job fails with the service's message */
-    job = follow(call(h_one, "POST", "/api/v1/cycles/2026-08/run", "{}", 202));
-    assert_string_equal(str(job, "state"), "failed");
-    assert_non_null(strstr(str(job, "message_en"), "in order"));
-    json_decref(job);
-    refused(h_one, "GET", "/api/v1/cycles/2026-08", NULL, 404, "month");
-    c = call(h_one, "GET", "/api/v1/cycles/2026-08/job", NULL, 200);
-    assert_string_equal(str(c, "state"), "failed");
+    /* a month out of order, or one that cannot be paid yet: refused when
+     * asked for, naming the month; no job, no cycle */
+    c = call(h_one, "POST", "/api/v1/cycles/2026-08/run", "{}", 409);
+    json_t *e = json_object_get(c, "error");
+    assert_string_equal(str(e, "field"), "month");
+    assert_non_null(strstr(str(e, "message_en"), "in order"));
     json_decref(c);
+    char next[8], y_m[16];
+    date_format(date_month_first(date_month_last(date_today()) + 1), y_m, sizeof y_m);
+    snprintf(next, sizeof next, "%.7s", y_m);
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/cycles/%s/run", next);
+    c = call(h_one, "POST", path, "{}", 400);
+    e = json_object_get(c, "error");
+    assert_string_equal(str(e, "field"), "month");
+    assert_non_null(strstr(str(e, "message_en"), "cannot be paid yet"));
+    json_decref(c);
+    refused(h_one, "GET", "/api/v1/cycles/2026-08", NULL, 404, "month");
+    assert_int_equal(store_count("SELECT count(*) FROM jobs WHERE month = '2026-08'"), 0);
 
     /* one job per month: another process's job runs for 2026-12 */
     int64_t now = (int64_t)time(NULL);

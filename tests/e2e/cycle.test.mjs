@@ -108,6 +108,14 @@ test('finance computes a month and watches the progress bar reach done', async (
   assert.deepEqual(await page.locator('.error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['#month']);
   assert.equal(await page.getAttribute('#month', 'aria-invalid'), 'true');
   await checkAxe(page, 'cycles-error');
+  // a month that cannot be paid yet is refused when asked for: no cycle made
+  const d = new Date();
+  const ahead = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 3, 1)).toISOString().slice(0, 7);
+  await page.fill('#month', ahead);
+  resp = await submit(page, 'form[action="/cycles"] button[type=submit]');
+  assert.equal(resp.status(), 400);
+  assert.match(await text(page.locator('.error-summary')), /尚不能发放/);
+  assert.equal(sql(`SELECT count(*) FROM cycles WHERE month = '${ahead}'`), '0');
 
   await page.fill('#month', MONTH);
   await submit(page, 'form[action="/cycles"] button[type=submit]');
