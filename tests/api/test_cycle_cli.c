@@ -161,6 +161,11 @@ static void test_cycle_cli(void **state)
     assert_int_equal(tu_cli(&srv, cl, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "payments not settled"));
 
+    /* a month that cannot be paid yet, asked for on the command line */
+    const char *const ahead[] = {"cycle", "run", "2099-01", NULL};
+    assert_int_equal(tu_cli(&srv, ahead, NULL, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "cannot be paid yet"));
+    assert_non_null(strstr(err, "尚不能发放"));
     const char *const missing[] = {"cycle", "show", "2030-01", NULL};
     assert_int_equal(tu_cli(&srv, missing, NULL, out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "there is no cycle for 2030-01"));
