@@ -866,19 +866,15 @@ int account_check_roles_scope(unsigned roles, enum scope_kind scope, const char 
         if (rc) return rc;
         break;
     }
-    case SCOPE_SELF: {
+    case SCOPE_SELF:
         /* the person's talent id, written one way only (the unique index
          * on bound accounts compares the text), or "" for none yet */
-        size_t n = strlen(id);
-        int ok = n <= 18 && (n == 0 || id[0] != '0');
-        for (size_t i = 0; ok && i < n; i++) ok = isdigit((unsigned char)id[i]) != 0;
-        if (!ok)
+        if (*id && !scope_person_id(id))
             return ql_errf(err, QL_EINVAL, "scope_id",
                            "a personal account's scope id is the person's talent id (a whole "
                            "number from 1), or empty",
                            "个人账户的范围标识须为本人的人才编号（从 1 开始的整数），或留空");
         break;
-    }
     }
     /* an account bound to a person is that person's and nobody's desk:
      * no other role reaches the person's data through the binding */
@@ -919,23 +915,21 @@ int account_person_free(store *s, enum scope_kind scope, const char *scope_id, i
                         ql_err *err)
 {
     if (scope != SCOPE_SELF || !scope_id || !*scope_id) return 0;
-    /* the person is one the registry holds (scope_id: the talent's id, digits) */
-    store_rows *r;
-    int rc = store_query(s, "SELECT 1 FROM talents WHERE id = $1",
-                         (store_val[]){SV_INT(strtoll(scope_id, NULL, 10))}, 1, &r);
+    /* the person is one the registry holds */
+    int64_t held = 0;
+    int rc = store_query_int(s, "SELECT count(*) FROM talents WHERE id = $1",
+                             (store_val[]){SV_INT(scope_person_id(scope_id))}, 1, &held);
     if (rc) return rc;
-    rc = store_step(r);
-    store_rows_close(r);
-    if (rc < 0) return rc;
-    if (rc == 0)
+    if (!held)
         return ql_errf(err, QL_EINVAL, "scope_id",
                        "the registry holds no talent number %s: bind the account to a person "
                        "the registry holds",
                        "人才库中没有编号为 %s 的人才：账户只能绑定人才库中已有的人", scope_id);
+    store_rows *r;
     rc = store_query(s,
-                         "SELECT id, username FROM users WHERE scope_kind = 'self' AND "
-                         "scope_id = $1 AND id <> $2",
-                         (store_val[]){SV_TEXT(scope_id), SV_INT(self)}, 2, &r);
+                     "SELECT id, username FROM users WHERE scope_kind = 'self' AND "
+                     "scope_id = $1 AND id <> $2",
+                     (store_val[]){SV_TEXT(scope_id), SV_INT(self)}, 2, &r);
     if (rc) return rc;
     char other[72] = "";
     if ((rc = store_step(r)) == 1) snprintf(other, sizeof other, "%s", store_col_text(r, 1, NULL));

@@ -146,6 +146,18 @@ int scope_parse(const char *s, enum scope_kind *out)
     return QL_EINVAL;
 }
 
+int64_t scope_person_id(const char *scope_id)
+{
+    size_t n = scope_id ? strlen(scope_id) : 0;
+    if (n < 1 || n > 18 || scope_id[0] == '0') return 0;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (scope_id[i] < '0' || scope_id[i] > '9') return 0;
+        v = v * 10 + (scope_id[i] - '0');
+    }
+    return v;
+}
+
 permset role_perms(enum role r)
 {
     return (unsigned)r < ROLE_COUNT ? role_table[r] : 0;

@@ -89,6 +89,10 @@ const char *perm_title(enum perm p, int english);
 int role_parse(const char *s, enum role *out);
 int perm_parse(const char *s, enum perm *out);
 int scope_parse(const char *s, enum scope_kind *out);
+/* The talent id a personal scope id (scope self) names: a whole number
+ * from 1 written one way only (decimal digits, no sign, no leading zero,
+ * at most 18 of them); 0 for any other text, "" included. */
+int64_t scope_person_id(const char *scope_id);
 
 /* The permissions of one role, and of a set of roles (bit 1 << role). */
 permset role_perms(enum role r);

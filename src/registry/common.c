@@ -32,13 +32,9 @@ int reg_scope_of(store *s, const actor *a, struct reg_scope *out)
                              (store_val[]){SV_TEXT(a->scope_id)}, 1, &out->id);
         break;
     case SCOPE_SELF: {
-        /* the talent's id written one way only (account.c), else nobody:
-         * '01', '+1' or ' 1' name no one */
-        const char *id = a->scope_id;
-        size_t n = strlen(id);
-        int ok = n >= 1 && n <= 18 && id[0] != '0';
-        for (size_t i = 0; ok && i < n; i++) ok = id[i] >= '0' && id[i] <= '9';
-        out->id = ok ? strtoll(id, NULL, 10) : -1;
+        /* '01', '+1' or ' 1' name no one */
+        int64_t id = scope_person_id(a->scope_id);
+        out->id = id ? id : -1;
         return 0;
     }
     }

@@ -64,6 +64,20 @@ static void test_role_table(void **state)
                      role_perms(ROLE_TALENT) | role_perms(ROLE_AUDITOR));
 }
 
+/* A personal scope id names a talent written one way only. */
+static void test_scope_person_id(void **state)
+{
+    (void)state;
+    assert_int_equal(scope_person_id("1"), 1);
+    assert_int_equal(scope_person_id("42"), 42);
+    assert_int_equal(scope_person_id("123456789012345678"), 123456789012345678LL);
+    static const char *const none[] = {"",   "0",  "01", "+1",  " 1", "1 ", "1.0",
+                                       "-4", "4x", "１", "1234567890123456789"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        assert_int_equal(scope_person_id(none[i]), 0);
+    assert_int_equal(scope_person_id(NULL), 0);
+}
+
 static void test_perm_sets(void **state)
 {
     (void)state;
@@ -194,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_role_table),     cmocka_unit_test(test_perm_sets),
         cmocka_unit_test(test_actor_checks),   cmocka_unit_test(test_password_rules),
         cmocka_unit_test(test_password_hashes), cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_scope_person_id),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }
